@@ -1,0 +1,232 @@
+"""What every service's create_app() shares: engine and sessions, the Kafka producer,
+the outbox relay, inbox consumers, correlation ids, problem+json, /healthz and /readyz.
+
+Nothing connects at import: everything is started in the lifespan. Kafka is started in
+the background and retried, so a service keeps accepting work (into its outbox) while
+the broker is away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from libs.common.config import CommonSettings, get_settings, service_database_url
+from libs.common.db import asyncpg_dsn, make_engine, make_sessionmaker
+from libs.common.events.topics import DEAD_LETTER, all_topics, topic
+from libs.common.inbox import Handler, InboxConsumer
+from libs.common.kafka import broker_reachable, ensure_topics, make_consumer, make_producer
+from libs.common.logging import configure_logging, correlation_id, new_correlation_id
+from libs.common.outbox import OutboxRelay
+from libs.common.problems import install_problem_handlers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The wired dependencies of one running service (app.state.rt)."""
+
+    service: str
+    settings: CommonSettings
+    db_url: str
+    bootstrap: str
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    producer: AIOKafkaProducer | None = None
+    relay: OutboxRelay | None = None
+    consumers: list[InboxConsumer] = field(default_factory=list)
+    kafka_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task:
+        task = asyncio.create_task(coro, name=f"{self.service}:{name}")  # type: ignore[arg-type]
+        self.tasks.append(task)
+        return task
+
+
+@dataclass
+class ServiceSpec:
+    service: str
+    title: str
+    description: str
+    routers: list[APIRouter]
+    outbox: Table
+    inbox: Table
+    consume: list[str] = field(default_factory=list)  # logical topic names
+    handlers: Callable[[Runtime], dict[str, Handler]] | None = None
+    on_startup: Callable[[Runtime], Awaitable[None]] | None = None
+    on_shutdown: Callable[[Runtime], Awaitable[None]] | None = None
+    consumer_group: str | None = None
+
+
+class CorrelationMiddleware:
+    """Pure ASGI (cheaper than BaseHTTPMiddleware on the hot path)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = None
+        for k, v in scope.get("headers", ()):
+            if k == b"x-correlation-id":
+                cid = v.decode()[:64]
+                break
+        cid = cid or new_correlation_id()
+        token = correlation_id.set(cid)
+
+        async def send_with_id(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-correlation-id", cid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
+
+
+def create_service_app(
+    spec: ServiceSpec,
+    *,
+    db_url: str | None = None,
+    bootstrap: str | None = None,
+    settings: CommonSettings | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(spec.service, settings.log_level)
+    db_url = db_url or service_database_url(spec.service, settings)
+    bootstrap = bootstrap or settings.kafka_bootstrap_servers
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(db_url, pool_size=settings.db_pool_size)
+        rt = Runtime(spec.service, settings, db_url, bootstrap, engine, make_sessionmaker(engine))
+        app.state.rt = rt
+        if spec.on_startup:
+            await spec.on_startup(rt)
+        rt.spawn(_start_kafka(rt, spec), "kafka")
+        try:
+            yield
+        finally:
+            if spec.on_shutdown:
+                with contextlib.suppress(Exception):
+                    await spec.on_shutdown(rt)
+            for task in rt.tasks:
+                task.cancel()
+            for task in rt.tasks:
+                with contextlib.suppress(BaseException):
+                    await task
+            if rt.relay:
+                await rt.relay.close()
+            if rt.producer:
+                with contextlib.suppress(Exception):
+                    await rt.producer.stop()
+            await engine.dispose()
+
+    app = FastAPI(title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan)
+    app.add_middleware(CorrelationMiddleware)
+    install_problem_handlers(app)
+    app.include_router(health_router())
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
+    delay = 0.2
+    while True:
+        try:
+            await ensure_topics(rt.bootstrap, all_topics())
+            producer = make_producer(rt.bootstrap)
+            await producer.start()
+            break
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("broker not reachable yet (%s); retrying", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    rt.producer = producer
+    rt.relay = OutboxRelay(
+        dsn=asyncpg_dsn(rt.db_url),
+        service=spec.service,
+        producer=producer,
+        bootstrap=rt.bootstrap,
+        topics=all_topics(),
+        poll_seconds=rt.settings.outbox_poll_seconds,
+    )
+    rt.spawn(rt.relay.run(), "outbox-relay")
+    if spec.consume and spec.handlers:
+        handlers = spec.handlers(rt)
+        consumer = InboxConsumer(
+            consumer=make_consumer(
+                rt.bootstrap,
+                [topic(t) for t in spec.consume],
+                spec.consumer_group or f"lawline-{spec.service}",
+            ),
+            sessionmaker=rt.sessionmaker,
+            inbox=spec.inbox,
+            handlers=handlers,
+            producer=producer,
+            dead_letter_topic=topic(DEAD_LETTER),
+            max_attempts=rt.settings.consumer_max_attempts,
+            service=spec.service,
+        )
+        rt.consumers.append(consumer)
+        rt.spawn(_supervise(consumer.run, f"consumer:{spec.service}"), "consumer")
+    rt.kafka_ready.set()
+
+
+async def _supervise(run: Callable[[], Awaitable[None]], name: str) -> None:
+    """Restart a consumer loop that dies (broker restarts, rebalances gone wrong)."""
+    while True:
+        try:
+            await run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s stopped (%s); restarting", name, exc)
+            await asyncio.sleep(1.0)
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Database and broker reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        rt: Runtime = request.app.state.rt
+        checks: dict[str, str] = {}
+        try:
+            async with rt.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        reachable = rt.kafka_ready.is_set() and await broker_reachable(rt.bootstrap)
+        checks["broker"] = "ok" if reachable else "unreachable"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503
+        )
+
+    return router

@@ -1,0 +1,88 @@
+"""Working days and statutory day counting for China.
+
+- 民法典 Art 201: a period counted in days starts the day AFTER the triggering event.
+- 民法典 Art 203: a period whose last day is a statutory holiday ends on the first
+  working day after it.
+- Holidays and make-up workdays (调休) come from an admin-maintained table per year;
+  for years not in the table, PyPI `chinese-calendar` (it knows 2004–2026); for a year
+  neither knows, weekends plus the fixed-date statutory holidays (1 Jan, 1 May, 1–3 Oct)
+  — and every deadline computed that way carries a visible warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import chinese_calendar
+
+FIXED_HOLIDAYS = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
+FALLBACK_WARNING = (
+    "{year} 年的节假日安排尚未录入，按周末及固定节日推算，请管理员补录 | "
+    "holiday schedule for {year} not entered yet; computed from weekends and fixed holidays"
+)
+
+
+@dataclass
+class YearSchedule:
+    holidays: set[date] = field(default_factory=set)
+    workdays: set[date] = field(default_factory=set)  # make-up working days on weekends (调休)
+
+
+@dataclass
+class Deadline:
+    due: date
+    warnings: list[str]
+
+
+class WorkCalendar:
+    def __init__(self, table: dict[int, YearSchedule] | None = None) -> None:
+        self.table = table or {}
+
+    def _source(self, d: date) -> str:
+        if d.year in self.table:
+            return "table"
+        try:
+            chinese_calendar.is_workday(d)
+            return "library"
+        except NotImplementedError:
+            return "fallback"
+
+    def is_workday(self, d: date) -> bool:
+        source = self._source(d)
+        if source == "table":
+            sched = self.table[d.year]
+            if d in sched.workdays:
+                return True
+            if d in sched.holidays:
+                return False
+            return d.weekday() < 5
+        if source == "library":
+            return chinese_calendar.is_workday(d)
+        return d.weekday() < 5 and (d.month, d.day) not in FIXED_HOLIDAYS
+
+    def warnings_for(self, start: date, end: date) -> list[str]:
+        years = {y for y in range(start.year, end.year + 1) if self._source(date(y, 6, 1)) == "fallback"}
+        return [FALLBACK_WARNING.format(year=y) for y in sorted(years)]
+
+    def next_workday(self, d: date) -> date:
+        while not self.is_workday(d):
+            d += timedelta(days=1)
+        return d
+
+    def add_days(self, start: date, days: int) -> Deadline:
+        """Natural-day period per 民法典 Art 201/203: start day excluded, roll past holidays."""
+        due = self.next_workday(start + timedelta(days=days))
+        return Deadline(due, self.warnings_for(start, due))
+
+    def add_workdays(self, start: date, days: int) -> Deadline:
+        """Period counted in working days (hotline rules): start day excluded."""
+        d, left = start, days
+        while left > 0:
+            d += timedelta(days=1)
+            if self.is_workday(d):
+                left -= 1
+        return Deadline(d, self.warnings_for(start, d))
+
+
+DEFAULT_CALENDAR = WorkCalendar()

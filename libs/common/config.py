@@ -1,0 +1,66 @@
+"""Settings shared by every service (pydantic-settings, read from the environment).
+
+Each service reads `LAWLINE_*` variables plus its own prefix, e.g. `INTAKE_DATABASE_URL`.
+`DATABASE_URL` names a server; each service uses its own database on it
+(`lawline_<service>`) unless `<SERVICE>_DATABASE_URL` names one explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+DEFAULT_PORTS = {"console": 8000, "intake": 8001, "dispatch": 8002, "aid": 8003, "mediation": 8004}
+SERVICES = ("intake", "dispatch", "aid", "mediation")
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAWLINE_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: os.environ.get(
+            "DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+        )
+    )
+    kafka_bootstrap_servers: str = Field(
+        default_factory=lambda: os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    topic_prefix: str = ""
+    host: str = "127.0.0.1"
+    log_level: str = "INFO"
+    # Outbox relay: how long to wait for a NOTIFY before polling anyway (a safety net, not the path).
+    outbox_poll_seconds: float = 1.0
+    # Inbox consumer: attempts before a message goes to the dead-letter topic.
+    consumer_max_attempts: int = 3
+    db_pool_size: int = 10
+
+
+def service_database_url(service: str, settings: CommonSettings | None = None) -> str:
+    """The asyncpg URL of one service's own database."""
+    explicit = os.environ.get(f"{service.upper()}_DATABASE_URL")
+    if explicit:
+        return _asyncpg(explicit)
+    settings = settings or get_settings()
+    url = make_url(_asyncpg(settings.database_url))
+    return url.set(database=f"lawline_{service}").render_as_string(hide_password=False)
+
+
+def service_port(service: str) -> int:
+    return int(os.environ.get(f"{service.upper()}_PORT", DEFAULT_PORTS[service]))
+
+
+def _asyncpg(url: str) -> str:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url[len("postgresql://") :]
+    return url
+
+
+@lru_cache
+def get_settings() -> CommonSettings:
+    return CommonSettings()

@@ -1,0 +1,36 @@
+"""Every Kafka topic name, in one place.
+
+Keys: the county code of the order's jurisdiction on work-order and dispatch topics
+(one consumer owns one county's staff state); the case id on aid and mediation topics.
+`LAWLINE_TOPIC_PREFIX` isolates test runs that share a broker.
+"""
+
+from __future__ import annotations
+
+from libs.common.config import get_settings
+
+PARTITIONS = 12  # one per county of the demo city; more counties share partitions
+
+_BASE = {
+    "workorder": "lawline.workorder.v1",
+    "dispatch": "lawline.dispatch.v1",
+    "aid": "lawline.aid.v1",
+    "mediation": "lawline.mediation.v1",
+    "dead_letter": "lawline.deadletter.v1",
+}
+
+
+def topic(name: str, prefix: str | None = None) -> str:
+    prefix = get_settings().topic_prefix if prefix is None else prefix
+    return prefix + _BASE[name]
+
+
+def all_topics(prefix: str | None = None) -> list[str]:
+    return [topic(n, prefix) for n in _BASE]
+
+
+WORKORDER = "workorder"
+DISPATCH = "dispatch"
+AID = "aid"
+MEDIATION = "mediation"
+DEAD_LETTER = "dead_letter"

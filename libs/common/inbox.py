@@ -1,0 +1,151 @@
+"""Inbox-based idempotent consumer.
+
+For every record: open a transaction, insert the event id into this service's inbox
+(ON CONFLICT DO NOTHING), run the handler only if the insert happened, commit — then
+commit the Kafka offset. A redelivered event finds its id already there and has no
+second effect. A handler that keeps failing sends the record to the dead-letter topic
+with the error attached, so one poison message cannot stall a county's partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common.events.envelope import Envelope
+from libs.common.logging import correlation_id
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(64), primary_key=True),
+        Column("event_type", String(200), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+async def record_once(session: AsyncSession, table: Table, event: Envelope) -> bool:
+    """True if this event id is new (and is now recorded in the caller's transaction)."""
+    result = await session.execute(
+        insert(table)
+        .values(event_id=event.id, event_type=event.type)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(table.c.event_id)
+    )
+    return result.first() is not None
+
+
+class InboxConsumer:
+    def __init__(
+        self,
+        *,
+        consumer: AIOKafkaConsumer,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        handlers: dict[str, Handler],
+        producer: AIOKafkaProducer,
+        dead_letter_topic: str,
+        max_attempts: int = 3,
+        service: str = "",
+    ) -> None:
+        self.consumer, self.sessionmaker, self.inbox = consumer, sessionmaker, inbox
+        self.handlers, self.producer, self.dead_letter_topic = handlers, producer, dead_letter_topic
+        self.max_attempts, self.service = max_attempts, service
+        self.processed = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+
+    async def run(self) -> None:
+        await self.consumer.start()
+        try:
+            while True:
+                batches = await self.consumer.getmany(timeout_ms=100, max_records=200)
+                for tp, records in batches.items():
+                    for record in records:
+                        await self.process(record)
+                    # Offsets only after the DB commits of the whole batch (at-least-once).
+                    await self.consumer.commit({tp: records[-1].offset + 1})
+        finally:
+            await self.consumer.stop()
+
+    async def process(self, record: ConsumerRecord) -> None:
+        try:
+            event = Envelope.from_kafka(record.headers, record.value)
+        except Exception as exc:
+            await self._dead_letter(record, f"unparseable CloudEvent: {exc}")
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            return  # not ours: topics carry several event types
+        token = correlation_id.set(event.correlation_id)
+        try:
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    async with self.sessionmaker() as session, session.begin():
+                        if not await record_once(session, self.inbox, event):
+                            self.duplicates += 1
+                            return
+                        await handler(session, event)
+                    self.processed += 1
+                    return
+                except Exception as exc:
+                    log.warning(
+                        "handler failed (attempt %d/%d) for %s: %s",
+                        attempt,
+                        self.max_attempts,
+                        event.type,
+                        exc,
+                    )
+                    if attempt == self.max_attempts:
+                        await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+                        return
+                    await asyncio.sleep(0.05 * 2**attempt)
+        finally:
+            correlation_id.reset(token)
+
+    async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
+        headers = list(record.headers or ()) + [
+            ("lawline_error", error[:2000].encode()),
+            ("lawline_original_topic", record.topic.encode()),
+            ("lawline_consumer", self.service.encode()),
+            ("lawline_failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        await self.producer.send_and_wait(
+            self.dead_letter_topic, value=record.value, key=record.key, headers=headers
+        )
+        self.dead_lettered += 1
+        log.error("event sent to dead-letter topic: %s", error)
+
+
+async def replay_dead_letters(
+    consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, *, limit: int = 1000
+) -> int:
+    """Republish dead letters to their original topic (after the bug is fixed)."""
+    await consumer.start()
+    n = 0
+    try:
+        batches = await consumer.getmany(timeout_ms=2000, max_records=limit)
+        for tp, records in batches.items():
+            for r in records:
+                headers = [(k, v) for k, v in r.headers if not k.startswith("lawline_")]
+                original = dict(r.headers).get("lawline_original_topic", b"").decode()
+                if original:
+                    await producer.send_and_wait(original, value=r.value, key=r.key, headers=headers)
+                    n += 1
+            await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
+    finally:
+        await consumer.stop()
+    return n

@@ -1,0 +1,43 @@
+"""Masking of personal data (PIPL Art 28, 51): phones and resident ID numbers never
+appear whole in lists, logs or event payloads."""
+
+from __future__ import annotations
+
+import re
+
+# 18-digit resident ID (last char may be X) and 15-digit legacy IDs.
+_ID_RE = re.compile(r"(?<!\d)(\d{4})\d{10}(\d{3}[\dXx])(?!\d)")
+# Mainland mobile numbers: 11 digits starting with 1[3-9].
+_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678; landlines keep area code and last 4 (0355-****1234)."""
+    if not phone:
+        return phone
+    digits = phone.replace("-", "").replace(" ", "")
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"{digits[:3]}****{digits[-4:]}"
+    if "-" in phone:
+        area, _, number = phone.partition("-")
+        return f"{area}-{'*' * max(len(number) - 4, 0)}{number[-4:]}"
+    return "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+
+def mask_id_number(id_number: str | None) -> str | None:
+    """1404**********1234: region prefix and last 4 only."""
+    if not id_number:
+        return id_number
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def mask_text(text: str) -> str:
+    """Mask every ID number and mobile number found in free text (log lines, descriptions in events)."""
+    if not text:
+        return text
+    text = _ID_RE.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
+    return _MOBILE_RE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def phone_suffix(phone: str | None) -> str | None:
+    return phone[-4:] if phone else None

@@ -1,0 +1,154 @@
+"""The demo network of 长治市, generated deterministically from libs.common.regions.
+
+1 city centre, 12 county centres, 128 township stations, one village room per village
+(one adviser serves up to 5 villages, 一村一法律顾问), with staff and weekly rosters:
+county centres 5 days a week, township stations 1–2 days (≥ 4 h), village advisers a
+few hours. All rows are flagged demo=True.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import time
+
+from libs.common import regions
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国红梅志海晓东燕辉鹏飞宇浩然凯亮俊斌"
+
+COUNTY_TEAM = [  # role, count, skills
+    ("lawyer", 3, ["consultation", "lawyer_referral", "legal_aid", "mediation"]),
+    ("legal_worker", 2, ["consultation", "mediation"]),
+    ("mediator", 3, ["mediation", "consultation"]),
+    ("aid_officer", 2, ["legal_aid", "consultation"]),
+    ("notary", 1, ["notarization", "consultation"]),
+]
+WEEKDAYS_9_TO_5 = [(d, time(8, 30), time(17, 30)) for d in range(5)]
+
+
+@dataclass
+class DemoPoint:
+    id: uuid.UUID
+    code: str
+    name: str
+    tier: str
+    region_code: str
+    county_code: str | None
+    parent_id: uuid.UUID | None
+    windows: list[str]
+
+
+@dataclass
+class DemoStaff:
+    id: uuid.UUID
+    code: str
+    name: str
+    role: str
+    skills: list[str]
+    point: DemoPoint
+    capacity: int
+    slots: list[tuple[int, time, time]] = field(default_factory=list)
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def build() -> tuple[list[DemoPoint], list[DemoStaff]]:
+    rng = random.Random(12348)
+    names: set[str] = set()
+
+    def person() -> str:
+        while True:
+            n = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
+            if n not in names:
+                names.add(n)
+                return n
+
+    points: list[DemoPoint] = []
+    staff: list[DemoStaff] = []
+
+    def add_staff(point: DemoPoint, role: str, skills: list[str], capacity: int, slots) -> None:  # type: ignore[no-untyped-def]
+        code = f"S{len(staff) + 1:05d}"
+        staff.append(DemoStaff(_uuid(rng), code, person(), role, skills, point, capacity, list(slots)))
+
+    city = DemoPoint(
+        _uuid(rng),
+        "SP140400",
+        "长治市公共法律服务中心",
+        "city",
+        "140400",
+        None,
+        None,
+        ["12348热线", "法律援助", "综合受理"],
+    )
+    points.append(city)
+    for _ in range(6):
+        add_staff(city, "operator", ["consultation"], 30, [(d, time(0, 0), time(23, 59)) for d in range(7)])
+    for _ in range(2):
+        add_staff(city, "aid_officer", ["legal_aid", "consultation"], 12, WEEKDAYS_9_TO_5)
+
+    for county in regions.counties():
+        centre = DemoPoint(
+            _uuid(rng),
+            f"SP{county.code}",
+            f"{county.name}公共法律服务中心",
+            "county",
+            county.code,
+            county.code,
+            city.id,
+            ["法律援助", "法律咨询", "人民调解", "公证", "投诉"],
+        )
+        points.append(centre)
+        for role, count, skills in COUNTY_TEAM:
+            for _ in range(count):
+                add_staff(centre, role, skills, 12, WEEKDAYS_9_TO_5)
+        for town in regions.children(county.code):
+            station = DemoPoint(
+                _uuid(rng),
+                f"SP{town.code}",
+                f"{town.name}公共法律服务工作站",
+                "township",
+                town.code,
+                county.code,
+                centre.id,
+                ["法律咨询", "人民调解"],
+            )
+            points.append(station)
+            days = rng.sample(range(5), rng.choice([1, 2]))
+            add_staff(
+                station,
+                rng.choice(["lawyer", "legal_worker"]),
+                ["consultation", "mediation"],
+                8,
+                [(d, time(9, 0), time(13, 0)) for d in days],
+            )
+            for _ in range(2):
+                add_staff(station, "mediator", ["mediation"], 8, WEEKDAYS_9_TO_5)
+            villages = regions.children(town.code)
+            for i in range(0, len(villages), 5):
+                group = villages[i : i + 5]
+                rooms = []
+                for v in group:
+                    room = DemoPoint(
+                        _uuid(rng),
+                        f"SP{v.code}",
+                        f"{v.name}法律服务室",
+                        "village",
+                        v.code,
+                        county.code,
+                        station.id,
+                        ["法律咨询"],
+                    )
+                    points.append(room)
+                    rooms.append(room)
+                add_staff(
+                    rooms[0],
+                    rng.choice(["lawyer", "legal_worker"]),
+                    ["consultation"],
+                    5,
+                    [(rng.randrange(5), time(14, 0), time(17, 0))],
+                )
+    return points, staff

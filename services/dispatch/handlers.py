@@ -1,0 +1,18 @@
+"""Kafka event → dispatch service call."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.app import Runtime
+from libs.common.events import intake
+from libs.common.events.envelope import Envelope
+from libs.common.inbox import Handler
+from services.dispatch import service
+
+
+def build_handlers(rt: Runtime) -> dict[str, Handler]:
+    async def on_created(session: AsyncSession, event: Envelope) -> None:
+        await service.route_new_order(session, event=event, now=rt.extras["clock"].now())
+
+    return {intake.WORKORDER_CREATED: on_created}

@@ -1,0 +1,161 @@
+"""One work order end to end: intake → Kafka → dispatch → counter inbox → accept → aid case
+→ intake timeline, on the real PostgreSQL and the real broker."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from libs.common.testing.infra import consumers_ready, services, wait_for
+
+pytestmark = pytest.mark.e2e
+
+LEGAL_AID_ORDER = {
+    "channel": "hotline",
+    "requester": {"name": "王秀英", "phone": "138 3456 7890"},
+    "region_code": "140430003",  # a township of 沁县
+    "service_type": "legal_aid",
+    "description": "老板拖欠我三个月工资一万八，想申请法律援助。",
+}
+
+
+async def test_legal_aid_order_flows_to_county_inbox_and_opens_aid_case(infra):
+    async with services(infra, "intake", "dispatch", "aid", "mediation") as svc:
+        await consumers_ready(*svc.values())
+        async with (
+            svc["intake"].client() as intake,
+            svc["dispatch"].client() as dispatch,
+            svc["aid"].client() as aid,
+            svc["mediation"].client() as mediation,
+        ):
+            r = await intake.post("/v1/work-orders", json=LEGAL_AID_ORDER)
+            assert r.status_code == 201, r.text
+            order = r.json()
+            assert order["number"].startswith("LW") and order["status"] == "received"
+
+            async def offered():
+                rows = (await dispatch.get("/v1/assignments", params={"work_order_id": order["id"]})).json()
+                return rows if rows and rows[0]["status"] == "offered" else None
+
+            offers = await wait_for(offered, timeout=15, what="the offer")
+            offer = offers[0]
+            # Offered at 沁县's county centre, to someone whose inbox now shows it.
+            point = (
+                await dispatch.get("/v1/service-points", params={"county_code": "140430", "tier": "county"})
+            ).json()
+            assert offer["service_point_id"] == point[0]["id"]
+            inbox = (await dispatch.get("/v1/inbox", params={"staff_id": offer["staff_id"]})).json()
+            assert [a["id"] for a in inbox] == [offer["id"]]
+            staff = (
+                await dispatch.get(
+                    "/v1/staff", params={"service_point_id": point[0]["id"], "role": "aid_officer"}
+                )
+            ).json()
+            assert offer["staff_id"] in {s["id"] for s in staff}
+            decision = (await dispatch.get(f"/v1/work-orders/{order['id']}/decision")).json()
+            assert decision["chosen_staff_id"] == offer["staff_id"] and decision["reason"]
+
+            r = await dispatch.post(f"/v1/assignments/{offer['id']}/accept")
+            assert r.status_code == 200 and r.json()["status"] == "accepted"
+            again = await dispatch.post(f"/v1/assignments/{offer['id']}/accept")
+            assert again.status_code == 409
+
+            async def aid_case():
+                rows = (await aid.get("/v1/cases", params={"work_order_id": order["id"]})).json()
+                return rows or None
+
+            cases = await wait_for(aid_case, timeout=15, what="the aid case")
+            assert len(cases) == 1 and cases[0]["handler_staff_id"] == offer["staff_id"]
+            assert (await aid.get(f"/v1/cases/{cases[0]['id']}")).json()["number"] == cases[0]["number"]
+            # A legal-aid order opens no mediation case.
+            assert (await mediation.get("/v1/cases", params={"work_order_id": order["id"]})).json() == []
+
+            async def timeline_done():
+                body = (await intake.get(f"/v1/work-orders/{order['id']}")).json()
+                kinds = [e["kind"] for e in body["timeline"]]
+                return body if "aid_case_opened" in kinds else None
+
+            body = await wait_for(timeline_done, timeout=15, what="the timeline entries")
+            kinds = [e["kind"] for e in body["timeline"]]
+            assert kinds[0] == "received" and {"offered", "assigned", "aid_case_opened"} <= set(kinds)
+            assert body["status"] == "in_progress"
+            assert body["requester_phone_masked"] == "138****7890"
+
+
+async def test_mediation_order_opens_mediation_case(infra):
+    async with services(infra, "intake", "dispatch", "mediation") as svc:
+        await consumers_ready(*svc.values())
+        async with (
+            svc["intake"].client() as intake,
+            svc["dispatch"].client() as dispatch,
+            svc["mediation"].client() as mediation,
+        ):
+            body = dict(
+                LEGAL_AID_ORDER,
+                service_type="mediation",
+                region_code="140403",
+                description="邻居家空调外机噪音大还滴水，沟通无果，希望调解。",
+            )
+            order = (await intake.post("/v1/work-orders", json=body)).json()
+
+            async def offered():
+                rows = (await dispatch.get("/v1/assignments", params={"work_order_id": order["id"]})).json()
+                return rows or None
+
+            offer = (await wait_for(offered, what="the offer"))[0]
+            staff = (
+                await dispatch.get("/v1/staff", params={"county_code": "140403", "role": "mediator"})
+            ).json()
+            assert offer["staff_id"] in {s["id"] for s in staff}
+            await dispatch.post(f"/v1/assignments/{offer['id']}/accept")
+
+            async def case():
+                return (
+                    await mediation.get("/v1/cases", params={"work_order_id": order["id"]})
+                ).json() or None
+
+            cases = await wait_for(case, what="the mediation case")
+            assert cases[0]["mediator_staff_id"] == offer["staff_id"]
+
+
+async def test_same_idempotency_key_twice_creates_one_order(infra):
+    async with services(infra, "intake") as svc:
+        async with svc["intake"].client() as intake:
+            key = str(uuid.uuid4())
+            first = await intake.post(
+                "/v1/work-orders", json=LEGAL_AID_ORDER, headers={"Idempotency-Key": key}
+            )
+            second = await intake.post(
+                "/v1/work-orders", json=LEGAL_AID_ORDER, headers={"Idempotency-Key": key}
+            )
+            assert first.status_code == second.status_code == 201
+            assert first.json() == second.json()
+            assert second.headers.get("Idempotent-Replayed") == "true"
+            other = dict(LEGAL_AID_ORDER, description="另一件事：想咨询离婚财产分割。")
+            conflict = await intake.post("/v1/work-orders", json=other, headers={"Idempotency-Key": key})
+            assert conflict.status_code == 409
+            assert conflict.headers["content-type"].startswith("application/problem+json")
+        async with svc["intake"].rt.sessionmaker() as session:
+            from sqlalchemy import func, select
+
+            from services.intake.models import WorkOrder, outbox
+
+            assert await session.scalar(select(func.count()).select_from(WorkOrder)) == 1
+            assert await session.scalar(select(func.count()).select_from(outbox)) == 1
+
+
+async def test_invalid_order_gets_field_level_problem(infra):
+    async with services(infra, "intake") as svc:
+        async with svc["intake"].client() as intake:
+            bad = dict(LEGAL_AID_ORDER, region_code="999999", requester={"name": "王", "phone": "12345"})
+            r = await intake.post("/v1/work-orders", json=bad)
+            assert r.status_code == 422
+            assert r.headers["content-type"].startswith("application/problem+json")
+            fields = {e["field"]: e for e in r.json()["errors"]}
+            assert set(fields) == {"region_code", "requester.phone"}
+            assert "区号" in fields["requester.phone"]["message"] and fields["requester.phone"]["message_en"]
+            r = await intake.post(
+                "/v1/work-orders", content=b"{not json", headers={"content-type": "application/json"}
+            )
+            assert r.status_code == 422
