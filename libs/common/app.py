@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from libs.common.auth import PUBLIC, Rule, authorize
 from libs.common.config import CommonSettings, get_settings, service_database_url
 from libs.common.db import asyncpg_dsn, make_engine, make_sessionmaker
 from libs.common.events.topics import DEAD_LETTER, all_topics, topic
@@ -70,6 +71,8 @@ class ServiceSpec:
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None
     on_shutdown: Callable[[Runtime], Awaitable[None]] | None = None
     consumer_group: str | None = None
+    # "METHOD /path" -> Rule; every route needs one (deny by default). See libs/common/auth.py.
+    policy: dict[str, Rule] = field(default_factory=dict)
 
 
 class CorrelationMiddleware:
@@ -139,7 +142,14 @@ def create_service_app(
                     await rt.producer.stop()
             await engine.dispose()
 
-    app = FastAPI(title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(authorize)],
+    )
+    app.state.policy = {**HEALTH_POLICY, **spec.policy}
     app.add_middleware(CorrelationMiddleware)
     install_problem_handlers(app)
     app.include_router(health_router())
@@ -203,6 +213,9 @@ async def _supervise(run: Callable[[], Awaitable[None]], name: str) -> None:
         except Exception as exc:
             log.warning("%s stopped (%s); restarting", name, exc)
             await asyncio.sleep(1.0)
+
+
+HEALTH_POLICY = {"GET /healthz": PUBLIC, "GET /readyz": PUBLIC}
 
 
 def health_router() -> APIRouter:

@@ -134,7 +134,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, detail=exc.detail, detail_en=exc.detail_en, **exc.extra)
+        extra = dict(exc.extra)
+        headers = {"WWW-Authenticate": extra.pop("headers_www")} if "headers_www" in extra else None
+        return problem_response(
+            exc.status, detail=exc.detail, detail_en=exc.detail_en, headers=headers, **extra
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -8,6 +8,7 @@ from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
 from libs.common.events.topics import WORKORDER
 from services.dispatch import api
+from services.dispatch.access import POLICY
 from services.dispatch.handlers import build_handlers
 from services.dispatch.models import inbox, outbox
 
@@ -28,5 +29,6 @@ def create_app(
         consume=[WORKORDER],
         handlers=build_handlers,
         on_startup=startup,
+        policy=POLICY,
     )
     return create_service_app(spec, db_url=db_url, bootstrap=bootstrap)

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.auth import Principal, ensure_visible, region_filter
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import DISPATCH, topic
@@ -220,9 +221,12 @@ async def route_new_order(session: AsyncSession, *, event: Envelope, now: dateti
     return assignment
 
 
-async def accept(session: AsyncSession, *, assignment_id: uuid.UUID, now: datetime) -> Assignment:
+async def accept(
+    session: AsyncSession, *, assignment_id: uuid.UUID, now: datetime, who: Principal
+) -> Assignment:
     assignment = await session.get(Assignment, assignment_id, with_for_update=True)
-    if assignment is None:
+    # Object level: only the person offered may accept; to anyone else the offer does not exist.
+    if assignment is None or str(assignment.staff_id) != who.staff_id:
         raise Problem(404, "未找到该派单", "assignment not found")
     if assignment.status != "offered":
         raise Problem(
@@ -263,6 +267,7 @@ async def accept(session: AsyncSession, *, assignment_id: uuid.UUID, now: dateti
 async def list_assignments(
     session: AsyncSession,
     *,
+    who: Principal,
     work_order_id: uuid.UUID | None = None,
     staff_id: uuid.UUID | None = None,
     statuses: tuple[str, ...] | None = None,
@@ -272,6 +277,8 @@ async def list_assignments(
         select(Assignment, Staff, ServicePoint)
         .join(Staff, Assignment.staff_id == Staff.id)
         .join(ServicePoint, Assignment.service_point_id == ServicePoint.id)
+        .join(OrderSnapshot, OrderSnapshot.work_order_id == Assignment.work_order_id)
+        .where(region_filter(OrderSnapshot.region_code, who))
     )
     if work_order_id:
         q = q.where(Assignment.work_order_id == work_order_id)
@@ -283,13 +290,15 @@ async def list_assignments(
     return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
 
-async def latest_decision(session: AsyncSession, *, work_order_id: uuid.UUID) -> Decision:
+async def latest_decision(session: AsyncSession, *, work_order_id: uuid.UUID, who: Principal) -> Decision:
+    order = await session.get(OrderSnapshot, work_order_id)
     decision = await session.scalar(
         select(Decision)
         .where(Decision.work_order_id == work_order_id)
         .order_by(Decision.decided_at.desc())
         .limit(1)
     )
-    if decision is None:
+    if decision is None or order is None:
         raise Problem(404, "该工单尚无派单决定", "no routing decision for this work order yet")
+    ensure_visible(who, order.region_code)
     return decision

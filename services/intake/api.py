@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
+from libs.common.auth import Principal, ensure_visible, principal
 from libs.common.pii import mask_phone
 from services.intake import service
 from services.intake.schemas import TimelineEntryOut, WorkOrderCreate, WorkOrderCreated, WorkOrderOut
@@ -28,10 +29,12 @@ router = APIRouter(prefix="/v1", tags=["work orders"])
 async def create_work_order(
     body: WorkOrderCreate,
     request: Request,
+    who: Annotated[Principal, Depends(principal)],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> JSONResponse:
     rt = request.app.state.rt
     clock = rt.extras["clock"]
+    ensure_visible(who, body.region_code)  # nobody files orders outside their own jurisdiction
     async with rt.sessionmaker() as session, session.begin():
         if idempotency_key:
             replay = await service.claim_idempotency_key(
@@ -51,10 +54,13 @@ async def create_work_order(
 @router.get(
     "/work-orders/{order_id}", response_model=WorkOrderOut, summary="One work order with its timeline"
 )
-async def get_work_order(order_id: uuid.UUID, request: Request) -> WorkOrderOut:
+async def get_work_order(
+    order_id: uuid.UUID, request: Request, who: Principal = Depends(principal)
+) -> WorkOrderOut:
     rt = request.app.state.rt
     async with rt.sessionmaker() as session:
         order, entries = await service.get_work_order(session, order_id=order_id)
+    ensure_visible(who, order.region_code)
     return WorkOrderOut(
         id=order.id,
         number=order.number,

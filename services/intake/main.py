@@ -8,6 +8,7 @@ from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
 from libs.common.events.topics import AID, DISPATCH, MEDIATION
 from services.intake import api
+from services.intake.access import POLICY
 from services.intake.handlers import build_handlers
 from services.intake.models import inbox, outbox
 
@@ -28,5 +29,6 @@ def create_app(
         consume=[DISPATCH, AID, MEDIATION],
         handlers=build_handlers,
         on_startup=startup,
+        policy=POLICY,
     )
     return create_service_app(spec, db_url=db_url, bootstrap=bootstrap)

@@ -8,6 +8,7 @@ from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
 from libs.common.events.topics import DISPATCH
 from services.mediation import api
+from services.mediation.access import POLICY
 from services.mediation.handlers import build_handlers
 from services.mediation.models import inbox, outbox
 
@@ -28,5 +29,6 @@ def create_app(
         consume=[DISPATCH],
         handlers=build_handlers,
         on_startup=startup,
+        policy=POLICY,
     )
     return create_service_app(spec, db_url=db_url, bootstrap=bootstrap)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.auth import Principal, region_filter
 from libs.common.events import mediation as ev
 from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import MEDIATION, topic
@@ -67,17 +68,25 @@ async def open_case_from_assignment(session: AsyncSession, *, event: Envelope, n
     return case
 
 
+def _visible(who: Principal):  # type: ignore[no-untyped-def]
+    """Jurisdiction for everyone; a lawyer sees only the cases assigned to them."""
+    cond = region_filter(Case.region_code, who)
+    if who.roles <= {"lawyer"}:
+        cond = cond & (Case.mediator_staff_id == (uuid.UUID(who.staff_id) if who.staff_id else None))
+    return cond
+
+
 async def list_cases(
-    session: AsyncSession, *, work_order_id: uuid.UUID | None, limit: int = 100
+    session: AsyncSession, *, work_order_id: uuid.UUID | None, who: Principal, limit: int = 100
 ) -> list[Case]:
-    q = select(Case).order_by(Case.opened_at.desc()).limit(limit)
+    q = select(Case).where(_visible(who)).order_by(Case.opened_at.desc()).limit(limit)
     if work_order_id:
         q = q.where(Case.work_order_id == work_order_id)
     return list((await session.scalars(q)).all())
 
 
-async def get_case(session: AsyncSession, *, case_id: uuid.UUID) -> Case:
-    case = await session.get(Case, case_id)
+async def get_case(session: AsyncSession, *, case_id: uuid.UUID, who: Principal) -> Case:
+    case = await session.scalar(select(Case).where(Case.id == case_id, _visible(who)))
     if case is None:
         raise Problem(404, "未找到该案件", "case not found")
     return case

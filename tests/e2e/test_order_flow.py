@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, services, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -24,10 +25,10 @@ async def test_legal_aid_order_flows_to_county_inbox_and_opens_aid_case(infra):
     async with services(infra, "intake", "dispatch", "aid", "mediation") as svc:
         await consumers_ready(*svc.values())
         async with (
-            svc["intake"].client() as intake,
-            svc["dispatch"].client() as dispatch,
-            svc["aid"].client() as aid,
-            svc["mediation"].client() as mediation,
+            svc["intake"].client(headers=auth("operator")) as intake,
+            svc["dispatch"].client(headers=auth("supervisor")) as dispatch,
+            svc["aid"].client(headers=auth("aid_officer")) as aid,
+            svc["mediation"].client(headers=auth("mediator")) as mediation,
         ):
             r = await intake.post("/v1/work-orders", json=LEGAL_AID_ORDER)
             assert r.status_code == 201, r.text
@@ -57,8 +58,14 @@ async def test_legal_aid_order_flows_to_county_inbox_and_opens_aid_case(infra):
             assert decision["chosen_staff_id"] == offer["staff_id"] and decision["reason"]
 
             r = await dispatch.post(f"/v1/assignments/{offer['id']}/accept")
+            assert r.status_code == 403  # supervisors do not take offers
+            colleague = auth("aid_officer", region="140430", staff_id=str(uuid.uuid4()))
+            r = await dispatch.post(f"/v1/assignments/{offer['id']}/accept", headers=colleague)
+            assert r.status_code == 404  # someone else's offer does not exist for them
+            handler = auth("aid_officer", region="140430", staff_id=offer["staff_id"])
+            r = await dispatch.post(f"/v1/assignments/{offer['id']}/accept", headers=handler)
             assert r.status_code == 200 and r.json()["status"] == "accepted"
-            again = await dispatch.post(f"/v1/assignments/{offer['id']}/accept")
+            again = await dispatch.post(f"/v1/assignments/{offer['id']}/accept", headers=handler)
             assert again.status_code == 409
 
             async def aid_case():
@@ -87,9 +94,9 @@ async def test_mediation_order_opens_mediation_case(infra):
     async with services(infra, "intake", "dispatch", "mediation") as svc:
         await consumers_ready(*svc.values())
         async with (
-            svc["intake"].client() as intake,
-            svc["dispatch"].client() as dispatch,
-            svc["mediation"].client() as mediation,
+            svc["intake"].client(headers=auth("operator")) as intake,
+            svc["dispatch"].client(headers=auth("supervisor")) as dispatch,
+            svc["mediation"].client(headers=auth("mediator")) as mediation,
         ):
             body = dict(
                 LEGAL_AID_ORDER,
@@ -108,7 +115,9 @@ async def test_mediation_order_opens_mediation_case(infra):
                 await dispatch.get("/v1/staff", params={"county_code": "140403", "role": "mediator"})
             ).json()
             assert offer["staff_id"] in {s["id"] for s in staff}
-            await dispatch.post(f"/v1/assignments/{offer['id']}/accept")
+            await dispatch.post(
+                f"/v1/assignments/{offer['id']}/accept", headers=auth("mediator", staff_id=offer["staff_id"])
+            )
 
             async def case():
                 return (
@@ -121,7 +130,7 @@ async def test_mediation_order_opens_mediation_case(infra):
 
 async def test_same_idempotency_key_twice_creates_one_order(infra):
     async with services(infra, "intake") as svc:
-        async with svc["intake"].client() as intake:
+        async with svc["intake"].client(headers=auth("operator")) as intake:
             key = str(uuid.uuid4())
             first = await intake.post(
                 "/v1/work-orders", json=LEGAL_AID_ORDER, headers={"Idempotency-Key": key}
@@ -147,7 +156,7 @@ async def test_same_idempotency_key_twice_creates_one_order(infra):
 
 async def test_invalid_order_gets_field_level_problem(infra):
     async with services(infra, "intake") as svc:
-        async with svc["intake"].client() as intake:
+        async with svc["intake"].client(headers=auth("operator")) as intake:
             bad = dict(LEGAL_AID_ORDER, region_code="999999", requester={"name": "王", "phone": "12345"})
             r = await intake.post("/v1/work-orders", json=bad)
             assert r.status_code == 422
@@ -159,3 +168,19 @@ async def test_invalid_order_gets_field_level_problem(infra):
                 "/v1/work-orders", content=b"{not json", headers={"content-type": "application/json"}
             )
             assert r.status_code == 422
+
+
+async def test_requests_without_a_token_or_outside_jurisdiction_are_refused(infra):
+    async with services(infra, "intake") as svc:
+        async with svc["intake"].client() as anonymous:
+            assert (await anonymous.post("/v1/work-orders", json=LEGAL_AID_ORDER)).status_code == 401
+            assert (await anonymous.get("/healthz")).status_code == 200
+        async with (
+            svc["intake"].client(headers=auth("operator", region="140430")) as qinxian,
+            svc["intake"].client(headers=auth("counter_staff", region="140403")) as luzhou,
+        ):
+            order = (await qinxian.post("/v1/work-orders", json=LEGAL_AID_ORDER)).json()
+            assert (await qinxian.get(f"/v1/work-orders/{order['id']}")).status_code == 200
+            # A clerk of 潞州区 gets 404 on an order of 沁县.
+            assert (await luzhou.get(f"/v1/work-orders/{order['id']}")).status_code == 404
+            assert (await luzhou.post("/v1/work-orders", json=LEGAL_AID_ORDER)).status_code == 404

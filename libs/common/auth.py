@@ -1,0 +1,212 @@
+"""Who is calling, and may they? — one place per service.
+
+Every service declares its access policy as data (`services/<svc>/access.py`: one
+`Rule` per "METHOD /path/template"). `authorize` is installed as an app-wide
+dependency: a route with no rule is refused (deny by default), a public rule lets
+anyone in, otherwise a valid bearer token with one of the rule's roles is required.
+Endpoints read the caller with `Depends(principal)` and filter by its jurisdiction.
+
+Tokens are JWTs checked against configuration (issuer, audience, HS256 shared secret
+or a JWKS URL), so a province's own OIDC provider can replace the built-in login.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from fastapi import Request
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import ColumnElement, true
+
+from libs.common.problems import Problem
+
+ROLES = (
+    "operator",
+    "counter_staff",
+    "lawyer",
+    "mediator",
+    "aid_officer",
+    "supervisor",
+    "admin",
+    "external_system",
+)
+STAFF_ROLES = frozenset(ROLES) - {"external_system"}
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAWLINE_AUTH_", extra="ignore")
+
+    jwt_secret: str = "lawline-dev-secret-change-me-in-production-0123456789"
+    jwt_issuer: str = "lawline"
+    jwt_audience: str = "lawline"
+    jwt_algorithms: list[str] = ["HS256"]
+    jwks_url: str | None = None  # set to trust an external OIDC provider's keys
+    access_ttl_seconds: int = 900
+    # Claim names, so an external IdP's tokens can be mapped without code changes.
+    roles_claim: str = "roles"
+    region_claim: str = "region"
+
+
+@lru_cache
+def get_auth_settings() -> AuthSettings:
+    return AuthSettings()
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    kind: str  # staff | api_key | anonymous
+    roles: frozenset[str]
+    region: str  # jurisdiction prefix: "14" province, "1404" city, "140403" county, "140403001" township
+    name: str = ""
+    staff_id: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    jti: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    def covers(self, region_code: str | None) -> bool:
+        """Is this region inside the caller's jurisdiction?"""
+        return region_code is not None and region_code.startswith(self.region)
+
+
+ANONYMOUS = Principal(sub="anonymous", kind="anonymous", roles=frozenset(), region="")
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str] = frozenset()
+    public: bool = False
+    scopes: frozenset[str] = frozenset()  # API-key scopes that also grant access
+    note: str = ""
+
+
+def allow(*roles: str, scopes: tuple[str, ...] = (), note: str = "") -> Rule:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+    return Rule(roles=frozenset(roles), scopes=frozenset(scopes), note=note)
+
+
+PUBLIC = Rule(public=True)
+
+
+def issue_access_token(
+    *,
+    sub: str,
+    roles: list[str],
+    region: str,
+    name: str = "",
+    staff_id: str | None = None,
+    kind: str = "staff",
+    ttl: int | None = None,
+    settings: AuthSettings | None = None,
+) -> str:
+    s = settings or get_auth_settings()
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": s.jwt_issuer,
+        "aud": s.jwt_audience,
+        "sub": sub,
+        "iat": now,
+        "nbf": now,
+        "exp": now + (ttl or s.access_ttl_seconds),
+        "jti": uuid.uuid4().hex,
+        s.roles_claim: roles,
+        s.region_claim: region,
+        "name": name,
+        "kind": kind,
+    }
+    if staff_id:
+        claims["staff_id"] = staff_id
+    return jwt.encode(claims, s.jwt_secret, algorithm=s.jwt_algorithms[0])
+
+
+@lru_cache
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True)
+
+
+def decode_token(token: str, settings: AuthSettings | None = None) -> Principal:
+    s = settings or get_auth_settings()
+    try:
+        key: Any = (
+            _jwks_client(s.jwks_url).get_signing_key_from_jwt(token).key if s.jwks_url else s.jwt_secret
+        )
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=s.jwt_algorithms,
+            audience=s.jwt_audience,
+            issuer=s.jwt_issuer,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise Problem(401, "登录已失效或凭证无效，请重新登录", f"invalid token: {exc}") from exc
+    roles = claims.get(s.roles_claim) or []
+    return Principal(
+        sub=str(claims["sub"]),
+        kind=claims.get("kind", "staff"),
+        roles=frozenset(r for r in roles if r in ROLES),
+        region=str(claims.get(s.region_claim, "")),
+        name=claims.get("name", ""),
+        staff_id=claims.get("staff_id"),
+        jti=claims.get("jti"),
+        scopes=frozenset(claims.get("scopes") or []),
+    )
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def authorize(request: Request) -> None:
+    """App-wide dependency: deny by default, per the service's declared policy."""
+    route = request.scope.get("route")
+    key = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    policy: dict[str, Rule] = getattr(request.app.state, "policy", {})
+    rule = policy.get(key)
+    if rule is None:
+        raise Problem(403, "该接口未配置访问规则，默认拒绝", f"no access rule for {key}: denied by default")
+    if rule.public:
+        request.state.principal = ANONYMOUS
+        return
+    resolver = getattr(request.app.state, "resolve_credentials", None)
+    principal = await resolver(request) if resolver else None
+    if principal is None:
+        token = _bearer(request)
+        if token is None:
+            raise Problem(
+                401,
+                "请先登录（缺少 Authorization: Bearer 令牌）",
+                "authentication required",
+                headers_www="Bearer",
+            )
+        principal = decode_token(token)
+    if not (principal.roles & rule.roles or principal.scopes & rule.scopes):
+        raise Problem(403, "您的角色无权执行此操作", f"role not allowed for {key}")
+    request.state.principal = principal
+
+
+def principal(request: Request) -> Principal:
+    """Endpoint dependency: the caller, as established by `authorize`."""
+    return getattr(request.state, "principal", ANONYMOUS)
+
+
+def region_filter(column: Any, who: Principal) -> ColumnElement[bool]:
+    """SQL condition keeping only rows inside the caller's jurisdiction."""
+    return true() if not who.region else column.startswith(who.region, autoescape=True)
+
+
+def ensure_visible(who: Principal, region_code: str | None) -> None:
+    """Object-level check: outside the jurisdiction looks exactly like 'not found'."""
+    if who.region and not who.covers(region_code):
+        raise Problem(404, "未找到", "not found")
