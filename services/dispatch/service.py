@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common import demo_network as demo
 from libs.common.auth import Principal, ensure_visible, region_filter
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope, make_event
@@ -17,7 +18,7 @@ from libs.common.events.topics import DISPATCH, topic
 from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.problems import Problem
-from services.dispatch import demo, domain
+from services.dispatch import domain
 from services.dispatch.models import (
     Assignment,
     Decision,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 
 from pydantic import BaseModel
 
@@ -12,6 +12,9 @@ ASSIGNED = "cn.lawline.dispatch.assigned.v1"
 REJECTED = "cn.lawline.dispatch.rejected.v1"
 ESCALATED = "cn.lawline.dispatch.escalated.v1"
 OVERDUE = "cn.lawline.dispatch.overdue.v1"
+# Reference data other services keep a copy of (key: "calendar" / the staff's county code).
+CALENDAR_YEAR_UPDATED = "cn.lawline.dispatch.calendar_year_updated.v1"
+STAFF_AVAILABILITY = "cn.lawline.dispatch.staff_availability.v1"
 
 
 class OfferedV1(BaseModel):
@@ -57,3 +60,35 @@ class EscalatedV1(BaseModel):
     county_code: str
     reason: str
     escalated_at: datetime
+
+
+class CalendarYearUpdatedV1(BaseModel):
+    """An admin entered or changed one year's official holiday schedule (incl. 调休 workdays)."""
+
+    year: int
+    holidays: list[date]
+    workdays: list[date]  # make-up working days on weekends
+    updated_at: datetime
+
+
+class DutySlotV1(BaseModel):
+    weekday: int  # 0 = Monday, China local time
+    start: time
+    end: time
+
+
+class StaffAvailabilityV1(BaseModel):
+    """A staff member's current availability: roster, sign-in state and leave."""
+
+    staff_id: str
+    name: str
+    role: str
+    skills: list[str]
+    service_point_id: str
+    county_code: str | None
+    region_code: str
+    active: bool
+    signed_in: bool = False
+    on_leave_until: date | None = None
+    slots: list[DutySlotV1] = []
+    at: datetime

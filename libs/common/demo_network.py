@@ -1,5 +1,8 @@
 """The demo network of 长治市, generated deterministically from libs.common.regions.
 
+Shared by every service that needs the same demo people (dispatch's staff, aid's
+lawyers, mediation's mediators, the demo login accounts): same ids on every machine.
+
 1 city centre, 12 county centres, 128 township stations, one village room per village
 (one adviser serves up to 5 villages, 一村一法律顾问), with staff and weekly rosters:
 county centres 5 days a week, township stations 1–2 days (≥ 4 h), village advisers a
@@ -50,6 +53,9 @@ class DemoStaff:
     point: DemoPoint
     capacity: int
     slots: list[tuple[int, time, time]] = field(default_factory=list)
+    practice_years: int = 0  # lawyers: years in practice (Art 26 of 法律援助法 needs ≥ 3 for grave cases)
+    firm: str | None = None
+    languages: list[str] = field(default_factory=lambda: ["普通话"])
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -72,7 +78,15 @@ def build() -> tuple[list[DemoPoint], list[DemoStaff]]:
 
     def add_staff(point: DemoPoint, role: str, skills: list[str], capacity: int, slots) -> None:  # type: ignore[no-untyped-def]
         code = f"S{len(staff) + 1:05d}"
-        staff.append(DemoStaff(_uuid(rng), code, person(), role, skills, point, capacity, list(slots)))
+        member = DemoStaff(_uuid(rng), code, person(), role, skills, point, capacity, list(slots))
+        if role == "lawyer":
+            member.practice_years = rng.choice([1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20])
+            member.firm = (
+                f"{(point.name[:3])}{rng.choice(['正义', '明德', '晋城', '太行', '上党', '诚信'])}律师事务所"
+            )
+        if rng.random() < 0.6:
+            member.languages = ["普通话", "长治话"]
+        staff.append(member)
 
     city = DemoPoint(
         _uuid(rng),
