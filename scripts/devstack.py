@@ -9,7 +9,6 @@ uvicorn and stops all of it on Ctrl-C — no orphan postgres or broker.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import signal
 import subprocess
@@ -18,7 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from libs.common.config import DEFAULT_PORTS, SERVICES, service_database_url, service_port
+from libs.common.config import SERVICES, service_database_url, service_port
 from libs.common.embedded import EmbeddedBroker, EmbeddedPostgres, create_database
 from libs.common.migrate import upgrade
 
@@ -31,8 +30,8 @@ def log(msg: str) -> None:
 
 
 def app_services() -> list[str]:
-    """The four core services, plus the console once it exists."""
-    extra = [s for s in ("console",) if importlib.util.find_spec(f"services.{s}.main") is not None]
+    """The four core services, plus identity and the console where they exist."""
+    extra = [s for s in ("identity", "console") if (ROOT / "services" / s / "main.py").exists()]
     return list(SERVICES) + extra
 
 
@@ -107,7 +106,7 @@ def main() -> int:
         log("databases migrated, demo network loaded")
 
         for s in app_services():
-            port = service_port(s) if s in DEFAULT_PORTS else 0
+            port = service_port(s)
             cmd = [
                 sys.executable,
                 "-m",
