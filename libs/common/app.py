@@ -184,12 +184,11 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
     rt.spawn(rt.relay.run(), "outbox-relay")
     if spec.consume and spec.handlers:
         handlers = spec.handlers(rt)
+        topics = [topic(t) for t in spec.consume]
+        group = spec.consumer_group or f"lawline-{spec.service}"
         consumer = InboxConsumer(
-            consumer=make_consumer(
-                rt.bootstrap,
-                [topic(t) for t in spec.consume],
-                spec.consumer_group or f"lawline-{spec.service}",
-            ),
+            consumer=make_consumer(rt.bootstrap, topics, group),
+            consumer_factory=lambda: make_consumer(rt.bootstrap, topics, group),
             sessionmaker=rt.sessionmaker,
             inbox=spec.inbox,
             handlers=handlers,

@@ -60,15 +60,22 @@ class InboxConsumer:
         dead_letter_topic: str,
         max_attempts: int = 3,
         service: str = "",
+        consumer_factory: Callable[[], AIOKafkaConsumer] | None = None,
     ) -> None:
         self.consumer, self.sessionmaker, self.inbox = consumer, sessionmaker, inbox
         self.handlers, self.producer, self.dead_letter_topic = handlers, producer, dead_letter_topic
         self.max_attempts, self.service = max_attempts, service
+        # A stopped aiokafka consumer cannot be started again: a restart needs a new one.
+        self.consumer_factory = consumer_factory
+        self._runs = 0
         self.processed = 0
         self.duplicates = 0
         self.dead_lettered = 0
 
     async def run(self) -> None:
+        if self._runs and self.consumer_factory is not None:
+            self.consumer = self.consumer_factory()
+        self._runs += 1
         await self.consumer.start()
         try:
             while True:
