@@ -1,0 +1,117 @@
+"""The event catalogue: every event type, its payload model, producer and topic — derived
+from the payload modules (one per producing service) and published as AsyncAPI 3.0.
+
+Convention: a module constant `SOME_THING = "cn.lawline.<svc>.some_thing.vN"` is described
+by the module's pydantic model named `…SomeThingVN` (case-insensitive; a prefix such as
+`Aid…` is allowed). `OVERRIDES` covers names that do not follow it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+# producing module -> logical topic (see topics.py)
+PRODUCERS = {
+    "intake": "workorder",
+    "dispatch": "dispatch",
+    "aid": "aid",
+    "mediation": "mediation",
+    "identity": "identity",
+}
+OVERRIDES: dict[str, str] = {}  # event type -> model name, for names outside the convention
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    producer: str
+    topic: str
+    model: type[BaseModel] | None
+
+
+def _camel(const: str) -> str:
+    return "".join(part.capitalize() for part in const.lower().split("_"))
+
+
+def catalogue() -> list[EventSpec]:
+    specs: list[EventSpec] = []
+    for producer, topic_name in PRODUCERS.items():
+        try:
+            module = importlib.import_module(f"libs.common.events.{producer}")
+        except ModuleNotFoundError:
+            continue
+        models = {
+            n: v
+            for n, v in vars(module).items()
+            if isinstance(v, type)
+            and issubclass(v, BaseModel)
+            and v is not BaseModel
+            and v.__module__ == module.__name__
+        }
+        for const, value in vars(module).items():
+            if not (isinstance(value, str) and value.startswith("cn.lawline.") and const.isupper()):
+                continue
+            version = re.search(r"\.v(\d+)$", value)
+            wanted = (
+                OVERRIDES.get(value) or (_camel(const) + f"V{version.group(1) if version else 1}").lower()
+            )
+            match = next(
+                (m for n, m in models.items() if n.lower() == wanted or n.lower().endswith(wanted)), None
+            )
+            if match is None and value in OVERRIDES:
+                match = models.get(OVERRIDES[value])
+            specs.append(EventSpec(value, producer, topic_name, match))
+    return sorted(specs, key=lambda s: s.type)
+
+
+def asyncapi() -> dict[str, Any]:
+    from libs.common.events.topics import topic
+
+    channels: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for spec in catalogue():
+        name = spec.type.removeprefix("cn.lawline.").replace(".", "_")
+        schema = spec.model.model_json_schema() if spec.model else {"type": "object"}
+        messages[name] = {
+            "name": spec.type,
+            "title": spec.model.__name__ if spec.model else spec.type,
+            "summary": (spec.model.__doc__ or "").strip().splitlines()[0]
+            if spec.model and spec.model.__doc__
+            else "",
+            "contentType": "application/json",
+            "headers": {
+                "type": "object",
+                "description": "CloudEvents 1.0 binary mode: ce_id, ce_source, ce_type, "
+                "ce_specversion, ce_time, ce_subject, ce_correlationid, content-type, traceparent",
+            },
+            "payload": schema,
+        }
+        channel = topic(spec.topic, prefix="")
+        channels.setdefault(spec.topic, {"address": channel, "messages": {}})
+        channels[spec.topic]["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+        operations[f"publish_{name}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{spec.topic}"},
+            "messages": [{"$ref": f"#/channels/{spec.topic}/messages/{name}"}],
+            "summary": f"produced by {spec.producer}",
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "lawline events",
+            "version": "1.0.0",
+            "description": "Every event lawline services exchange over Kafka (at-least-once; consumers "
+            "de-duplicate by CloudEvent id). Keys: county code on workorder/dispatch topics, "
+            "case id on aid/mediation topics.",
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
