@@ -76,8 +76,10 @@ class InboxConsumer:
         if self._runs and self.consumer_factory is not None:
             self.consumer = self.consumer_factory()
         self._runs += 1
-        await self.consumer.start()
         try:
+            # Inside the try: a service stopped while its consumer is still joining must
+            # leave the group, or a zombie member holds partitions until its session expires.
+            await self.consumer.start()
             while True:
                 batches = await self.consumer.getmany(timeout_ms=100, max_records=200)
                 for tp, records in batches.items():
@@ -94,7 +96,8 @@ class InboxConsumer:
         except Exception as exc:
             await self._dead_letter(record, f"unparseable CloudEvent: {exc}")
             return
-        handler = self.handlers.get(event.type)
+        # "*" lets a service follow every event type (intake's timeline folds them all).
+        handler = self.handlers.get(event.type) or self.handlers.get("*")
         if handler is None:
             return  # not ours: topics carry several event types
         token = correlation_id.set(event.correlation_id)
