@@ -16,6 +16,7 @@ POLICY = {
     "GET /v1/cases/{case_id}": _READ,
     "GET /v1/cases/{case_id}/agreement.html": _READ,
     "POST /v1/cases/{case_id}/parties": _REGISTER,
+    "PATCH /v1/cases/{case_id}": _WORK,
     "POST /v1/cases/{case_id}/consents": _WORK,
     "POST /v1/cases/{case_id}/mediator": _WORK,
     "POST /v1/cases/{case_id}/recusals": _WORK,

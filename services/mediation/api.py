@@ -13,7 +13,15 @@ from sqlalchemy import select
 from libs.common.auth import Principal, principal, region_filter
 from services.mediation import document, domain, outcome, service, stats
 from services.mediation.models import Committee, Mediator
-from services.mediation.schemas import CaseDetail, CaseIn, CaseOut, CommitteeOut, MediatorOut, PartyAddIn
+from services.mediation.schemas import (
+    CaseDetail,
+    CaseIn,
+    CaseOut,
+    CommitteeOut,
+    MediatorOut,
+    PartyAddIn,
+    RegistrationUpdateIn,
+)
 from services.mediation.workflow import availability
 
 router = APIRouter(prefix="/v1", tags=["mediation cases"])
@@ -63,6 +71,17 @@ async def register(body: CaseIn, request: Request, who: Who) -> Any:
 async def get_case(case_id: uuid.UUID, request: Request, who: Who) -> Any:
     async with _rt(request).sessionmaker() as session:
         return await service.detail(session, await service.load(session, case_id, who))
+
+
+@router.patch("/cases/{case_id}", response_model=CaseDetail, summary="Correct dispute type, summary, claims")
+async def update_case(case_id: uuid.UUID, body: RegistrationUpdateIn, request: Request, who: Who) -> Any:
+    rt = _rt(request)
+    async with rt.sessionmaker() as session, session.begin():
+        case = await service.load(session, case_id, who, lock=True)
+        await service.update_registration(
+            session, case=case, changes=body.model_dump(exclude_none=True), now=rt.extras["clock"].now()
+        )
+        return await service.detail(session, case)
 
 
 @router.post("/cases/{case_id}/parties", response_model=CaseDetail, summary="Add parties (before acceptance)")

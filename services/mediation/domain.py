@@ -48,6 +48,32 @@ DISPUTE_TYPES = {
     "consumer": "消费纠纷",
     "other": "其他民间纠纷",
 }
+# First guess of the dispute type from a citizen's words (orders from dispatch carry none); the
+# mediator confirms or corrects it at registration, since Art 33's exclusions depend on it.
+_TYPE_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    ("adoption", ("收养", "领养")),
+    ("marriage", ("离婚", "婚姻", "彩礼", "夫妻")),
+    ("family", ("赡养", "抚养", "继承", "遗产", "分家")),
+    ("labour", ("工资", "欠薪", "工伤", "劳动", "辞退")),
+    ("traffic", ("交通事故", "车祸", "撞")),
+    ("medical", ("医院", "医疗", "手术")),
+    ("land", ("宅基地", "土地", "承包地", "地界")),
+    ("property_management", ("物业",)),
+    ("debt", ("借款", "欠款", "借钱", "还钱", "欠条")),
+    ("consumer", ("退款", "商家", "消费")),
+    ("neighbour", ("邻居", "噪音", "漏水", "滴水", "通道")),
+    ("contract", ("合同", "装修", "租房", "房租")),
+    ("damages", ("赔偿", "损坏", "打伤")),
+]
+
+
+def guess_dispute_type(text: str) -> str:
+    for kind, words in _TYPE_WORDS:
+        if any(w in text for w in words):
+            return kind
+    return "other"
+
+
 # Art 33 + 民事诉讼法解释: no judicial confirmation of personal status, adoption or marriage itself.
 NO_JUDICIAL_CONFIRMATION = frozenset({"marriage", "adoption", "personal_status"})
 COMMITTEE_KINDS = {
@@ -75,6 +101,7 @@ OPEN_STATUSES = frozenset({"registered", "accepted", "mediating", "agreement_pen
 # action -> (allowed from-statuses, to-status or None for "stays where it is")
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "add_party": (frozenset({"registered"}), None),
+    "update_registration": (frozenset({"registered", "accepted", "mediating"}), None),
     "consent": (frozenset({"registered"}), None),
     "accept": (frozenset({"registered"}), "accepted"),  # every party consented (Art 17)
     "refuse": (OPEN_STATUSES, "closed"),  # a party refuses or asks to stop (Art 17, 23)

@@ -4,6 +4,7 @@ staff-availability and calendar events keep our copy of mediators and holidays c
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
@@ -56,11 +57,11 @@ async def upsert_mediator(session: AsyncSession, s: dispatch.StaffAvailabilityV1
         "slots": [[x.weekday, f"{x.start:%H:%M}", f"{x.end:%H:%M}"] for x in s.slots],
         "as_of": s.at,
     }
-    stmt = insert(Mediator).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    ins = insert(Mediator).values(**values)
+    stmt: Any = ins.on_conflict_do_update(
         index_elements=["staff_id"],
-        set_={k: stmt.excluded[k] for k in values if k != "staff_id"},
-        where=(Mediator.as_of.is_(None)) | (Mediator.as_of <= stmt.excluded.as_of),
+        set_={k: ins.excluded[k] for k in values if k != "staff_id"},
+        where=(Mediator.as_of.is_(None)) | (Mediator.as_of <= ins.excluded.as_of),
     )
     if not mediates:
         # Not a mediator: only deactivate a row we already hold, never add one.

@@ -237,7 +237,7 @@ def _breach(case: Case, now: datetime, days_over: int) -> Any:
         committee_id=str(case.committee_id) if case.committee_id else None,
         mediator_staff_id=str(case.mediator_staff_id) if case.mediator_staff_id else None,
         status=case.status,
-        due_date=case.due_date,
+        due_date=case.due_date or now.date(),
         basis=case.deadline_basis or "",
         days_over=days_over,
         at=now,

@@ -147,6 +147,12 @@ class CaseDetail(CaseOut):
     recusals: list[dict] = []
 
 
+class RegistrationUpdateIn(Strict):
+    dispute_type: DisputeType | None = None  # type: ignore[valid-type]
+    summary: str | None = Field(default=None, min_length=5, max_length=4000)
+    claims: str | None = Field(default=None, min_length=2, max_length=2000)
+
+
 class PartyAddIn(Strict):
     parties: list[PartyIn] = Field(min_length=1, max_length=30)
 

@@ -214,7 +214,7 @@ async def open_case_from_assignment(
         mediator_chosen_by="committee",  # dispatch routes on the committee's behalf (Art 19)
         applicant_name=data["requester_name"],
         summary=data["description"],
-        dispute_type="other",
+        dispute_type=domain.guess_dispute_type(data["description"]),
         source="application",
     )
     values = {c.key: getattr(case, c.key) for c in Case.__table__.columns if getattr(case, c.key) is not None}
@@ -226,8 +226,9 @@ async def open_case_from_assignment(
     )
     if inserted.first() is None:
         return None  # a redelivered assignment: the case exists already
-    case = await session.get(Case, values["id"])
-    assert case is not None
+    opened = await session.get(Case, values["id"])
+    assert opened is not None
+    case = opened
     applicant = PartyIn.model_construct(side="applicant", kind="person", name=data["requester_name"])
     session.add(_party_row(case.id, 1, applicant, "application"))
     await _opened(session, case, now)
@@ -264,6 +265,24 @@ async def add_parties(session: AsyncSession, *, case: Case, parties: list[PartyI
         now=now,
         citizen_text="已登记纠纷当事人",
         data={"added": len(parties)},
+    )
+
+
+async def update_registration(
+    session: AsyncSession, *, case: Case, changes: dict[str, Any], now: datetime
+) -> None:
+    """Correct the dispute type, summary or claims (e.g. the first guess on a dispatched order)."""
+    guard(case, "update_registration")
+    changed = {k: v for k, v in changes.items() if v is not None and getattr(case, k) != v}
+    for key, value in changed.items():
+        setattr(case, key, value)
+    await step(
+        session,
+        case,
+        "update_registration",
+        now=now,
+        citizen_text="案件登记信息已更新",
+        data={"fields": sorted(changed)},
     )
 
 

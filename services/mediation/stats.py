@@ -78,7 +78,7 @@ async def statistics(
     out["by_county"] = [
         {
             "county_code": r[0],
-            "name": (regions.lookup(r[0]).name if regions.lookup(r[0]) else r[0]),
+            "name": getattr(regions.lookup(r[0]), "name", r[0]),
             **_figures(r),
         }
         for r in sorted(counties, key=lambda r: r[0])

@@ -126,9 +126,10 @@ async def assign_mediator(
             )
         mediator = await _pick_for_committee(session, case, today, recused)
     else:
-        mediator = await session.get(Mediator, body.staff_id)
-        if mediator is None:
+        chosen = await session.get(Mediator, body.staff_id)
+        if chosen is None:
             raise FieldProblem("staff_id", "未找到该人民调解员", "unknown mediator")
+        mediator = chosen
         reason = domain.unavailable_reason(availability(mediator), today)
         if reason:
             zh, _, en = reason.partition(" | ")

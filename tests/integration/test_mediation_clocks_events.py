@@ -222,6 +222,11 @@ async def test_assignment_event_opens_one_case_at_the_village_committee(svc, api
         f"/v1/cases/{case['id']}/parties", json={"parties": [{"side": "respondent", "name": "周大勇"}]}
     )
     assert [p["consent"] for p in r.json()["parties"]] == ["given", "pending"]
+    assert case["dispute_type"] == "land"  # first guess from the citizen's words
+    r = await api.patch(f"/v1/cases/{case['id']}", json={"dispute_type": "family", "claims": "请求确认界址"})
+    assert r.json()["dispute_type"] == "family" and r.json()["claims"] == "请求确认界址"
+    r = await api.patch(f"/v1/cases/{case['id']}", json={"dispute_type": "unknown"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "dispute_type"
     async with svc.rt.sessionmaker() as s:
         assert (
             await s.scalar(

@@ -211,3 +211,10 @@ def test_resident_id_check_digit():
 def test_success_rate_counts_concluded_mediations_only():
     assert domain.success_rate(0, 0) is None
     assert domain.success_rate(19, 1) == 0.95
+
+
+def test_first_guess_of_the_dispute_type():
+    assert domain.guess_dispute_type("邻居家空调外机噪音大还滴水") == "neighbour"
+    assert domain.guess_dispute_type("想离婚，财产怎么分") == "marriage"
+    assert domain.guess_dispute_type("老板拖欠三个月工资") == "labour"
+    assert domain.guess_dispute_type("说不清楚的事") == "other"
