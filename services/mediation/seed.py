@@ -101,7 +101,6 @@ def demo_mediators() -> list[dict]:
 
 
 async def seed(session: AsyncSession) -> None:
-    committees = demo_committees()
-    for i in range(0, len(committees), 1000):
-        await session.execute(insert(Committee).values(committees[i : i + 1000]).on_conflict_do_nothing())
-    await session.execute(insert(Mediator).values(demo_mediators()).on_conflict_do_nothing())
+    # executemany (insertmanyvalues batches): far cheaper to compile than one giant VALUES list.
+    await session.execute(insert(Committee).on_conflict_do_nothing(), demo_committees())
+    await session.execute(insert(Mediator).on_conflict_do_nothing(), demo_mediators())

@@ -13,7 +13,7 @@ from libs.common.clock import FrozenClock
 from libs.common.events import dispatch as dev
 from libs.common.events import mediation as ev
 from libs.common.events.envelope import make_event
-from libs.common.events.topics import DISPATCH, topic
+from libs.common.events.topics import DISPATCH, PARTITIONS, topic
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, services, wait_for
 from services.mediation import outcome
@@ -27,8 +27,16 @@ MEDIATOR = auth("mediator", region="1404")
 @pytest.fixture(scope="module")
 async def svc(infra):
     async with services(infra, "mediation", clock=CLOCK) as running:
-        await consumers_ready(running["mediation"])
-        yield running["mediation"]
+        svc = running["mediation"]
+        await consumers_ready(svc)
+
+        async def owns_every_partition() -> bool:
+            # This service is the only live member of its group: no earlier run's member still holds
+            # a partition (else events keyed there wait for that member's session to time out).
+            return len(svc.rt.consumers[0].consumer.assignment()) == PARTITIONS
+
+        await wait_for(owns_every_partition, timeout=60, what="all dispatch partitions")
+        yield svc
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +77,11 @@ async def sweep(svc, at: datetime) -> set[str]:
 async def breach_events(svc, case_id: str) -> list[dict]:
     async with svc.rt.sessionmaker() as s:
         rows = (
-            await s.execute(select(outbox.c.event).where(outbox.c.event["subject"].astext == case_id))
+            await s.execute(
+                select(outbox.c.event)
+                .where(outbox.c.event["subject"].astext == case_id)
+                .order_by(outbox.c.id)
+            )
         ).scalars()
         return [e["data"] for e in rows if e["type"] == ev.DEADLINE_BREACHED]
 

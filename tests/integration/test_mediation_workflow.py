@@ -14,7 +14,7 @@ from libs.common.clock import FrozenClock
 from libs.common.crypto import get_cipher
 from libs.common.events import mediation as ev
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import services
+from libs.common.testing.infra import consumers_ready, services
 from services.mediation.models import Party, outbox
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Beijing
@@ -30,6 +30,8 @@ def resident_id(prefix17: str) -> str:
 @pytest.fixture(scope="module")
 async def svc(infra):
     async with services(infra, "mediation", clock=CLOCK) as running:
+        # Let the consumer finish joining its group, so that stopping it leaves the group cleanly.
+        await consumers_ready(running["mediation"])
         yield running["mediation"]
 
 
@@ -77,7 +79,11 @@ async def register(api, **over) -> dict:
 async def events(svc, case_id: str, event_type: str) -> list[dict]:
     async with svc.rt.sessionmaker() as s:
         rows = (
-            await s.execute(select(outbox.c.event).where(outbox.c.event["subject"].astext == case_id))
+            await s.execute(
+                select(outbox.c.event)
+                .where(outbox.c.event["subject"].astext == case_id)
+                .order_by(outbox.c.id)
+            )
         ).scalars()
         return [e for e in rows if e["type"] == event_type]
 
