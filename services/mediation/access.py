@@ -28,6 +28,7 @@ POLICY = {
     "POST /v1/cases/{case_id}/oral-agreement": _WORK,
     "POST /v1/cases/{case_id}/failure": _WORK,
     "POST /v1/cases/{case_id}/extensions": _WORK,
+    "POST /v1/cases/{case_id}/judicial-confirmation": _WORK,
     "POST /v1/cases/{case_id}/follow-ups": allow("mediator", "supervisor", "admin"),
     "GET /v1/statistics": _READ,
     "POST /v1/supervision/sweep": allow("supervisor", "admin"),

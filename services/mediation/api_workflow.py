@@ -16,6 +16,7 @@ from services.mediation.models import Case
 from services.mediation.schemas import (
     AgreementIn,
     CaseDetail,
+    ConfirmationApplicationIn,
     ConsentIn,
     ExtensionIn,
     FailIn,
@@ -157,6 +158,22 @@ async def extension(case_id: uuid.UUID, body: ExtensionIn, request: Request, who
         case_id,
         who,
         lambda s, c, rt: outcome.extend(s, case=c, body=body, now=_now(rt), cal=rt.extras["calendar"]),
+    )
+
+
+@router.post(
+    "/judicial-confirmation",
+    response_model=CaseDetail,
+    summary="Parties jointly applied for 司法确认 (Art 33)",
+)
+async def judicial_confirmation(
+    case_id: uuid.UUID, body: ConfirmationApplicationIn, request: Request, who: Who
+) -> Any:
+    return await _run(
+        request,
+        case_id,
+        who,
+        lambda s, c, rt: outcome.record_confirmation_application(s, case=c, body=body, now=_now(rt)),
     )
 
 

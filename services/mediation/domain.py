@@ -117,6 +117,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "oral_agreement": (frozenset({"mediating"}), "agreed"),  # Art 28, 30
     "fail": (frozenset({"accepted", "mediating", "agreement_pending"}), "closed"),  # Art 26
     "follow_up": (frozenset({"agreed"}), None),  # Art 31
+    "confirmation_applied": (frozenset({"agreed"}), None),  # Art 33
     "return_visit": (frozenset({"agreed", "closed"}), "closed"),
     "deadline_breached": (OPEN_STATUSES, None),
 }
@@ -271,6 +272,19 @@ def confirmation_offer(
         "确认有效后，一方拒绝履行的，对方可以向人民法院申请强制执行（人民调解法第三十三条）"
     )
     return True, deadline, text
+
+
+def confirmation_application_problem(
+    confirmation: dict | None, applied_on: date, party_ids: list[str], applying: list[str]
+) -> str | None:
+    """Art 33: BOTH parties apply TOGETHER, within 30 days, and only where confirmation is available."""
+    if not confirmation or not confirmation.get("offered"):
+        return "本案调解协议不适用司法确认 | judicial confirmation is not available for this agreement"
+    if set(party_ids) - set(applying):
+        return "司法确认须由双方当事人共同申请 | every party must join the application"
+    if confirmation.get("deadline") and applied_on > date.fromisoformat(confirmation["deadline"]):
+        return "已超过三十日申请期限 | the 30-day period for judicial confirmation has passed"
+    return None
 
 
 # --- clocks -----------------------------------------------------------------------------------------

@@ -16,7 +16,15 @@ from libs.common.events import mediation as ev
 from libs.common.problems import FieldProblem, Problem
 from services.mediation import domain
 from services.mediation.models import Agreement, Case, FollowUp
-from services.mediation.schemas import AgreementIn, ExtensionIn, FailIn, FollowUpIn, OralAgreementIn, SignIn
+from services.mediation.schemas import (
+    AgreementIn,
+    ConfirmationApplicationIn,
+    ExtensionIn,
+    FailIn,
+    FollowUpIn,
+    OralAgreementIn,
+    SignIn,
+)
 from services.mediation.service import emit, guard, parties_of, step
 from services.mediation.workflow import _party, routes_told
 
@@ -194,6 +202,34 @@ async def follow_up(
     text = "调解组织已回访协议履行情况" if body.kind == "performance" else "调解组织已回访，案件办结"
     await step(session, case, action, now=now, citizen_text=text, data={"performance": body.performance})
     return row
+
+
+async def record_confirmation_application(
+    session: AsyncSession, *, case: Case, body: ConfirmationApplicationIn, now: datetime
+) -> None:
+    """Record that the parties jointly applied to the court for judicial confirmation (Art 33)."""
+    guard(case, "confirmation_applied")
+    parties = [str(p.id) for p in await parties_of(session, case.id)]
+    problem = domain.confirmation_application_problem(
+        case.confirmation, body.applied_on, parties, [str(i) for i in body.applying_party_ids]
+    )
+    if problem:
+        zh, _, en = problem.partition(" | ")
+        raise Problem(409, zh, en)
+    application = {
+        "applied_on": body.applied_on.isoformat(),
+        "court": body.court,
+        "recorded_at": now.isoformat(),
+    }
+    case.confirmation = {**(case.confirmation or {}), "application": application}
+    await step(
+        session,
+        case,
+        "confirmation_applied",
+        now=now,
+        citizen_text=f"双方已向{body.court}共同申请司法确认",
+        data=application,
+    )
 
 
 async def sweep_deadlines(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[Case]:

@@ -236,6 +236,12 @@ class ExtensionIn(Strict):
     reason: str = Field(min_length=2, max_length=500)
 
 
+class ConfirmationApplicationIn(Strict):
+    applied_on: date
+    court: str = Field(min_length=4, max_length=100, description="受理司法确认申请的人民法院")
+    applying_party_ids: list[uuid.UUID] = Field(min_length=1)
+
+
 class FollowUpIn(Strict):
     kind: Literal["performance", "return_visit"]
     performance: Literal["full", "partial", "none"] | None = None

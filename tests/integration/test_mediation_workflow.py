@@ -209,6 +209,12 @@ async def test_written_agreement_needs_every_signature_and_the_seal(svc, api):
     assert "本协议尚未生效" not in html and "已盖章" in html and "司法确认" in html
     assert "外机是否移位" in html and "已按指印" in html
 
+    confirm = f"/v1/cases/{case['id']}/judicial-confirmation"
+    both = {"applied_on": "2026-03-10", "court": "长治市潞州区人民法院"}
+    r = await api.post(confirm, json=dict(both, applying_party_ids=[applicant["id"]]))
+    assert r.status_code == 409 and "共同" in r.json()["detail"]  # Art 33: jointly
+    r = await api.post(confirm, json=dict(both, applying_party_ids=[applicant["id"], respondent["id"]]))
+    assert r.json()["confirmation"]["application"]["court"] == "长治市潞州区人民法院"
     r = await api.post(f"/v1/cases/{case['id']}/follow-ups", json={"kind": "performance"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "performance"
     r = await api.post(
@@ -234,6 +240,15 @@ async def test_no_confirmation_reminder_for_a_marriage_matter(api):
     assert body["status"] == "agreed"
     assert body["confirmation"]["offered"] is False and body["confirmation"]["deadline"] is None
     assert "婚姻" in body["confirmation"]["text"]
+    r = await api.post(
+        f"/v1/cases/{case['id']}/judicial-confirmation",
+        json={
+            "applied_on": "2026-03-05",
+            "court": "潞州区人民法院",
+            "applying_party_ids": [p["id"] for p in case["parties"]],
+        },
+    )
+    assert r.status_code == 409 and "不适用" in r.json()["detail"]
 
 
 async def test_oral_agreement_is_recorded_and_effective_the_same_day(api):

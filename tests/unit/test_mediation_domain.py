@@ -218,3 +218,14 @@ def test_first_guess_of_the_dispute_type():
     assert domain.guess_dispute_type("想离婚，财产怎么分") == "marriage"
     assert domain.guess_dispute_type("老板拖欠三个月工资") == "labour"
     assert domain.guess_dispute_type("说不清楚的事") == "other"
+
+
+def test_judicial_confirmation_application_is_joint_and_timely():
+    offered = {"offered": True, "deadline": "2026-04-01"}
+    assert domain.confirmation_application_problem(offered, date(2026, 3, 20), ["a", "b"], ["a", "b"]) is None
+    assert "共同" in domain.confirmation_application_problem(offered, date(2026, 3, 20), ["a", "b"], ["a"])
+    assert "三十日" in domain.confirmation_application_problem(
+        offered, date(2026, 4, 2), ["a", "b"], ["a", "b"]
+    )
+    refused = {"offered": False, "deadline": None}
+    assert "不适用" in domain.confirmation_application_problem(refused, date(2026, 3, 3), ["a"], ["a"])
