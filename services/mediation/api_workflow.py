@@ -88,7 +88,9 @@ async def record(
         request,
         case_id,
         who,
-        lambda s, c, rt: workflow.record_session(s, case=c, session_id=session_id, body=body, now=_now(rt)),
+        lambda s, c, rt: workflow.record_session(
+            s, case=c, session_id=session_id, body=body, who=who, now=_now(rt)
+        ),
     )
 
 

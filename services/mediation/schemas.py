@@ -189,14 +189,15 @@ class SessionIn(Strict):
     invited: list[str] = Field(default_factory=list, max_length=20)
 
 
-class SessionRecordIn(Strict):
-    present_party_ids: list[uuid.UUID]
-    notes: str = Field(min_length=2, max_length=8000)
-
-
 class RiskIn(Strict):
     risk_kind: Literal["violence", "criminal", "self_harm", "mass_incident"]
     description: str = Field(min_length=5, max_length=2000)
+
+
+class SessionRecordIn(Strict):
+    present_party_ids: list[uuid.UUID]
+    notes: str = Field(min_length=2, max_length=8000)
+    risk: RiskIn | None = Field(default=None, description="会上发现纠纷可能激化时填写（第二十五条）")
 
 
 class AgreementIn(Strict):

@@ -219,7 +219,13 @@ async def schedule_session(
 
 
 async def record_session(
-    session: AsyncSession, *, case: Case, session_id: uuid.UUID, body: SessionRecordIn, now: datetime
+    session: AsyncSession,
+    *,
+    case: Case,
+    session_id: uuid.UUID,
+    body: SessionRecordIn,
+    who: Principal,
+    now: datetime,
 ) -> MediationSession:
     guard(case, "record_session")
     row = await session.get(MediationSession, session_id)
@@ -240,6 +246,8 @@ async def record_session(
         citizen_text="调解会已召开",
         data={"session_id": str(row.id)},
     )
+    if body.risk:  # noticed during the session: reported at once (Art 25)
+        await report_risk(session, case=case, body=body.risk, who=who, now=now)
     return row
 
 

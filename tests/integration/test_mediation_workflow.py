@@ -314,6 +314,20 @@ async def test_mediator_choice_recusal_and_jurisdiction(svc, api):
 
 async def test_risk_flag_raises_an_urgent_masked_police_event(svc, api):
     case = await to_mediating(api, await register(api))
+    calm = await to_mediating(api, await register(api))
+    r = await api.post(
+        f"/v1/cases/{calm['id']}/sessions/{calm['sessions'][0]['id']}/record",
+        json={
+            "present_party_ids": [calm["parties"][0]["id"]],
+            "notes": "被申请人未到场",
+            "risk": {"risk_kind": "criminal", "description": "申请人称将“以牙还牙”报复对方"},
+        },
+    )
+    assert r.json()["risk_flag"] is True and r.json()["sessions"][0]["attendance"] == {
+        calm["parties"][0]["id"]: True,
+        calm["parties"][1]["id"]: False,
+    }
+    assert (await events(svc, calm["id"], ev.RISK_REPORTED))[0]["data"]["risk_kind"] == "criminal"
     r = await api.post(
         f"/v1/cases/{case['id']}/risk",
         json={"risk_kind": "violence", "description": "被申请人扬言要砸门，电话 13912345678 多次威胁"},
