@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import case as when
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import regions
@@ -61,39 +61,49 @@ async def statistics(
     if date_to:
         where.append(Case.opened_at < datetime.combine(date_to, time(23, 59, 59, 999999), CHINA_TZ))
 
-    totals = (await session.execute(select(*_metrics()).where(*where))).one()
-    out: dict[str, Any] = _figures(totals)
-    for name, col, labels in (
-        ("by_source", Case.source, domain.SOURCES),
-        ("by_dispute_type", Case.dispute_type, domain.DISPUTE_TYPES),
-        ("by_court_procedure", Case.court_procedure, domain.COURT_PROCEDURES),
-    ):
-        rows = (await session.execute(select(col, *_metrics()).where(*where).group_by(col))).all()
-        out[name] = [
-            {"code": r[0], "name": labels.get(r[0], r[0]), **_figures(r)} for r in rows if r[0] is not None
-        ]
-    counties = (
-        await session.execute(select(Case.county_code, *_metrics()).where(*where).group_by(Case.county_code))
+    # One scan for every breakdown: GROUPING SETS, with grouping() telling the sets apart.
+    dims = {
+        "by_source": Case.source,
+        "by_dispute_type": Case.dispute_type,
+        "by_court_procedure": Case.court_procedure,
+        "by_county": Case.county_code,
+        "by_committee": Case.committee_id,
+    }
+    flags = [func.grouping(col).label(f"g_{name}") for name, col in dims.items()]
+    sets = func.grouping_sets(tuple_(), *(tuple_(col) for col in dims.values()))
+    rows = (
+        await session.execute(select(*dims.values(), *flags, *_metrics()).where(*where).group_by(sets))
     ).all()
+    out: dict[str, Any] = {name: [] for name in dims}
+    for r in rows:
+        m = r._mapping
+        grouped = [name for name in dims if m[f"g_{name}"] == 0]
+        if not grouped:
+            out.update(_figures(r))
+            continue
+        name = grouped[0]
+        key = m[dims[name]]
+        if key is not None:
+            out[name].append((key, _figures(r)))
+    labels = {
+        "by_source": domain.SOURCES,
+        "by_dispute_type": domain.DISPUTE_TYPES,
+        "by_court_procedure": domain.COURT_PROCEDURES,
+    }
+    for name, names in labels.items():
+        out[name] = [{"code": k, "name": names.get(k, k), **f} for k, f in sorted(out[name])]
     out["by_county"] = [
-        {
-            "county_code": r[0],
-            "name": getattr(regions.lookup(r[0]), "name", r[0]),
-            **_figures(r),
-        }
-        for r in sorted(counties, key=lambda r: r[0])
+        {"county_code": k, "name": getattr(regions.lookup(k), "name", k), **f}
+        for k, f in sorted(out["by_county"])
     ]
-    committees = (
-        await session.execute(
-            select(Committee.id, Committee.name, Committee.kind, *_metrics())
-            .join(Committee, Committee.id == Case.committee_id)
-            .where(*where)
-            .group_by(Committee.id, Committee.name, Committee.kind)
-            .order_by(func.count().desc())
-            .limit(top_committees)
-        )
-    ).all()
+    top = sorted(out["by_committee"], key=lambda kf: -kf[1]["total"])[:top_committees]
+    found = {
+        c.id: c
+        for c in (await session.scalars(select(Committee).where(Committee.id.in_([k for k, _ in top])))).all()
+    }
     out["by_committee"] = [
-        {"committee_id": str(r[0]), "name": r[1], "kind": r[2], **_figures(r)} for r in committees
+        {"committee_id": str(k), "name": found[k].name, "kind": found[k].kind, **f}
+        for k, f in top
+        if k in found
     ]
     return out
