@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -37,7 +37,7 @@ async def list_cases(
     request: Request,
     who: Who,
     work_order_id: uuid.UUID | None = None,
-    status: str | None = None,
+    status: Literal[tuple(domain.STATUSES)] | None = None,  # type: ignore[valid-type]
     committee_id: uuid.UUID | None = None,
     before: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

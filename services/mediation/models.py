@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Sequence, String, Text, func
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Sequence, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,6 +57,15 @@ class Mediator(MediationCaseBase):
 
 class Case(MediationCaseBase):
     __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_opened_at_id", "opened_at", "id"),  # keyset pagination of the list
+        # The deadline sweeper only reads open cases.
+        Index(
+            "ix_cases_open_due",
+            "due_date",
+            postgresql_where=text("status IN ('registered', 'accepted', 'mediating', 'agreement_pending')"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     number: Mapped[str] = mapped_column(String(32), unique=True)
