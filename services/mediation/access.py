@@ -1,8 +1,37 @@
-"""Mediation's access policy — the one place that says who may call what (deny by default)."""
+"""Mediation's access policy — the one place that says who may call what (deny by default).
+
+Mediators (and the committee staff who hold the mediator role) run cases; supervisors read,
+see the figures and may trigger the deadline sweep; everything is jurisdiction-filtered.
+"""
 
 from libs.common.auth import allow
 
+_READ = allow("mediator", "supervisor", "admin")
+_WORK = allow("mediator", "admin")
+_REGISTER = allow("mediator", "counter_staff", "admin", note="walk-in registration at the counter")
+
 POLICY = {
-    "GET /v1/cases": allow("mediator", "supervisor", "admin"),
-    "GET /v1/cases/{case_id}": allow("mediator", "supervisor", "admin"),
+    "GET /v1/cases": _READ,
+    "POST /v1/cases": _REGISTER,
+    "GET /v1/cases/{case_id}": _READ,
+    "GET /v1/cases/{case_id}/agreement.html": _READ,
+    "POST /v1/cases/{case_id}/parties": _REGISTER,
+    "PATCH /v1/cases/{case_id}": _WORK,
+    "POST /v1/cases/{case_id}/consents": _WORK,
+    "POST /v1/cases/{case_id}/mediator": _WORK,
+    "POST /v1/cases/{case_id}/recusals": _WORK,
+    "POST /v1/cases/{case_id}/sessions": _WORK,
+    "POST /v1/cases/{case_id}/sessions/{session_id}/record": _WORK,
+    "POST /v1/cases/{case_id}/risk": _WORK,
+    "POST /v1/cases/{case_id}/agreement": _WORK,
+    "POST /v1/cases/{case_id}/agreement/signatures": _WORK,
+    "POST /v1/cases/{case_id}/oral-agreement": _WORK,
+    "POST /v1/cases/{case_id}/failure": _WORK,
+    "POST /v1/cases/{case_id}/extensions": _WORK,
+    "POST /v1/cases/{case_id}/judicial-confirmation": _WORK,
+    "POST /v1/cases/{case_id}/follow-ups": allow("mediator", "supervisor", "admin"),
+    "GET /v1/statistics": _READ,
+    "POST /v1/supervision/sweep": allow("supervisor", "admin"),
+    "GET /v1/committees": allow("mediator", "counter_staff", "supervisor", "admin"),
+    "GET /v1/mediators": allow("mediator", "counter_staff", "supervisor", "admin"),
 }

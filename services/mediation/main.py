@@ -2,28 +2,59 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from fastapi import FastAPI
 
 from libs.common.app import Runtime, ServiceSpec, create_service_app
+from libs.common.calendar import WorkCalendar
 from libs.common.clock import Clock
 from libs.common.events.topics import DISPATCH
-from services.mediation import api
+from services.mediation import api, api_workflow, outcome
 from services.mediation.access import POLICY
 from services.mediation.handlers import build_handlers
 from services.mediation.models import inbox, outbox
+from services.mediation.settings import get_mediation_settings
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_loop(rt: Runtime, every: float) -> None:
+    """Supervision of the mediation clocks; tests call outcome.sweep_deadlines directly."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with rt.sessionmaker() as session, session.begin():
+                breached = await outcome.sweep_deadlines(session, now=rt.extras["clock"].now())
+            if breached:
+                log.info("mediation deadline sweep: %d cases breached", len(breached))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("mediation deadline sweep failed; retrying next round")
 
 
 def create_app(
-    *, db_url: str | None = None, bootstrap: str | None = None, clock: Clock | None = None
+    *,
+    db_url: str | None = None,
+    bootstrap: str | None = None,
+    clock: Clock | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> FastAPI:
     async def startup(rt: Runtime) -> None:
         rt.extras["clock"] = clock or Clock()
+        # Holiday table updates arrive as dispatch.calendar_year_updated events (handlers.py).
+        rt.extras["calendar"] = calendar or WorkCalendar()
+        every = get_mediation_settings().sweep_seconds
+        if every > 0:
+            rt.spawn(sweep_loop(rt, every), "deadline-sweeper")
 
     spec = ServiceSpec(
         service="mediation",
         title="lawline mediation",
-        description="人民调解 cases.",
-        routers=[api.router],
+        description="人民调解 cases under 中华人民共和国人民调解法.",
+        routers=[api.router, api_workflow.router],
         outbox=outbox,
         inbox=inbox,
         consume=[DISPATCH],

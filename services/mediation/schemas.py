@@ -2,10 +2,108 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from libs.common.pii import mask_phone
+from services.mediation import domain
+
+Source = Literal["application", "own_initiative", "police", "court", "petition", "government"]
+CourtProcedure = Literal["pre_filing", "post_filing_ordinary", "post_filing_summary"]
+DisputeType = Literal[tuple(domain.DISPUTE_TYPES)]  # type: ignore[valid-type]
+SignMethod = Literal["signature", "seal", "thumbprint"]
+
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+_ORG_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PartyIn(Strict):
+    side: Literal["applicant", "respondent"]
+    kind: Literal["person", "organisation"] = "person"
+    name: str = Field(min_length=2, max_length=100)
+    id_number: str | None = Field(default=None, description="18 位居民身份证号（自然人）")
+    org_code: str | None = Field(default=None, description="统一社会信用代码（组织）")
+    legal_representative: str | None = Field(default=None, max_length=50)
+    phone: str | None = None
+    address: str | None = Field(default=None, max_length=200)
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        if v and not domain.valid_resident_id(v):
+            raise ValueError("身份证号码无效（请核对 18 位号码及校验位） | invalid resident ID number")
+        return v.upper() if v else v
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.replace(" ", "")
+        if not _PHONE.match(v):
+            raise ValueError("电话号码格式不正确（11 位手机号或带区号的固定电话） | invalid phone number")
+        return v
+
+    @field_validator("org_code")
+    @classmethod
+    def _org(cls, v: str | None) -> str | None:
+        if v and not _ORG_CODE.match(v.upper()):
+            raise ValueError("统一社会信用代码应为 18 位 | unified social credit code must be 18 characters")
+        return v.upper() if v else v
+
+
+class CaseIn(Strict):
+    work_order_id: uuid.UUID | None = None
+    source: Source = "application"
+    court_procedure: CourtProcedure | None = None
+    referral_body: str | None = Field(default=None, max_length=100, description="移送/委派单位名称")
+    committee_id: uuid.UUID
+    dispute_type: DisputeType  # type: ignore[valid-type]
+    summary: str = Field(min_length=5, max_length=4000)
+    claims: str = Field(min_length=2, max_length=2000, description="当事人的请求")
+    parties: list[PartyIn] = Field(min_length=1, max_length=30)
+
+    @model_validator(mode="after")
+    def _court(self) -> CaseIn:
+        if self.source == "court" and not self.court_procedure:
+            raise ValueError(
+                "法院委派/委托调解须注明立案前委派或立案后委托（普通/简易程序） | court_procedure required"
+            )
+        if self.source != "court" and self.court_procedure:
+            raise ValueError("只有法院移送的案件才有诉调程序 | court_procedure only for court referrals")
+        return self
+
+
+class PartyOut(BaseModel):
+    id: uuid.UUID
+    seq: int
+    side: str
+    kind: str
+    name: str
+    id_number_masked: str | None
+    org_code: str | None
+    legal_representative: str | None
+    phone_masked: str | None
+    address: str | None
+    consent: str
+    consent_method: str | None
+    consent_at: datetime | None
+    refusal_reason: str | None
+    sign_method: str | None
+    signed_at: datetime | None
+
+    @classmethod
+    def of(cls, p) -> PartyOut:  # type: ignore[no-untyped-def]
+        data = {k: getattr(p, k) for k in cls.model_fields if hasattr(p, k)}
+        return cls(**data, phone_masked=mask_phone(p.phone))
 
 
 class CaseOut(BaseModel):
@@ -17,6 +115,163 @@ class CaseOut(BaseModel):
     county_code: str
     region_code: str
     status: str
+    outcome: str | None = None
     mediator_staff_id: uuid.UUID | None
     staff_name: str | None
+    mediator_chosen_by: str | None = None
+    dispute_type: str = "other"
+    source: str = "application"
+    court_procedure: str | None = None
+    committee_id: uuid.UUID | None = None
+    due_date: date | None = None
+    risk_flag: bool = False
     opened_at: datetime
+    concluded_at: datetime | None = None
+
+
+class CaseDetail(CaseOut):
+    summary: str
+    claims: str | None
+    referral_body: str | None
+    close_reason: str | None
+    routes_told: list | None
+    deadline_basis: str | None
+    deadline_warnings: list
+    extensions: list
+    confirmation: dict | None
+    allowed_actions: list[str] = []
+    parties: list[PartyOut] = []
+    sessions: list[dict] = []
+    agreement: dict | None = None
+    follow_ups: list[dict] = []
+    recusals: list[dict] = []
+
+
+class RegistrationUpdateIn(Strict):
+    dispute_type: DisputeType | None = None  # type: ignore[valid-type]
+    summary: str | None = Field(default=None, min_length=5, max_length=4000)
+    claims: str | None = Field(default=None, min_length=2, max_length=2000)
+
+
+class PartyAddIn(Strict):
+    parties: list[PartyIn] = Field(min_length=1, max_length=30)
+
+
+class ConsentIn(Strict):
+    party_id: uuid.UUID
+    decision: Literal["given", "refused"]
+    method: Literal["written", "oral", "signed_form"] = "written"
+    reason: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _reason(self) -> ConsentIn:
+        if self.decision == "refused" and not self.reason:
+            raise ValueError("拒绝调解须记录理由 | a refusal needs a reason")
+        return self
+
+
+class MediatorIn(Strict):
+    staff_id: uuid.UUID | None = Field(default=None, description="空 = 由调解委员会指定")
+    chosen_by: Literal["committee", "parties"] = "committee"
+
+
+class RecusalIn(Strict):
+    staff_id: uuid.UUID
+    party_id: uuid.UUID | None = None
+    relation: str = Field(min_length=2, max_length=100, description="如：系申请人之兄")
+    raised_by: Literal["mediator", "party", "committee"] = "mediator"
+
+
+class SessionIn(Strict):
+    scheduled_at: datetime
+    location: str = Field(min_length=2, max_length=200)
+    public: bool = False
+    invited: list[str] = Field(default_factory=list, max_length=20)
+
+
+class RiskIn(Strict):
+    risk_kind: Literal["violence", "criminal", "self_harm", "mass_incident"]
+    description: str = Field(min_length=5, max_length=2000)
+
+
+class SessionRecordIn(Strict):
+    present_party_ids: list[uuid.UUID]
+    notes: str = Field(min_length=2, max_length=8000)
+    risk: RiskIn | None = Field(default=None, description="会上发现纠纷可能激化时填写（第二十五条）")
+
+
+class AgreementIn(Strict):
+    facts: str = Field(min_length=2, max_length=8000)
+    disputed_points: str = Field(min_length=2, max_length=4000)
+    responsibilities: str = Field(min_length=2, max_length=4000)
+    terms: str = Field(min_length=2, max_length=8000)
+    performance_manner: str = Field(min_length=2, max_length=2000)
+    performance_deadline: date
+
+
+class OralAgreementIn(Strict):
+    terms: str = Field(min_length=2, max_length=4000)
+    performance_manner: str | None = Field(default=None, max_length=2000)
+    performance_deadline: date | None = None
+
+
+class SignIn(Strict):
+    signer: Literal["party", "mediator", "committee_seal"]
+    party_id: uuid.UUID | None = None
+    method: SignMethod = "signature"
+
+    @model_validator(mode="after")
+    def _party(self) -> SignIn:
+        if self.signer == "party" and not self.party_id:
+            raise ValueError("当事人签署须指明 party_id | party_id required for a party's signature")
+        return self
+
+
+class FailIn(Strict):
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class ExtensionIn(Strict):
+    days: int = Field(ge=1, le=30)
+    consenting_party_ids: list[uuid.UUID]
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class ConfirmationApplicationIn(Strict):
+    applied_on: date
+    court: str = Field(min_length=4, max_length=100, description="受理司法确认申请的人民法院")
+    applying_party_ids: list[uuid.UUID] = Field(min_length=1)
+
+
+class FollowUpIn(Strict):
+    kind: Literal["performance", "return_visit"]
+    performance: Literal["full", "partial", "none"] | None = None
+    satisfied: bool | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class MediatorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    staff_id: uuid.UUID
+    name: str
+    role: str
+    county_code: str | None
+    region_code: str
+    active: bool
+    signed_in: bool
+    on_leave_until: date | None
+    slots: list
+    available: bool = True
+    unavailable_reason: str | None = None
+
+
+class CommitteeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    region_code: str
+    county_code: str

@@ -1,92 +1,362 @@
-"""Use cases of the mediation service. Never commits — the caller owns the transaction."""
+"""Use cases of the mediation service: registration, reading, and the transition helper every
+workflow step goes through. Never commits — the caller owns the transaction."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.auth import Principal, region_filter
+from libs.common import regions
+from libs.common.auth import Principal, ensure_visible, region_filter
+from libs.common.calendar import WorkCalendar
+from libs.common.crypto import get_cipher
 from libs.common.events import mediation as ev
-from libs.common.events.envelope import Envelope, make_event
+from libs.common.events.envelope import make_event
 from libs.common.events.topics import MEDIATION, topic
 from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
-from libs.common.problems import Problem
+from libs.common.pii import mask_id_number
+from libs.common.problems import FieldProblem, Problem
 from services.mediation import domain
-from services.mediation.models import Case, case_number_seq, outbox
+from services.mediation.models import (
+    Agreement,
+    Case,
+    Committee,
+    FollowUp,
+    MediationSession,
+    Party,
+    Recusal,
+    case_number_seq,
+    outbox,
+)
+from services.mediation.schemas import CaseIn, PartyIn, PartyOut
+from services.mediation.settings import clock_rules
 
 SERVICE = "mediation"
 
 
-async def open_case_from_assignment(session: AsyncSession, *, event: Envelope, now: datetime) -> Case | None:
-    data = event.data
+# --- the transition helper: guard, change, event — one transaction -------------------------------
+
+
+def guard(case: Case, action: str) -> str:
+    """The status `action` leads to, or 409 problem+json listing the allowed transitions."""
+    try:
+        return domain.transition(case.status, action)
+    except domain.IllegalTransition as exc:
+        raise Problem(
+            409,
+            f"案件当前状态为「{domain.STATUSES.get(case.status, case.status)}」，不能执行「{action}」",
+            f"action '{action}' is not allowed while the case is '{case.status}'",
+            status_now=case.status,
+            action=action,
+            allowed_transitions=exc.allowed,
+        ) from exc
+
+
+async def step(
+    session: AsyncSession,
+    case: Case,
+    action: str,
+    *,
+    now: datetime,
+    citizen_text: str,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Apply `action` to the case and enqueue its event (work_order_id included for intake's timeline)."""
+    before = case.status
+    case.status = guard(case, action)
+    case.updated_at = now
+    if case.status == "closed" and case.concluded_at is None:
+        case.concluded_at = now
+    await emit(
+        session,
+        case,
+        ev.CASE_TRANSITIONED,
+        ev.MediationCaseTransitionedV1(
+            case_id=str(case.id),
+            case_number=case.number,
+            work_order_id=str(case.work_order_id) if case.work_order_id else None,
+            county_code=case.county_code,
+            action=action,
+            from_status=before,
+            to_status=case.status,
+            outcome=case.outcome,
+            reason=reason,
+            citizen_text=citizen_text,
+            data=data or {},
+            at=now,
+        ),
+    )
+
+
+async def emit(session: AsyncSession, case: Case, event_type: str, payload: Any) -> None:
+    event = make_event(
+        event_type,
+        source=ev.SOURCE,
+        subject=str(case.id),
+        correlation_id=correlation_id.get(),
+        payload=payload,
+    )
+    await enqueue(session, outbox, service=SERVICE, topic=topic(MEDIATION), key=str(case.id), event=event)
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+async def committee_for_region(session: AsyncSession, region_code: str) -> Committee | None:
+    """The nearest non-enterprise committee: the village's / township's own, else the county joint one."""
+    for region in regions.chain(region_code):
+        found = await session.scalar(
+            select(Committee).where(Committee.region_code == region.code, Committee.kind != "enterprise")
+        )
+        if found:
+            return found
+    return None
+
+
+def _party_row(case_id: uuid.UUID, seq: int, p: PartyIn, source: str) -> Party:
+    cipher = get_cipher()
+    return Party(
+        id=uuid.uuid4(),
+        case_id=case_id,
+        seq=seq,
+        side=p.side,
+        kind=p.kind,
+        name=p.name,
+        id_number_enc=cipher.encrypt(p.id_number),
+        id_number_index=cipher.blind_index(p.id_number),
+        id_number_masked=mask_id_number(p.id_number),
+        org_code=p.org_code,
+        legal_representative=p.legal_representative,
+        phone=p.phone,
+        address=p.address,
+        consent=domain.initial_consent(source, p.side),  # Art 17
+    )
+
+
+async def _new_case(session: AsyncSession, *, now: datetime, cal: WorkCalendar, **values: Any) -> Case:
+    seq = await session.scalar(case_number_seq.next_value())
+    due, basis = domain.mediation_deadline(
+        values["source"], values.get("court_procedure"), domain.local_date(now), cal, clock_rules()
+    )
+    values.update(
+        number=domain.format_case_number(now, values["county_code"], int(seq)),
+        opened_at=now,
+        updated_at=now,
+        status="registered",
+        due_date=due.due,
+        deadline_basis=basis,
+        deadline_warnings=due.warnings,
+        extensions=[],
+    )
+    return Case(**values)
+
+
+async def register(
+    session: AsyncSession, *, body: CaseIn, who: Principal, now: datetime, cal: WorkCalendar
+) -> Case:
+    committee = await session.get(Committee, body.committee_id)
+    if committee is None:
+        raise FieldProblem("committee_id", "未找到该人民调解委员会", "unknown committee")
+    ensure_visible(who, committee.region_code)
+    applicants = [p for p in body.parties if p.side == "applicant"]
+    if not applicants:
+        raise FieldProblem("parties", "至少需要一名申请人", "at least one applicant is required")
+    case = await _new_case(
+        session,
+        now=now,
+        cal=cal,
+        id=uuid.uuid4(),
+        work_order_id=body.work_order_id,
+        county_code=committee.county_code,
+        region_code=committee.region_code,
+        committee_id=committee.id,
+        applicant_name=applicants[0].name,
+        summary=body.summary,
+        claims=body.claims,
+        dispute_type=body.dispute_type,
+        source=body.source,
+        court_procedure=body.court_procedure,
+        referral_body=body.referral_body,
+    )
+    session.add(case)
+    await session.flush()
+    for i, p in enumerate(body.parties):
+        session.add(_party_row(case.id, i + 1, p, body.source))
+    await _opened(session, case, now)
+    return case
+
+
+async def open_case_from_assignment(
+    session: AsyncSession, *, data: dict[str, Any], now: datetime, cal: WorkCalendar
+) -> Case | None:
+    """dispatch.assigned for a mediation order: the requester applied (source = application)."""
     if not domain.opens_case(data.get("service_type", "")):
         return None
-    seq = await session.scalar(case_number_seq.next_value())
-    case_id = uuid.uuid4()
+    committee = await committee_for_region(session, data["region_code"])
+    case = await _new_case(
+        session,
+        now=now,
+        cal=cal,
+        id=uuid.uuid4(),
+        work_order_id=uuid.UUID(data["work_order_id"]),
+        county_code=data["county_code"],
+        region_code=data["region_code"],
+        committee_id=committee.id if committee else None,
+        mediator_staff_id=uuid.UUID(data["staff_id"]),
+        staff_name=data["staff_name"],
+        mediator_chosen_by="committee",  # dispatch routes on the committee's behalf (Art 19)
+        applicant_name=data["requester_name"],
+        summary=data["description"],
+        dispute_type=domain.guess_dispute_type(data["description"]),
+        source="application",
+    )
+    values = {c.key: getattr(case, c.key) for c in Case.__table__.columns if getattr(case, c.key) is not None}
     inserted = await session.execute(
         insert(Case)
-        .values(
-            id=case_id,
-            number=domain.format_case_number(now, data["county_code"], int(seq)),
-            work_order_id=uuid.UUID(data["work_order_id"]),
-            county_code=data["county_code"],
-            region_code=data["region_code"],
-            status="opened",
-            mediator_staff_id=uuid.UUID(data["staff_id"]),
-            staff_name=data["staff_name"],
-            applicant_name=data["requester_name"],
-            summary=data["description"],
-            opened_at=now,
-        )
+        .values(**values)
         .on_conflict_do_nothing(index_elements=["work_order_id"])
         .returning(Case.id)
     )
     if inserted.first() is None:
-        return None
-    case = await session.get(Case, case_id)
-    assert case is not None
-    event_out = make_event(
+        return None  # a redelivered assignment: the case exists already
+    opened = await session.get(Case, values["id"])
+    assert opened is not None
+    case = opened
+    applicant = PartyIn.model_construct(side="applicant", kind="person", name=data["requester_name"])
+    session.add(_party_row(case.id, 1, applicant, "application"))
+    await _opened(session, case, now)
+    return case
+
+
+async def _opened(session: AsyncSession, case: Case, now: datetime) -> None:
+    await emit(
+        session,
+        case,
         ev.CASE_OPENED,
-        source=ev.SOURCE,
-        subject=str(case.id),
-        correlation_id=correlation_id.get(),
-        payload=ev.MediationCaseOpenedV1(
+        ev.MediationCaseOpenedV1(
             case_id=str(case.id),
             case_number=case.number,
-            work_order_id=str(case.work_order_id),
+            work_order_id=str(case.work_order_id) if case.work_order_id else None,
             county_code=case.county_code,
-            mediator_staff_id=str(case.mediator_staff_id),
+            mediator_staff_id=str(case.mediator_staff_id) if case.mediator_staff_id else None,
             opened_at=now,
         ),
     )
-    await enqueue(session, outbox, service=SERVICE, topic=topic(MEDIATION), key=str(case.id), event=event_out)
-    return case
+
+
+async def add_parties(session: AsyncSession, *, case: Case, parties: list[PartyIn], now: datetime) -> None:
+    guard(case, "add_party")
+    start = await session.scalar(
+        select(func.coalesce(func.max(Party.seq), 0)).where(Party.case_id == case.id)
+    )
+    for i, p in enumerate(parties):
+        session.add(_party_row(case.id, int(start or 0) + i + 1, p, case.source))
+    await step(
+        session,
+        case,
+        "add_party",
+        now=now,
+        citizen_text="已登记纠纷当事人",
+        data={"added": len(parties)},
+    )
+
+
+async def update_registration(
+    session: AsyncSession, *, case: Case, changes: dict[str, Any], now: datetime
+) -> None:
+    """Correct the dispute type, summary or claims (e.g. the first guess on a dispatched order)."""
+    guard(case, "update_registration")
+    changed = {k: v for k, v in changes.items() if v is not None and getattr(case, k) != v}
+    for key, value in changed.items():
+        setattr(case, key, value)
+    await step(
+        session,
+        case,
+        "update_registration",
+        now=now,
+        citizen_text="案件登记信息已更新",
+        data={"fields": sorted(changed)},
+    )
+
+
+# --- reading --------------------------------------------------------------------------------------
 
 
 def _visible(who: Principal):  # type: ignore[no-untyped-def]
-    """Jurisdiction for everyone; a lawyer sees only the cases assigned to them."""
-    cond = region_filter(Case.region_code, who)
-    if who.roles <= {"lawyer"}:
-        cond = cond & (Case.mediator_staff_id == (uuid.UUID(who.staff_id) if who.staff_id else None))
-    return cond
+    return region_filter(Case.region_code, who)
 
 
 async def list_cases(
-    session: AsyncSession, *, work_order_id: uuid.UUID | None, who: Principal, limit: int = 100
+    session: AsyncSession,
+    *,
+    who: Principal,
+    work_order_id: uuid.UUID | None = None,
+    status: str | None = None,
+    committee_id: uuid.UUID | None = None,
+    before: datetime | None = None,
+    limit: int = 100,
 ) -> list[Case]:
-    q = select(Case).where(_visible(who)).order_by(Case.opened_at.desc()).limit(limit)
+    """Keyset pagination on opened_at (pass the last row's opened_at as `before`)."""
+    q = select(Case).where(_visible(who)).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
     if work_order_id:
         q = q.where(Case.work_order_id == work_order_id)
+    if status:
+        q = q.where(Case.status == status)
+    if committee_id:
+        q = q.where(Case.committee_id == committee_id)
+    if before:
+        q = q.where(Case.opened_at < before)
     return list((await session.scalars(q)).all())
 
 
-async def get_case(session: AsyncSession, *, case_id: uuid.UUID, who: Principal) -> Case:
-    case = await session.scalar(select(Case).where(Case.id == case_id, _visible(who)))
+async def load(session: AsyncSession, case_id: uuid.UUID, who: Principal, *, lock: bool = False) -> Case:
+    q = select(Case).where(Case.id == case_id, _visible(who))
+    if lock:
+        q = q.with_for_update()
+    case = await session.scalar(q)
     if case is None:
         raise Problem(404, "未找到该案件", "case not found")
     return case
+
+
+async def parties_of(session: AsyncSession, case_id: uuid.UUID) -> list[Party]:
+    return list(
+        (await session.scalars(select(Party).where(Party.case_id == case_id).order_by(Party.seq))).all()
+    )
+
+
+async def detail(session: AsyncSession, case: Case) -> dict[str, Any]:
+    parties = await parties_of(session, case.id)
+    sessions = (
+        await session.scalars(
+            select(MediationSession)
+            .where(MediationSession.case_id == case.id)
+            .order_by(MediationSession.scheduled_at)
+        )
+    ).all()
+    agreement = await session.scalar(select(Agreement).where(Agreement.case_id == case.id))
+    follow_ups = (
+        await session.scalars(select(FollowUp).where(FollowUp.case_id == case.id).order_by(FollowUp.at))
+    ).all()
+    recusals = (await session.scalars(select(Recusal).where(Recusal.case_id == case.id))).all()
+    out = {c.key: getattr(case, c.key) for c in Case.__table__.columns}
+    out.update(
+        allowed_actions=domain.allowed_actions(case.status),
+        parties=[PartyOut.of(p) for p in parties],
+        sessions=[_row(s) for s in sessions],
+        agreement=_row(agreement) if agreement else None,
+        follow_ups=[_row(f) for f in follow_ups],
+        recusals=[_row(r) for r in recusals],
+    )
+    return out
+
+
+def _row(obj: Any) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in type(obj).__table__.columns if c.key != "case_id"}
