@@ -13,7 +13,9 @@ PARTIES = Parties(clients={"王秀英"}, adversaries={"长治市某建筑公司"
 
 def lawyers() -> list[LawyerView]:
     return [
-        LawyerView(A, "甲律师", "正义所", 10, open_cases=2, last_assigned_at=datetime(2026, 3, 1, tzinfo=UTC)),
+        LawyerView(
+            A, "甲律师", "正义所", 10, open_cases=2, last_assigned_at=datetime(2026, 3, 1, tzinfo=UTC)
+        ),
         LawyerView(B, "乙律师", "明德所", 2, open_cases=0, last_assigned_at=datetime(2026, 3, 2, tzinfo=UTC)),
         LawyerView(C, "丙律师", "太行所", 5, open_cases=0, last_assigned_at=datetime(2026, 2, 1, tzinfo=UTC)),
     ]
@@ -22,7 +24,9 @@ def lawyers() -> list[LawyerView]:
 def pick(**kw):  # type: ignore[no-untyped-def]
     args = dict(needs_senior=False, senior_years=3, preferred=None, choice_allowed=False)
     args.update(kw)
-    return choose(kw.pop("candidates", lawyers()), PARTIES, **{k: v for k, v in args.items() if k != "candidates"})
+    return choose(
+        kw.pop("candidates", lawyers()), PARTIES, **{k: v for k, v in args.items() if k != "candidates"}
+    )
 
 
 def test_rotation_prefers_fewest_open_cases_then_longest_wait():

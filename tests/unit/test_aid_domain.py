@@ -134,7 +134,9 @@ def test_art41_honesty_commitment_or_data_sharing_and_art34_provincial_threshold
     assert e.eligible and e.means_test == "passed" and any("第四十一条" in b for b in e.basis)
     no_paper = domain.evaluate(facts(means=commit, attachments=set()), RULES)
     assert no_paper.means_test == "unverified"
-    shared = domain.evaluate(facts(means=domain.Means(3, poor, verification="data_sharing", verified=True)), RULES)
+    shared = domain.evaluate(
+        facts(means=domain.Means(3, poor, verification="data_sharing", verified=True)), RULES
+    )
     assert shared.eligible and "信息共享" in shared.basis[1]
     pending = domain.evaluate(facts(means=domain.Means(3, poor, verification="data_sharing")), RULES)
     assert pending.means_test == "unverified" and not pending.eligible
@@ -147,7 +149,11 @@ def test_art41_honesty_commitment_or_data_sharing_and_art34_provincial_threshold
 
 # ---------------------------------------------------------------- completeness (一次性告知, 容缺受理)
 def test_one_time_list_names_everything_missing_at_once():
-    f = facts(attachments=set(), proxy_kind="near_relative", means=domain.Means(2, Decimal(100), verification="honesty_commitment"))
+    f = facts(
+        attachments=set(),
+        proxy_kind="near_relative",
+        means=domain.Means(2, Decimal(100), verification="honesty_commitment"),
+    )
     assert domain.missing_items(f, RULES) == [
         "identity",
         "proxy_proof",
@@ -221,7 +227,9 @@ def test_each_art48_cause_terminates_with_a_reason(cause):
 
 
 def test_a_cause_outside_art48_is_refused():
-    assert domain.termination_problems("lawyer_busy", "律师工作太忙") == ["终止原因须为第四十八条列明的情形之一"]
+    assert domain.termination_problems("lawyer_busy", "律师工作太忙") == [
+        "终止原因须为第四十八条列明的情形之一"
+    ]
 
 
 # ---------------------------------------------------------------- identity (PIPL / GB 11643)
