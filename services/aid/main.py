@@ -39,5 +39,8 @@ def create_app(
         handlers=build_handlers,
         on_startup=startup,
         policy=POLICY,
+        # Default group "lawline-aid"; a separate group lets a second deployment (or a test) read
+        # the dispatch topic on its own.
+        consumer_group=os.environ.get("AID_CONSUMER_GROUP") or None,
     )
     return create_service_app(spec, db_url=db_url, bootstrap=bootstrap)

@@ -16,7 +16,6 @@ from libs.common.testing.auth import auth
 from libs.common.testing.infra import services
 from services.aid.models import Case, Lawyer, outbox
 
-
 COUNTY = "140430"  # 沁县: 点援制 allowed in rules.yaml
 ID_NUMBER = "11010519491231002X"
 
@@ -45,6 +44,9 @@ def application(**over):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def no_background_sweep(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("AID_SWEEP_SECONDS", "0")  # tests sweep explicitly with the frozen clock
+    # A consumer group of its own per test: a service stopped while its consumer is still joining
+    # can leave a member behind in the shared broker, which must not hold "lawline-aid" partitions.
+    monkeypatch.setenv("AID_CONSUMER_GROUP", f"lawline-aid-test-{uuid.uuid4().hex[:8]}")
 
 
 async def events_of(rt, case_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
