@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, principal, region_filter
 from libs.common.calendar import WorkCalendar
-from services.aid import domain, service, service_case
+from services.aid import domain, queries, service, service_case, service_decision, service_notification
 from services.aid.calendar_store import load_calendar
 from services.aid.models import Case, Lawyer
 from services.aid.schemas import (
@@ -35,6 +35,7 @@ from services.aid.schemas import (
     SupplementIn,
     TerminateIn,
     WindowApplicationIn,
+    china_time,
 )
 from services.aid.settings import AidRules
 from services.aid.sweeper import sweep
@@ -53,7 +54,7 @@ class Ctx:
 
 
 async def _out(session: AsyncSession, case: Case) -> CaseOut:
-    clocks = [ClockOut.model_validate(c) for c in await service.clocks_of(session, case.id)]
+    clocks = [ClockOut.model_validate(c) for c in await queries.clocks_of(session, case.id)]
     return CaseOut.model_validate(case).model_copy(
         update={"allowed_actions": domain.allowed_actions(case.status), "clocks": clocks}
     )
@@ -84,9 +85,9 @@ async def list_cases(
     before_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseOut]:
-    before = (before_opened_at, before_id) if before_opened_at and before_id else None
+    before = (china_time(before_opened_at), before_id) if before_opened_at and before_id else None
     async with request.app.state.rt.sessionmaker() as session:
-        cases = await service.list_cases(
+        cases = await queries.list_cases(
             session, who=who, work_order_id=work_order_id, status=status, before=before, limit=limit
         )
     return [
@@ -100,14 +101,14 @@ async def list_cases(
 )
 async def get_case(case_id: uuid.UUID, request: Request, who: Who) -> CaseOut:
     async with request.app.state.rt.sessionmaker() as session:
-        return await _out(session, await service.get_case(session, case_id=case_id, who=who))
+        return await _out(session, await queries.get_case(session, case_id=case_id, who=who))
 
 
 @router.get("/cases/{case_id}/log", response_model=list[LogOut], summary="全程留痕: every step of the case")
 async def case_log(case_id: uuid.UUID, request: Request, who: Who) -> list[LogOut]:
     async with request.app.state.rt.sessionmaker() as session:
-        case = await service.get_case(session, case_id=case_id, who=who)
-        return [LogOut.model_validate(e) for e in await service.log_of(session, case.id)]
+        case = await queries.get_case(session, case_id=case_id, who=who)
+        return [LogOut.model_validate(e) for e in await queries.log_of(session, case.id)]
 
 
 @router.get("/rules", summary="Matters in scope, Art 42 exemptions, Art 48 causes, notification grounds")
@@ -200,7 +201,7 @@ async def withdraw(case_id: uuid.UUID, body: ReasonIn, request: Request, who: Wh
         request,
         case_id,
         who,
-        lambda s, c, x: service.withdraw(s, case=c, reason=body.reason, who=x.who, now=x.now),
+        lambda s, c, x: service_decision.withdraw(s, case=c, reason=body.reason, who=x.who, now=x.now),
     )
 
 
@@ -210,7 +211,9 @@ async def decide(case_id: uuid.UUID, body: DecisionIn, request: Request, who: Wh
         request,
         case_id,
         who,
-        lambda s, c, x: service.decide(s, case=c, body=body, who=x.who, now=x.now, cal=x.cal, rules=x.rules),
+        lambda s, c, x: service_decision.decide(
+            s, case=c, body=body, who=x.who, now=x.now, cal=x.cal, rules=x.rules
+        ),
     )
 
 
@@ -348,7 +351,7 @@ async def notify(body: NotificationIn, request: Request, who: Who) -> CaseOut:
     rt = request.app.state.rt
     async with rt.sessionmaker() as session:
         async with session.begin():
-            case = await service_case.receive_notification(
+            case = await service_notification.receive_notification(
                 session, body=body, who=who, now=rt.extras["clock"].now(), cal=await load_calendar(session)
             )
         return await _out(session, case)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from libs.common.clock import CHINA_TZ
 from services.aid import domain
 
 ProxyKind = Literal["legal_representative", "near_relative", "custody"]
@@ -27,6 +28,11 @@ AidForm = Literal[
     "duty_lawyer",
 ]
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def china_time(v: datetime | None) -> datetime | None:
+    """A time without an offset is read as China time (counters write local times)."""
+    return v.replace(tzinfo=CHINA_TZ) if v is not None and v.tzinfo is None else v
 
 
 class ApplicantIn(BaseModel):
@@ -74,6 +80,8 @@ class ProxyIn(BaseModel):
     relation: str | None = Field(default=None, max_length=50)
     custody_facility: str | None = Field(default=None, max_length=100)
     custody_received_at: datetime | None = None  # when the facility received the application
+
+    _tz = field_validator("custody_received_at")(classmethod(lambda cls, v: china_time(v)))
 
 
 class MatterIn(BaseModel):
@@ -168,6 +176,8 @@ class LawyerAcceptIn(BaseModel):
     firm_consent_by: str = Field(min_length=1, max_length=50)  # who at the firm agreed
     firm_consent_at: datetime | None = None
 
+    _tz = field_validator("firm_consent_at")(classmethod(lambda cls, v: china_time(v)))
+
 
 class ReasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -242,6 +252,8 @@ class NotificationIn(BaseModel):
     defendant: ApplicantIn
     cause: str = Field(min_length=1, max_length=200)
     stage: str = Field(default="审判", max_length=60)
+
+    _tz = field_validator("notified_at")(classmethod(lambda cls, v: china_time(v)))
 
     @field_validator("ground")
     @classmethod

@@ -7,7 +7,6 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +19,8 @@ from libs.common.events.envelope import Envelope
 from libs.common.pii import mask_id_number, mask_phone
 from libs.common.problems import FieldProblem, Problem
 from services.aid import domain
-from services.aid.models import Case, CaseClock, CaseLog, case_number_seq
-from services.aid.schemas import ApplicationIn, DecisionIn, SupplementIn, WindowApplicationIn
+from services.aid.models import Case, CaseLog, case_number_seq
+from services.aid.schemas import ApplicationIn, SupplementIn, WindowApplicationIn
 from services.aid.settings import AidRules
 from services.aid.workflow import (
     actor_of,
@@ -32,7 +31,6 @@ from services.aid.workflow import (
     settle_clocks,
     start_clock,
     step,
-    visible,
 )
 
 
@@ -347,115 +345,3 @@ async def supplement(
         return case
     await _accept(session, case, deferred=[], now=now, cal=cal, actor=actor_of(who))
     return case
-
-
-def refusal_letter(case: Case, reasons: str) -> str:
-    return (
-        f"{case.applicant_name}：你于{case.received_on}提出的法律援助申请（{case.number}），经审查，"
-        f"不符合法律援助条件，理由如下：{reasons}。依据《中华人民共和国法律援助法》第四十三条，决定不予法律援助。"
-        "如对本决定有异议，可以向设立法律援助机构的司法行政部门提出，司法行政部门应当自收到异议之日起五日内"
-        "进行审查，作出维持法律援助机构决定或者责令法律援助机构改正的决定（第四十九条）。"
-    )
-
-
-async def decide(
-    session: AsyncSession,
-    *,
-    case: Case,
-    body: DecisionIn,
-    who: Principal,
-    now: datetime,
-    cal: WorkCalendar,
-    rules: AidRules,
-) -> Case:
-    guard(case, body.decision)
-    today = local_day(now)
-    result = domain.evaluate(facts_of(case, rules, today), rules)
-    case.eligibility = result.as_dict()
-    actor = actor_of(who)
-    if body.decision == "grant":
-        if not result.eligible:
-            raise FieldProblem(
-                "decision",
-                "不符合法律援助条件，不能准予：" + "；".join(result.problems),
-                "applicant does not meet the conditions: " + "; ".join(result.problems),
-            )
-        case.decision = {
-            "outcome": "grant",
-            "basis": result.basis,
-            "decided_at": now.isoformat(),
-            "by": actor,
-        }
-        await settle_clocks(session, case.id, "decision", now=now)
-        # Art 43: a lawyer within 3 days of the decision to grant.
-        rule = domain.CLOCKS["assignment"]
-        await start_clock(
-            session, case, "assignment", today, domain.clock_due(cal, "assignment", today), rule.article
-        )
-        await step(session, case, "grant", now=now, actor=actor, details={"basis": result.basis})
-        return case
-    reasons = body.reasons.strip() or "；".join(result.problems)
-    if len(reasons) < 4:
-        raise FieldProblem("reasons", "不予法律援助须书面说明理由", "a refusal needs written reasons")
-    case.decision = {
-        "outcome": "refuse",
-        "reasons": reasons,
-        "letter": refusal_letter(case, reasons),
-        "decided_at": now.isoformat(),
-        "by": actor,
-    }
-    await settle_clocks(session, case.id, "decision", now=now)
-    await step(session, case, "refuse", now=now, actor=actor, reason=reasons)
-    return case
-
-
-async def withdraw(
-    session: AsyncSession, *, case: Case, reason: str, who: Principal | None, now: datetime
-) -> Case:
-    guard(case, "withdraw")
-    await settle_clocks(session, case.id, "decision", "supplement", now=now, cancel=True)
-    await step(session, case, "withdraw", now=now, actor=actor_of(who), reason=reason)
-    return case
-
-
-async def list_cases(
-    session: AsyncSession,
-    *,
-    who: Principal,
-    work_order_id: uuid.UUID | None = None,
-    status: str | None = None,
-    before: tuple[datetime, uuid.UUID] | None = None,
-    limit: int = 100,
-) -> list[Case]:
-    """Keyset pagination on (opened_at, id), newest first."""
-    q = select(Case).where(visible(who)).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
-    if work_order_id:
-        q = q.where(Case.work_order_id == work_order_id)
-    if status:
-        q = q.where(Case.status == status)
-    if before:
-        q = q.where(tuple_(Case.opened_at, Case.id) < tuple_(*before))
-    return list((await session.scalars(q)).all())
-
-
-async def get_case(session: AsyncSession, *, case_id: uuid.UUID, who: Principal) -> Case:
-    case = await session.scalar(select(Case).where(Case.id == case_id, visible(who)))
-    if case is None:
-        raise Problem(404, "未找到该案件", "case not found")
-    return case
-
-
-async def clocks_of(session: AsyncSession, case_id: uuid.UUID) -> list[CaseClock]:
-    return list(
-        (
-            await session.scalars(
-                select(CaseClock).where(CaseClock.case_id == case_id).order_by(CaseClock.id)
-            )
-        ).all()
-    )
-
-
-async def log_of(session: AsyncSession, case_id: uuid.UUID) -> list[CaseLog]:
-    return list(
-        (await session.scalars(select(CaseLog).where(CaseLog.case_id == case_id).order_by(CaseLog.id))).all()
-    )

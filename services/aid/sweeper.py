@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import Clock
 from libs.common.events import aid as ev
-from services.aid import domain, service
+from services.aid import domain, service_decision
 from services.aid.models import Case, CaseClock
 from services.aid.workflow import emit, local_day
 
@@ -52,7 +52,7 @@ async def sweep(session: AsyncSession, *, now: datetime, limit: int = 500) -> Sw
         clock.breached_at = now
         if clock.name == "supplement":
             if case.status == "incomplete":
-                await service.withdraw(
+                await service_decision.withdraw(
                     session,
                     case=case,
                     reason=f"逾期（{clock.due}）未补充材料，视为撤回申请",

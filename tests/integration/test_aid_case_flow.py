@@ -243,3 +243,32 @@ async def test_refusal_objection_and_termination_causes(infra, no_background_swe
         assert len(breach) == 1
         assert breach[0]["data"]["clock"] == "objection" and breach[0]["data"]["due"] == "2026-10-08"
         assert breach[0]["data"]["county_code"] == COUNTY and "work_order_id" in breach[0]["data"]
+
+
+async def test_bad_input_is_a_field_level_problem_never_a_500(infra, no_background_sweep):
+    clock = FrozenClock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    async with services(infra, "aid", clock=clock) as svc:
+        async with svc["aid"].client(headers=auth("aid_officer", region=COUNTY)) as aid:
+            bad_id = application(applicant={"name": "王秀英", "id_number": "110105194912310021"})
+            r = await aid.post("/v1/applications", json=bad_id)
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == "applicant.id_number"
+            assert "校验位" in r.json()["errors"][0]["message"]
+            odd = application(matter={"category": "divorce_property", "cause": "离婚财产分割"})
+            r = await aid.post("/v1/applications", json=odd)
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == "matter.category"
+            r = await aid.post("/v1/applications", json=application(exemption="rich"))
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == "exemption"
+            r = await aid.post("/v1/applications", json=application(region_code="999999"))
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == "region_code"
+            r = await aid.post("/v1/applications", json=application(region_code="140403"))  # 潞州区
+            assert r.status_code == 404  # outside this officer's county
+            assert (
+                await aid.post(f"/v1/cases/{uuid.uuid4()}/decision", json={"decision": "grant"})
+            ).status_code == 404
+            r = await aid.post("/v1/applications", json=application(attachments=[{"kind": "selfie"}]))
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == "attachments.0.kind"
+            rules = (await aid.get("/v1/rules")).json()  # what the desk form offers comes from rules.yaml
+            assert "consumer_rights" in rules["matters"] and set(rules["exemptions"]) >= {"migrant_worker"}
+            assert rules["threshold"]["monthly_income_per_capita"] == "1980"
+        async with svc["aid"].client(headers=auth("lawyer", region=COUNTY)) as lawyer:
+            assert (await lawyer.post("/v1/applications", json=application())).status_code == 403
