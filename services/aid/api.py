@@ -83,12 +83,21 @@ async def list_cases(
     status: str | None = Query(default=None, max_length=32),
     before_opened_at: datetime | None = None,
     before_id: uuid.UUID | None = None,
+    id_number: str | None = Query(
+        default=None, min_length=18, max_length=18, description="exact match, e.g. 重复申请"
+    ),
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseOut]:
     before = (china_time(before_opened_at), before_id) if before_opened_at and before_id else None
     async with request.app.state.rt.sessionmaker() as session:
         cases = await queries.list_cases(
-            session, who=who, work_order_id=work_order_id, status=status, before=before, limit=limit
+            session,
+            who=who,
+            work_order_id=work_order_id,
+            status=status,
+            before=before,
+            id_number=id_number,
+            limit=limit,
         )
     return [
         CaseOut.model_validate(c).model_copy(update={"allowed_actions": domain.allowed_actions(c.status)})

@@ -9,6 +9,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
+from libs.common.crypto import get_cipher
 from libs.common.problems import Problem
 from services.aid.models import Case, CaseClock, CaseLog
 from services.aid.workflow import (
@@ -23,14 +24,18 @@ async def list_cases(
     work_order_id: uuid.UUID | None = None,
     status: str | None = None,
     before: tuple[datetime, uuid.UUID] | None = None,
+    id_number: str | None = None,
     limit: int = 100,
 ) -> list[Case]:
-    """Keyset pagination on (opened_at, id), newest first."""
+    """Keyset pagination on (opened_at, id), newest first. An ID number is matched through its
+    blind index only (PIPL Art 28): the plaintext never reaches the database."""
     q = select(Case).where(visible(who)).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
     if work_order_id:
         q = q.where(Case.work_order_id == work_order_id)
     if status:
         q = q.where(Case.status == status)
+    if id_number:
+        q = q.where(Case.id_number_index == get_cipher().blind_index(id_number))
     if before:
         q = q.where(tuple_(Case.opened_at, Case.id) < tuple_(*before))
     return list((await session.scalars(q)).all())

@@ -97,6 +97,10 @@ async def test_full_case_from_window_to_archive(infra, no_background_sweep):
             row = await s.get(Case, uuid.UUID(case["id"]))
             assert row.id_number_enc != ID_NUMBER and get_cipher().decrypt(row.id_number_enc) == ID_NUMBER
             assert row.id_number_index == get_cipher().blind_index(ID_NUMBER)
+        async with svc["aid"].client(headers=officer) as aid:
+            found = (await aid.get("/v1/cases", params={"id_number": ID_NUMBER.lower()})).json()
+            assert [c["id"] for c in found] == [case["id"]]
+            assert (await aid.get("/v1/cases", params={"id_number": "110105194912310038"})).json() == []
 
         me = auth("lawyer", region=COUNTY, staff_id=lawyer_id)
         other = auth("lawyer", region=COUNTY, staff_id="00000000-0000-4000-8000-0000000000ff")
