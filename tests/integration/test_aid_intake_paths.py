@@ -182,6 +182,20 @@ async def test_notification_defence_needs_no_means_test_and_is_confirmed_back(in
             assert all("第二十六条" in why for why in assigned["assignment"]["rejected"].values())
             assert assigned["notification"]["confirmation"]["lawyer_name"] == lawyer.name
 
+            # Art 46: the assignee may decline only with a cause; the case goes back for a new lawyer.
+            first = auth("lawyer", region=COUNTY, staff_id=assigned["lawyer_id"])
+            r = await aid.post(f"/v1/cases/{case['id']}/lawyer-decline", json={"reason": "忙"}, headers=first)
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+            r = await aid.post(
+                f"/v1/cases/{case['id']}/lawyer-decline",
+                json={"reason": "与被害人系近亲属，应当回避"},
+                headers=first,
+            )
+            assert r.json()["status"] == "granted" and r.json()["lawyer_id"] is None
+            again = (await aid.post(f"/v1/cases/{case['id']}/assign", json={})).json()
+            assert again["lawyer_id"] not in (None, assigned["lawyer_id"])
+            assert again["assignment"]["rejected"][assigned["lawyer_id"]] == "已拒绝或曾退回本案"
+
             # A second notice nobody assigns breaches on 02-15 (the day after the 调休 Saturday).
             idle = (await body.post("/v1/notifications", json=dict(notice, ground="minor"))).json()
             assert not idle["grave_penalty"]
@@ -194,7 +208,11 @@ async def test_notification_defence_needs_no_means_test_and_is_confirmed_back(in
         confirmed = [
             e for e in await _events(svc["aid"].rt, case["id"]) if e["type"] == ev.NOTIFICATION_CONFIRMED
         ]
-        assert len(confirmed) == 1 and confirmed[0]["data"]["notifying_body_name"] == "沁县人民法院"
+        # one confirmation per assignment: the court learns of the replacement too
+        assert len(confirmed) == 2 and confirmed[1]["data"]["notifying_body_name"] == "沁县人民法院"
+        assert (
+            confirmed[1]["data"]["lawyer_name"] == again["lawyer_name"] != confirmed[0]["data"]["lawyer_name"]
+        )
         assert confirmed[0]["data"]["document_number"] == notice["document_number"]
 
 
