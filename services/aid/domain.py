@@ -243,7 +243,7 @@ def _means_test(facts: Facts, rules: AidRules, basis: list[str]) -> Eligibility:
 
 
 def missing_items(facts: Facts, rules: AidRules) -> list[str]:
-    """一次性告知: every item the file lacks, in one list (codes of ATTACHMENT_NAMES)."""
+    """Art 43 一次性告知: every item the file lacks, in one list (codes of ATTACHMENT_NAMES)."""
     missing = []
     if "identity" not in facts.attachments:
         missing.append("identity")
@@ -283,6 +283,9 @@ CLOCKS = {
     "assignment": ClockRule(3, "法律援助法第四十三条、第三十六条", "指派律师"),
     "objection": ClockRule(5, "法律援助法第四十九条", "对异议作出决定"),
 }
+# Art 43: an applicant who does not supplement as told is deemed to withdraw; the period itself
+# is local practice (rules.yaml supplement_days).
+SUPPLEMENT_ARTICLE = "法律援助法第四十三条（一次性告知，逾期视为撤回）"
 
 
 def clock_due(cal: WorkCalendar, name: str, start: date, *, days: int | None = None) -> Deadline:
@@ -295,9 +298,16 @@ def breached(due: date, today: date) -> bool:
     return today > due
 
 
-def provide_first(limitation_due: date | None, today: date, rules: AidRules) -> bool:
-    """Art 44: a limitation period or procedural deadline fewer than N (7) days away."""
-    return limitation_due is not None and (limitation_due - today).days < rules.provide_first_days
+def provide_first(
+    limitation_due: date | None, today: date, rules: AidRules, *, urgent_preservation: bool = False
+) -> str | None:
+    """Art 44: why aid is provided before review, or None. (1) a limitation period or deadline
+    fewer than 7 days away; (2) property/evidence preservation or advance execution needed at once."""
+    if limitation_due is not None and (limitation_due - today).days < rules.provide_first_days:
+        return f"第四十四条第一项：距法定时效或者期限届满（{limitation_due}）不足{rules.provide_first_days}日"
+    if urgent_preservation:
+        return "第四十四条第二项：需要立即申请财产保全、证据保全或者先予执行"
+    return None
 
 
 CUSTODY_FORWARD_HOURS = 24  # Art 39: custody forwards an application within 24 hours

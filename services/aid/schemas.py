@@ -93,7 +93,8 @@ class MatterIn(BaseModel):
     opposing_parties: list[str] = Field(default_factory=list, max_length=20)
     description: str = Field(default="", max_length=4000)
     grave_penalty: bool = False  # may face life imprisonment or death (Art 26)
-    limitation_due: date | None = None  # a limitation period or deadline (Art 44)
+    limitation_due: date | None = None  # a limitation period or deadline (Art 44 (1))
+    urgent_preservation: bool = False  # property/evidence preservation, advance execution (Art 44 (2))
 
 
 class MeansIn(BaseModel):

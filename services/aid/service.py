@@ -225,16 +225,19 @@ async def submit_application(
     facts = facts_of(case, rules, today)
     case.eligibility = domain.evaluate(facts, rules).as_dict()
     missing = domain.missing_items(facts, rules)
-    if domain.provide_first(body.matter.limitation_due, today, rules):
-        return await _provide_first(session, case, missing=missing, now=now, cal=cal, actor=actor)
+    urgent = domain.provide_first(
+        body.matter.limitation_due, today, rules, urgent_preservation=body.matter.urgent_preservation
+    )
+    if urgent:
+        return await _provide_first(session, case, why=urgent, missing=missing, now=now, cal=cal, actor=actor)
     blocking = domain.blocking_items(missing, rules, body.accept_with_missing)
     if blocking and case.status == "received":
-        # 一次性告知: the whole list at once, with a deadline; the 7-day review clock waits for it.
+        # Art 43 一次性告知: the whole list at once, with a deadline; the 7-day review clock waits for it.
         due = cal.add_days(today, rules.supplement_days)
         case.missing_items = missing
         case.supplement_due = due.due
         await settle_clocks(session, case.id, "decision", now=now, cancel=True)
-        await start_clock(session, case, "supplement", today, due, "一次性告知（补充材料期限）")
+        await start_clock(session, case, "supplement", today, due, domain.SUPPLEMENT_ARTICLE)
         names = [domain.ATTACHMENT_NAMES[m] for m in missing]
         await step(
             session,
@@ -271,15 +274,22 @@ async def _accept(
 
 
 async def _provide_first(
-    session: AsyncSession, case: Case, *, missing: list[str], now: datetime, cal: WorkCalendar, actor: str
+    session: AsyncSession,
+    case: Case,
+    *,
+    why: str,
+    missing: list[str],
+    now: datetime,
+    cal: WorkCalendar,
+    actor: str,
 ) -> Case:
-    """Art 44: a limitation period or deadline under 7 days away — provide aid now, review later."""
+    """Art 44: provide aid now; the recipient supplies the materials afterwards (deferred_items)."""
     today = local_day(now)
     case.provide_first = True
     case.deferred_items = missing
     case.decision = {
         "outcome": "grant",
-        "basis": ["法律援助法第四十四条：距法定时效或者期限届满不足七日，先行提供法律援助，事后补充审查"],
+        "basis": [why, "先行提供法律援助，受援人应当及时补办有关材料和证明"],
         "decided_at": now.isoformat(),
     }
     await settle_clocks(session, case.id, "decision", "supplement", now=now)
@@ -287,7 +297,7 @@ async def _provide_first(
     await start_clock(
         session, case, "assignment", today, domain.clock_due(cal, "assignment", today), rule.article
     )
-    await step(session, case, "provide_first", now=now, actor=actor, reason="先行提供（第四十四条）")
+    await step(session, case, "provide_first", now=now, actor=actor, reason=why)
     return case
 
 

@@ -123,7 +123,7 @@ async def test_provide_first_and_custody_forwarding(infra, no_background_sweep):
             )
             case = (await aid.post("/v1/applications", json=urgent)).json()
             assert case["status"] == "granted" and case["provide_first"]
-            assert "第四十四条" in case["decision"]["basis"][0]
+            assert "第四十四条第一项" in case["decision"]["basis"][0]
             assert set(case["deferred_items"]) == {"identity", "matter_materials", "hardship_statement"}
             assert open_clocks(case, "assignment") == ["2026-03-05"]
 

@@ -207,10 +207,11 @@ def test_breach_is_the_day_after_the_due_day():
     assert not domain.breached(due, due) and domain.breached(due, due + timedelta(days=1))
 
 
-def test_provide_first_when_fewer_than_seven_days_remain_art44():
-    assert domain.provide_first(TODAY + timedelta(days=6), TODAY, RULES)
-    assert not domain.provide_first(TODAY + timedelta(days=7), TODAY, RULES)
-    assert not domain.provide_first(None, TODAY, RULES)
+def test_provide_first_when_fewer_than_seven_days_remain_or_preservation_is_urgent_art44():
+    assert "第四十四条第一项" in domain.provide_first(TODAY + timedelta(days=6), TODAY, RULES)
+    assert domain.provide_first(TODAY + timedelta(days=7), TODAY, RULES) is None
+    assert domain.provide_first(None, TODAY, RULES) is None
+    assert "第四十四条第二项" in domain.provide_first(None, TODAY, RULES, urgent_preservation=True)
 
 
 def test_custody_forwarding_within_24_hours_art39():
