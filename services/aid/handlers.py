@@ -1,4 +1,5 @@
-"""Kafka event → aid service call: an accepted legal_aid order opens a case."""
+"""Kafka event → aid service call: an accepted legal_aid order opens a case; the admin-entered
+holiday schedule is copied into aid's own table."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from libs.common.events import dispatch
 from libs.common.events.envelope import Envelope
 from libs.common.inbox import Handler
 from services.aid import service
+from services.aid.calendar_store import load_calendar, store_year
 
 
 def build_handlers(rt: Runtime) -> dict[str, Handler]:
     async def on_assigned(session: AsyncSession, event: Envelope) -> None:
-        await service.open_case_from_assignment(session, event=event, now=rt.extras["clock"].now())
+        cal = await load_calendar(session)
+        await service.open_case_from_assignment(session, event=event, now=rt.extras["clock"].now(), cal=cal)
 
-    return {dispatch.ASSIGNED: on_assigned}
+    async def on_calendar(session: AsyncSession, event: Envelope) -> None:
+        await store_year(session, dispatch.CalendarYearUpdatedV1.model_validate(event.data))
+
+    return {dispatch.ASSIGNED: on_assigned, dispatch.CALENDAR_YEAR_UPDATED: on_calendar}

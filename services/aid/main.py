@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 
 from libs.common.app import Runtime, ServiceSpec, create_service_app
@@ -11,6 +13,8 @@ from services.aid import api
 from services.aid.access import POLICY
 from services.aid.handlers import build_handlers
 from services.aid.models import inbox, outbox
+from services.aid.settings import get_rules
+from services.aid.sweeper import run_forever
 
 
 def create_app(
@@ -18,11 +22,16 @@ def create_app(
 ) -> FastAPI:
     async def startup(rt: Runtime) -> None:
         rt.extras["clock"] = clock or Clock()
+        rt.extras["rules"] = get_rules()
+        # Statutory clocks are swept periodically (AID_SWEEP_SECONDS; 0 disables, e.g. in tests).
+        every = float(os.environ.get("AID_SWEEP_SECONDS", "60"))
+        if every > 0:
+            rt.spawn(run_forever(rt.sessionmaker, rt.extras["clock"], every), "clock-sweeper")
 
     spec = ServiceSpec(
         service="aid",
         title="lawline aid",
-        description="法律援助 cases.",
+        description="法律援助 cases under 中华人民共和国法律援助法.",
         routers=[api.router],
         outbox=outbox,
         inbox=inbox,
@@ -30,5 +39,8 @@ def create_app(
         handlers=build_handlers,
         on_startup=startup,
         policy=POLICY,
+        # Default group "lawline-aid"; a separate group lets a second deployment (or a test) read
+        # the dispatch topic on its own.
+        consumer_group=os.environ.get("AID_CONSUMER_GROUP") or None,
     )
     return create_service_app(spec, db_url=db_url, bootstrap=bootstrap)

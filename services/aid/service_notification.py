@@ -1,0 +1,138 @@
+"""Notification defence (通知辩护/代理, Art 25, 28, 36): no application, no means test, a lawyer
+within 3 days and a confirmation back to the notifying body. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common import regions
+from libs.common.auth import Principal, ensure_visible
+from libs.common.calendar import WorkCalendar
+from libs.common.crypto import get_cipher
+from libs.common.events import aid as ev
+from libs.common.pii import mask_id_number
+from libs.common.problems import FieldProblem
+from services.aid import domain
+from services.aid.models import Case, case_number_seq
+from services.aid.schemas import (
+    NotificationIn,
+)
+from services.aid.workflow import (
+    actor_of,
+    emit,
+    local_day,
+    start_clock,
+    step,
+)
+
+
+async def _confirm_notification(session: AsyncSession, case: Case, *, now: datetime) -> None:
+    """Art 36: tell the notifying court/procuratorate/police which lawyer was assigned."""
+    n = dict(case.notification or {})
+    n["confirmation"] = {
+        "sent_at": now.isoformat(),
+        "lawyer_name": case.lawyer_name,
+        "lawyer_firm": case.lawyer_firm,
+    }
+    case.notification = n
+    await emit(
+        session,
+        case,
+        ev.NOTIFICATION_CONFIRMED,
+        ev.AidNotificationConfirmedV1(
+            case_id=str(case.id),
+            case_number=case.number,
+            work_order_id=None,
+            county_code=case.county_code,
+            notifying_body_kind=n["body_kind"],
+            notifying_body_name=n["body_name"],
+            document_number=n.get("document_number"),
+            lawyer_name=case.lawyer_name or "",
+            lawyer_firm=case.lawyer_firm,
+            confirmed_at=now,
+        ),
+    )
+
+
+async def receive_notification(
+    session: AsyncSession, *, body: NotificationIn, who: Principal, now: datetime, cal: WorkCalendar
+) -> Case:
+    """Art 25/28/36: a notified case needs no application and no means test; lawyer within 3 days."""
+    county = regions.county_of(body.region_code)
+    if county is None or regions.lookup(body.region_code) is None:
+        raise FieldProblem("region_code", "未知的行政区划代码", "unknown region code")
+    ensure_visible(who, body.region_code)
+    seq = await session.scalar(case_number_seq.next_value())
+    d = body.defendant
+    cipher = get_cipher()
+    today = local_day(now)
+    case = Case(
+        id=uuid.uuid4(),
+        number=domain.format_case_number(now, county, int(seq)),
+        work_order_id=None,
+        county_code=county,
+        region_code=body.region_code,
+        status="granted",
+        kind="notification",
+        source="notice",
+        applicant_name=d.name,
+        applicant={
+            "name": d.name,
+            "gender": d.gender,
+            "birth_date": d.birth_date.isoformat() if d.birth_date else None,
+        },
+        id_number_enc=cipher.encrypt(d.id_number),
+        id_number_index=cipher.blind_index(d.id_number),
+        id_number_masked=mask_id_number(d.id_number),
+        matter={
+            "category": "notified_defence",
+            "cause": body.cause,
+            "stage": body.stage,
+            "opposing_parties": [],
+        },
+        requested_form="criminal_defence" if body.ground != "compulsory_treatment" else "criminal_agency",
+        grave_penalty=body.ground in domain.GRAVE_GROUNDS,
+        summary=body.cause,
+        eligibility={
+            "eligible": True,
+            "in_scope": True,
+            "means_test": "notification",
+            "basis": [domain.NOTIFICATION_GROUNDS[body.ground], "通知辩护/代理不审查经济困难状况"],
+            "problems": [],
+        },
+        decision={
+            "outcome": "grant",
+            "basis": ["法律援助法第三十六条：收到通知后指派律师"],
+            "decided_at": now.isoformat(),
+        },
+        notification=body.model_dump(mode="json", exclude={"defendant"}),
+        opened_at=now,
+        received_on=today,
+        updated_at=now,
+        attachments=[],
+        special_groups=[],
+        missing_items=[],
+        deferred_items=[],
+        declined_by=[],
+        provide_first=False,
+    )
+    session.add(case)
+    await session.flush()
+    rule = domain.CLOCKS["assignment"]
+    await start_clock(
+        session, case, "assignment", today, domain.clock_due(cal, "assignment", today), rule.article
+    )
+    await step(
+        session,
+        case,
+        "notify",
+        now=now,
+        actor=actor_of(who),
+        from_state=None,
+        to_state="granted",
+        details={"body_kind": body.body_kind, "ground": body.ground},
+    )
+    return case

@@ -1,0 +1,201 @@
+"""Shared steps of every use case: guarded transitions (log + outbox event in the caller's
+transaction), statutory clocks, case lookup with row lock and visibility."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.auth import Principal, region_filter
+from libs.common.calendar import Deadline
+from libs.common.clock import CHINA_TZ
+from libs.common.events import aid as ev
+from libs.common.events.envelope import make_event
+from libs.common.events.topics import AID, topic
+from libs.common.logging import correlation_id
+from libs.common.outbox import enqueue
+from libs.common.problems import Problem
+from services.aid import domain
+from services.aid.models import Case, CaseClock, CaseLog, outbox
+
+SERVICE = "aid"
+
+ACTION_EVENTS = {
+    "receive": ev.APPLICATION_RECEIVED,
+    "request_materials": ev.MATERIALS_REQUESTED,
+    "accept_application": ev.APPLICATION_ACCEPTED,
+    "supplement_partial": ev.APPLICATION_RECEIVED,
+    "withdraw": ev.WITHDRAWN,
+    "grant": ev.GRANTED,
+    "refuse": ev.REFUSED,
+    "provide_first": ev.GRANTED,
+    "assign": ev.LAWYER_ASSIGNED,
+    "lawyer_accept": ev.LAWYER_ACCEPTED,
+    "lawyer_decline": ev.LAWYER_DECLINED,
+    "report_progress": ev.PROGRESS_REPORTED,
+    "close": ev.CLOSED,
+    "record_subsidy": ev.SUBSIDY_RECORDED,
+    "return_visit": ev.RETURN_VISITED,
+    "archive": ev.ARCHIVED,
+    "terminate": ev.TERMINATED,
+    "object": ev.OBJECTION_FILED,
+    "objection_accept": ev.OBJECTION_DECIDED,
+    "objection_reject": ev.OBJECTION_DECIDED,
+    "notify": ev.NOTIFICATION_RECEIVED,
+}
+
+
+def local_day(now: datetime) -> date:
+    return now.astimezone(CHINA_TZ).date()
+
+
+def actor_of(who: Principal | None) -> str:
+    return (who.staff_id or who.sub) if who else "system"
+
+
+def guard(case: Case, action: str) -> str:
+    """The state after `action`, or 409 listing what is allowed from here."""
+    try:
+        return domain.next_state(case.status, action)
+    except domain.IllegalTransition as exc:
+        raise Problem(
+            409,
+            f"案件当前状态「{domain.STATES.get(exc.state, exc.state)}」不允许此操作",
+            f"action '{action}' not allowed in state '{exc.state}'",
+            state=exc.state,
+            action=action,
+            allowed_actions=exc.allowed,
+        ) from exc
+
+
+async def emit(session: AsyncSession, case: Case, event_type: str, payload: Any) -> None:
+    event = make_event(
+        event_type,
+        source=ev.SOURCE,
+        subject=str(case.id),
+        correlation_id=correlation_id.get(),
+        payload=payload,
+    )
+    await enqueue(session, outbox, service=SERVICE, topic=topic(AID), key=str(case.id), event=event)
+
+
+async def step(
+    session: AsyncSession,
+    case: Case,
+    action: str,
+    *,
+    now: datetime,
+    actor: str,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    from_state: str | None = "",
+    to_state: str | None = None,
+) -> None:
+    """Apply one transition: state, 全程留痕 log row and the outbox event, all in one transaction."""
+    before = case.status if from_state == "" else from_state
+    after = to_state or guard(case, action)
+    case.status = after
+    case.updated_at = now
+    details = details or {}
+    session.add(
+        CaseLog(
+            case_id=case.id,
+            action=action,
+            from_state=before,
+            to_state=after,
+            actor=actor,
+            reason=reason,
+            details=details,
+            at=now,
+        )
+    )
+    await emit(
+        session,
+        case,
+        ACTION_EVENTS[action],
+        ev.AidCaseTransitionV1(
+            case_id=str(case.id),
+            case_number=case.number,
+            work_order_id=str(case.work_order_id) if case.work_order_id else None,
+            county_code=case.county_code,
+            action=action,
+            from_state=before,
+            to_state=after,
+            reason=reason,
+            actor=actor,
+            details=details,
+            at=now,
+        ),
+    )
+
+
+async def start_clock(
+    session: AsyncSession, case: Case, name: str, start: date, deadline: Deadline, article: str
+) -> CaseClock:
+    clock = CaseClock(
+        case_id=case.id,
+        name=name,
+        article=article,
+        started_on=start,
+        due=deadline.due,
+        warnings=deadline.warnings,
+    )
+    session.add(clock)
+    return clock
+
+
+async def settle_clocks(
+    session: AsyncSession, case_id: uuid.UUID, *names: str, now: datetime, cancel: bool = False
+) -> None:
+    """Mark open clocks met (the duty was done) or cancelled (the duty lapsed, e.g. suspended)."""
+    column = CaseClock.cancelled_at if cancel else CaseClock.met_at
+    await session.execute(
+        update(CaseClock)
+        .where(
+            CaseClock.case_id == case_id,
+            CaseClock.name.in_(names),
+            CaseClock.met_at.is_(None),
+            CaseClock.cancelled_at.is_(None),
+        )
+        .values({column: now})
+    )
+
+
+async def open_clock(session: AsyncSession, case_id: uuid.UUID, name: str) -> CaseClock | None:
+    return await session.scalar(
+        select(CaseClock).where(
+            CaseClock.case_id == case_id,
+            CaseClock.name == name,
+            CaseClock.met_at.is_(None),
+            CaseClock.cancelled_at.is_(None),
+        )
+    )
+
+
+def visible(who: Principal) -> ColumnElement[bool]:
+    """Jurisdiction for everyone; a lawyer sees only the cases assigned to them."""
+    cond = region_filter(Case.region_code, who)
+    if who.roles <= {"lawyer"}:
+        cond = cond & (Case.lawyer_id == (uuid.UUID(who.staff_id) if who.staff_id else None))
+    return cond
+
+
+async def load_for_update(session: AsyncSession, case_id: uuid.UUID, who: Principal | None) -> Case:
+    """Row-locked: two clerks acting at once are serialised, so guards see the true state."""
+    q = select(Case).where(Case.id == case_id).with_for_update()
+    if who is not None:
+        q = q.where(visible(who))
+    case = await session.scalar(q)
+    if case is None:
+        raise Problem(404, "未找到该案件", "case not found")
+    return case
+
+
+def ensure_own_lawyer(case: Case, who: Principal) -> None:
+    """Only the assigned lawyer acts as the lawyer on a case."""
+    if not who.staff_id or case.lawyer_id is None or str(case.lawyer_id) != who.staff_id:
+        raise Problem(403, "只有本案承办律师可以执行此操作", "only the assigned lawyer may do this")
