@@ -300,6 +300,12 @@ def day_bounds(day: date) -> tuple[str, str]:
     return start.isoformat(), (start + timedelta(days=1)).isoformat()
 
 
+def local_time(v: Any) -> str:
+    """Timestamps are shown in China time (services speak UTC ISO-8601)."""
+    d = _dt(v)
+    return d.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if d else ("" if v is None else str(v))
+
+
 def pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
 

@@ -18,6 +18,7 @@ from services.console.service import BackendError, Backends, Unavailable
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals.update(label=i18n.label, pct=domain.pct, region_label=domain.region_label, D=domain)
+templates.env.filters["local"] = domain.local_time
 
 
 class LoginRequired(Exception):
