@@ -13,7 +13,16 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from services.console import domain
 from services.console.service import BackendError, Unavailable
-from services.console.web import backends, check_csrf, problem_ctx, render, render_str, require, token
+from services.console.web import (
+    LoginRequired,
+    backends,
+    check_csrf,
+    problem_ctx,
+    render,
+    render_str,
+    require,
+    token,
+)
 
 router = APIRouter()
 HEARTBEAT_SECONDS = 15.0
@@ -86,8 +95,8 @@ async def _triggers(request: Request, tok: str, staff_id: str) -> AsyncIterator[
 async def inbox_stream(request: Request) -> Response:
     """Server-sent events to the browser: the rendered inbox whenever it changes."""
     s = require(request, "counter")
-    tok = await token(request)
     staff_id = s.user.get("staff_id")
+    first_token = await token(request)
 
     async def events() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
@@ -96,10 +105,16 @@ async def inbox_stream(request: Request) -> Response:
         last: str | None = None
         loop = asyncio.get_running_loop()
         beat = loop.time()
-        triggers = _triggers(request, tok, staff_id)
+        triggers = _triggers(request, first_token, staff_id)
         try:
             async for _ in triggers:
                 if await request.is_disconnected():
+                    break
+                try:
+                    # Re-read each time: a long shift outlives one access token (refreshed in memory).
+                    tok = await token(request)
+                except LoginRequired:
+                    yield "event: login\ndata: /login\n\n"
                     break
                 html = render_str(request, "_inbox.html", await _inbox_ctx(request, tok, staff_id))
                 if html != last:

@@ -25,6 +25,7 @@ M: dict[str, tuple[str, str]] = {
     ),
     "common.error": ("操作失败", "The request failed"),
     "common.saved": ("已保存", "Saved"),
+    "common.allowed": ("当前可进行的操作：", "Allowed from the current state:"),
     "common.submit": ("提交", "Submit"),
     "common.none": ("暂无", "None"),
     "common.detail": ("详情", "Details"),
@@ -306,6 +307,17 @@ M: dict[str, tuple[str, str]] = {
     "field.description": ("事项", "Matter"),
     "field.service_type": ("业务类型", "Service type"),
     "field.source": ("来源", "Source"),
+    "field.parties": ("当事人", "Parties"),
+    "field.sessions": ("调解会", "Sessions"),
+    "field.consents": ("同意记录", "Consents"),
+    "field.name": ("姓名", "Name"),
+    "field.role": ("身份", "Role"),
+    "field.kind": ("类型", "Kind"),
+    "field.phone_masked": ("电话", "Phone"),
+    "field.scheduled_at": ("时间", "When"),
+    "field.place": ("地点", "Where"),
+    "field.deadlines": ("期限", "Deadlines"),
+    "field.history": ("办理记录", "History"),
 }
 
 

@@ -171,9 +171,6 @@ class Backends:
     async def order(self, token: str, order_id: str) -> dict:
         return await self.json("intake", "GET", f"/v1/work-orders/{order_id}", token)
 
-    async def orders_page(self, token: str, **filters: Any) -> Any:
-        return await self.json("intake", "GET", "/v1/work-orders", token, params=_clean(filters))
-
     def orders(self, token: str, **filters: Any) -> AsyncIterator[list[dict]]:
         return self.pages("intake", "/v1/work-orders", token, _clean(filters))
 
@@ -254,21 +251,6 @@ class Backends:
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v not in (None, "", [])}
-
-
-def sse_events(lines: list[str]) -> list[tuple[str, str]]:
-    """Parse buffered text/event-stream lines into (event, data) pairs (used by the inbox relay)."""
-    out, event, data = [], "message", []
-    for line in lines:
-        if not line:
-            if data:
-                out.append((event, "\n".join(data)))
-            event, data = "message", []
-        elif line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].lstrip())
-    return out
 
 
 def dumps(obj: Any) -> str:

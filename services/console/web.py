@@ -124,7 +124,12 @@ def problem_ctx(exc: Exception, lang: str) -> dict[str, Any]:
     if isinstance(exc, Unavailable):
         return {"unavailable": True, "why": f"{exc.service}: {exc.why}"}
     if isinstance(exc, BackendError):
-        return {"error": exc.message(lang), "field_errors": exc.field_errors(lang), "status": exc.status}
+        return {
+            "error": exc.message(lang),
+            "field_errors": exc.field_errors(lang),
+            "status": exc.status,
+            "allowed": exc.body.get("allowed") or [],  # a state machine's 409 says what is possible now
+        }
     raise exc
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from libs.common import demo_network
-from libs.common.testing.infra import consumers_ready, serve, services
+from libs.common.testing.auth import auth
+from libs.common.testing.infra import consumers_ready, serve, services, wait_for
 from services.console.main import create_app
 from services.console.settings import ConsoleSettings
 
@@ -44,6 +45,37 @@ async def login(browser, base: str, *, role: str, region: str, staff_id: str = "
     # Not "networkidle": the counter screen keeps its event stream open for good.
     await page.wait_for_url(re.compile(r"/(operator|counter|cases|supervisor)$"))
     return page
+
+
+async def mediation_case_via_apis(svc) -> dict:  # type: ignore[no-untyped-def]
+    body = {
+        "channel": "counter",
+        "requester": {"name": "李桂英", "phone": "13912345678"},
+        "region_code": "140403",
+        "service_type": "mediation",
+        "description": "邻居家空调外机噪音大还滴水，沟通无果，希望调解。",
+    }
+    async with (
+        svc["intake"].client(headers=auth("operator")) as intake,
+        svc["dispatch"].client(headers=auth("supervisor")) as dispatch,
+        svc["mediation"].client(headers=auth("mediator")) as mediation,
+    ):
+        order = (await intake.post("/v1/work-orders", json=body)).json()
+
+        async def offered():  # type: ignore[no-untyped-def]
+            rows = (await dispatch.get("/v1/assignments", params={"work_order_id": order["id"]})).json()
+            return rows or None
+
+        offer = (await wait_for(offered, what="the mediation offer"))[0]
+        r = await dispatch.post(
+            f"/v1/assignments/{offer['id']}/accept", headers=auth("mediator", staff_id=offer["staff_id"])
+        )
+        assert r.status_code == 200, r.text
+
+        async def case():  # type: ignore[no-untyped-def]
+            return (await mediation.get("/v1/cases", params={"work_order_id": order["id"]})).json() or None
+
+        return (await wait_for(case, what="the mediation case"))[0]
 
 
 async def tile_value(page, testid: str) -> int | None:  # type: ignore[no-untyped-def]
@@ -143,6 +175,10 @@ async def test_operator_counter_supervisor_and_case_worker_walk_their_paths(infr
             assert await offer.get_by_test_id("offer-number").inner_text() == number
             assert "沁县" in await offer.inner_text()
             await shots.take(counter, "counter-inbox")
+            await counter.get_by_test_id(
+                "sign-in"
+            ).click()  # duty sign-in: done, or clearly not available yet
+            await counter.get_by_test_id("duty").locator(".ok, .unavailable").wait_for()
             await offer.get_by_test_id("accept").click()
             await counter.get_by_test_id("offer-status").filter(has_text="已接单").wait_for()
             officer = officers[counters.index(counter)]
@@ -197,7 +233,19 @@ async def test_operator_counter_supervisor_and_case_worker_walk_their_paths(infr
             await worker.get_by_test_id("case-number").wait_for()
             assert "Legal-aid cases" in await worker.content()
 
-            for page in (boss, op, worker, *counters):
+            # A mediator: a mediation order accepted through the APIs, then worked in the console.
+            case = await mediation_case_via_apis(svc)
+            mediator = await login(browser, base, role="mediator", region="1404", name="调解员赵")
+            assert mediator.url.endswith("/cases")
+            await mediator.locator(f"a[href='/cases/mediation/{case['id']}']").click()
+            await mediator.get_by_test_id("step-consent").wait_for()
+            assert await mediator.get_by_test_id("case-number").inner_text() == case["number"]
+            await shots.take(mediator, "case-mediation")
+            await mediator.goto(f"{base}/cases/mediation/{case['id']}/agreement")
+            body = await mediator.content()
+            assert "调解协议书" in body or "此功能暂不可用" in body
+
+            for page in (boss, op, worker, mediator, *counters):
                 await page.context.close()
         finally:
             await console.stop()

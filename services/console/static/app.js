@@ -12,6 +12,7 @@
       box.innerHTML = ev.data;
       if (window.htmx) window.htmx.process(box);
     });
+    es.addEventListener("login", function (ev) { es.close(); window.location.assign(ev.data); });
     es.onopen = function () {
       if (live) { live.textContent = live.dataset.online; live.classList.remove("off"); }
     };
