@@ -110,7 +110,7 @@ def _dataset_pages(request: Request, tok: str, dataset: str) -> AsyncIterator[li
     b = backends(request)
     if dataset == "orders":
         return b.orders(tok, **_month_filters(request))
-    return b.pages("aid" if dataset == "aid_cases" else "mediation", "/v1/cases", tok, {})
+    return b.pages("aid" if dataset == "aid_cases" else "mediation", "/v1/cases", tok, {}, page_size=500)
 
 
 @router.get("/supervisor/export.{fmt}")

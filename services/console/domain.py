@@ -89,7 +89,7 @@ def home_for(roles: list[str]) -> str:
 
 
 def screens_for(roles: list[str]) -> list[str]:
-    return [s for s, allowed in SCREENS.items() if s != "orders" and set(allowed) & set(roles)]
+    return [s for s, allowed in SCREENS.items() if set(allowed) & set(roles)]
 
 
 def case_services_for(roles: list[str]) -> list[str]:

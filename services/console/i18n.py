@@ -147,6 +147,16 @@ M: dict[str, tuple[str, str]] = {
     "od.close": ("办结工单", "Close the order"),
     "od.close_summary": ("办理结果", "Outcome summary"),
     "od.handler": ("承办人", "Handler"),
+    # order list
+    "ol.title": ("工单查询", "Work orders"),
+    "ol.q": ("工单号/姓名", "Number or name"),
+    "ol.channel": ("渠道", "Channel"),
+    "ol.from": ("起始日期", "From"),
+    "ol.to": ("截止日期", "To"),
+    "ol.overdue": ("仅看超期", "Overdue only"),
+    "ol.search": ("查询", "Search"),
+    "ol.next": ("下一页", "Next page"),
+    "nav.orders": ("工单查询", "Orders"),
     # cases
     "cs.title": ("案件办理", "Cases"),
     "cs.aid": ("法律援助案件", "Legal-aid cases"),

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from libs.common.clock import Clock
 from libs.common.logging import configure_logging
-from services.console import api, api_cases, api_counter, api_operator, api_supervisor
+from services.console import api, api_cases, api_counter, api_operator, api_orders, api_supervisor
 from services.console.service import Backends
 from services.console.session import SessionCodec
 from services.console.settings import ConsoleSettings, get_console_settings
@@ -55,7 +55,14 @@ def create_app(settings: ConsoleSettings | None = None, clock: Any = None, **url
     app.state.settings = settings
     app.state.codec = SessionCodec(settings.secret, settings.session_hours * 3600)
     app.state.clock = clock or Clock()
-    for r in (api.router, api_operator.router, api_counter.router, api_cases.router, api_supervisor.router):
+    for r in (
+        api.router,
+        api_operator.router,
+        api_counter.router,
+        api_orders.router,
+        api_cases.router,
+        api_supervisor.router,
+    ):
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -236,7 +236,21 @@ class Backends:
 
     # ---- aid / mediation ------------------------------------------------------------------------
     async def cases(self, token: str, service: str, **filters: Any) -> list[dict]:
-        return await self.all(service, "/v1/cases", token, _clean(filters))
+        # 500 is the cases endpoints' page cap; they return bare lists until they grow cursors.
+        out: list[dict] = []
+        async for page in self.pages(service, "/v1/cases", token, _clean(filters), page_size=500):
+            out.extend(page)
+        return out
+
+    async def orders_page(
+        self, token: str, cursor: str | None = None, **filters: Any
+    ) -> tuple[list[dict], str | None]:
+        """One page of the order list and the cursor of the next one."""
+        params = _clean({**filters, "cursor": cursor, "limit": 50})
+        body = await self.json("intake", "GET", "/v1/work-orders", token, params=params)
+        if isinstance(body, list):
+            return body, None
+        return body.get("items") or [], body.get("next_cursor")
 
     async def case(self, token: str, service: str, case_id: str) -> dict:
         return await self.json(service, "GET", f"/v1/cases/{case_id}", token)

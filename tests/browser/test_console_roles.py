@@ -206,6 +206,14 @@ async def test_operator_counter_supervisor_and_case_worker_walk_their_paths(infr
                 assert today_after == today_before + 1
             await shots.take(boss, "supervisor")
 
+            # The order list: searchable by filters (or clearly not available until intake lists orders).
+            await boss.goto(f"{base}/orders?channel=hotline")
+            await boss.locator("[data-testid=orders], [data-testid=unavailable]").first.wait_for()
+            if await boss.get_by_test_id("orders").count():
+                assert number in await boss.get_by_test_id("orders").inner_text()
+            await shots.take(boss, "orders")
+            await boss.goto(f"{base}/supervisor")
+
             # Export of every aid case row, as CSV.
             async with boss.expect_download() as dl:
                 await boss.get_by_test_id("export-aid-csv").click()

@@ -107,6 +107,8 @@ async def test_screens_say_not_available_when_the_services_are_down():
         assert r.text.count('data-testid="unavailable"') >= 3 and 'data-testid="tile-aid-na"' in r.text
         r = await c.get("/supervisor/export.csv", params={"dataset": "aid_cases"})
         assert r.status_code == 503 and "此功能暂不可用" in r.text
+        r = await c.get("/orders", params={"status": "received", "channel": "hotline"})
+        assert r.status_code == 200 and "此功能暂不可用" in r.text and 'value="hotline" selected' in r.text
         page = await c.get("/operator")
         token = csrf_of(page.text)
         r = await c.get("/operator/lookup", params={"phone": "13834567890"})
