@@ -202,7 +202,7 @@ class Backends:
             "GET",
             "/v1/inbox/stream",
             params={"staff_id": staff_id, "access_token": token},
-            headers={"Accept": "text/event-stream"},
+            headers={"Accept": "text/event-stream", "Authorization": f"Bearer {token}"},
             timeout=httpx.Timeout(10, read=None),
         )
         return client, req

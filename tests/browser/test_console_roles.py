@@ -5,10 +5,12 @@ the legal-aid case opens → supervisor's figures change → case worker opens t
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from libs.common import demo_network
@@ -220,6 +222,12 @@ async def test_operator_counter_supervisor_and_case_worker_walk_their_paths(infr
             path = await (await dl.value).path()
             text = (await asyncio.to_thread(Path(path).read_bytes)).decode("utf-8-sig")
             assert text.splitlines()[0].startswith("number,status") and len(text.splitlines()) == 2
+            r = await boss.context.request.get(f"{base}/supervisor/export.xlsx?dataset=aid_cases")
+            assert r.ok and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+            sheet = openpyxl.load_workbook(io.BytesIO(await r.body()), read_only=True).active
+            rows = list(sheet.iter_rows(values_only=True))
+            assert rows[0][:2] == ("number", "status") and len(rows) == 2
+            assert rows[1][0] == text.splitlines()[1].split(",")[0]  # the same case in both formats
 
             # The legal-aid officer opens the case and sees its steps.
             worker = await login(

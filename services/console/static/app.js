@@ -25,7 +25,10 @@
   document.addEventListener("click", function (ev) {
     var btn = ev.target.closest && ev.target.closest("[data-apply]");
     if (!btn) return;
-    var set = function (id, v) { var el = document.getElementById(id); if (el && v) el.value = v; };
+    var set = function (id, v) {
+      var el = document.getElementById(id);
+      if (el && v) { el.value = v; el.dispatchEvent(new Event("change", { bubbles: true })); }
+    };
     set("service_type", btn.dataset.serviceType);
     set("domain", btn.dataset.domain);
     if (btn.dataset.urgency) {
