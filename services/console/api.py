@@ -29,7 +29,11 @@ async def home(request: Request) -> Response:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request) -> Response:
-    return render(request, "login.html", {"dev_login": request.app.state.settings.dev_login, "roles": ROLES})
+    return render(request, "login.html", _login_ctx(request))
+
+
+def _login_ctx(request: Request, **extra: object) -> dict:
+    return {"dev_login": request.app.state.settings.dev_login, "roles": ROLES, **extra}
 
 
 def _start_session(request: Request, body: dict) -> Response:
@@ -52,9 +56,13 @@ async def login(request: Request) -> Response:
     try:
         body = await backends(request).login(form.get("username", ""), form.get("password", ""))
     except Unavailable:
-        return render(request, "login.html", {"error_key": "login.identity_down", "roles": ROLES}, 503)
-    except BackendError:
-        return render(request, "login.html", {"error_key": "login.failed", "roles": ROLES}, 401)
+        return render(request, "login.html", _login_ctx(request, error_key="login.identity_down"), 503)
+    except BackendError as exc:
+        if exc.status in (400, 401, 403, 422):
+            return render(request, "login.html", _login_ctx(request, error_key="login.failed"), 401)
+        # e.g. 429 after too many attempts: the identity service's own words (with its Retry-After advice)
+        lang = sess.load(request).lang
+        return render(request, "login.html", _login_ctx(request, error=exc.message(lang)), exc.status)
     return _start_session(request, body)
 
 

@@ -152,6 +152,7 @@ async def test_operator_counter_supervisor_and_case_worker_walk_their_paths(infr
             await op.locator("input[name=special_groups][value=elderly]").check()
             await op.locator("input[name=urgency][value=urgent]").check()
             await shots.take(op, "operator")
+            clicked = time.monotonic()
             await op.get_by_test_id("create").click()
             number_link = op.get_by_test_id("order-number")
             await number_link.wait_for()
@@ -172,6 +173,7 @@ async def test_operator_counter_supervisor_and_case_worker_walk_their_paths(infr
                 counter = await offered_page()
                 await asyncio.sleep(0.2)
             assert counter is not None, "the offer never appeared in an inbox"
+            print(f"\n[console] order filed → offer on screen: {time.monotonic() - clicked:.2f}s")
             assert await counter.evaluate("window.__noReload") is True  # pushed by SSE, not reloaded
             offer = counter.get_by_test_id("offer")
             assert await offer.get_by_test_id("offer-number").inner_text() == number
