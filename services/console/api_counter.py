@@ -137,12 +137,11 @@ async def respond(request: Request, assignment_id: uuid.UUID, action: str) -> Re
     form = await check_csrf(request)
     if action not in ("accept", "reject", "return"):
         return Response(status_code=404)
-    body = None
-    if action != "accept":
-        body = {"reason": form.get("reason") or "out_of_scope", "note": form.get("note", "")}
     tok = await token(request)
     try:
-        await backends(request).respond(tok, str(assignment_id), action, body)
+        await backends(request).respond(
+            tok, str(assignment_id), action, reason=form.get("reason"), note=form.get("note", "")
+        )
     except (Unavailable, BackendError) as exc:
         ctx = await _inbox_ctx(request, tok, s.user.get("staff_id"))
         return render(request, "_inbox.html", {**ctx, "action_problem": problem_ctx(exc, s.lang)})

@@ -81,13 +81,14 @@ async def create_order(request: Request) -> Response:
 async def record_callback(request: Request, order_id: uuid.UUID) -> Response:
     s = require(request, "orders")
     form = await check_csrf(request)
-    body = {
-        "kind": form.get("kind") or "callback",
-        "outcome": form.get("outcome") or "reached",
-        "note": form.get("note", ""),
-    }
     try:
-        result = await backends(request).record_callback(await token(request), str(order_id), body)
+        result = await backends(request).record_callback(
+            await token(request),
+            str(order_id),
+            kind=form.get("kind") or "callback",
+            outcome=form.get("outcome") or "reached",
+            note=form.get("note", ""),
+        )
     except (Unavailable, BackendError) as exc:
         return render(request, "_result.html", problem_ctx(exc, s.lang))
     return render(request, "_result.html", {"ok": True, "result": result})
@@ -101,9 +102,14 @@ async def record_rating(request: Request, order_id: uuid.UUID) -> Response:
         score = int(form.get("score") or 0)
     except ValueError:
         score = 0
-    body = {"score": score, "comment": form.get("comment", ""), "channel": "hotline"}
     try:
-        result = await backends(request).rate(await token(request), str(order_id), body)
+        result = await backends(request).rate(
+            await token(request),
+            str(order_id),
+            score=score,
+            comment=form.get("comment", ""),
+            channel="hotline",
+        )
     except (Unavailable, BackendError) as exc:
         return render(request, "_result.html", problem_ctx(exc, s.lang))
     return render(request, "_result.html", {"ok": True, "result": result})
@@ -115,7 +121,7 @@ async def close_order(request: Request, order_id: uuid.UUID) -> Response:
     form = await check_csrf(request)
     try:
         result = await backends(request).close_order(
-            await token(request), str(order_id), {"summary": form.get("summary", "")}
+            await token(request), str(order_id), summary=form.get("summary", "")
         )
     except (Unavailable, BackendError) as exc:
         return render(request, "_result.html", problem_ctx(exc, s.lang))

@@ -183,13 +183,16 @@ class Backends:
     async def classify(self, token: str, description: str) -> dict:
         return await self.json("intake", "POST", "/v1/classify", token, json={"description": description})
 
-    async def record_callback(self, token: str, order_id: str, body: dict) -> dict:
+    async def record_callback(self, token: str, order_id: str, *, kind: str, outcome: str, note: str) -> dict:
+        body = {"kind": kind, "outcome": outcome, "note": note}
         return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/callbacks", token, json=body)
 
-    async def rate(self, token: str, order_id: str, body: dict) -> dict:
+    async def rate(self, token: str, order_id: str, *, score: int, comment: str, channel: str) -> dict:
+        body = {"score": score, "comment": comment, "channel": channel}
         return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/rating", token, json=body)
 
-    async def close_order(self, token: str, order_id: str, body: dict) -> dict:
+    async def close_order(self, token: str, order_id: str, *, summary: str) -> dict:
+        body = {"summary": summary}
         return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/close", token, json=body)
 
     # ---- dispatch -------------------------------------------------------------------------------
@@ -207,8 +210,11 @@ class Backends:
         )
         return client, req
 
-    async def respond(self, token: str, assignment_id: str, action: str, body: dict | None = None) -> dict:
+    async def respond(
+        self, token: str, assignment_id: str, action: str, *, reason: str | None = None, note: str = ""
+    ) -> dict:
         assert action in ("accept", "reject", "return")
+        body = None if action == "accept" else {"reason": reason or "out_of_scope", "note": note}
         return await self.json(
             "dispatch", "POST", f"/v1/assignments/{assignment_id}/{action}", token, json=body
         )
