@@ -135,7 +135,16 @@ async def test_operator_counter_supervisor_and_case_worker_walk_their_paths(infr
             # The operator takes a call and files the order on one screen.
             op = await login(browser, base, role="operator", region="1404", name="话务员李")
             assert op.url.endswith("/operator")
-            await op.locator("#phone").fill("13834567890")
+            # Keyboard first: the number field has focus, Tab goes to the name, Alt+D jumps to the description.
+            focused = "document.activeElement && document.activeElement.id"
+            assert await op.evaluate(focused) == "phone"
+            await op.keyboard.press("Tab")
+            assert await op.evaluate(focused) == "name"
+            await op.keyboard.press("Alt+d")
+            assert await op.evaluate(focused) == "description"
+            await op.keyboard.press("Alt+p")
+            assert await op.evaluate(focused) == "phone"
+            await op.keyboard.type("13834567890")
             await op.get_by_test_id("lookup").locator(".unavailable, .muted, table, .warn").first.wait_for()
             await op.locator("#name").fill("王秀英")
             await op.get_by_test_id("county").select_option(COUNTY)

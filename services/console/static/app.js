@@ -65,6 +65,16 @@
     }
   });
 
+  // Alt+<accesskey> the same in every browser (Firefox wants Alt+Shift, some builds ignore accesskey):
+  // fields get focus, buttons and links are activated.
+  document.addEventListener("keydown", function (ev) {
+    if (!ev.altKey || ev.ctrlKey || ev.metaKey || !/^[a-z0-9]$/i.test(ev.key || "")) return;
+    var el = document.querySelector('[accesskey="' + ev.key.toLowerCase() + '"]');
+    if (!el) return;
+    ev.preventDefault();
+    if (el.tagName === "BUTTON" || el.tagName === "A") el.click(); else el.focus();
+  });
+
   function charts() {
     var data = document.getElementById("charts-data");
     if (!data || !window.echarts) return;
