@@ -18,7 +18,14 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m scripts.devstack
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (never `playwright install`); a CJK font makes screenshots legible.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update && apt-get install -y chromium fonts-wqy-microhei; \
+	else echo "browser tests need $(CHROMIUM): sudo apt-get install -y chromium fonts-wqy-microhei"; fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -1,0 +1,187 @@
+"""Counter staff: the live inbox (SSE), accept / reject / return, duty sign-in, order detail."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from services.console import domain
+from services.console.service import BackendError, Unavailable
+from services.console.web import (
+    LoginRequired,
+    backends,
+    check_csrf,
+    problem_ctx,
+    render,
+    render_str,
+    require,
+    token,
+)
+
+router = APIRouter()
+HEARTBEAT_SECONDS = 15.0
+
+
+async def _inbox_ctx(request: Request, tok: str, staff_id: str | None) -> dict:
+    s = require(request, "counter")
+    if not staff_id:
+        return {"no_staff": True}
+    b = backends(request)
+    try:
+        items = await b.inbox(tok, staff_id)
+    except (Unavailable, BackendError) as exc:
+        return problem_ctx(exc, s.lang)
+    items = items if isinstance(items, list) else items.get("items", [])
+
+    async def order_of(a: dict) -> dict:
+        try:
+            return await b.order(tok, a["work_order_id"])
+        except (Unavailable, BackendError):
+            return {}  # the offer still shows; only its order summary is missing
+
+    orders = await asyncio.gather(*(order_of(a) for a in items[:50]))
+    return {"items": list(zip(items[:50], orders, strict=True))}
+
+
+@router.get("/counter", response_class=HTMLResponse)
+async def counter_screen(request: Request) -> Response:
+    s = require(request, "counter")
+    ctx = await _inbox_ctx(request, await token(request), s.user.get("staff_id"))
+    return render(request, "counter.html", ctx)
+
+
+@router.get("/counter/inbox", response_class=HTMLResponse)
+async def inbox_partial(request: Request) -> Response:
+    s = require(request, "counter")
+    return render(
+        request, "_inbox.html", await _inbox_ctx(request, await token(request), s.user.get("staff_id"))
+    )
+
+
+def _sse(event: str, html: str) -> str:
+    return f"event: {event}\n" + "".join(f"data: {line}\n" for line in html.splitlines()) + "\n"
+
+
+async def _triggers(request: Request, tok: str, staff_id: str) -> AsyncIterator[str]:
+    """When to re-read the inbox: on each event of dispatch's own stream if it has one, else on a short poll."""
+    client, req = backends(request).inbox_stream_request(tok, staff_id)
+    try:
+        resp = await client.send(req, stream=True)
+    except httpx.HTTPError:
+        resp = None
+    if resp is not None and resp.status_code == 200:
+        try:
+            async for line in resp.aiter_lines():
+                if line.startswith("data:") or line.startswith("event:"):
+                    yield "push"
+        finally:
+            await resp.aclose()
+        return
+    if resp is not None:
+        await resp.aclose()
+    interval = request.app.state.settings.inbox_poll_seconds
+    while True:
+        yield "poll"
+        await asyncio.sleep(interval)
+
+
+@router.get("/counter/stream")
+async def inbox_stream(request: Request) -> Response:
+    """Server-sent events to the browser: the rendered inbox whenever it changes."""
+    s = require(request, "counter")
+    staff_id = s.user.get("staff_id")
+    first_token = await token(request)
+
+    async def events() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        if not staff_id:
+            return
+        last: str | None = None
+        loop = asyncio.get_running_loop()
+        beat = loop.time()
+        triggers = _triggers(request, first_token, staff_id)
+        try:
+            async for _ in triggers:
+                if await request.is_disconnected():
+                    break
+                try:
+                    # Re-read each time: a long shift outlives one access token (refreshed in memory).
+                    tok = await token(request)
+                except LoginRequired:
+                    yield "event: login\ndata: /login\n\n"
+                    break
+                html = render_str(request, "_inbox.html", await _inbox_ctx(request, tok, staff_id))
+                if html != last:
+                    last = html
+                    yield _sse("inbox", html)
+                elif loop.time() - beat > HEARTBEAT_SECONDS:
+                    yield ": keep-alive\n\n"
+                    beat = loop.time()
+        finally:
+            with contextlib.suppress(Exception):
+                await triggers.aclose()
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+@router.post("/counter/assignments/{assignment_id}/{action}", response_class=HTMLResponse)
+async def respond(request: Request, assignment_id: uuid.UUID, action: str) -> Response:
+    s = require(request, "counter")
+    form = await check_csrf(request)
+    if action not in ("accept", "reject", "return"):
+        return Response(status_code=404)
+    tok = await token(request)
+    try:
+        await backends(request).respond(
+            tok, str(assignment_id), action, reason=form.get("reason"), note=form.get("note", "")
+        )
+    except (Unavailable, BackendError) as exc:
+        ctx = await _inbox_ctx(request, tok, s.user.get("staff_id"))
+        return render(request, "_inbox.html", {**ctx, "action_problem": problem_ctx(exc, s.lang)})
+    return render(request, "_inbox.html", await _inbox_ctx(request, tok, s.user.get("staff_id")))
+
+
+@router.post("/counter/duty/{action}", response_class=HTMLResponse)
+async def duty(request: Request, action: str) -> Response:
+    s = require(request, "counter")
+    await check_csrf(request)
+    if action not in ("sign-in", "sign-out") or not s.user.get("staff_id"):
+        return Response(status_code=404)
+    try:
+        await backends(request).duty(await token(request), s.user["staff_id"], action)
+    except (Unavailable, BackendError) as exc:
+        return render(request, "_result.html", problem_ctx(exc, s.lang))
+    return render(
+        request,
+        "_result.html",
+        {"ok": True, "message_key": "ct.signed_in" if action == "sign-in" else "ct.signed_out"},
+    )
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+async def order_detail(request: Request, order_id: uuid.UUID) -> Response:
+    s = require(request, "orders")
+    tok = await token(request)
+    b = backends(request)
+    ctx: dict = {"order_id": str(order_id)}
+
+    async def part(name: str, coro) -> None:  # type: ignore[no-untyped-def]
+        try:
+            ctx[name] = await coro
+        except (Unavailable, BackendError) as exc:
+            ctx[name + "_problem"] = problem_ctx(exc, s.lang)
+
+    await asyncio.gather(
+        part("order", b.order(tok, str(order_id))),
+        part("assignments", b.assignments(tok, str(order_id))),
+        part("decision", b.decision(tok, str(order_id))),
+    )
+    ctx["region"] = domain.region_label((ctx.get("order") or {}).get("region_code"))
+    return render(request, "order.html", ctx)

@@ -1,0 +1,354 @@
+"""Pure console rules: home screen per role, duplicate warning, dashboard figures, ranking, export rows.
+
+No I/O here — everything is computed from the plain dicts the services' list endpoints return,
+so the figures are unit-tested without servers. Field names are read defensively (`.get`)
+because the console must keep working while the services grow their payloads.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from libs.common import regions
+from libs.common.clock import CHINA_TZ
+
+CHANNELS = ("hotline", "web", "counter", "external")
+SERVICE_TYPES = (
+    "consultation",
+    "legal_aid",
+    "mediation",
+    "notarization",
+    "judicial_appraisal",
+    "lawyer_referral",
+    "complaint",
+    "administrative_reconsideration",
+    "community_correction",
+    "resettlement",
+    "legal_publicity",
+    "suggestion",
+)
+DOMAINS = (
+    "labor",
+    "marriage_family",
+    "inheritance",
+    "neighbor",
+    "land",
+    "housing",
+    "contract",
+    "consumer",
+    "traffic",
+    "medical",
+    "personal_injury",
+    "social_security",
+    "criminal",
+    "administrative",
+    "company",
+    "other",
+)
+SPECIAL_GROUPS = (
+    "elderly",
+    "disabled",
+    "minor",
+    "women",
+    "migrant_worker",
+    "veteran",
+    "low_income",
+    "military_family",
+)
+URGENCIES = ("normal", "urgent", "critical")
+REJECT_REASONS = ("conflict", "overload", "out_of_scope")
+DONE_STATUSES = frozenset({"closed", "answered", "resolved", "completed", "archived"})
+CANCELLED_STATUSES = frozenset({"merged", "cancelled", "withdrawn"})
+
+HOME_BY_ROLE = (  # first match wins: a supervisor who is also an operator lands on the dashboard
+    ("supervisor", "/supervisor"),
+    ("admin", "/supervisor"),
+    ("operator", "/operator"),
+    ("counter_staff", "/counter"),
+    ("aid_officer", "/cases"),
+    ("lawyer", "/cases"),
+    ("mediator", "/cases"),
+)
+SCREENS = {  # screen → roles that may open it (UX only: every service still checks the token itself)
+    "operator": ("operator", "supervisor", "admin", "counter_staff"),
+    "counter": ("counter_staff", "aid_officer", "lawyer", "mediator", "supervisor", "admin"),
+    "cases": ("aid_officer", "lawyer", "mediator", "supervisor", "admin"),
+    "supervisor": ("supervisor", "admin"),
+    "orders": ("operator", "counter_staff", "aid_officer", "lawyer", "mediator", "supervisor", "admin"),
+}
+
+
+def home_for(roles: list[str]) -> str:
+    for role, path in HOME_BY_ROLE:
+        if role in roles:
+            return path
+    return "/login"
+
+
+def screens_for(roles: list[str]) -> list[str]:
+    return [s for s, allowed in SCREENS.items() if set(allowed) & set(roles)]
+
+
+def case_services_for(roles: list[str]) -> list[str]:
+    out = []
+    if set(roles) & {"aid_officer", "lawyer", "supervisor", "admin"}:
+        out.append("aid")
+    if set(roles) & {"mediator", "supervisor", "admin"}:
+        out.append("mediation")
+    return out
+
+
+# ---- the operator's call -----------------------------------------------------------------------
+def is_open(order: dict) -> bool:
+    status = order.get("status", "")
+    return status not in DONE_STATUSES and status not in CANCELLED_STATUSES
+
+
+def duplicate_warning(orders: list[dict], service_type: str | None = None) -> list[dict]:
+    """Open orders of the same caller that the new call probably repeats (并单 candidates).
+
+    Same service type is the strong signal; with no type chosen yet every open order counts,
+    because a repeat caller is far more often urging (催办) than raising something new.
+    """
+    open_orders = [o for o in orders if is_open(o)]
+    if service_type:
+        same = [o for o in open_orders if o.get("service_type") == service_type]
+        return same or []
+    return open_orders
+
+
+def payload_from_form(form: dict[str, Any], *, channel: str = "hotline") -> dict[str, Any]:
+    """The intake request body from the operator's form; optional fields only when set."""
+    region = form.get("village") or form.get("township") or form.get("county") or ""
+    body: dict[str, Any] = {
+        "channel": channel,
+        "requester": {"name": (form.get("name") or "").strip(), "phone": (form.get("phone") or "").strip()},
+        "region_code": region,
+        "service_type": form.get("service_type") or "consultation",
+        "description": (form.get("description") or "").strip(),
+    }
+    if form.get("domain"):
+        body["domain"] = form["domain"]
+    groups = [g for g in form.get("special_groups", []) if g in SPECIAL_GROUPS]
+    if groups:
+        body["special_groups"] = groups
+    if form.get("urgency") and form["urgency"] != "normal":
+        body["urgency"] = form["urgency"]
+    if channel == "hotline":
+        hotline: dict[str, Any] = {}
+        if form.get("answered_on_call"):
+            hotline["answered_on_call"] = True
+            hotline["answer_summary"] = (form.get("answer_summary") or "").strip()
+        if form.get("call_id"):
+            hotline["call_id"] = form["call_id"]
+        if hotline:
+            body["hotline"] = hotline
+    return body
+
+
+def region_options(parent: str | None) -> list[tuple[str, str]]:
+    kids = regions.children(parent) if parent else regions.counties()
+    return [(r.code, r.name) for r in kids]
+
+
+def region_label(code: str | None) -> str:
+    if not code:
+        return ""
+    names = [r.name for r in reversed(regions.chain(code)) if r.level in ("county", "township", "village")]
+    return " / ".join(names) or code
+
+
+# ---- dashboard ---------------------------------------------------------------------------------
+def _dt(v: Any) -> datetime | None:
+    if isinstance(v, datetime):
+        return v if v.tzinfo else v.replace(tzinfo=CHINA_TZ)
+    if isinstance(v, str) and v:
+        try:
+            d = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return d if d.tzinfo else d.replace(tzinfo=CHINA_TZ)
+    return None
+
+
+def local_day(v: Any) -> date | None:
+    d = _dt(v)
+    return d.astimezone(CHINA_TZ).date() if d else None
+
+
+def rating_of(order: dict) -> float | None:
+    r = order.get("rating")
+    if isinstance(r, dict):
+        r = r.get("score")
+    return float(r) if isinstance(r, int | float) else None
+
+
+def closed_on_time(order: dict) -> bool | None:
+    """Within its deadline? None when the order carries no deadline to judge by."""
+    due = _dt(order.get("due_at") or order.get("deadline"))
+    closed = _dt(order.get("closed_at"))
+    if due is None or closed is None:
+        return None
+    return closed <= due
+
+
+@dataclass
+class Figures:
+    total: int = 0
+    today: int = 0
+    today_by_channel: dict[str, int] = field(default_factory=dict)
+    today_by_type: dict[str, int] = field(default_factory=dict)
+    closed: int = 0
+    closure_rate: float | None = None  # 办结率
+    sla_rate: float | None = None  # SLA attainment among closed orders with a deadline
+    satisfaction: float | None = None  # 满意度: share of ratings ≥ 4
+    rating_avg: float | None = None
+    completion: float | None = None  # 完成率 against the month's target
+    target: int = 0
+    ranking: list[dict] = field(default_factory=list)
+
+
+def _rate(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def compute_figures(orders: list[dict], *, today: date, target_per_county: int, counties: int) -> Figures:
+    """Today's intake and the month's results, from this month's orders."""
+    f = Figures(total=len(orders), target=target_per_county * counties)
+    by_channel: Counter[str] = Counter()
+    by_type: Counter[str] = Counter()
+    on_time = judged = 0
+    ratings: list[float] = []
+    for o in orders:
+        if local_day(o.get("created_at")) == today:
+            f.today += 1
+            by_channel[o.get("channel", "?")] += 1
+            by_type[o.get("service_type", "?")] += 1
+        if o.get("status") in DONE_STATUSES:
+            f.closed += 1
+            verdict = closed_on_time(o)
+            if verdict is not None:
+                judged += 1
+                on_time += verdict
+        r = rating_of(o)
+        if r is not None:
+            ratings.append(r)
+    counted = [o for o in orders if o.get("status") not in CANCELLED_STATUSES]
+    f.today_by_channel = {c: by_channel.get(c, 0) for c in CHANNELS}
+    f.today_by_type = dict(by_type.most_common())
+    f.closure_rate = _rate(f.closed, len(counted))
+    f.sla_rate = _rate(on_time, judged)
+    f.satisfaction = _rate(sum(1 for r in ratings if r >= 4), len(ratings))
+    f.rating_avg = round(sum(ratings) / len(ratings), 2) if ratings else None
+    f.completion = _rate(f.closed, f.target)
+    f.ranking = county_ranking(orders, target_per_county=target_per_county)
+    return f
+
+
+def county_ranking(orders: list[dict], *, target_per_county: int) -> list[dict]:
+    """每月排名通报: counties ranked by closure rate, then satisfaction, then volume.
+
+    Every county of the city appears, even with no orders, so a silent county is visible.
+    """
+    acc: dict[str, dict[str, Any]] = defaultdict(lambda: {"orders": 0, "closed": 0, "ratings": []})
+    for o in orders:
+        county = o.get("county_code") or regions.county_of(o.get("region_code", "")) or ""
+        if o.get("status") in CANCELLED_STATUSES:
+            continue
+        a = acc[county]
+        a["orders"] += 1
+        a["closed"] += o.get("status") in DONE_STATUSES
+        r = rating_of(o)
+        if r is not None:
+            a["ratings"].append(r)
+    rows = []
+    for county in regions.counties():
+        a = acc.get(county.code, {"orders": 0, "closed": 0, "ratings": []})
+        sat = _rate(sum(1 for r in a["ratings"] if r >= 4), len(a["ratings"]))
+        rows.append(
+            {
+                "county_code": county.code,
+                "county": county.name,
+                "orders": a["orders"],
+                "closed": a["closed"],
+                "closure_rate": _rate(a["closed"], a["orders"]),
+                "satisfaction": sat,
+                "completion": _rate(a["closed"], target_per_county),
+            }
+        )
+    rows.sort(
+        key=lambda r: (-(r["closure_rate"] or 0), -(r["satisfaction"] or 0), -r["orders"], r["county_code"])
+    )
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
+    return rows
+
+
+def case_counts(cases: list[dict]) -> dict[str, int]:
+    return dict(Counter(c.get("status", "?") for c in cases).most_common())
+
+
+def month_start(today: date) -> date:
+    return today.replace(day=1)
+
+
+def day_bounds(day: date) -> tuple[str, str]:
+    start = datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ)
+    return start.isoformat(), (start + timedelta(days=1)).isoformat()
+
+
+def local_time(v: Any) -> str:
+    """Timestamps are shown in China time (services speak UTC ISO-8601)."""
+    d = _dt(v)
+    return d.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if d else ("" if v is None else str(v))
+
+
+def pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+# ---- export ------------------------------------------------------------------------------------
+EXPORT_COLUMNS = {
+    "orders": (
+        "number",
+        "status",
+        "channel",
+        "service_type",
+        "domain",
+        "urgency",
+        "county_code",
+        "region_code",
+        "requester_name",
+        "requester_phone_masked",
+        "created_at",
+        "closed_at",
+        "rating",
+    ),
+    "aid_cases": ("number", "status", "work_order_id", "handler_staff_id", "county_code", "opened_at"),
+    "mediation_cases": ("number", "status", "work_order_id", "mediator_staff_id", "county_code", "opened_at"),
+}
+
+
+def export_row(dataset: str, item: dict) -> list[str]:
+    """One export line; a CSV/Excel cell never starts a formula (=,+,-,@): spreadsheet injection."""
+    out = []
+    for col in EXPORT_COLUMNS[dataset]:
+        v = item.get(col)
+        if isinstance(v, dict):
+            v = v.get("score", "")
+        s = "" if v is None else str(v)
+        if s[:1] in ("=", "+", "-", "@") and not _number(s):
+            s = "'" + s
+        out.append(s)
+    return out
+
+
+def _number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,277 @@
+"""The console's ONLY door to the other services: thin httpx calls with the user's token.
+
+Every backend path the console uses is in this module, so when a service's API changes
+only this file changes. Two outcomes besides success:
+- `Unavailable`: the endpoint does not exist (yet) on that service, or the service is down.
+  Screens render a clear "not available" state instead of failing.
+- `BackendError`: the service answered with a problem (4xx/5xx) — shown to the user with
+  its Chinese/English message and field errors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+SERVICES = ("intake", "dispatch", "aid", "mediation", "identity")
+# Optional order fields that an older intake may not know yet (it forbids unknown fields).
+OPTIONAL_ORDER_FIELDS = ("domain", "special_groups", "urgency", "hotline", "parent_id")
+
+
+class Unavailable(Exception):
+    def __init__(self, service: str, path: str, why: str):
+        super().__init__(f"{service} {path}: {why}")
+        self.service, self.path, self.why = service, path, why
+
+
+@dataclass
+class BackendError(Exception):
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, lang: str) -> str:
+        b = self.body
+        zh = b.get("detail") or b.get("message") or b.get("title") or f"HTTP {self.status}"
+        en = b.get("detail_en") or b.get("message_en") or b.get("title_en") or zh
+        return en if lang == "en" else zh
+
+    def field_errors(self, lang: str) -> list[tuple[str, str]]:
+        out = []
+        for e in self.body.get("errors") or []:
+            msg = e.get("message_en") if lang == "en" and e.get("message_en") else e.get("message", "")
+            out.append((str(e.get("field", "")), msg))
+        return out
+
+
+def _missing_route(r: httpx.Response) -> bool:
+    """A route that does not exist answers 404 'Not Found' / 405 / 501 — unlike '未找到' for an object."""
+    if r.status_code in (405, 501):
+        return True
+    if r.status_code != 404:
+        return False
+    try:
+        return r.json().get("detail") == "Not Found"
+    except ValueError:
+        return True
+
+
+class Backends:
+    """One pooled httpx client per service; each call carries the caller's bearer token."""
+
+    def __init__(self, urls: dict[str, str], timeout: float = 8.0, transport: Any = None):
+        self.urls = urls
+        self._clients = {
+            name: httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport)
+            for name, url in urls.items()
+        }
+
+    async def aclose(self) -> None:
+        for c in self._clients.values():
+            await c.aclose()
+
+    async def call(
+        self, service: str, method: str, path: str, token: str | None = None, **kw: Any
+    ) -> httpx.Response:
+        headers = dict(kw.pop("headers", None) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            r = await self._clients[service].request(method, path, headers=headers, **kw)
+        except httpx.HTTPError as exc:
+            raise Unavailable(service, path, f"unreachable: {type(exc).__name__}") from exc
+        if _missing_route(r):
+            raise Unavailable(service, path, f"no such endpoint ({r.status_code})")
+        if r.status_code >= 400:
+            try:
+                body = r.json()
+            except ValueError:
+                body = {"detail": r.text[:300]}
+            raise BackendError(r.status_code, body if isinstance(body, dict) else {"detail": str(body)})
+        return r
+
+    async def json(self, service: str, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
+        r = await self.call(service, method, path, token, **kw)
+        return r.json() if r.content else {}
+
+    async def pages(
+        self, service: str, path: str, token: str, params: dict[str, Any], page_size: int = 200
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every page of a list endpoint: a bare list, or {items, next_cursor} keyset pages."""
+        params = {k: v for k, v in params.items() if v not in (None, "")}
+        params.setdefault("limit", page_size)
+        seen_cursors: set[str] = set()
+        while True:
+            body = await self.json(service, "GET", path, token, params=params)
+            if isinstance(body, list):
+                yield body
+                return
+            items = body.get("items") or body.get("data") or []
+            yield items
+            cursor = body.get("next_cursor") or body.get("cursor")
+            if not cursor or not items or cursor in seen_cursors:
+                return
+            seen_cursors.add(cursor)
+            params = dict(params, cursor=cursor)
+
+    async def all(self, service: str, path: str, token: str, params: dict[str, Any]) -> list[dict]:
+        out: list[dict] = []
+        async for page in self.pages(service, path, token, params):
+            out.extend(page)
+        return out
+
+    # ---- identity -------------------------------------------------------------------------------
+    async def login(self, username: str, password: str) -> dict:
+        return await self.json(
+            "identity", "POST", "/v1/auth/login", json={"username": username, "password": password}
+        )
+
+    async def refresh(self, refresh_token: str) -> dict:
+        return await self.json("identity", "POST", "/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+    async def logout(self, token: str, refresh_token: str | None) -> None:
+        await self.call("identity", "POST", "/v1/auth/logout", token, json={"refresh_token": refresh_token})
+
+    # ---- intake ---------------------------------------------------------------------------------
+    async def create_order(self, token: str, payload: dict, idem_key: str) -> tuple[dict, list[str]]:
+        """Create an order; if this intake does not know an optional field yet, retry without it.
+
+        Returns the created order and the optional fields that had to be dropped (shown to the user).
+        """
+        dropped: list[str] = []
+        body = dict(payload)
+        for _ in range(2):
+            try:
+                r = await self.json(
+                    "intake",
+                    "POST",
+                    "/v1/work-orders",
+                    token,
+                    json=body,
+                    headers={"Idempotency-Key": idem_key},
+                )
+                return r, dropped
+            except BackendError as exc:
+                unknown = [
+                    f
+                    for f, _m in exc.field_errors("en")
+                    if f.split(".")[0] in OPTIONAL_ORDER_FIELDS and f.split(".")[0] in body
+                ]
+                if exc.status != 422 or not unknown:
+                    raise
+                for f in unknown:
+                    body.pop(f.split(".")[0], None)
+                    dropped.append(f.split(".")[0])
+                idem_key = idem_key + "-compat"  # a different body needs a different key
+        raise BackendError(422, {"detail": "无法创建工单", "detail_en": "could not create the order"})
+
+    async def order(self, token: str, order_id: str) -> dict:
+        return await self.json("intake", "GET", f"/v1/work-orders/{order_id}", token)
+
+    def orders(self, token: str, **filters: Any) -> AsyncIterator[list[dict]]:
+        return self.pages("intake", "/v1/work-orders", token, _clean(filters))
+
+    async def caller_orders(self, token: str, phone: str) -> list[dict]:
+        body = await self.json(
+            "intake", "GET", "/v1/work-orders", token, params={"phone": phone, "limit": 20}
+        )
+        return body if isinstance(body, list) else body.get("items", [])
+
+    async def classify(self, token: str, description: str) -> dict:
+        return await self.json("intake", "POST", "/v1/classify", token, json={"description": description})
+
+    async def record_callback(self, token: str, order_id: str, *, kind: str, outcome: str, note: str) -> dict:
+        body = {"kind": kind, "outcome": outcome, "note": note}
+        return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/callbacks", token, json=body)
+
+    async def rate(self, token: str, order_id: str, *, score: int, comment: str, channel: str) -> dict:
+        body = {"score": score, "comment": comment, "channel": channel}
+        return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/rating", token, json=body)
+
+    async def close_order(self, token: str, order_id: str, *, summary: str) -> dict:
+        body = {"summary": summary}
+        return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/close", token, json=body)
+
+    # ---- dispatch -------------------------------------------------------------------------------
+    async def inbox(self, token: str, staff_id: str) -> list[dict]:
+        return await self.json("dispatch", "GET", "/v1/inbox", token, params={"staff_id": staff_id})
+
+    def inbox_stream_request(self, token: str, staff_id: str) -> tuple[httpx.AsyncClient, httpx.Request]:
+        client = self._clients["dispatch"]
+        req = client.build_request(
+            "GET",
+            "/v1/inbox/stream",
+            params={"staff_id": staff_id, "access_token": token},
+            headers={"Accept": "text/event-stream", "Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(10, read=None),
+        )
+        return client, req
+
+    async def respond(
+        self, token: str, assignment_id: str, action: str, *, reason: str | None = None, note: str = ""
+    ) -> dict:
+        assert action in ("accept", "reject", "return")
+        body = None if action == "accept" else {"reason": reason or "out_of_scope", "note": note}
+        return await self.json(
+            "dispatch", "POST", f"/v1/assignments/{assignment_id}/{action}", token, json=body
+        )
+
+    async def assignments(self, token: str, order_id: str) -> list[dict]:
+        return await self.json(
+            "dispatch", "GET", "/v1/assignments", token, params={"work_order_id": order_id}
+        )
+
+    async def decision(self, token: str, order_id: str) -> dict:
+        return await self.json("dispatch", "GET", f"/v1/work-orders/{order_id}/decision", token)
+
+    async def duty(self, token: str, staff_id: str, action: str) -> dict:
+        assert action in ("sign-in", "sign-out")
+        return await self.json("dispatch", "POST", f"/v1/staff/{staff_id}/{action}", token)
+
+    async def overdue(self, token: str) -> list[dict]:
+        body = await self.json("dispatch", "GET", "/v1/supervision/overdue", token)
+        return body if isinstance(body, list) else body.get("items", [])
+
+    async def escalate(self, token: str, order_id: str, note: str) -> dict:
+        return await self.json(
+            "dispatch", "POST", f"/v1/supervision/{order_id}/escalate", token, json={"note": note}
+        )
+
+    # ---- aid / mediation ------------------------------------------------------------------------
+    async def cases(self, token: str, service: str, **filters: Any) -> list[dict]:
+        # 500 is the cases endpoints' page cap; they return bare lists until they grow cursors.
+        out: list[dict] = []
+        async for page in self.pages(service, "/v1/cases", token, _clean(filters), page_size=500):
+            out.extend(page)
+        return out
+
+    async def orders_page(
+        self, token: str, cursor: str | None = None, **filters: Any
+    ) -> tuple[list[dict], str | None]:
+        """One page of the order list and the cursor of the next one."""
+        params = _clean({**filters, "cursor": cursor, "limit": 50})
+        body = await self.json("intake", "GET", "/v1/work-orders", token, params=params)
+        if isinstance(body, list):
+            return body, None
+        return body.get("items") or [], body.get("next_cursor")
+
+    async def case(self, token: str, service: str, case_id: str) -> dict:
+        return await self.json(service, "GET", f"/v1/cases/{case_id}", token)
+
+    async def case_action(self, token: str, service: str, case_id: str, action: str, body: dict) -> dict:
+        return await self.json(service, "POST", f"/v1/cases/{case_id}/{action}", token, json=body)
+
+    async def agreement_html(self, token: str, case_id: str) -> str:
+        r = await self.call("mediation", "GET", f"/v1/cases/{case_id}/agreement.html", token)
+        return r.text
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v not in (None, "", [])}
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
