@@ -6,6 +6,7 @@ A missing browser FAILS the browser tests — they are part of `make test`, neve
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,9 @@ class Shots:
         self.taken.append(path)
 
     def publish(self) -> None:
+        # Only on request (LAWLINE_PUBLISH_SCREENSHOTS=1): a plain test run must not dirty the tree.
+        if os.environ.get("LAWLINE_PUBLISH_SCREENSHOTS") != "1":
+            return
         DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
         for p in self.taken:
             shutil.copy2(p, DOCS_SHOTS / p.name)
