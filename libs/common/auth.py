@@ -169,13 +169,21 @@ def _bearer(request: Request) -> str | None:
 
 
 async def authorize(request: Request) -> None:
-    """App-wide dependency: deny by default, per the service's declared policy."""
+    """App-wide dependency: deny by default, per the service's declared policy.
+
+    Denials carry a `code` (no_rule / unauthenticated / role_forbidden / token_revoked) so
+    clients and the access-matrix test can tell a policy denial from an object-level one."""
     route = request.scope.get("route")
     key = f"{request.method} {getattr(route, 'path', request.url.path)}"
     policy: dict[str, Rule] = getattr(request.app.state, "policy", {})
     rule = policy.get(key)
     if rule is None:
-        raise Problem(403, "该接口未配置访问规则，默认拒绝", f"no access rule for {key}: denied by default")
+        raise Problem(
+            403,
+            "该接口未配置访问规则，默认拒绝",
+            f"no access rule for {key}: denied by default",
+            code="no_rule",
+        )
     if rule.public:
         request.state.principal = ANONYMOUS
         return
@@ -189,11 +197,34 @@ async def authorize(request: Request) -> None:
                 "请先登录（缺少 Authorization: Bearer 令牌）",
                 "authentication required",
                 headers_www="Bearer",
+                code="unauthenticated",
             )
         principal = decode_token(token)
-    if not (principal.roles & rule.roles or principal.scopes & rule.scopes):
-        raise Problem(403, "您的角色无权执行此操作", f"role not allowed for {key}")
+        credentials = getattr(request.app.state, "credentials", None)
+        if credentials is not None and credentials.jti_revoked(principal.jti):
+            raise Problem(
+                401, "登录已注销，请重新登录", "token revoked", headers_www="Bearer", code="token_revoked"
+            )
+    if not permits(rule, principal):
+        raise Problem(403, "您的角色无权执行此操作", f"role not allowed for {key}", code="role_forbidden")
     request.state.principal = principal
+    _note_for_audit(principal)
+
+
+def permits(rule: Rule, who: Principal) -> bool:
+    """API keys need one of the rule's scopes when it names any; everyone else needs a role."""
+    if who.kind == "api_key":
+        return bool(who.scopes & rule.scopes) if rule.scopes else bool(who.roles & rule.roles)
+    return bool(who.roles & rule.roles or who.scopes & rule.scopes)
+
+
+def _note_for_audit(who: Principal) -> None:
+    from libs.common.audit import request_context  # audit imports logging only: no cycle
+
+    ctx = request_context.get()
+    if ctx is not None:
+        ctx.actor, ctx.actor_kind = who.sub, who.kind
+        ctx.roles, ctx.region = sorted(who.roles), who.region
 
 
 def principal(request: Request) -> Principal:

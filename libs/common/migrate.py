@@ -22,7 +22,9 @@ def alembic_config(service: str, url: str) -> Config:
     return cfg
 
 
-def upgrade(service: str, url: str, revision: str = "head") -> None:
+def upgrade(service: str, url: str, revision: str = "heads") -> None:
+    # "heads", plural: every service has a second branch ("audit", 0900_audit_log) besides its
+    # main line, so the audit table never conflicts with the main line's numbering.
     command.upgrade(alembic_config(service, url), revision)
 
 
@@ -31,17 +33,34 @@ async def upgrade_async(service: str, url: str) -> None:
     await asyncio.to_thread(upgrade, service, url)
 
 
+# Tables created by the shared "audit" branch, not by a service's models: autogenerate must
+# neither drop them nor re-create them on the main line.
+SHARED_BRANCH_TABLES = frozenset({"audit_log"})
+
+
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return getattr(table, "name", name) not in SHARED_BRANCH_TABLES
+
+
 def run_env(context, target_metadata: MetaData) -> None:  # type: ignore[no-untyped-def]
     """Body of every service's migrations/env.py."""
     url = context.config.get_main_option("sqlalchemy.url")
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+        context.configure(
+            url=url, target_metadata=target_metadata, literal_binds=True, include_object=_include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
 
     def do_run(connection) -> None:  # type: ignore[no-untyped-def]
-        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            compare_type=True,
+            include_object=_include_object,
+        )
         with context.begin_transaction():
             context.run_migrations()
 
