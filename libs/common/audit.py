@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, select, text
 from sqlalchemy.dialects.postgresql import JSONB
-from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import allow
