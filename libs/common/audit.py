@@ -196,8 +196,8 @@ async def verify(session: AsyncSession) -> Verification:
     """Recompute the chain; the first mismatch names the entry that was edited, removed or moved."""
     prev, expected_seq, n = GENESIS, 1, 0
     result = await session.stream(select(AUDIT).order_by(AUDIT.c.seq))
-    async for row in result.mappings():
-        entry = dict(row)
+    async for row in result:
+        entry = {str(c.name): getattr(row, c.name) for c in AUDIT.columns}
         n += 1
         if entry["seq"] != expected_seq:
             return Verification(False, n, prev, entry["seq"], f"entry {expected_seq} is missing")
