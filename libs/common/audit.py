@@ -104,7 +104,7 @@ _has_table: dict[str, bool] = {}
 
 async def _enabled(session: AsyncSession) -> bool:
     """A database without the audit table (not yet migrated) must not break writes."""
-    url = str(session.bind.url) if session.bind is not None else ""
+    url = str(getattr(session.bind, "url", ""))
     if url not in _has_table:
         found = (await session.execute(text("SELECT to_regclass('audit_log') IS NOT NULL"))).scalar()
         _has_table[url] = bool(found)

@@ -47,7 +47,7 @@ class BodyTooLarge(HTTPException):
     """An HTTPException so FastAPI's body parsing re-raises it (as 413) instead of a 400."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"请求内容超过 {limit} 字节上限 | request body exceeds {limit} bytes")
+        super().__init__(413, f"请求内容超过 {limit} 字节上限（request body exceeds {limit} bytes）")
 
 
 def _problem_413(limit: int) -> bytes:

@@ -72,7 +72,7 @@ class MaskingFilter(logging.Filter):
             message = str(record.msg)
         record.msg, record.args = sanitize(message), None
         if getattr(record, "fields", None):
-            record.fields = _sanitize_value(record.fields)
+            record.fields = _sanitize_value(record.fields)  # type: ignore[attr-defined]
         return True
 
 

@@ -59,7 +59,7 @@ class TooManyRequests(HTTPException):
     def __init__(self, retry_after: int) -> None:
         super().__init__(
             429,
-            f"请求过于频繁，请 {retry_after} 秒后再试 | too many requests, retry in {retry_after} s",
+            f"请求过于频繁，请 {retry_after} 秒后再试（too many requests, retry in {retry_after} s）",
             headers={"Retry-After": str(retry_after)},
         )
 

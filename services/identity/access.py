@@ -7,6 +7,7 @@ STAFF = tuple(sorted(STAFF_ROLES))
 POLICY = {
     # The credentials are in the body; brute force is limited per IP + username.
     "POST /v1/auth/login": PUBLIC,
+    "GET /.well-known/jwks.json": PUBLIC,
     "POST /v1/auth/refresh": PUBLIC,
     "POST /v1/auth/logout": allow(*STAFF),
     "GET /v1/auth/me": allow(*STAFF, "external_system"),

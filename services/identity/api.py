@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 
 from libs.common import audit
-from libs.common.auth import Principal, principal, region_filter
+from libs.common.auth import Principal, jwks, principal, region_filter
 from libs.common.problems import Problem
 from libs.common.ratelimit import client_ip, get_ratelimit_settings, hit
 from services.identity import service
@@ -25,6 +25,14 @@ from services.identity.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["identity"])
+wellknown = APIRouter(tags=["identity"])
+
+
+@wellknown.get("/.well-known/jwks.json", summary="Public keys that sign access tokens (RS256 only)")
+async def jwks_document() -> dict:
+    return jwks()
+
+
 Who = Annotated[Principal, Depends(principal)]
 
 

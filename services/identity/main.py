@@ -21,7 +21,7 @@ def create_app(
         service="identity",
         title="lawline identity",
         description="Staff login (argon2 + short-lived JWT + rotating refresh tokens) and API keys (身份认证).",
-        routers=[api.router],
+        routers=[api.router, api.wellknown],
         outbox=outbox,
         inbox=inbox,
         on_startup=startup,

@@ -3,6 +3,8 @@ revocation seen by another service, API keys (scopes, jurisdiction, revocation, 
 
 from __future__ import annotations
 
+import asyncio
+
 import jwt
 import pytest
 from sqlalchemy import text
@@ -200,3 +202,41 @@ async def test_identity_actions_are_audited_with_actor_and_ip(svc):
         assert logins and logins[0]["ip"] == "127.0.0.1" and logins[0]["correlation_id"]
         v = (await c.get("/v1/audit/verify", headers=await _admin(c))).json()
         assert v["ok"] and v["entries"] >= len(entries)
+
+
+async def test_rs256_tokens_verify_through_the_jwks_document(svc, monkeypatch):
+    """What a province's OIDC provider needs: services verify by JWKS URL, no shared secret."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from libs.common.auth import AuthSettings, decode_token
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+    async with svc["identity"].client() as c:
+        assert (await c.get("/.well-known/jwks.json")).json() == {
+            "keys": []
+        }  # shared secret: nothing to publish
+        monkeypatch.setenv("LAWLINE_AUTH_JWT_ALGORITHMS", '["RS256"]')
+        monkeypatch.setenv("LAWLINE_AUTH_JWT_PRIVATE_KEY", pem)
+        get_auth_settings.cache_clear()
+        try:
+            keys = (await c.get("/.well-known/jwks.json")).json()["keys"]
+            token = (await login(c, "mediator_140403")).json()["access_token"]
+            url = f"{svc['identity'].url}/.well-known/jwks.json"
+            verifier = AuthSettings(jwt_algorithms=["RS256"], jwks_url=url)
+            who = await asyncio.to_thread(decode_token, token, verifier)
+        finally:
+            monkeypatch.undo()
+            get_auth_settings.cache_clear()
+    assert keys[0]["kty"] == "RSA" and keys[0]["kid"] == "lawline-1" and "d" not in keys[0]
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    assert who.sub == "mediator_140403" and who.roles == {"mediator"} and who.region == "140403"
+    with pytest.raises(Exception) as err:  # the dev shared secret no longer verifies it
+        decode_token(token)
+    assert getattr(err.value, "status", None) == 401
