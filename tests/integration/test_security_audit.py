@@ -16,7 +16,7 @@ from libs.common.crypto import PiiCipher, new_key_spec, rotate_column
 from libs.common.db import make_engine, make_sessionmaker
 from libs.common.logging import correlation_id
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import services
+from libs.common.testing.infra import consumers_ready, services
 
 ORDER = {
     "channel": "counter",
@@ -112,6 +112,8 @@ async def test_concurrent_appends_keep_one_valid_chain(infra):
 
 async def test_state_changes_and_unmasked_reads_are_audited_automatically(infra):
     async with services(infra, "intake") as svc:
+        # Joined before we stop: a consumer stopped mid-join stalls its group for later tests.
+        await consumers_ready(svc["intake"])
         headers = {**auth("counter_staff", region="140403"), "X-Correlation-ID": "corr-audit-1"}
         async with svc["intake"].client(headers=headers) as c:
             r = await c.post("/v1/work-orders", json=ORDER)
