@@ -32,8 +32,15 @@ def log(msg: str) -> None:
 
 def app_services() -> list[str]:
     """The four core services, plus the console once it exists."""
-    extra = [s for s in ("console",) if importlib.util.find_spec(f"services.{s}.main") is not None]
-    return list(SERVICES) + extra
+    extra = [s for s in ("console",) if _module_exists(f"services.{s}.main")]
+    return list(SERVICES) + extra  # SERVICES includes identity (demo logins, API keys)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # the parent package is missing
+        return False
 
 
 async def prepare_databases(server_url: str) -> None:
