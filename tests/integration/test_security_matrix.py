@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from libs.common.auth import ROLES, Rule
 from libs.common.config import SERVICES
+from libs.common.events import dispatch as dispatch_events
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, services, wait_for
 
@@ -208,6 +209,15 @@ async def test_object_level_jurisdiction_and_assignee_checks(stack):
     owner = auth("aid_officer", region="140430", staff_id=offer["staff_id"])
     async with stack["dispatch"].client(headers=owner) as c:
         assert (await c.post(f"/v1/assignments/{offer['id']}/accept")).status_code == 200
+    # Both kinds of state change are in dispatch's audit trail: event-driven (the offer, made by
+    # the service itself) and human (the acceptance, by the person, from their address).
+    async with stack["dispatch"].client(headers=auth("admin")) as c:
+        entries = (await c.get("/v1/audit/entries", params={"limit": 500})).json()
+        assert (await c.get("/v1/audit/verify")).json()["ok"]
+    by_action = {e["action"]: e for e in entries}
+    assert by_action[dispatch_events.OFFERED]["actor"] == "system:dispatch"
+    accepted = by_action[dispatch_events.ASSIGNED]
+    assert accepted["actor"] == offer["staff_id"] and accepted["ip"] == "127.0.0.1"
 
 
 @pytest.mark.parametrize(
