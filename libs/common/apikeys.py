@@ -81,6 +81,9 @@ class CredentialCache:
                     del self.keys_by_hash[h]
         elif event.type == TOKEN_REVOKED:
             self.revoked_jtis[data["jti"]] = datetime.fromisoformat(data["expires_at"])
+            if len(self.revoked_jtis) > 10_000:  # bounded: expired tokens are refused by their exp anyway
+                now = datetime.now(UTC)
+                self.revoked_jtis = {j: exp for j, exp in self.revoked_jtis.items() if exp > now}
         else:
             return
         self.events_seen += 1
