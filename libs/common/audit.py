@@ -151,13 +151,15 @@ async def record(
 async def record_event(
     session: AsyncSession, *, service: str, topic: str, key: str | None, event: Any
 ) -> None:
-    """The outbox hook: the event announcing a state change is the state change's audit entry."""
+    """The outbox hook: the event announcing a state change is the state change's audit entry.
+    The payload's hash binds the entry to what was announced (the outbox row can be checked)."""
+    payload_hash = hashlib.sha256(orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS)).hexdigest()
     await record(
         session,
         service=service,
         action=event.type,
         subject=event.subject or key,
-        detail={"event_id": event.id, "topic": topic},
+        detail={"event_id": event.id, "topic": topic, "payload_sha256": payload_hash},
     )
 
 
