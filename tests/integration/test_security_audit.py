@@ -4,6 +4,8 @@ audited unmasked reads, and a chain that exposes edited, deleted and reordered e
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import subprocess
 import sys
@@ -15,15 +17,17 @@ from libs.common.audit import RequestContext, request_context
 from libs.common.crypto import PiiCipher, new_key_spec, rotate_column
 from libs.common.db import make_engine, make_sessionmaker
 from libs.common.logging import correlation_id
+from libs.common.pii import contains_pii
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, services
 
+PHONE, ID = "13934567812", "140403198805061234"
 ORDER = {
     "channel": "counter",
-    "requester": {"name": "赵秀兰", "phone": "13934567812"},
+    "requester": {"name": "赵秀兰", "phone": PHONE},
     "region_code": "140403",
     "service_type": "consultation",
-    "description": "离婚后孩子抚养费对方不给，怎么办？",
+    "description": f"离婚后孩子抚养费对方不给，怎么办？我的身份证 {ID}，电话 {PHONE}",
 }
 
 
@@ -115,11 +119,32 @@ async def test_state_changes_and_unmasked_reads_are_audited_automatically(infra)
         # Joined before we stop: a consumer stopped mid-join stalls its group for later tests.
         await consumers_ready(svc["intake"])
         headers = {**auth("counter_staff", region="140403"), "X-Correlation-ID": "corr-audit-1"}
-        async with svc["intake"].client(headers=headers) as c:
-            r = await c.post("/v1/work-orders", json=ORDER)
-            assert r.status_code == 201, r.text
-            order = r.json()
+        # The production log handler (configure_logging) writes into our buffer meanwhile.
+        handler = logging.getLogger().handlers[0]
+        buffer = io.StringIO()
+        previous = handler.setStream(buffer)
+        try:
+            async with svc["intake"].client(headers=headers) as c:
+                r = await c.post("/v1/work-orders", json=ORDER)
+                assert r.status_code == 201, r.text
+                order = r.json()
+                bad = await c.post("/v1/work-orders", json={**ORDER, "requester": {"name": "x", "phone": ID}})
+                assert bad.status_code == 422 and ID not in bad.text
+            logging.getLogger("services.intake").warning(
+                "callback failed for %s (%s), %s", PHONE, ID, headers
+            )
+        finally:
+            handler.setStream(previous)
+        logged = buffer.getvalue()
+        assert "callback failed for 139****7812 (1404**********1234)" in logged
+        for raw in (PHONE, ID, headers["Authorization"].split()[1]):
+            assert raw not in logged
         sm = svc["intake"].rt.sessionmaker
+        async with sm() as session:
+            stored = (await session.execute(text("SELECT requester_phone FROM work_orders"))).scalar()
+            events = (await session.execute(text("SELECT event::text FROM outbox"))).scalars().all()
+        assert PHONE in stored.replace(" ", "")  # intake keeps it; events and logs never carry it
+        assert events and not any(contains_pii(e) for e in events)
         async with sm() as session:
             rows = (await session.execute(text("SELECT * FROM audit_log ORDER BY seq"))).mappings().all()
         created = [e for e in rows if e["action"].startswith("cn.lawline.workorder.created")]
