@@ -36,7 +36,7 @@ class RateLimitSettings(BaseSettings):
     ratelimit_storage: str = "async+memory://"
     track_per_ip: str = "30/minute"
     track_per_number: str = "10/minute"
-    login_per_ip_user: str = "10/minute"
+    login_per_ip_user: str = "10/minute"  # failed attempts only
     api_key_default: str = "120/minute"
 
 
@@ -69,6 +69,17 @@ async def hit(spec: str, *identifiers: str) -> None:
     item = _item(spec)
     lim = limiter()
     if await lim.hit(item, *identifiers):
+        return
+    stats = await lim.get_window_stats(item, *identifiers)
+    raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))
+
+
+async def check(spec: str, *identifiers: str) -> None:
+    """Raise 429 if the limit is already used up, without counting this request.
+    With `hit` on failure only, it limits failed attempts (logins) and never a success."""
+    item = _item(spec)
+    lim = limiter()
+    if await lim.test(item, *identifiers):
         return
     stats = await lim.get_window_stats(item, *identifiers)
     raise TooManyRequests(max(1, math.ceil(stats.reset_time - time.time())))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from libs.common import audit
 from libs.common.auth import Principal, jwks, principal, region_filter
 from libs.common.problems import Problem
-from libs.common.ratelimit import client_ip, get_ratelimit_settings, hit
+from libs.common.ratelimit import check, client_ip, get_ratelimit_settings, hit
 from services.identity import service
 from services.identity.models import ApiKey
 from services.identity.schemas import (
@@ -47,7 +47,9 @@ def _now(request: Request):  # type: ignore[no-untyped-def]
     responses={401: {"description": "wrong username or password"}, 429: {"description": "too many attempts"}},
 )
 async def login(body: LoginIn, request: Request) -> TokenOut:
-    await hit(get_ratelimit_settings().login_per_ip_user, "login", client_ip(request), body.username)
+    # Failed attempts per IP + username (brute force); successful logins never count.
+    attempts = (get_ratelimit_settings().login_per_ip_user, "login", client_ip(request), body.username)
+    await check(*attempts)
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
         account = await service.authenticate(session, username=body.username, password=body.password)
@@ -66,6 +68,7 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
                 session, service=service.SERVICE, action="login.failed", subject=body.username[:64]
             )
     if account is None:
+        await hit(*attempts)
         raise service._invalid_login()
     return TokenOut(**out)
 

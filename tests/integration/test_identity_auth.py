@@ -184,8 +184,12 @@ async def test_api_key_rate_limit_answers_429_with_retry_after(svc):
 
 async def test_login_brute_force_is_rate_limited(svc):
     async with svc["identity"].client() as c:
+        ok = [(await login(c, "mediator_140426")).status_code for _ in range(11)]
+        assert ok == [200] * 11  # successful logins never count
         codes = [(await login(c, "mediator_140426", "guess")).status_code for _ in range(11)]
-    assert codes[:10] == [401] * 10 and codes[10] == 429
+        assert codes[:10] == [401] * 10 and codes[10] == 429
+        locked = await login(c, "mediator_140426")  # now even the right password waits
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
 
 
 async def test_identity_actions_are_audited_with_actor_and_ip(svc):
