@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -26,6 +27,28 @@ def upgrade(service: str, url: str, revision: str = "heads") -> None:
     # "heads", plural: every service has a second branch ("audit", 0900_audit_log) besides its
     # main line, so the audit table never conflicts with the main line's numbering.
     command.upgrade(alembic_config(service, url), revision)
+
+
+def main_head(service: str, url: str) -> str:
+    """The head of a service's main line (not the shared "audit" branch)."""
+    script = ScriptDirectory.from_config(alembic_config(service, url))
+    heads = [h for h in script.get_heads() if "audit" not in (script.get_revision(h).branch_labels or ())]
+    if len(heads) != 1:
+        raise RuntimeError(f"{service}: expected one main-line head, found {heads}")
+    return heads[0]
+
+
+def new_revision(service: str, url: str, *, message: str, rev_id: str) -> None:
+    """Autogenerate the next main-line revision (with two branches, alembic needs to be told which).
+    `url` must be a scratch database; it is migrated to `heads` first."""
+    upgrade(service, url)
+    command.revision(
+        alembic_config(service, url),
+        message=message,
+        autogenerate=True,
+        rev_id=rev_id,
+        head=main_head(service, url),
+    )
 
 
 async def upgrade_async(service: str, url: str) -> None:
