@@ -209,6 +209,22 @@ async def test_object_level_jurisdiction_and_assignee_checks(stack):
     owner = auth("aid_officer", region="140430", staff_id=offer["staff_id"])
     async with stack["dispatch"].client(headers=owner) as c:
         assert (await c.post(f"/v1/assignments/{offer['id']}/accept")).status_code == 200
+    # The aid case that follows: visible to its county and its handler, not to other lawyers.
+    async with stack["aid"].client(headers=owner) as c:
+
+        async def opened():
+            return (await c.get("/v1/cases", params={"work_order_id": order["id"]})).json() or None
+
+        case = (await wait_for(opened, timeout=15, what="the aid case"))[0]
+    for headers, want in [
+        (auth("lawyer", region="140430", staff_id=str(uuid.uuid4())), 404),
+        (auth("aid_officer", region="140403"), 404),
+        (auth("supervisor", region="1404"), 200),
+    ]:
+        async with stack["aid"].client(headers=headers) as c:
+            assert (await c.get(f"/v1/cases/{case['id']}")).status_code == want
+            listed = (await c.get("/v1/cases", params={"work_order_id": order["id"]})).json()
+            assert len(listed) == (1 if want == 200 else 0)
     # Both kinds of state change are in dispatch's audit trail: event-driven (the offer, made by
     # the service itself) and human (the acceptance, by the person, from their address).
     async with stack["dispatch"].client(headers=auth("admin")) as c:
