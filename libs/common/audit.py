@@ -12,7 +12,7 @@ edited, deleted (gap or broken link) or reordered entry. Truncating the newest e
 cannot be seen from inside the table: anchor `head_hash` elsewhere (the verify endpoint
 returns it; a supervisor's weekly print-out or an external notary service will do).
 
-CLI: `python -m libs.common.audit verify <service> [--url URL]` (exit 1 on a broken chain).
+CLI: `python -m libs.common.audit verify <service>|all [--url URL]` (exit 1 on a broken chain).
 """
 
 from __future__ import annotations
@@ -248,27 +248,31 @@ def _main(argv: list[str] | None = None) -> int:
     import argparse
     import asyncio
 
-    from libs.common.config import service_database_url
+    from libs.common.config import SERVICES, service_database_url
     from libs.common.db import make_engine, make_sessionmaker
 
     parser = argparse.ArgumentParser(prog="python -m libs.common.audit")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    v = sub.add_parser("verify", help="check a service's audit chain")
-    v.add_argument("service")
+    v = sub.add_parser("verify", help="check audit chains; exit 1 if any is broken")
+    v.add_argument("service", help="a service name, or 'all'")
     v.add_argument("--url", help="database URL (default: the service's configured database)")
     args = parser.parse_args(argv)
+    names = list(SERVICES) if args.service == "all" else [args.service]
 
-    async def run() -> Verification:
-        engine = make_engine(args.url or service_database_url(args.service), pool_size=1)
+    async def one(name: str) -> Verification:
+        engine = make_engine(args.url or service_database_url(name), pool_size=1)
         try:
             async with make_sessionmaker(engine)() as session:
                 return await verify(session)
         finally:
             await engine.dispose()
 
-    outcome = asyncio.run(run())
-    print(orjson.dumps(outcome.as_dict()).decode())
-    return 0 if outcome.ok else 1
+    ok = True
+    for name in names:
+        outcome = asyncio.run(one(name))
+        ok &= outcome.ok
+        print(orjson.dumps({"service": name, **outcome.as_dict()}).decode())
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
