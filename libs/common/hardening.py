@@ -149,6 +149,8 @@ def install_hardening(app: FastAPI, settings: SecuritySettings | None = None) ->
                 "Idempotency-Key",
                 "X-Correlation-ID",
                 "X-API-Key",
+                "Last-Event-ID",
+                "Accept-Language",
             ],
             expose_headers=["X-Correlation-ID", "Location", "Retry-After"],
             max_age=600,
