@@ -30,8 +30,8 @@ def log(msg: str) -> None:
 
 
 def app_services() -> list[str]:
-    """The four core services, plus identity and the console where they exist."""
-    extra = [s for s in ("identity", "console") if (ROOT / "services" / s / "main.py").exists()]
+    """The core services (SERVICES includes identity), plus the console where it exists."""
+    extra = [s for s in ("console",) if (ROOT / "services" / s / "main.py").exists()]
     return list(SERVICES) + extra
 
 

@@ -22,10 +22,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from libs.common.apikeys import CredentialCache, IdentityFeed, make_resolver
+from libs.common.audit import AUDIT_POLICY, audit_router
 from libs.common.auth import PUBLIC, Rule, authorize
 from libs.common.config import CommonSettings, get_settings, service_database_url
 from libs.common.db import asyncpg_dsn, make_engine, make_sessionmaker
-from libs.common.events.topics import DEAD_LETTER, all_topics, topic
+from libs.common.events.topics import DEAD_LETTER, IDENTITY, all_topics, topic
+from libs.common.hardening import install_hardening
 from libs.common.inbox import Handler, InboxConsumer
 from libs.common.kafka import broker_reachable, ensure_topics, make_consumer, make_producer
 from libs.common.logging import configure_logging, correlation_id, new_correlation_id
@@ -121,6 +124,7 @@ def create_service_app(
         engine = make_engine(db_url, pool_size=settings.db_pool_size)
         rt = Runtime(spec.service, settings, db_url, bootstrap, engine, make_sessionmaker(engine))
         app.state.rt = rt
+        rt.extras["credentials"] = app.state.credentials
         if spec.on_startup:
             await spec.on_startup(rt)
         rt.spawn(_start_kafka(rt, spec), "kafka")
@@ -149,10 +153,15 @@ def create_service_app(
         lifespan=lifespan,
         dependencies=[Depends(authorize)],
     )
-    app.state.policy = {**HEALTH_POLICY, **spec.policy}
+    app.state.policy = {**HEALTH_POLICY, **AUDIT_POLICY, **spec.policy}
+    # API keys and revoked access tokens, fed by the identity topic (libs/common/apikeys.py).
+    app.state.credentials = CredentialCache()
+    app.state.resolve_credentials = make_resolver(app.state.credentials)
     app.add_middleware(CorrelationMiddleware)
+    install_hardening(app)  # outermost: size limit and audit context before anything else
     install_problem_handlers(app)
     app.include_router(health_router())
+    app.include_router(audit_router())
     for router in spec.routers:
         app.include_router(router)
     return app
@@ -182,6 +191,9 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
         poll_seconds=rt.settings.outbox_poll_seconds,
     )
     rt.spawn(rt.relay.run(), "outbox-relay")
+    feed = IdentityFeed(rt.bootstrap, topic(IDENTITY), rt.extras["credentials"])
+    rt.extras["identity_feed"] = feed
+    rt.spawn(_supervise(feed.run, f"identity-feed:{spec.service}"), "identity-feed")
     if spec.consume and spec.handlers:
         handlers = spec.handlers(rt)
         topics = [topic(t) for t in spec.consume]

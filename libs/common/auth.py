@@ -12,6 +12,8 @@ or a JWKS URL), so a province's own OIDC provider can replace the built-in login
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -19,7 +21,9 @@ from functools import lru_cache
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from fastapi import Request
+from jwt.algorithms import RSAAlgorithm
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import ColumnElement, true
 
@@ -46,15 +50,37 @@ class AuthSettings(BaseSettings):
     jwt_audience: str = "lawline"
     jwt_algorithms: list[str] = ["HS256"]
     jwks_url: str | None = None  # set to trust an external OIDC provider's keys
+    # RS256 instead of a shared secret: the issuer (identity) holds the private key and serves
+    # the public half at /.well-known/jwks.json; services verify with jwks_url or jwt_public_key.
+    jwt_private_key: str | None = None  # PEM
+    jwt_public_key: str | None = None  # PEM
+    jwt_key_id: str = "lawline-1"
     access_ttl_seconds: int = 900
     # Claim names, so an external IdP's tokens can be mapped without code changes.
     roles_claim: str = "roles"
     region_claim: str = "region"
 
 
+_DEV_SECRET = AuthSettings.model_fields["jwt_secret"].default
+
+
 @lru_cache
 def get_auth_settings() -> AuthSettings:
-    return AuthSettings()
+    s = AuthSettings()
+    uses_secret = not (s.jwks_url or s.jwt_public_key or s.jwt_private_key)
+    if os.environ.get("LAWLINE_ENV") == "production" and uses_secret and s.jwt_secret == _DEV_SECRET:
+        raise RuntimeError("refusing to run in production with the development JWT secret")
+    return s
+
+
+def jwks(settings: AuthSettings | None = None) -> dict[str, Any]:
+    """The public signing keys (empty with a shared secret: nothing to publish)."""
+    s = settings or get_auth_settings()
+    if not s.jwt_private_key:
+        return {"keys": []}
+    private = serialization.load_pem_private_key(s.jwt_private_key.encode(), password=None)
+    jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)  # type: ignore[call-overload]
+    return {"keys": [{**jwk, "kid": s.jwt_key_id, "use": "sig", "alg": s.jwt_algorithms[0]}]}
 
 
 @dataclass(frozen=True)
@@ -125,6 +151,10 @@ def issue_access_token(
     }
     if staff_id:
         claims["staff_id"] = staff_id
+    if s.jwt_private_key:
+        return jwt.encode(
+            claims, s.jwt_private_key, algorithm=s.jwt_algorithms[0], headers={"kid": s.jwt_key_id}
+        )
     return jwt.encode(claims, s.jwt_secret, algorithm=s.jwt_algorithms[0])
 
 
@@ -137,7 +167,9 @@ def decode_token(token: str, settings: AuthSettings | None = None) -> Principal:
     s = settings or get_auth_settings()
     try:
         key: Any = (
-            _jwks_client(s.jwks_url).get_signing_key_from_jwt(token).key if s.jwks_url else s.jwt_secret
+            _jwks_client(s.jwks_url).get_signing_key_from_jwt(token).key
+            if s.jwks_url
+            else s.jwt_public_key or s.jwt_secret
         )
         claims = jwt.decode(
             token,
@@ -169,13 +201,21 @@ def _bearer(request: Request) -> str | None:
 
 
 async def authorize(request: Request) -> None:
-    """App-wide dependency: deny by default, per the service's declared policy."""
+    """App-wide dependency: deny by default, per the service's declared policy.
+
+    Denials carry a `code` (no_rule / unauthenticated / role_forbidden / token_revoked) so
+    clients and the access-matrix test can tell a policy denial from an object-level one."""
     route = request.scope.get("route")
     key = f"{request.method} {getattr(route, 'path', request.url.path)}"
     policy: dict[str, Rule] = getattr(request.app.state, "policy", {})
     rule = policy.get(key)
     if rule is None:
-        raise Problem(403, "该接口未配置访问规则，默认拒绝", f"no access rule for {key}: denied by default")
+        raise Problem(
+            403,
+            "该接口未配置访问规则，默认拒绝",
+            f"no access rule for {key}: denied by default",
+            code="no_rule",
+        )
     if rule.public:
         request.state.principal = ANONYMOUS
         return
@@ -189,11 +229,36 @@ async def authorize(request: Request) -> None:
                 "请先登录（缺少 Authorization: Bearer 令牌）",
                 "authentication required",
                 headers_www="Bearer",
+                code="unauthenticated",
             )
-        principal = decode_token(token)
-    if not (principal.roles & rule.roles or principal.scopes & rule.scopes):
-        raise Problem(403, "您的角色无权执行此操作", f"role not allowed for {key}")
+        # A JWKS fetch is blocking network I/O: keep it off the event loop.
+        settings = get_auth_settings()
+        principal = await asyncio.to_thread(decode_token, token) if settings.jwks_url else decode_token(token)
+        credentials = getattr(request.app.state, "credentials", None)
+        if credentials is not None and credentials.jti_revoked(principal.jti):
+            raise Problem(
+                401, "登录已注销，请重新登录", "token revoked", headers_www="Bearer", code="token_revoked"
+            )
+    if not permits(rule, principal):
+        raise Problem(403, "您的角色无权执行此操作", f"role not allowed for {key}", code="role_forbidden")
     request.state.principal = principal
+    _note_for_audit(principal)
+
+
+def permits(rule: Rule, who: Principal) -> bool:
+    """API keys need one of the rule's scopes when it names any; everyone else needs a role."""
+    if who.kind == "api_key":
+        return bool(who.scopes & rule.scopes) if rule.scopes else bool(who.roles & rule.roles)
+    return bool(who.roles & rule.roles or who.scopes & rule.scopes)
+
+
+def _note_for_audit(who: Principal) -> None:
+    from libs.common.audit import request_context  # audit imports logging only: no cycle
+
+    ctx = request_context.get()
+    if ctx is not None:
+        ctx.actor, ctx.actor_kind = who.sub, who.kind
+        ctx.roles, ctx.region = sorted(who.roles), who.region
 
 
 def principal(request: Request) -> Principal:

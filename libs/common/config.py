@@ -14,8 +14,15 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-DEFAULT_PORTS = {"console": 8000, "intake": 8001, "dispatch": 8002, "aid": 8003, "mediation": 8004}
-SERVICES = ("intake", "dispatch", "aid", "mediation")
+DEFAULT_PORTS = {
+    "console": 8000,
+    "intake": 8001,
+    "dispatch": 8002,
+    "aid": 8003,
+    "mediation": 8004,
+    "identity": 8005,
+}
+SERVICES = ("intake", "dispatch", "aid", "mediation", "identity")
 
 
 class CommonSettings(BaseSettings):

@@ -8,6 +8,10 @@ Exact lookups use a keyed hash (HMAC-SHA256 "blind index"), never the plaintext.
 Keys come from settings: LAWLINE_PII_KEYS="k2:<base64 32 bytes>,k1:<base64 32 bytes>"
 (first = current) and LAWLINE_PII_INDEX_KEY=<base64>. The development defaults are
 NOT secret and are refused when LAWLINE_ENV=production.
+
+Rotation: `python -m libs.common.crypto new-key k2` → put it first in LAWLINE_PII_KEYS (old keys
+after it), restart, then `python -m libs.common.crypto rotate <service> <table> <column>`;
+drop the old key once that reports nothing left.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 _DEV_KEY = base64.b64encode(hashlib.sha256(b"lawline-dev-pii-key").digest()).decode()
 _DEV_INDEX = base64.b64encode(hashlib.sha256(b"lawline-dev-index-key").digest()).decode()
@@ -83,3 +90,91 @@ def get_cipher() -> PiiCipher:
     if s.env == "production" and (s.pii_keys.endswith(_DEV_KEY) or s.pii_index_key == _DEV_INDEX):
         raise RuntimeError("refusing to run in production with the development PII keys")
     return PiiCipher(s.pii_keys, s.pii_index_key)
+
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def new_key_spec(kid: str) -> str:
+    """A fresh `kid:<base64 32 bytes>` to put FIRST in LAWLINE_PII_KEYS (keep the old ones after it)."""
+    return f"{kid}:{base64.b64encode(os.urandom(32)).decode()}"
+
+
+async def rotate_column(
+    session: AsyncSession,
+    *,
+    table: str,
+    column: str,
+    id_column: str = "id",
+    cipher: PiiCipher | None = None,
+    batch: int = 500,
+) -> int:
+    """Re-encrypt every value of `table.column` not yet under the current key, in batches.
+
+    Safe while the service runs (rows are locked per batch, SKIP LOCKED) and resumable: the
+    old key must stay configured (after the new one) until this returns 0 work left.
+    The caller owns the transaction; the CLI commits per batch."""
+    if not all(_IDENT.match(x) for x in (table, column, id_column)):
+        raise ValueError("table and column names must be plain identifiers")
+    c = cipher or get_cipher()
+    rows = (
+        await session.execute(
+            text(
+                f"SELECT {id_column} AS id, {column} AS v FROM {table} "
+                f"WHERE {column} IS NOT NULL AND {column} NOT LIKE :current "
+                f"ORDER BY {id_column} LIMIT :batch FOR UPDATE SKIP LOCKED"
+            ),
+            {"current": f"{c.current}:%", "batch": batch},
+        )
+    ).all()
+    for row in rows:
+        await session.execute(
+            text(f"UPDATE {table} SET {column} = :v WHERE {id_column} = :id"),
+            {"v": c.rotate(row.v), "id": row.id},
+        )
+    return len(rows)
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(prog="python -m libs.common.crypto")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    k = sub.add_parser("new-key", help="print a new key spec for LAWLINE_PII_KEYS")
+    k.add_argument("kid")
+    r = sub.add_parser("rotate", help="re-encrypt a column under the current (first) key")
+    r.add_argument("service")
+    r.add_argument("table")
+    r.add_argument("column")
+    r.add_argument("--id-column", default="id")
+    r.add_argument("--url", help="database URL (default: the service's configured database)")
+    args = parser.parse_args(argv)
+    if args.cmd == "new-key":
+        print(new_key_spec(args.kid))
+        return 0
+
+    async def run() -> int:
+        from libs.common.config import service_database_url
+        from libs.common.db import make_engine, make_sessionmaker
+
+        engine = make_engine(args.url or service_database_url(args.service), pool_size=1)
+        total = 0
+        try:
+            while True:
+                async with make_sessionmaker(engine)() as session, session.begin():
+                    n = await rotate_column(
+                        session, table=args.table, column=args.column, id_column=args.id_column
+                    )
+                total += n
+                if n == 0:
+                    return total
+        finally:
+            await engine.dispose()
+
+    print(f"re-encrypted {asyncio.run(run())} values under key {get_cipher().current}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

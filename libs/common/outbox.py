@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import Any
 
 import asyncpg
@@ -23,8 +24,10 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, S
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common import audit
 from libs.common.events.envelope import Envelope
 from libs.common.kafka import ensure_topics
+from libs.common.pii import scrub
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +54,30 @@ def notify_channel(service: str) -> str:
     return f"outbox_{service}"
 
 
+class PiiInEvent(ValueError):
+    """An event payload carried a raw ID or phone number (LAWLINE_EVENT_PII=refuse)."""
+
+
+def guard_payload(event: Envelope) -> None:
+    """Events travel to every consumer and sit in Kafka for days: no raw ID or phone in them.
+    Default: mask and warn (naming the field, never the value); `refuse` raises instead."""
+    masked, paths = scrub(event.data)
+    if not paths:
+        return
+    if os.environ.get("LAWLINE_EVENT_PII", "mask").lower() == "refuse":
+        raise PiiInEvent(f"raw personal data in event {event.type} at {', '.join(paths)}")
+    log.warning("masked raw personal data in event %s at %s", event.type, ", ".join(paths))
+    event.data = masked  # type: ignore[assignment]
+
+
 async def enqueue(
     session: AsyncSession, table: Table, *, service: str, topic: str, key: str | None, event: Envelope
 ) -> None:
-    """Add an event to the outbox inside the caller's transaction (never commits)."""
+    """Add an event to the outbox inside the caller's transaction (never commits).
+
+    The same transaction appends the audit entry for the state change (libs.common.audit)."""
+    guard_payload(event)
+    await audit.record_event(session, service=service, topic=topic, key=key, event=event)
     await session.execute(
         table.insert().values(event_id=event.id, topic=topic, key=key, event=event.to_json())
     )

@@ -41,3 +41,37 @@ def mask_text(text: str) -> str:
 
 def phone_suffix(phone: str | None) -> str | None:
     return phone[-4:] if phone else None
+
+
+# Strings that are identifiers, not people: UUIDs and hex digests may contain digit runs
+# that look like a phone number but are not one.
+_OPAQUE_RE = re.compile(
+    r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-f]{32,})$"
+)
+
+
+def contains_pii(text: str) -> bool:
+    return bool(text) and (bool(_ID_RE.search(text)) or bool(_MOBILE_RE.search(text)))
+
+
+def scrub(value: object, path: str = "") -> tuple[object, list[str]]:
+    """Mask every raw ID or mobile number in a JSON-like value; return it and the paths found."""
+    if isinstance(value, str):
+        if _OPAQUE_RE.match(value) or not contains_pii(value):
+            return value, []
+        return mask_text(value), [path or "$"]
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        found: list[str] = []
+        for k, v in value.items():
+            out[k], hits = scrub(v, f"{path}.{k}" if path else str(k))
+            found += hits
+        return out, found
+    if isinstance(value, list | tuple):
+        items, found = [], []
+        for i, v in enumerate(value):
+            item, hits = scrub(v, f"{path}[{i}]")
+            items.append(item)
+            found += hits
+        return items, found
+    return value, []

@@ -17,6 +17,9 @@ _BASE = {
     "aid": "lawline.aid.v1",
     "mediation": "lawline.mediation.v1",
     "dead_letter": "lawline.deadletter.v1",
+    # Key = key id / jti. Production: cleanup.policy=compact, so a starting service can
+    # rebuild its credential cache from the topic alone.
+    "identity": "lawline.identity.v1",
 }
 
 
@@ -34,3 +37,4 @@ DISPATCH = "dispatch"
 AID = "aid"
 MEDIATION = "mediation"
 DEAD_LETTER = "dead_letter"
+IDENTITY = "identity"

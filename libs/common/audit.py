@@ -1,0 +1,279 @@
+"""Tamper-evident audit trail (全程留痕), one hash-chained table per service database.
+
+Every state change is recorded automatically (`outbox.enqueue` calls `record_event`), and
+every read of unmasked personal data is recorded by the endpoint that serves it
+(`record_unmasked_read`). Each entry carries who (principal, roles, jurisdiction), what
+(action, subject, detail), when, from where (client IP) and the correlation id.
+
+Entries are chained: `hash = SHA-256(canonical JSON of the entry, including seq and
+prev_hash)`. Appends take a transaction-scoped advisory lock, so `seq` is contiguous and
+the chain has exactly one order. `verify` recomputes the chain and reports the first
+edited, deleted (gap or broken link) or reordered entry. Truncating the newest entries
+cannot be seen from inside the table: anchor `head_hash` elsewhere (the verify endpoint
+returns it; a supervisor's weekly print-out or an external notary service will do).
+
+CLI: `python -m libs.common.audit verify <service>|all [--url URL]` (exit 1 on a broken chain).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.auth import allow
+from libs.common.logging import correlation_id
+
+GENESIS = "0" * 64
+_LOCK_KEY = 0x12348A0D17  # advisory lock id: one appender at a time per database
+
+
+def audit_table(metadata: MetaData) -> Table:
+    return Table(
+        "audit_log",
+        metadata,
+        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("service", String(32), nullable=False),
+        Column("actor", String(200), nullable=False),
+        Column("actor_kind", String(20), nullable=False),
+        Column("roles", JSONB, nullable=False),
+        Column("region", String(12), nullable=False),
+        Column("ip", String(64)),
+        Column("correlation_id", String(64)),
+        Column("action", String(200), nullable=False),
+        Column("subject", String(200)),
+        Column("detail", JSONB, nullable=False),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False, unique=True),
+        Index("ix_audit_log_subject", "subject"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+
+# Same table in every service database: one Table object serves them all.
+AUDIT = audit_table(MetaData())
+
+
+@dataclass
+class RequestContext:
+    """Filled by the middleware (IP) and by `authorize` (principal) for one request."""
+
+    ip: str | None = None
+    actor: str = "anonymous"
+    actor_kind: str = "anonymous"
+    roles: list[str] = field(default_factory=list)
+    region: str = ""
+
+
+request_context: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "audit_request_context", default=None
+)
+
+
+def current_context(service: str) -> RequestContext:
+    ctx = request_context.get()
+    if ctx is not None:
+        return ctx
+    # No HTTP request: an event handler or a background job of the service itself.
+    return RequestContext(actor=f"system:{service}", actor_kind="system")
+
+
+def canonical(entry: dict[str, Any]) -> bytes:
+    body = dict(entry)
+    body.pop("hash", None)
+    at = body["at"]
+    body["at"] = at.astimezone(UTC).isoformat(timespec="microseconds") if isinstance(at, datetime) else at
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+_has_table: dict[str, bool] = {}
+
+
+async def _enabled(session: AsyncSession) -> bool:
+    """A database without the audit table (not yet migrated) must not break writes."""
+    url = str(getattr(session.bind, "url", ""))
+    if url not in _has_table:
+        found = (await session.execute(text("SELECT to_regclass('audit_log') IS NOT NULL"))).scalar()
+        _has_table[url] = bool(found)
+    return _has_table[url]
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    service: str,
+    action: str,
+    subject: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Append one entry inside the caller's transaction (never commits)."""
+    if not await _enabled(session):
+        return None
+    ctx = current_context(service)
+    # Held until the caller's commit: the next appender sees our row as the chain's head.
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    last = (
+        await session.execute(select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1))
+    ).first()
+    entry: dict[str, Any] = {
+        "seq": (last.seq + 1) if last else 1,
+        "at": datetime.now(UTC),
+        "service": service,
+        "actor": ctx.actor[:200],
+        "actor_kind": ctx.actor_kind,
+        "roles": sorted(ctx.roles),
+        "region": ctx.region,
+        "ip": ctx.ip,
+        "correlation_id": correlation_id.get(),
+        "action": action[:200],
+        "subject": subject[:200] if subject else None,
+        "detail": detail or {},
+        "prev_hash": last.hash if last else GENESIS,
+    }
+    entry["hash"] = entry_hash(entry)
+    await session.execute(AUDIT.insert().values(**entry))
+    return entry
+
+
+async def record_event(
+    session: AsyncSession, *, service: str, topic: str, key: str | None, event: Any
+) -> None:
+    """The outbox hook: the event announcing a state change is the state change's audit entry.
+    The payload's hash binds the entry to what was announced (the outbox row can be checked)."""
+    payload_hash = hashlib.sha256(orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    await record(
+        session,
+        service=service,
+        action=event.type,
+        subject=event.subject or key,
+        detail={"event_id": event.id, "topic": topic, "payload_sha256": payload_hash},
+    )
+
+
+async def record_unmasked_read(
+    session: AsyncSession, *, service: str, subject: str, fields: list[str], reason: str | None = None
+) -> None:
+    """Call from every endpoint that returns an unmasked phone or ID number (PIPL Art 51)."""
+    await record(
+        session,
+        service=service,
+        action="pii.unmasked_read",
+        subject=subject,
+        detail={"fields": sorted(fields), "reason": reason or ""},
+    )
+
+
+@dataclass
+class Verification:
+    ok: bool
+    entries: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "head_hash": self.head_hash,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem,
+        }
+
+
+async def verify(session: AsyncSession) -> Verification:
+    """Recompute the chain; the first mismatch names the entry that was edited, removed or moved."""
+    prev, expected_seq, n = GENESIS, 1, 0
+    result = await session.stream(select(AUDIT).order_by(AUDIT.c.seq))
+    async for row in result:
+        entry = {str(c.name): getattr(row, c.name) for c in AUDIT.columns}
+        n += 1
+        if entry["seq"] != expected_seq:
+            return Verification(False, n, prev, entry["seq"], f"entry {expected_seq} is missing")
+        if entry["prev_hash"] != prev:
+            return Verification(False, n, prev, entry["seq"], "link to the previous entry is broken")
+        if entry_hash(entry) != entry["hash"]:
+            return Verification(False, n, prev, entry["seq"], "entry content was changed")
+        prev, expected_seq = entry["hash"], expected_seq + 1
+    return Verification(True, n, prev)
+
+
+AUDIT_POLICY = {
+    "GET /v1/audit/verify": allow("admin"),
+    "GET /v1/audit/entries": allow("admin"),
+}
+
+
+def audit_router() -> APIRouter:
+    router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+    @router.get("/verify", summary="Check this service's audit chain (edited, deleted or reordered entries)")
+    async def verify_endpoint(request: Request) -> dict[str, Any]:
+        async with request.app.state.rt.sessionmaker() as session:
+            return (await verify(session)).as_dict()
+
+    @router.get("/entries", summary="Latest audit entries, newest first")
+    async def entries(
+        request: Request,
+        subject: str | None = Query(None, max_length=200),
+        before_seq: int | None = Query(None, ge=1, description="keyset pagination: entries older than this"),
+        limit: int = Query(50, ge=1, le=500),
+    ) -> list[dict[str, Any]]:
+        q = select(AUDIT).order_by(AUDIT.c.seq.desc()).limit(limit)
+        if subject:
+            q = q.where(AUDIT.c.subject == subject)
+        if before_seq:
+            q = q.where(AUDIT.c.seq < before_seq)
+        async with request.app.state.rt.sessionmaker() as session:
+            rows = (await session.execute(q)).mappings().all()
+        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+
+    return router
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+    import asyncio
+
+    from libs.common.config import SERVICES, service_database_url
+    from libs.common.db import make_engine, make_sessionmaker
+
+    parser = argparse.ArgumentParser(prog="python -m libs.common.audit")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    v = sub.add_parser("verify", help="check audit chains; exit 1 if any is broken")
+    v.add_argument("service", help="a service name, or 'all'")
+    v.add_argument("--url", help="database URL (default: the service's configured database)")
+    args = parser.parse_args(argv)
+    names = list(SERVICES) if args.service == "all" else [args.service]
+
+    async def one(name: str) -> Verification:
+        engine = make_engine(args.url or service_database_url(name), pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return await verify(session)
+        finally:
+            await engine.dispose()
+
+    ok = True
+    for name in names:
+        outcome = asyncio.run(one(name))
+        ok &= outcome.ok
+        print(orjson.dumps({"service": name, **outcome.as_dict()}).decode())
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

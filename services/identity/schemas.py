@@ -1,0 +1,88 @@
+"""Identity's request and response models (the API edge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.identity import domain
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64, examples=["op_140403"])
+    password: str = Field(min_length=1, max_length=200, examples=[domain.DEMO_PASSWORD])
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=20, max_length=200)
+
+
+class LogoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str | None = Field(None, min_length=20, max_length=200)
+
+
+class UserOut(BaseModel):
+    username: str
+    name: str
+    roles: list[str]
+    region: str
+    staff_id: str | None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    refresh_token: str
+    user: UserOut
+
+
+class MeOut(BaseModel):
+    sub: str
+    kind: str
+    name: str
+    roles: list[str]
+    region: str
+    staff_id: str | None
+    scopes: list[str]
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, examples=["山西省12345热线"])
+    scopes: list[str] = Field(min_length=1, max_length=20, examples=[["workorders:write", "open311:write"]])
+    region: str = Field(min_length=2, max_length=12, pattern=r"^\d+$", description="管辖区划前缀")
+    rate_limit: str = Field("120/minute", max_length=32)
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, v: list[str]) -> list[str]:
+        return domain.check_scopes(v)
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        return domain.check_rate_limit(v)
+
+
+class ApiKeyOut(BaseModel):
+    key_id: str
+    name: str
+    scopes: list[str]
+    region: str
+    rate_limit: str
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    api_key: str = Field(description="只显示这一次，请妥善保存 | shown once: store it now")

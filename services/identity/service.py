@@ -1,0 +1,222 @@
+"""Identity use cases. Keyword-only; never commits — the caller owns the transaction."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common import apikeys, audit
+from libs.common.auth import Principal, get_auth_settings, issue_access_token
+from libs.common.events import identity as ev
+from libs.common.events.envelope import make_event
+from libs.common.events.topics import IDENTITY, topic
+from libs.common.logging import correlation_id
+from libs.common.outbox import enqueue
+from libs.common.problems import Problem
+from services.identity import domain
+from services.identity.models import Account, ApiKey, RefreshToken, outbox
+
+SERVICE = "identity"
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Unknown usernames still cost one argon2 verification: timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class IdentitySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAWLINE_IDENTITY_", extra="ignore")
+
+    refresh_ttl_seconds: int = 12 * 3600  # one working day; the access token lives 15 min
+
+
+@lru_cache
+def get_identity_settings() -> IdentitySettings:
+    return IdentitySettings()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+@lru_cache
+def demo_password_hash() -> str:
+    # Demo accounts share one password, so one hash (salted once) serves them all: seeding
+    # 75 accounts stays fast. Real accounts each get their own hash via hash_password.
+    return hash_password(domain.DEMO_PASSWORD)
+
+
+def _invalid_login() -> Problem:
+    return Problem(401, "用户名或密码错误", "wrong username or password", code="invalid_credentials")
+
+
+async def authenticate(session: AsyncSession, *, username: str, password: str) -> Account:
+    account = (
+        await session.execute(select(Account).where(Account.username == username))
+    ).scalar_one_or_none()
+    try:
+        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        account = None
+    if account is None or not account.active:
+        return None  # type: ignore[return-value]
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    return account
+
+
+async def start_session(session: AsyncSession, *, account: Account, now: datetime) -> dict:
+    """Access token + a new refresh-token family; announces the session (audit + event)."""
+    out = await _issue(session, account=account, family_id=uuid.uuid4(), now=now)
+    payload = ev.SessionStartedV1(
+        account_id=str(account.id),
+        username=account.username,
+        roles=list(account.roles),
+        region=account.region,
+        at=now,
+    )
+    await _emit(session, ev.SESSION_STARTED, payload, key=str(account.id))
+    return out
+
+
+async def _issue(session: AsyncSession, *, account: Account, family_id: uuid.UUID, now: datetime) -> dict:
+    settings = get_auth_settings()
+    refresh = secrets.token_urlsafe(32)
+    session.add(
+        RefreshToken(
+            token_hash=domain.token_hash(refresh),
+            account_id=account.id,
+            family_id=family_id,
+            expires_at=now + timedelta(seconds=get_identity_settings().refresh_ttl_seconds),
+        )
+    )
+    access = issue_access_token(
+        sub=account.username,
+        roles=list(account.roles),
+        region=account.region,
+        name=account.name,
+        staff_id=account.staff_id,
+    )
+    return {
+        "access_token": access,
+        "expires_in": settings.access_ttl_seconds,
+        "refresh_token": refresh,
+        "user": {
+            "username": account.username,
+            "name": account.name,
+            "roles": list(account.roles),
+            "region": account.region,
+            "staff_id": account.staff_id,
+        },
+    }
+
+
+async def refresh(session: AsyncSession, *, token: str, now: datetime) -> tuple[dict | None, str]:
+    """Rotate a refresh token. Returns (tokens, verdict); on `reuse` the family is revoked."""
+    row = (
+        await session.execute(
+            select(RefreshToken).where(RefreshToken.token_hash == domain.token_hash(token)).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None, "unknown"
+    verdict = domain.refresh_verdict(
+        used_at=row.used_at, revoked_at=row.revoked_at, expires_at=row.expires_at, now=now
+    )
+    if verdict == "reuse":
+        await revoke_family(session, family_id=row.family_id, now=now)
+        await audit.record(
+            session,
+            service=SERVICE,
+            action="refresh_token.reuse_detected",
+            subject=str(row.account_id),
+            detail={"family_id": str(row.family_id)},
+        )
+        return None, verdict
+    account = await session.get(Account, row.account_id)
+    if verdict != "ok" or account is None or not account.active:
+        return None, verdict if verdict != "ok" else "inactive"
+    row.used_at = now
+    out = await _issue(session, account=account, family_id=row.family_id, now=now)
+    await audit.record(session, service=SERVICE, action="refresh_token.rotated", subject=account.username)
+    return out, verdict
+
+
+async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def logout(session: AsyncSession, *, who: Principal, refresh_token: str | None, now: datetime) -> None:
+    """Revoke the refresh family (if given) and the presented access token, everywhere."""
+    if refresh_token:
+        row = (
+            await session.execute(
+                select(RefreshToken).where(RefreshToken.token_hash == domain.token_hash(refresh_token))
+            )
+        ).scalar_one_or_none()
+        account = await session.get(Account, row.account_id) if row else None
+        if row is not None and account is not None and account.username == who.sub:
+            await revoke_family(session, family_id=row.family_id, now=now)
+    if who.jti:
+        expires = now + timedelta(seconds=get_auth_settings().access_ttl_seconds)
+        payload = ev.TokenRevokedV1(jti=who.jti, account_id=who.sub, expires_at=expires)
+        await _emit(session, ev.TOKEN_REVOKED, payload, key=who.jti)
+
+
+async def create_api_key(session: AsyncSession, *, data, who: Principal, now: datetime) -> tuple[ApiKey, str]:  # type: ignore[no-untyped-def]
+    if who.region and not data.region.startswith(who.region):
+        raise Problem(
+            403, "只能在本人管辖范围内创建密钥", "key region outside your jurisdiction", code="region"
+        )
+    plaintext, key_id, key_hash = apikeys.generate_key()
+    key = ApiKey(
+        id=key_id,
+        key_hash=key_hash,
+        name=data.name,
+        scopes=data.scopes,
+        region=data.region,
+        rate_limit=data.rate_limit,
+        created_by=who.sub,
+        created_at=now,
+    )
+    session.add(key)
+    payload = ev.ApiKeyCreatedV1(
+        key_id=key_id,
+        key_hash=key_hash,
+        name=data.name,
+        scopes=data.scopes,
+        region=data.region,
+        rate_limit=data.rate_limit,
+        created_by=who.sub,
+        created_at=now,
+    )
+    await _emit(session, ev.API_KEY_CREATED, payload, key=key_id)
+    return key, plaintext
+
+
+async def revoke_api_key(session: AsyncSession, *, key_id: str, who: Principal, now: datetime) -> ApiKey:
+    key = await session.get(ApiKey, key_id, with_for_update=True)
+    if key is None or (who.region and not key.region.startswith(who.region)):
+        raise Problem(404, "未找到", "not found")
+    if key.revoked_at is None:
+        key.revoked_at = now
+        payload = ev.ApiKeyRevokedV1(key_id=key_id, revoked_by=who.sub, revoked_at=now)
+        await _emit(session, ev.API_KEY_REVOKED, payload, key=key_id)
+    return key
+
+
+async def _emit(session: AsyncSession, type_: str, payload, *, key: str) -> None:  # type: ignore[no-untyped-def]
+    event = make_event(
+        type_, source=ev.SOURCE, payload=payload, subject=key, correlation_id=correlation_id.get()
+    )
+    await enqueue(session, outbox, service=SERVICE, topic=topic(IDENTITY), key=key, event=event)

@@ -1,0 +1,206 @@
+"""The audit trail: automatic entries for state changes (who, what, when, where, correlation id),
+audited unmasked reads, and a chain that exposes edited, deleted and reordered entries."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import subprocess
+import sys
+
+from sqlalchemy import text
+
+from libs.common import audit
+from libs.common.audit import RequestContext, request_context
+from libs.common.crypto import PiiCipher, new_key_spec, rotate_column
+from libs.common.db import make_engine, make_sessionmaker
+from libs.common.logging import correlation_id
+from libs.common.pii import contains_pii
+from libs.common.testing.auth import auth
+from libs.common.testing.infra import consumers_ready, services
+
+PHONE, ID = "13934567812", "140403198805061234"
+ORDER = {
+    "channel": "counter",
+    "requester": {"name": "赵秀兰", "phone": PHONE},
+    "region_code": "140403",
+    "service_type": "consultation",
+    "description": f"离婚后孩子抚养费对方不给，怎么办？我的身份证 {ID}，电话 {PHONE}",
+}
+
+
+async def _fresh(infra, n: int = 6):
+    url = await infra.fresh_database("intake", seed=False)
+    engine = make_engine(url, pool_size=4)
+    sm = make_sessionmaker(engine)
+    for i in range(n):
+        token = request_context.set(RequestContext(ip="10.0.0.7", actor=f"op_{i}", actor_kind="staff"))
+        try:
+            async with sm() as session, session.begin():
+                await audit.record(session, service="intake", action="test.changed", subject=f"order-{i}")
+        finally:
+            request_context.reset(token)
+    return url, engine, sm
+
+
+async def _verify(sm):
+    async with sm() as session:
+        return await audit.verify(session)
+
+
+async def test_chain_detects_edit_delete_and_reorder(infra):
+    url, engine, sm = await _fresh(infra)
+    try:
+        ok = await _verify(sm)
+        assert ok.ok and ok.entries == 6 and ok.head_hash != audit.GENESIS
+
+        async with sm() as s, s.begin():  # someone "corrects" who did it
+            await s.execute(text("UPDATE audit_log SET actor='someone_else' WHERE seq=3"))
+        bad = await _verify(sm)
+        assert not bad.ok and bad.first_bad_seq == 3 and "changed" in bad.problem
+        async with sm() as s, s.begin():
+            await s.execute(text("UPDATE audit_log SET actor='op_2' WHERE seq=3"))
+        assert (await _verify(sm)).ok  # restoring the original content restores the chain
+
+        async with sm() as s, s.begin():  # two entries swap places (reorder)
+            await s.execute(text("UPDATE audit_log SET seq=-1 WHERE seq=4"))
+            await s.execute(text("UPDATE audit_log SET seq=4 WHERE seq=5"))
+            await s.execute(text("UPDATE audit_log SET seq=5 WHERE seq=-1"))
+        reordered = await _verify(sm)
+        assert not reordered.ok and reordered.first_bad_seq == 4 and "link" in reordered.problem
+        async with sm() as s, s.begin():
+            await s.execute(text("UPDATE audit_log SET seq=-1 WHERE seq=4"))
+            await s.execute(text("UPDATE audit_log SET seq=4 WHERE seq=5"))
+            await s.execute(text("UPDATE audit_log SET seq=5 WHERE seq=-1"))
+        assert (await _verify(sm)).ok
+
+        async with sm() as s, s.begin():  # a row quietly removed
+            await s.execute(text("DELETE FROM audit_log WHERE seq=2"))
+        deleted = await _verify(sm)
+        assert not deleted.ok and deleted.first_bad_seq == 3 and "missing" in deleted.problem
+    finally:
+        await engine.dispose()
+
+
+async def test_verify_cli_exit_codes(infra):
+    url, engine, sm = await _fresh(infra, n=3)
+    try:
+        cmd = [sys.executable, "-m", "libs.common.audit", "verify", "intake", "--url", url]
+        env = {**os.environ, "PYTHONPATH": "."}
+        good = await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True, env=env)
+        assert good.returncode == 0 and '"ok":true' in good.stdout
+        async with sm() as s, s.begin():
+            await s.execute(text("UPDATE audit_log SET detail='{\"x\": 1}' WHERE seq=2"))
+        bad = await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True, env=env)
+        assert bad.returncode == 1 and '"first_bad_seq":2' in bad.stdout
+    finally:
+        await engine.dispose()
+
+
+async def test_concurrent_appends_keep_one_valid_chain(infra):
+    url, engine, sm = await _fresh(infra, n=0)
+    try:
+
+        async def append(i: int) -> None:
+            async with sm() as session, session.begin():
+                await audit.record(session, service="intake", action="test.concurrent", subject=str(i))
+
+        await asyncio.gather(*(append(i) for i in range(20)))
+        result = await _verify(sm)
+        assert result.ok and result.entries == 20
+    finally:
+        await engine.dispose()
+
+
+async def test_state_changes_and_unmasked_reads_are_audited_automatically(infra):
+    async with services(infra, "intake") as svc:
+        # Joined before we stop: a consumer stopped mid-join stalls its group for later tests.
+        await consumers_ready(svc["intake"])
+        headers = {**auth("counter_staff", region="140403"), "X-Correlation-ID": "corr-audit-1"}
+        # The production log handler (configure_logging) writes into our buffer meanwhile.
+        handler = logging.getLogger().handlers[0]
+        buffer = io.StringIO()
+        previous = handler.setStream(buffer)
+        try:
+            async with svc["intake"].client(headers=headers) as c:
+                r = await c.post("/v1/work-orders", json=ORDER)
+                assert r.status_code == 201, r.text
+                order = r.json()
+                bad = await c.post("/v1/work-orders", json={**ORDER, "requester": {"name": "x", "phone": ID}})
+                assert bad.status_code == 422 and ID not in bad.text
+            logging.getLogger("services.intake").warning(
+                "callback failed for %s (%s), %s", PHONE, ID, headers
+            )
+        finally:
+            handler.setStream(previous)
+        logged = buffer.getvalue()
+        assert "callback failed for 139****7812 (1404**********1234)" in logged
+        for raw in (PHONE, ID, headers["Authorization"].split()[1]):
+            assert raw not in logged
+        sm = svc["intake"].rt.sessionmaker
+        async with sm() as session:
+            stored = (await session.execute(text("SELECT requester_phone FROM work_orders"))).scalar()
+            events = (await session.execute(text("SELECT event::text FROM outbox"))).scalars().all()
+        assert PHONE in stored.replace(" ", "")  # intake keeps it; events and logs never carry it
+        assert events and not any(contains_pii(e) for e in events)
+        async with sm() as session:
+            rows = (await session.execute(text("SELECT * FROM audit_log ORDER BY seq"))).mappings().all()
+        created = [e for e in rows if e["action"].startswith("cn.lawline.workorder.created")]
+        assert len(created) == 1
+        e = created[0]
+        assert e["actor"] == "test-counter_staff-140403" and e["roles"] == ["counter_staff"]
+        assert e["region"] == "140403" and e["ip"] == "127.0.0.1" and e["correlation_id"] == "corr-audit-1"
+        assert e["subject"] and e["detail"]["event_id"]
+        # An explicit unmasked read (intake's contact endpoint calls exactly this).
+        token = request_context.set(RequestContext(ip="10.1.1.1", actor="op_140403", actor_kind="staff"))
+        cid = correlation_id.set("corr-read-1")
+        try:
+            async with sm() as session, session.begin():
+                await audit.record_unmasked_read(
+                    session, service="intake", subject=order["id"], fields=["requester_phone"], reason="回拨"
+                )
+        finally:
+            request_context.reset(token)
+            correlation_id.reset(cid)
+        admin = auth("admin")
+        async with svc["intake"].client(headers=admin) as c:
+            entries = (await c.get("/v1/audit/entries", params={"subject": order["id"]})).json()
+            assert entries[0]["action"] == "pii.unmasked_read" and entries[0]["ip"] == "10.1.1.1"
+            assert entries[0]["detail"] == {"fields": ["requester_phone"], "reason": "回拨"}
+            v = (await c.get("/v1/audit/verify")).json()
+            assert v["ok"] and v["entries"] == len(rows) + 1
+        async with svc["intake"].client(headers=auth("supervisor")) as c:
+            assert (await c.get("/v1/audit/verify")).status_code == 403
+
+
+async def test_rotate_column_reencrypts_every_row(infra):
+    url = await infra.fresh_database("intake", seed=False)
+    engine = make_engine(url, pool_size=2)
+    sm = make_sessionmaker(engine)
+    index = new_key_spec("i").split(":", 1)[1]
+    k1 = new_key_spec("k1")
+    old = PiiCipher(k1, index)
+    try:
+        async with sm() as s, s.begin():
+            await s.execute(text("CREATE TABLE people (id int primary key, id_number_enc text)"))
+            for i in range(7):
+                await s.execute(
+                    text("INSERT INTO people VALUES (:i, :v)"),
+                    {"i": i, "v": old.encrypt(f"14043019900101{i:04d}")},
+                )
+        new = PiiCipher(f"{new_key_spec('k2')},{k1}", index)
+        done = 0
+        while True:
+            async with sm() as s, s.begin():
+                n = await rotate_column(s, table="people", column="id_number_enc", cipher=new, batch=3)
+            done += n
+            if n == 0:
+                break
+        assert done == 7
+        async with sm() as s:
+            values = (await s.execute(text("SELECT id, id_number_enc FROM people ORDER BY id"))).all()
+        assert all(v.startswith("k2:") and new.decrypt(v) == f"14043019900101{i:04d}" for i, v in values)
+    finally:
+        await engine.dispose()
