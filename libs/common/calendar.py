@@ -85,7 +85,6 @@ class WorkCalendar:
                 left -= 1
         return Deadline(d, self.warnings_for(start, d))
 
-
     def add_workdays_at(self, start: datetime, days: int) -> DeadlineAt:
         """`days` working days after `start`, at the same local time of day (hotline rule
         "transfer within 1 working day"): start day excluded, like add_workdays."""

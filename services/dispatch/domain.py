@@ -142,7 +142,9 @@ def windows_on(s: StaffView, day: date, is_workday: Callable[[date], bool]) -> l
     return sorted(out)
 
 
-def on_duty(s: StaffView | list[Slot], at: datetime, is_workday: Callable[[date], bool] | None = None) -> bool:
+def on_duty(
+    s: StaffView | list[Slot], at: datetime, is_workday: Callable[[date], bool] | None = None
+) -> bool:
     if isinstance(s, list):  # bare weekly pattern (kept for callers of the first version)
         local = at.astimezone(CHINA_TZ)
         return any(w.weekday == local.weekday() and w.start <= local.time() < w.end for w in s)
@@ -265,9 +267,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     for s in staff:
         nd = next_duty(s, now, is_workday)
         duty[s.id] = (nd == now, nd)
-        cands[s.id] = Candidate(
-            s.id, s.name, (), nd == now, nd, generic, s.service_point_name
-        )
+        cands[s.id] = Candidate(s.id, s.name, (), nd == now, nd, generic, s.service_point_name)
 
     def blocker(s: StaffView, target: Target | None, strict: bool) -> str | None:
         if not s.active:
@@ -298,7 +298,9 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
         lvl = s.levels.get(skill, 1) + (s.levels.get(order.domain, 0) if order.domain else 0)
         return (0 if on else 1, nd or max_dt, round(s.load / max(s.capacity, 1), 4), -lvl, idle)
 
-    def finish(chosen: StaffView, rule_id: str, why: str, target: Target | None, step: str | None) -> Decision:
+    def finish(
+        chosen: StaffView, rule_id: str, why: str, target: Target | None, step: str | None
+    ) -> Decision:
         cands[chosen.id].passed_over = None
         on, nd = duty[chosen.id]
         when = "当前在岗" if on else f"下次值班 {nd:%m-%d %H:%M}" if nd else ""
@@ -317,7 +319,13 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
         prev = next((s for s in staff if s.id == order.previous_handler_id), None)
         if prev is not None and blocker(prev, None, False) is None:
             cands[prev.id].score = _json(score(prev, order.service_type))
-            return finish(prev, "follow-up/previous-handler", "回访/追问交回原承办人 | follow-up to previous handler", None, None)
+            return finish(
+                prev,
+                "follow-up/previous-handler",
+                "回访/追问交回原承办人 | follow-up to previous handler",
+                None,
+                None,
+            )
 
     # 2–4. Targets in order, each with stepwise relaxation — first among staff on duty
     # now, then (nobody on duty anywhere, e.g. at night) whoever comes on duty first.

@@ -15,4 +15,7 @@ def build_handlers(rt: Runtime) -> dict[str, Handler]:
     async def on_created(session: AsyncSession, event: Envelope) -> None:
         await service.route_new_order(session, event=event, now=rt.extras["clock"].now())
 
-    return {intake.WORKORDER_CREATED: on_created}
+    async def on_closed(session: AsyncSession, event: Envelope) -> None:
+        await service.close_order(session, event=event, now=rt.extras["clock"].now())
+
+    return {intake.WORKORDER_CREATED: on_created, intake.WORKORDER_CLOSED: on_closed}

@@ -137,7 +137,9 @@ def parse_policy(doc: dict[str, Any]) -> Policy:
     if set(relax) - set(RELAXATIONS):
         raise ValueError(f"policy: relaxation steps must be among {RELAXATIONS}")
     clocks_doc = dict(doc.get("clocks") or {})
-    ladder = tuple(Rung(int(x["level"]), float(x["after_hours"]), str(x["to"])) for x in clocks_doc.pop("ladder", []))
+    ladder = tuple(
+        Rung(int(x["level"]), float(x["after_hours"]), str(x["to"])) for x in clocks_doc.pop("ladder", [])
+    )
     at_risk = float(clocks_doc.pop("at_risk_fraction", 0.8))
     clocks = {k: ClockRule(**v) for k, v in clocks_doc.items()}
     return Policy(
