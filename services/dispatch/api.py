@@ -187,9 +187,9 @@ async def add_parties(work_order_id: uuid.UUID, body: PartiesIn, request: Reques
         if order is None:
             raise Problem(404, "未找到该工单", "work order not found")
         ensure_visible(who, order.region_code)
-        await service.record_parties(
-            session, order_id=work_order_id, parties=[p.model_dump() for p in body.parties]
-        )
+        now = request.app.state.rt.extras["clock"].now()
+        parties = [p.model_dump() for p in body.parties]
+        await service.add_parties(session, order=order, parties=parties, now=now)
 
 
 @router.get(

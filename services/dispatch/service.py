@@ -62,6 +62,26 @@ async def record_parties(session: AsyncSession, *, order_id: uuid.UUID, parties:
         await session.execute(pg_insert(Party), rows)
 
 
+async def add_parties(
+    session: AsyncSession, *, order: OrderSnapshot, parties: list[dict], now: datetime
+) -> None:
+    """Parties learnt after routing: if the current holder turns out conflicted, withdraw and re-route."""
+    await record_parties(session, order_id=order.work_order_id, parties=parties)
+    await session.flush()
+    conflicted = await conflicted_staff(session, order_id=order.work_order_id)
+    current = await session.scalar(
+        select(Assignment)
+        .where(
+            Assignment.work_order_id == order.work_order_id, Assignment.status.in_(("offered", "accepted"))
+        )
+        .with_for_update()
+    )
+    if current is not None and str(current.staff_id) in conflicted:
+        note = "发现利益冲突，撤回派单 | conflict of interest found: withdrawn"
+        order = await _give_back(session, a=current, now=now, status="withdrawn", code="conflict", note=note)
+        await offer_next(session, order=order, now=now)
+
+
 async def conflicted_staff(session: AsyncSession, *, order_id: uuid.UUID) -> frozenset[str]:
     """Staff who handled an earlier order in which a party of this order stood on the other side."""
     rows = await session.execute(
