@@ -9,16 +9,16 @@ from libs.common import demo_network
 from libs.common.clock import CHINA_TZ, FrozenClock
 from libs.common.events import dispatch as ev
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import services
-from tests.integration.test_dispatch_offers import events, new_order
+from tests.integration.test_dispatch_offers import broker, dispatch, events, new_order
+
+__all__ = ["broker"]  # the private-broker fixture, shared with the offers tests
 
 NOW = datetime(2026, 12, 31, 10, 0, tzinfo=CHINA_TZ)
 
 
-async def test_admin_builds_a_point_and_a_person_and_every_change_is_announced(infra):
+async def test_admin_builds_a_point_and_a_person_and_every_change_is_announced(infra, broker):
     clock = FrozenClock(NOW)
-    async with services(infra, "dispatch", clock=clock) as svc:
-        d = svc["dispatch"]
+    async with dispatch(infra, broker, clock) as d:
         # Seeding announced every demo person once.
         seeded = await events(d, ev.STAFF_AVAILABILITY)
         assert len(seeded) == len(demo_network.build()[1])
@@ -96,10 +96,9 @@ async def test_admin_builds_a_point_and_a_person_and_every_change_is_announced(i
             assert r.status_code == 200 and r.json()["capacity"] == 3
 
 
-async def test_holiday_schedule_entered_by_admin_moves_deadlines_and_clears_the_warning(infra):
+async def test_holiday_schedule_entered_by_admin_moves_deadlines_and_clears_the_warning(infra, broker):
     clock = FrozenClock(NOW)  # Thursday 2026-12-31: one working day later is in 2027
-    async with services(infra, "dispatch", clock=clock) as svc:
-        d = svc["dispatch"]
+    async with dispatch(infra, broker, clock) as d:
         async with d.client(headers=auth("admin")) as admin:
             before = (await admin.get("/v1/calendar/2027")).json()
             assert before["source"] == "fallback" and "2027" in before["warnings"][0]

@@ -2,22 +2,28 @@
 interest — the real dispatch app on real PostgreSQL, time moved with a FrozenClock.
 
 Orders enter through the same handler the Kafka consumer calls (route_new_order); the
-Kafka path itself is covered by the e2e and scale-out tests."""
+Kafka path itself is covered by the e2e and scale-out tests. These apps run against a
+private broker, so their quick starts and stops never make the shared consumer groups
+of other tests rebalance, and their events reach no other test's consumers."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime
 
+import pytest
 from sqlalchemy import text
 
 from libs.common.clock import CHINA_TZ, FrozenClock
+from libs.common.embedded import EmbeddedBroker, free_port
 from libs.common.events import dispatch as ev
 from libs.common.events import intake
 from libs.common.events.envelope import make_event
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import services
+from libs.common.testing.infra import serve
 from services.dispatch import service
+from services.dispatch.main import create_app
 from services.dispatch.models import OrderSnapshot, Staff
 from services.dispatch.supervision import sweep_once
 
@@ -26,6 +32,24 @@ class CreatedWithParties(intake.WorkOrderCreatedV1):
     """workorder.created with the optional `parties` list dispatch reads when intake sends it."""
 
     parties: list[dict] = []
+
+
+@pytest.fixture(scope="module")
+def broker():  # type: ignore[no-untyped-def]
+    b = EmbeddedBroker(free_port()).start()
+    yield b
+    b.stop()
+
+
+@contextlib.asynccontextmanager
+async def dispatch(infra, broker, clock):  # type: ignore[no-untyped-def]
+    """One dispatch app on a fresh migrated + seeded database."""
+    url = await infra.fresh_database("dispatch")
+    app = await serve("dispatch", create_app(db_url=url, bootstrap=broker.bootstrap, clock=clock))
+    try:
+        yield app
+    finally:
+        await app.stop()
 
 
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=CHINA_TZ)
@@ -74,10 +98,9 @@ def as_handler(offer: dict, role: str = "aid_officer") -> dict:
     return auth(role, region=QINXIAN, staff_id=offer["staff_id"])
 
 
-async def test_reject_timeout_escalate_transfer_accept_and_return(infra):
+async def test_reject_timeout_escalate_transfer_accept_and_return(infra, broker):
     clock = FrozenClock(TUESDAY_10)
-    async with services(infra, "dispatch", clock=clock) as svc:
-        d = svc["dispatch"]
+    async with dispatch(infra, broker, clock) as d:
         async with d.client(headers=auth("supervisor", region=QINXIAN)) as sup:
             oid = await new_order(d, clock)
             [first] = await offers(sup, oid)
@@ -157,10 +180,9 @@ async def test_reject_timeout_escalate_transfer_accept_and_return(infra):
             assert any(c["passed_over"] for c in dec["candidates"])
 
 
-async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_offered(infra):
+async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_offered(infra, broker):
     clock = FrozenClock(TUESDAY_10)
-    async with services(infra, "dispatch", clock=clock) as svc:
-        d = svc["dispatch"]
+    async with dispatch(infra, broker, clock) as d:
         async with d.client(headers=auth("supervisor", region=QINXIAN)) as sup:
             # A lawyer referral for 张三, accepted by lawyer L.
             first = await new_order(
@@ -242,11 +264,10 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
             assert any("此前已有" in r for r in dec["complexity_reasons"])  # a repeat requester scores higher
 
 
-async def test_clocks_raise_supervision_up_the_ladder(infra):
+async def test_clocks_raise_supervision_up_the_ladder(infra, broker):
     # Friday 16:00: an urgent order must be transferred within 1 hour.
     clock = FrozenClock(datetime(2026, 11, 27, 16, 0, tzinfo=CHINA_TZ))
-    async with services(infra, "dispatch", clock=clock) as svc:
-        d = svc["dispatch"]
+    async with dispatch(infra, broker, clock) as d:
         async with d.client(headers=auth("supervisor", region="1404")) as sup:
             oid = await new_order(
                 d,
