@@ -9,7 +9,8 @@ and the resources available now, and dispatched to the right window and person.
 3. For each target: eligible = right role and skill at the needed proficiency, not on
    leave, capacity left for this order's weight, no conflict of interest, not already
    offered this order, some duty within 14 days. Ranked by: on duty now (else the
-   earliest next duty), least weighted load, higher proficiency, longest idle.
+   earliest next duty), speaks the requester's dialect, least weighted load, higher
+   proficiency (service type + legal domain), longest idle.
 4. Nobody eligible → relax step by step: lower proficiency → neighbouring township →
    parent tier; then the next target. Nobody at all → supervisor queue.
 Every staff member passed in gets a candidate row saying why they were passed over.
@@ -88,6 +89,7 @@ class OrderView:
     previous_handler_id: str | None = None  # follow-ups go back to this person
     exclude_staff: frozenset[str] = frozenset()  # already offered / rejected / returned
     conflicted_staff: frozenset[str] = frozenset()  # acted for another party of the matter
+    language: str | None = None  # a dialect the requester needs (e.g. 长治话): speakers first
 
 
 @dataclass
@@ -116,6 +118,7 @@ class Decision:
     target: Target | None = None
     step: str | None = None
     offer_timeout_minutes: int = 30
+    available_at: datetime | None = None  # when the chosen person is on duty (the offer clock starts then)
 
 
 # ---- duty -------------------------------------------------------------------------
@@ -296,7 +299,8 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
         on, nd = duty[s.id]
         idle = s.last_assigned_at or datetime.min.replace(tzinfo=CHINA_TZ)
         lvl = s.levels.get(skill, 1) + (s.levels.get(order.domain, 0) if order.domain else 0)
-        return (0 if on else 1, nd or max_dt, round(s.load / max(s.capacity, 1), 4), -lvl, idle)
+        speaks = 0 if not order.language or order.language in s.languages else 1
+        return (0 if on else 1, nd or max_dt, speaks, round(s.load / max(s.capacity, 1), 4), -lvl, idle)
 
     def finish(
         chosen: StaffView, rule_id: str, why: str, target: Target | None, step: str | None
@@ -311,7 +315,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
         timeout = target.timeout_minutes if target else policy.offer_timeout_minutes
         return Decision(
             rule_id, chosen, reason, list(cands.values()), **base,
-            target=target, step=step, offer_timeout_minutes=timeout,
+            target=target, step=step, offer_timeout_minutes=timeout, available_at=nd,
         )  # fmt: skip
 
     # 1. A follow-up goes back to whoever handled the first order.
@@ -367,8 +371,10 @@ def _why_not(score: tuple, best: tuple) -> str:
     if best[0] == 1 and score[1] > best[1]:
         return "下次值班更晚 | next duty later"
     if score[2] > best[2]:
-        return "加权负荷更高 | higher weighted load"
+        return "不会说申请人需要的语言/方言 | does not speak the requester's language"
     if score[3] > best[3]:
+        return "加权负荷更高 | higher weighted load"
+    if score[4] > best[4]:
         return "熟练度较低 | lower proficiency"
     return "空闲时间较短 | assigned more recently"
 

@@ -34,7 +34,7 @@ class CandidateOut(BaseModel):
     service_point: str | None = None
     on_duty: bool
     next_duty: datetime | None
-    score: list | None = None  # (off duty, next duty, weighted load, −proficiency, idle since)
+    score: list | None = None  # (off duty, next duty, no dialect, weighted load, −proficiency, idle since)
     passed_over: str | None
     target: int | None = None
     step: str | None = None

@@ -238,6 +238,8 @@ async def offer_next(
         await escalate(session, order=order, now=now, reason="候选人负荷竞争失败 | capacity races lost")
         return None
     await session.flush()
+    # Offered to someone who comes on duty later (at night): the answer clock starts then.
+    starts = max(now, decision.available_at or now)
     return await make_offer(
         session,
         order=order,
@@ -245,7 +247,7 @@ async def offer_next(
         point_id=uuid.UUID(decision.chosen.service_point_id),
         reason=decision.reason,
         now=now,
-        timeout=timedelta(minutes=decision.offer_timeout_minutes),
+        timeout=timedelta(minutes=decision.offer_timeout_minutes) + (starts - now),
         decision_id=record.id,
         kind="follow_up" if decision.rule.startswith("follow-up") else "offer",
     )

@@ -291,3 +291,55 @@ def test_priority_key_special_groups_and_urgent_first_then_deadline():
 def test_policy_validation_names_the_problem(doc, message):
     with pytest.raises(ValueError, match=message):
         parse_policy(doc)
+
+
+def test_a_dialect_speaker_comes_before_a_lighter_load():
+    o = order(service_type="lawyer_referral", language="长治话")
+    staff = [
+        person("mandarin", languages=("普通话",)),
+        person("local", load=3, languages=("普通话", "长治话")),
+    ]
+    d = decide(o, staff, NOW)
+    assert d.chosen.id == "local" and "方言" in why(d, "mandarin")
+
+
+def test_an_offer_at_night_starts_its_answer_clock_at_the_next_duty():
+    night = NOW.replace(hour=22)
+    d = decide(order(service_type="lawyer_referral"), [person("a")], night)
+    assert d.available_at == datetime(2026, 11, 25, 8, 30, tzinfo=CHINA_TZ)
+
+
+# One order that each rule of the shipped policy.yaml is the first match for.
+RULE_EXAMPLES = {
+    "consultation-urgent": dict(service_type="consultation", urgency="urgent"),
+    "consultation-special-groups": dict(service_type="consultation", special_groups=("disabled",)),
+    "consultation-simple": dict(service_type="consultation"),
+    "consultation-complex": dict(service_type="consultation", domain="criminal"),
+    "legal-aid": dict(service_type="legal_aid"),
+    "mediation-group-or-violent": dict(service_type="mediation", description="全村集体纠纷"),
+    "mediation-local": dict(service_type="mediation"),
+    "notarization": dict(service_type="notarization"),
+    "lawyer-referral": dict(service_type="lawyer_referral"),
+    "county-window-default": dict(service_type="complaint"),
+}
+
+
+def test_every_rule_of_the_shipped_policy_is_reachable_and_tested():
+    assert set(RULE_EXAMPLES) == {r.id for r in default_policy().rules}
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULE_EXAMPLES))
+def test_each_policy_rule_routes_to_its_first_target(rule_id):
+    everyone = [
+        person("cty-law", levels={"criminal": 4, "consultation": 3}),
+        person("cty-aid", role="aid_officer", skills=("legal_aid", "consultation")),
+        person("cty-med", role="mediator", skills=("mediation",)),
+        person("cty-not", role="notary", skills=("notarization",)),
+        person("town-med", role="mediator", tier="township", skills=("mediation",)),
+        person("town-lw", role="legal_worker", tier="township", skills=("consultation",)),
+        person("vil-lw", role="legal_worker", tier="village", skills=("consultation",)),
+    ]
+    d = decide(order(region_code=VILLAGE, **RULE_EXAMPLES[rule_id]), everyone, NOW)
+    rule = next(r for r in default_policy().rules if r.id == rule_id)
+    assert d.rule == f"{rule_id}#1:{rule.targets[0].tier}/{rule.targets[0].window}"
+    assert d.chosen.tier == rule.targets[0].tier and d.chosen.role in rule.targets[0].roles
