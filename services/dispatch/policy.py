@@ -7,6 +7,7 @@ reads it, and every decision records `policy.version`. Loading is the only I/O h
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -164,4 +165,5 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 @lru_cache
 def default_policy() -> Policy:
-    return load_policy()
+    """The policy in force: LAWLINE_DISPATCH_POLICY (a YAML path) or the shipped policy.yaml."""
+    return load_policy(os.environ.get("LAWLINE_DISPATCH_POLICY") or None)

@@ -21,7 +21,7 @@ from libs.common.events import dispatch as ev
 from libs.common.events import intake
 from libs.common.events.envelope import make_event
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import serve
+from libs.common.testing.infra import consumers_ready, serve
 from services.dispatch import service
 from services.dispatch.main import create_app
 from services.dispatch.models import OrderSnapshot, Staff
@@ -47,6 +47,8 @@ async def dispatch(infra, broker, clock):  # type: ignore[no-untyped-def]
     url = await infra.fresh_database("dispatch")
     app = await serve("dispatch", create_app(db_url=url, bootstrap=broker.bootstrap, clock=clock))
     try:
+        # Stopping an app whose consumer is still starting leaks aiokafka tasks: let it settle.
+        await consumers_ready(app)
         yield app
     finally:
         await app.stop()
@@ -300,6 +302,21 @@ async def test_clocks_raise_supervision_up_the_ladder(infra, broker):
             states = {o["work_order_id"]: o["state"] for g in groups for o in g["orders"]}
             # The ordinary order is due Monday 16:00 (1 working day): Saturday it is neither late nor at risk.
             assert states[oid] == "overdue" and normal not in states
+            # workorder.closed stops the clocks and frees the handler's capacity.
+            closed = intake.WorkOrderClosedV1(
+                work_order_id=oid, number="LW1", county_code=QINXIAN, reason="已答复", closed_at=clock.now()
+            )
+            async with d.rt.sessionmaker() as session, session.begin():
+                event = make_event(intake.WORKORDER_CLOSED, source=intake.SOURCE, payload=closed)
+                await service.close_order(session, event=event, now=clock.now())
+            groups = (await sup.get("/v1/supervision/overdue", params={"county_code": QINXIAN})).json()
+            assert oid not in {o["work_order_id"] for g in groups for o in g["orders"]}
+            async with d.rt.sessionmaker() as session:
+                open_offers = await session.execute(
+                    text("SELECT count(*) FROM assignments WHERE work_order_id = :id AND status = 'offered'"),
+                    {"id": oid},
+                )
+                assert open_offers.scalar() == 0
             # Out of jurisdiction: a supervisor of another county sees none of it.
             async with d.client(headers=auth("supervisor", region="140403")) as other:
                 assert (await other.get("/v1/supervision/overdue")).json() == []

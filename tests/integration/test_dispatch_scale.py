@@ -89,6 +89,10 @@ async def test_two_instances_split_counties_and_never_double_offer(infra):
         # SSE on instance B hears an offer that instance A makes (LISTEN/NOTIFY on the shared DB).
         async with b.client(headers=auth("supervisor")) as sup:
             aid = (await sup.get("/v1/staff", params={"county_code": "140430", "role": "aid_officer"})).json()
+        async with httpx.AsyncClient(base_url=b.url) as anonymous:
+            assert (await anonymous.get("/v1/inbox/stream")).status_code == 401
+            bad = await anonymous.get("/v1/inbox/stream", params={"access_token": "not-a-jwt"})
+            assert bad.status_code == 401
         got: list = []
         readies = [asyncio.Event() for _ in aid]
         tasks = [
@@ -102,6 +106,7 @@ async def test_two_instances_split_counties_and_never_double_offer(infra):
         arrived, staff_id, offer = got[0]
         assert offer["work_order_id"] == oid and offer["staff_id"] == staff_id
         assert arrived - started < 1.0, f"offer reached the inbox after {arrived - started:.2f}s"
+        print(f"SSE: decision → inbox on the other instance in {1000 * (arrived - started):.0f} ms")
         assert len(got) == 1  # the other aid officer heard nothing
 
         # 3 orders for each of the 12 counties through Kafka, keyed by county code.
