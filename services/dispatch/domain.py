@@ -126,7 +126,7 @@ class Decision:
 
 def _always_on(slots: list[Slot]) -> bool:
     # A 7-day pattern (12348 hotline seats) runs through holidays too.
-    return len({s.weekday for s in slots}) == 7
+    return len(slots) >= 7 and len({s.weekday for s in slots}) == 7
 
 
 def windows_on(s: StaffView, day: date, is_workday: Callable[[date], bool]) -> list[tuple[time, time]]:
@@ -268,9 +268,15 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     cands: dict[str, Candidate] = {}
     generic = f"不在规则 {rule.id} 的目标服务点/岗位 | not at a target point or role of rule {rule.id}"
     for s in staff:
-        nd = next_duty(s, now, is_workday)
-        duty[s.id] = (nd == now, nd)
-        cands[s.id] = Candidate(s.id, s.name, (), nd == now, nd, generic, s.service_point_name)
+        cands[s.id] = Candidate(s.id, s.name, (), False, None, generic, s.service_point_name)
+
+    def duty_of(s: StaffView) -> tuple[bool, datetime | None]:
+        # Lazily: the roster is only worked out for people some target actually looks at.
+        if s.id not in duty:
+            nd = next_duty(s, now, is_workday)
+            duty[s.id] = (nd == now, nd)
+            cands[s.id].on_duty, cands[s.id].next_duty = nd == now, nd
+        return duty[s.id]
 
     def blocker(s: StaffView, target: Target | None, strict: bool) -> str | None:
         if not s.active:
@@ -291,12 +297,12 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
                     return f"{order.domain} 领域熟练度 {lvl} < {target.domain_level} | domain proficiency too low"
         if s.load + weight > s.capacity:
             return f"负荷已满（{s.load}+{weight} > {s.capacity}） | no capacity for weight {weight}"
-        if duty[s.id][1] is None:
+        if duty_of(s)[1] is None:
             return "请假或两周内无值班 | on leave or no duty within 14 days"
         return None
 
     def score(s: StaffView, skill: str) -> tuple:
-        on, nd = duty[s.id]
+        on, nd = duty_of(s)
         idle = s.last_assigned_at or datetime.min.replace(tzinfo=CHINA_TZ)
         lvl = s.levels.get(skill, 1) + (s.levels.get(order.domain, 0) if order.domain else 0)
         speaks = 0 if not order.language or order.language in s.languages else 1
@@ -306,7 +312,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
         chosen: StaffView, rule_id: str, why: str, target: Target | None, step: str | None
     ) -> Decision:
         cands[chosen.id].passed_over = None
-        on, nd = duty[chosen.id]
+        on, nd = duty_of(chosen)
         when = "当前在岗" if on else f"下次值班 {nd:%m-%d %H:%M}" if nd else ""
         reason = (
             f"{chosen.service_point_name} · {chosen.name}：{why}，{when}，"
@@ -342,7 +348,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
                         continue
                     c = cands[s.id]
                     why = blocker(s, target, strict=(step == "strict"))
-                    if why is None and now_only and not duty[s.id][0]:
+                    if why is None and now_only and not duty_of(s)[0]:
                         why = "当前不在岗 | not on duty now"
                     if why is None:
                         sc = score(s, target.skill)
