@@ -12,7 +12,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from libs.common.auth import Principal, ensure_visible, principal, region_filter
 from libs.common.problems import Problem
-from services.dispatch import service, supervision
+from services.dispatch import offers, service, supervision
 from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint, Staff
 from services.dispatch.schemas import (
     AssignmentOut,
@@ -132,7 +132,7 @@ async def accept(assignment_id: uuid.UUID, request: Request, who: Who) -> Assign
 async def reject(assignment_id: uuid.UUID, body: RejectIn, request: Request, who: Who) -> AssignmentOut:
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
-        a = await service.reject(
+        a = await offers.reject(
             session,
             assignment_id=assignment_id,
             reason_code=body.reason_code,
@@ -151,7 +151,7 @@ async def reject(assignment_id: uuid.UUID, body: RejectIn, request: Request, who
 async def return_order(assignment_id: uuid.UUID, body: ReturnIn, request: Request, who: Who) -> AssignmentOut:
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
-        a = await service.return_order(
+        a = await offers.return_order(
             session, assignment_id=assignment_id, reason=body.reason, now=rt.extras["clock"].now(), who=who
         )
         return await _one(session, a.id)
@@ -165,7 +165,7 @@ async def return_order(assignment_id: uuid.UUID, body: ReturnIn, request: Reques
 async def transfer(work_order_id: uuid.UUID, body: TransferIn, request: Request, who: Who) -> AssignmentOut:
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
-        a = await service.transfer(
+        a = await offers.transfer(
             session,
             work_order_id=work_order_id,
             to_staff_id=body.to_staff_id,
@@ -189,7 +189,7 @@ async def add_parties(work_order_id: uuid.UUID, body: PartiesIn, request: Reques
         ensure_visible(who, order.region_code)
         now = request.app.state.rt.extras["clock"].now()
         parties = [p.model_dump() for p in body.parties]
-        await service.add_parties(session, order=order, parties=parties, now=now)
+        await offers.add_parties(session, order=order, parties=parties, now=now)
 
 
 @router.get(

@@ -10,7 +10,7 @@ from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.auth import Principal, decode_token
 from libs.common.clock import Clock
 from libs.common.db import asyncpg_dsn
-from libs.common.events.topics import WORKORDER
+from libs.common.events.topics import AID, MEDIATION, WORKORDER
 from services.dispatch import api, api_admin
 from services.dispatch.access import POLICY
 from services.dispatch.handlers import build_handlers
@@ -48,7 +48,8 @@ def create_app(
         routers=[api.router, api_admin.router],
         outbox=outbox,
         inbox=inbox,
-        consume=[WORKORDER],
+        # Work orders (keyed by county); case events only for who acted on which matter.
+        consume=[WORKORDER, AID, MEDIATION],
         handlers=build_handlers,
         on_startup=startup,
         policy=POLICY,

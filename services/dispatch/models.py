@@ -124,6 +124,17 @@ class Party(DispatchBase):
     id_index: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
+class Representation(DispatchBase):
+    """Who acted on a matter besides dispatch's own assignments: the lawyer or mediator a
+    legal-aid or mediation case names (from those services' case events)."""
+
+    __tablename__ = "representations"
+
+    work_order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))  # event type it was learnt from
+
+
 class DutySlot(DispatchBase):
     """Weekly duty pattern (值班), in China local time."""
 

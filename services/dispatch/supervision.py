@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth import Principal, region_filter
 from libs.common.events import dispatch as ev
-from services.dispatch import clocks, service
+from services.dispatch import clocks, offers, service
 from services.dispatch.models import OrderSnapshot, Supervision
 from services.dispatch.policy import Policy, default_policy
 from services.dispatch.schemas import OrderClockOut, QueueItemOut, SupervisionGroupOut
@@ -105,7 +105,7 @@ async def sweep_once(
 ) -> dict[str, int]:
     policy = policy or default_policy()
     async with sessionmaker() as session, session.begin():
-        expired = await service.expire_offers(session, now=now)
+        expired = await offers.expire_offers(session, now=now)
     async with sessionmaker() as session, session.begin():
         raised = await raise_clocks(session, now=now, policy=policy)
     return {"expired": expired, "supervisions": raised}

@@ -17,11 +17,14 @@ from sqlalchemy import text
 
 from libs.common.clock import CHINA_TZ, FrozenClock
 from libs.common.embedded import EmbeddedBroker, free_port
+from libs.common.events import aid as aid_events
 from libs.common.events import dispatch as ev
 from libs.common.events import intake
 from libs.common.events.envelope import make_event
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, serve
+from services.dispatch import offers as offer_flow
+from services.dispatch import parties as parties_mod
 from services.dispatch import service
 from services.dispatch.main import create_app
 from services.dispatch.models import OrderSnapshot, Staff
@@ -249,6 +252,32 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
             )
             assert bad.status_code == 422
 
+            # A legal-aid case (aid service) names lawyer X for 孙七: X never gets 周八's order against 孙七.
+            centre = (
+                await sup.get("/v1/service-points", params={"county_code": QINXIAN, "tier": "county"})
+            ).json()[0]
+            lawyers = (
+                await sup.get("/v1/staff", params={"service_point_id": centre["id"], "role": "lawyer"})
+            ).json()
+            x = lawyers[0]["id"]
+            aid_order = await new_order(
+                d, clock, service_type="legal_aid", requester_name="孙七", description="工伤赔偿"
+            )
+            case = aid_events.AidCaseOpenedV1(
+                case_id=str(uuid.uuid4()), case_number="YZ1", work_order_id=aid_order, county_code=QINXIAN,
+                handler_staff_id=x, opened_at=clock.now(),
+            )  # fmt: skip
+            async with d.rt.sessionmaker() as session, session.begin():
+                event = make_event(aid_events.CASE_OPENED, source=aid_events.SOURCE, payload=case)
+                await parties_mod.record_case(session, event=event)
+            against = await new_order(
+                d, clock, service_type="lawyer_referral", requester_name="周八", description="孙七的工伤案我是对方",
+                parties=[{"side": "counterparty", "name": "孙七"}],
+            )  # fmt: skip
+            dec = (await sup.get(f"/v1/work-orders/{against}/decision")).json()
+            assert dec["chosen_staff_id"] != x
+            assert "利益冲突" in next(c["passed_over"] for c in dec["candidates"] if c["staff_id"] == x)
+
             # 张三's follow-up goes back to L first.
             clock.advance(minutes=5)
             follow = await new_order(
@@ -308,7 +337,7 @@ async def test_clocks_raise_supervision_up_the_ladder(infra, broker):
             )
             async with d.rt.sessionmaker() as session, session.begin():
                 event = make_event(intake.WORKORDER_CLOSED, source=intake.SOURCE, payload=closed)
-                await service.close_order(session, event=event, now=clock.now())
+                await offer_flow.close_order(session, event=event, now=clock.now())
             groups = (await sup.get("/v1/supervision/overdue", params={"county_code": QINXIAN})).json()
             assert oid not in {o["work_order_id"] for g in groups for o in g["orders"]}
             async with d.rt.sessionmaker() as session:
