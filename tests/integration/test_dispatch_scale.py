@@ -71,8 +71,11 @@ async def test_two_instances_split_counties_and_never_double_offer(infra):
         await consumers_ready(a, b)
 
         async def split():  # type: ignore[no-untyped-def]
-            pa, pb = (s.rt.consumers[0].consumer.assignment() for s in (a, b))
-            return pa and pb and not (pa & pb) and len(pa | pb) == 12
+            pa, pb = (
+                {tp for tp in s.rt.consumers[0].consumer.assignment() if tp.topic == topic(WORKORDER)}
+                for s in (a, b)
+            )
+            return pa and pb and not (pa & pb) and len(pa | pb) == 12  # 12 work-order partitions
 
         await wait_for(split, timeout=40, what="the group to split the partitions")
         seen: dict[str, set[str]] = {"a": set(), "b": set()}
