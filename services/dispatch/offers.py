@@ -148,14 +148,17 @@ async def transfer(
 
 
 async def expire_offers(session: AsyncSession, *, now: datetime, limit: int = 100) -> int:
-    """Offer timeouts → next candidate (or escalation). Safe on several instances (SKIP LOCKED)."""
+    """Offer timeouts → next candidate (or escalation). Safe on several instances (SKIP LOCKED).
+    When several orders compete for the same scarce people, 四优先 orders are re-offered
+    first, then the earliest transfer deadline."""
     due = (
         await session.scalars(
             select(Assignment)
+            .join(OrderSnapshot, OrderSnapshot.work_order_id == Assignment.work_order_id)
             .where(Assignment.status == "offered", Assignment.expires_at <= now)
-            .order_by(Assignment.expires_at)
+            .order_by(OrderSnapshot.priority, OrderSnapshot.transfer_due, Assignment.expires_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=Assignment, skip_locked=True)
         )
     ).all()
     for a in due:
