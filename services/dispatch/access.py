@@ -16,6 +16,7 @@ POLICY = {
     "POST /v1/work-orders/{work_order_id}/transfer": allow(*HANDLERS, *MANAGERS),
     "POST /v1/work-orders/{work_order_id}/parties": allow("operator", "counter_staff", *MANAGERS),
     "GET /v1/work-orders/{work_order_id}/decision": allow("operator", *MANAGERS),
+    "GET /v1/work-orders/{work_order_id}/decisions": allow("operator", *MANAGERS),
     "GET /v1/supervision/overdue": allow(*MANAGERS),
     "GET /v1/supervision/queue": allow(*MANAGERS),
     "GET /v1/service-points": allow(*STAFF),

@@ -192,14 +192,7 @@ async def add_parties(work_order_id: uuid.UUID, body: PartiesIn, request: Reques
         await offers.add_parties(session, order=order, parties=parties, now=now)
 
 
-@router.get(
-    "/work-orders/{work_order_id}/decision",
-    response_model=DecisionOut,
-    summary="Why this order went where it went",
-)
-async def decision(work_order_id: uuid.UUID, request: Request, who: Who) -> DecisionOut:
-    async with request.app.state.rt.sessionmaker() as session:
-        d, _order = await service.latest_decision(session, work_order_id=work_order_id, who=who)
+def _decision_out(d) -> DecisionOut:  # type: ignore[no-untyped-def]
     return DecisionOut(
         id=d.id,
         work_order_id=d.work_order_id,
@@ -213,6 +206,28 @@ async def decision(work_order_id: uuid.UUID, request: Request, who: Who) -> Deci
         decided_at=d.decided_at,
         candidates=[CandidateOut(**{k: c.get(k) for k in CandidateOut.model_fields}) for c in d.candidates],
     )
+
+
+@router.get(
+    "/work-orders/{work_order_id}/decision",
+    response_model=DecisionOut,
+    summary="Why this order went where it went",
+)
+async def decision(work_order_id: uuid.UUID, request: Request, who: Who) -> DecisionOut:
+    async with request.app.state.rt.sessionmaker() as session:
+        d, _order = await service.latest_decision(session, work_order_id=work_order_id, who=who)
+    return _decision_out(d)
+
+
+@router.get(
+    "/work-orders/{work_order_id}/decisions",
+    response_model=list[DecisionOut],
+    summary="Every routing decision of this order, oldest first (first offer, re-offers, escalation)",
+)
+async def decisions(work_order_id: uuid.UUID, request: Request, who: Who) -> list[DecisionOut]:
+    async with request.app.state.rt.sessionmaker() as session:
+        rows = await service.all_decisions(session, work_order_id=work_order_id, who=who)
+    return [_decision_out(d) for d in rows]
 
 
 @router.get(

@@ -402,3 +402,14 @@ async def latest_decision(
         raise Problem(404, "该工单尚无派单决定", "no routing decision for this work order yet")
     ensure_visible(who, order.region_code)
     return decision, order
+
+
+async def all_decisions(session: AsyncSession, *, work_order_id: uuid.UUID, who: Principal) -> list[Decision]:
+    order = await session.get(OrderSnapshot, work_order_id)
+    if order is None:
+        raise Problem(404, "未找到该工单", "work order not found")
+    ensure_visible(who, order.region_code)
+    rows = await session.scalars(
+        select(Decision).where(Decision.work_order_id == work_order_id).order_by(Decision.seq)
+    )
+    return list(rows)

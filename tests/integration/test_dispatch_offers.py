@@ -183,6 +183,17 @@ async def test_reject_timeout_escalate_transfer_accept_and_return(infra, broker)
             dec = (await sup.get(f"/v1/work-orders/{oid}/decision")).json()
             assert dec["policy_version"] and dec["rule"] and dec["complexity_reasons"]
             assert any(c["passed_over"] for c in dec["candidates"])
+            history = (await sup.get(f"/v1/work-orders/{oid}/decisions")).json()
+            # First offer, re-offer after the rejection, re-offer after the first timeout; then the
+            # supervisor's transfer and the 退单 (max offers reached) add no routing decision.
+            assert [h["chosen_staff_id"] for h in history] == [
+                first["staff_id"],
+                second["staff_id"],
+                rows[-1]["staff_id"],
+            ]
+            assert history[-1]["id"] == dec["id"]
+            async with d.client(headers=auth("supervisor", region="140403")) as elsewhere:
+                assert (await elsewhere.get(f"/v1/work-orders/{oid}/decisions")).status_code == 404
 
 
 async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_offered(infra, broker):
