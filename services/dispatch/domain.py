@@ -137,8 +137,13 @@ def windows_on(s: StaffView, day: date, is_workday: Callable[[date], bool]) -> l
     if any(e.kind == "off" and e.start is None for e in exc):
         return []
     out = []
-    if _always_on(s.slots) or is_workday(day):
+    if _always_on(s.slots):
         out = [(w.start, w.end) for w in s.slots if w.weekday == day.weekday()]
+    elif is_workday(day):
+        # A make-up working day (调休) on a weekend: the notices name no weekday, so the
+        # office week's first day (Monday) roster applies — county centres open as usual.
+        weekday = day.weekday() if day.weekday() < 5 else 0
+        out = [(w.start, w.end) for w in s.slots if w.weekday == weekday]
     offs = [(e.start, e.end) for e in exc if e.kind == "off" and e.start is not None]
     out = [w for w in out if not any(o[0] <= w[0] and w[1] <= o[1] for o in offs)]
     out += [(e.start, e.end) for e in exc if e.kind == "extra" and e.start and e.end]

@@ -343,3 +343,11 @@ def test_each_policy_rule_routes_to_its_first_target(rule_id):
     rule = next(r for r in default_policy().rules if r.id == rule_id)
     assert d.rule == f"{rule_id}#1:{rule.targets[0].tier}/{rule.targets[0].window}"
     assert d.chosen.tier == rule.targets[0].tier and d.chosen.role in rule.targets[0].roles
+
+
+def test_a_make_up_saturday_follows_the_monday_roster():
+    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=CHINA_TZ)
+    make_up = lambda d: d == saturday.date() or d.weekday() < 5  # noqa: E731
+    office = person("office")
+    assert domain.on_duty(office, saturday, make_up)
+    assert not domain.on_duty(office, saturday, lambda d: d.weekday() < 5)
