@@ -12,10 +12,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import chinese_calendar
 
+_CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # = clock.CHINA_TZ (no import cycle)
 FIXED_HOLIDAYS = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
 FALLBACK_WARNING = (
     "{year} 年的节假日安排尚未录入，按周末及固定节日推算，请管理员补录 | "
@@ -83,6 +84,47 @@ class WorkCalendar:
             if self.is_workday(d):
                 left -= 1
         return Deadline(d, self.warnings_for(start, d))
+
+    def add_workdays_at(self, start: datetime, days: int) -> DeadlineAt:
+        """`days` working days after `start`, at the same local time of day (hotline rule
+        "transfer within 1 working day"): start day excluded, like add_workdays."""
+        local = start.astimezone(_CHINA_TZ)
+        d = self.add_workdays(local.date(), days)
+        return DeadlineAt(datetime.combine(d.due, local.timetz()), d.warnings)
+
+    def add_days_at(self, start: datetime, days: int) -> DeadlineAt:
+        """Natural-day period (民法典 Art 201/203) ending at the end of the due working day."""
+        local = start.astimezone(_CHINA_TZ)
+        d = self.add_days(local.date(), days)
+        return DeadlineAt(datetime.combine(d.due, time(23, 59, 59), tzinfo=_CHINA_TZ), d.warnings)
+
+    def add_working_hours(
+        self, start: datetime, hours: float, *, day: tuple[time, time] = (time(8, 30), time(17, 30))
+    ) -> DeadlineAt:
+        """Office-hours arithmetic: only time inside `day` on working days counts."""
+        left = timedelta(hours=hours)
+        t = start.astimezone(_CHINA_TZ)
+        while True:
+            open_at = datetime.combine(t.date(), day[0], tzinfo=_CHINA_TZ)
+            close_at = datetime.combine(t.date(), day[1], tzinfo=_CHINA_TZ)
+            if self.is_workday(t.date()) and t < close_at:
+                t = max(t, open_at)
+                if t + left <= close_at:
+                    t += left
+                    break
+                left -= close_at - t
+            t = datetime.combine(t.date() + timedelta(days=1), day[0], tzinfo=_CHINA_TZ)
+        return DeadlineAt(t, self.warnings_for(start.date(), t.date()))
+
+
+@dataclass
+class DeadlineAt:
+    due: datetime
+    warnings: list[str]
+
+
+def schedule_from_days(holidays: list[date], workdays: list[date]) -> YearSchedule:
+    return YearSchedule(set(holidays), set(workdays))
 
 
 DEFAULT_CALENDAR = WorkCalendar()

@@ -166,3 +166,37 @@ def build() -> tuple[list[DemoPoint], list[DemoStaff]]:
                     [(rng.randrange(5), time(14, 0), time(17, 0))],
                 )
     return points, staff
+
+
+LEGAL_DOMAINS = (
+    "labor",
+    "marriage_family",
+    "inheritance",
+    "contract",
+    "housing",
+    "land",
+    "neighbor",
+    "personal_injury",
+    "traffic",
+    "consumer",
+    "medical",
+    "company",
+    "criminal",
+    "administrative",
+    "social_security",
+)
+
+
+def skill_levels(member: DemoStaff) -> dict[str, int]:
+    """Proficiency 1–5 per service type and legal domain, derived from the staff code alone
+    (its own RNG, so adding this changed no id or name that build() produces)."""
+    rng = random.Random(f"levels:{member.code}")
+    base = 3 if member.point.tier in ("city", "county") else 2
+    levels = {skill: min(5, base + rng.choice([-1, 0, 0, 1, 2])) for skill in member.skills}
+    if member.role in ("lawyer", "legal_worker", "aid_officer"):
+        for d in rng.sample(LEGAL_DOMAINS, 3 if member.role == "lawyer" else 2):
+            levels[d] = rng.choice([2, 3, 3, 4, 4, 5]) if member.role == "lawyer" else rng.choice([2, 3])
+    if member.role == "mediator":
+        for d in ("neighbor", "marriage_family", "land"):
+            levels[d] = rng.choice([2, 3, 4])
+    return levels

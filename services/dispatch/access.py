@@ -4,12 +4,35 @@ from libs.common.auth import allow
 
 STAFF = ("operator", "counter_staff", "lawyer", "mediator", "aid_officer", "supervisor", "admin")
 HANDLERS = ("counter_staff", "lawyer", "mediator", "aid_officer")
+MANAGERS = ("supervisor", "admin")
 
 POLICY = {
     "GET /v1/assignments": allow(*STAFF),
-    "GET /v1/inbox": allow(*HANDLERS, "supervisor", "admin"),
+    "GET /v1/inbox": allow(*HANDLERS, *MANAGERS),
+    "GET /v1/inbox/stream": allow(*HANDLERS, note="only the caller's own offers"),
     "POST /v1/assignments/{assignment_id}/accept": allow(*HANDLERS),
-    "GET /v1/work-orders/{work_order_id}/decision": allow("operator", "supervisor", "admin"),
+    "POST /v1/assignments/{assignment_id}/reject": allow(*HANDLERS),
+    "POST /v1/assignments/{assignment_id}/return": allow(*HANDLERS),
+    "POST /v1/work-orders/{work_order_id}/transfer": allow(*HANDLERS, *MANAGERS),
+    "POST /v1/work-orders/{work_order_id}/parties": allow("operator", "counter_staff", *MANAGERS),
+    "GET /v1/work-orders/{work_order_id}/decision": allow("operator", *MANAGERS),
+    "GET /v1/work-orders/{work_order_id}/decisions": allow("operator", *MANAGERS),
+    "GET /v1/supervision/overdue": allow(*MANAGERS),
+    "GET /v1/supervision/queue": allow(*MANAGERS),
     "GET /v1/service-points": allow(*STAFF),
+    "POST /v1/service-points": allow("admin"),
+    "PATCH /v1/service-points/{point_id}": allow("admin"),
     "GET /v1/staff": allow(*STAFF),
+    "POST /v1/staff": allow("admin"),
+    "GET /v1/staff/{staff_id}": allow(*STAFF),
+    "PATCH /v1/staff/{staff_id}": allow("admin"),
+    "PUT /v1/staff/{staff_id}/roster": allow(*MANAGERS),
+    "POST /v1/staff/{staff_id}/roster-exceptions": allow(*MANAGERS),
+    "POST /v1/staff/{staff_id}/sign-in": allow(*HANDLERS, *MANAGERS, "operator"),
+    "POST /v1/staff/{staff_id}/sign-out": allow(*HANDLERS, *MANAGERS, "operator"),
+    "POST /v1/staff/{staff_id}/leave": allow(*MANAGERS),
+    "DELETE /v1/staff/{staff_id}/leave/{leave_id}": allow(*MANAGERS),
+    "PUT /v1/calendar/{year}": allow("admin"),
+    "GET /v1/calendar/{year}": allow(*STAFF),
+    "GET /v1/policy": allow(*STAFF),
 }

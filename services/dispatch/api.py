@@ -1,24 +1,38 @@
-"""Dispatch's HTTP routes."""
+"""Dispatch's HTTP routes: offers, the counter inbox (+ SSE), decisions, supervision."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from libs.common.auth import Principal, principal, region_filter
+from libs.common.auth import Principal, ensure_visible, principal, region_filter
 from libs.common.problems import Problem
-from services.dispatch import service
-from services.dispatch.models import ServicePoint, Staff
-from services.dispatch.schemas import AssignmentOut, CandidateOut, DecisionOut, ServicePointOut, StaffOut
+from services.dispatch import offers, service, supervision
+from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint, Staff
+from services.dispatch.schemas import (
+    AssignmentOut,
+    CandidateOut,
+    DecisionOut,
+    PartiesIn,
+    QueueItemOut,
+    RejectIn,
+    ReturnIn,
+    ServicePointOut,
+    StaffOut,
+    SupervisionGroupOut,
+    TransferIn,
+)
 
 router = APIRouter(prefix="/v1", tags=["dispatch"])
 Who = Annotated[Principal, Depends(principal)]
 
 
-def _out(a, s, p) -> AssignmentOut:  # type: ignore[no-untyped-def]
+def _out(a: Assignment, s: Staff, p: ServicePoint, o: OrderSnapshot | None = None) -> AssignmentOut:
     return AssignmentOut(
         id=a.id,
         work_order_id=a.work_order_id,
@@ -30,7 +44,21 @@ def _out(a, s, p) -> AssignmentOut:  # type: ignore[no-untyped-def]
         reason=a.reason,
         offered_at=a.offered_at,
         responded_at=a.responded_at,
+        expires_at=a.expires_at,
+        kind=a.kind,
+        reason_code=a.reason_code,
+        order_number=o.number if o else None,
+        service_type=o.service_type if o else None,
+        priority=bool(o and o.priority == 0),
     )
+
+
+async def _one(session, assignment_id: uuid.UUID) -> AssignmentOut:  # type: ignore[no-untyped-def]
+    a = await session.get(Assignment, assignment_id)
+    s = await session.get(Staff, a.staff_id)
+    p = await session.get(ServicePoint, a.service_point_id)
+    o = await session.get(OrderSnapshot, a.work_order_id)
+    return _out(a, s, p, o)
 
 
 @router.get("/assignments", response_model=list[AssignmentOut], summary="Offers and assignments of an order")
@@ -43,7 +71,10 @@ async def list_assignments(request: Request, work_order_id: uuid.UUID, who: Who)
 @router.get(
     "/inbox", response_model=list[AssignmentOut], summary="A staff member's open offers and assignments"
 )
-async def inbox(request: Request, staff_id: uuid.UUID, who: Who) -> list[AssignmentOut]:
+async def inbox(request: Request, who: Who, staff_id: uuid.UUID | None = None) -> list[AssignmentOut]:
+    staff_id = staff_id or (uuid.UUID(who.staff_id) if who.staff_id else None)
+    if staff_id is None:
+        raise Problem(422, "请指定 staff_id", "staff_id is required for callers without a staff id")
     if not who.has_role("supervisor", "admin") and str(staff_id) != who.staff_id:
         raise Problem(403, "只能查看本人的待办", "you can only read your own inbox")
     async with request.app.state.rt.sessionmaker() as session:
@@ -53,6 +84,36 @@ async def inbox(request: Request, staff_id: uuid.UUID, who: Who) -> list[Assignm
     return [_out(*r) for r in rows]
 
 
+@router.get(
+    "/inbox/stream",
+    summary="Live inbox (text/event-stream): the caller's new offers as they are made",
+    description="Token in `Authorization: Bearer` or, for EventSource, `?access_token=`.",
+)
+async def inbox_stream(request: Request, who: Who) -> EventSourceResponse:
+    if not who.staff_id:
+        raise Problem(403, "只有具名工作人员可以订阅待办", "only a staff member has an inbox")
+    rt = request.app.state.rt
+    hub = rt.extras["offer_hub"]
+    queue = hub.subscribe(who.staff_id)
+
+    async def events():  # type: ignore[no-untyped-def]
+        try:
+            yield ServerSentEvent(event="ready", data=who.staff_id)
+            while True:
+                try:
+                    note = await asyncio.wait_for(queue.get(), 15)
+                except TimeoutError:
+                    yield ServerSentEvent(comment="keep-alive")
+                    continue
+                async with rt.sessionmaker() as session:
+                    offer = await _one(session, uuid.UUID(note["assignment_id"]))
+                yield ServerSentEvent(event="offer", id=str(offer.id), data=offer.model_dump_json())
+        finally:
+            hub.unsubscribe(who.staff_id, queue)
+
+    return EventSourceResponse(events())
+
+
 @router.post(
     "/assignments/{assignment_id}/accept", response_model=AssignmentOut, summary="Accept an offer (接单)"
 )
@@ -60,9 +121,91 @@ async def accept(assignment_id: uuid.UUID, request: Request, who: Who) -> Assign
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
         a = await service.accept(session, assignment_id=assignment_id, now=rt.extras["clock"].now(), who=who)
-        s = await session.get(Staff, a.staff_id)
-        p = await session.get(ServicePoint, a.service_point_id)
-    return _out(a, s, p)
+        return await _one(session, a.id)
+
+
+@router.post(
+    "/assignments/{assignment_id}/reject",
+    response_model=AssignmentOut,
+    summary="Reject an offer with a reason (conflict / overload / out_of_scope); the next candidate gets it",
+)
+async def reject(assignment_id: uuid.UUID, body: RejectIn, request: Request, who: Who) -> AssignmentOut:
+    rt = request.app.state.rt
+    async with rt.sessionmaker() as session, session.begin():
+        a = await offers.reject(
+            session,
+            assignment_id=assignment_id,
+            reason_code=body.reason_code,
+            note=body.note,
+            now=rt.extras["clock"].now(),
+            who=who,
+        )
+        return await _one(session, a.id)
+
+
+@router.post(
+    "/assignments/{assignment_id}/return",
+    response_model=AssignmentOut,
+    summary="Return an accepted order (退单)",
+)
+async def return_order(assignment_id: uuid.UUID, body: ReturnIn, request: Request, who: Who) -> AssignmentOut:
+    rt = request.app.state.rt
+    async with rt.sessionmaker() as session, session.begin():
+        a = await offers.return_order(
+            session, assignment_id=assignment_id, reason=body.reason, now=rt.extras["clock"].now(), who=who
+        )
+        return await _one(session, a.id)
+
+
+@router.post(
+    "/work-orders/{work_order_id}/transfer",
+    response_model=AssignmentOut,
+    summary="Transfer (转办) to a named person; also how a supervisor assigns from the queue",
+)
+async def transfer(work_order_id: uuid.UUID, body: TransferIn, request: Request, who: Who) -> AssignmentOut:
+    rt = request.app.state.rt
+    async with rt.sessionmaker() as session, session.begin():
+        a = await offers.transfer(
+            session,
+            work_order_id=work_order_id,
+            to_staff_id=body.to_staff_id,
+            reason=body.reason,
+            now=rt.extras["clock"].now(),
+            who=who,
+        )
+        return await _one(session, a.id)
+
+
+@router.post(
+    "/work-orders/{work_order_id}/parties",
+    status_code=204,
+    summary="Record parties (conflict-of-interest check)",
+)
+async def add_parties(work_order_id: uuid.UUID, body: PartiesIn, request: Request, who: Who) -> None:
+    async with request.app.state.rt.sessionmaker() as session, session.begin():
+        order = await session.get(OrderSnapshot, work_order_id)
+        if order is None:
+            raise Problem(404, "未找到该工单", "work order not found")
+        ensure_visible(who, order.region_code)
+        now = request.app.state.rt.extras["clock"].now()
+        parties = [p.model_dump() for p in body.parties]
+        await offers.add_parties(session, order=order, parties=parties, now=now)
+
+
+def _decision_out(d) -> DecisionOut:  # type: ignore[no-untyped-def]
+    return DecisionOut(
+        id=d.id,
+        work_order_id=d.work_order_id,
+        rule=d.rule,
+        policy_version=d.policy_version,
+        reason=d.reason,
+        complexity=d.complexity,
+        complexity_band=d.band,
+        complexity_reasons=d.complexity_reasons,
+        chosen_staff_id=d.chosen_staff_id,
+        decided_at=d.decided_at,
+        candidates=[CandidateOut(**{k: c.get(k) for k in CandidateOut.model_fields}) for c in d.candidates],
+    )
 
 
 @router.get(
@@ -72,16 +215,45 @@ async def accept(assignment_id: uuid.UUID, request: Request, who: Who) -> Assign
 )
 async def decision(work_order_id: uuid.UUID, request: Request, who: Who) -> DecisionOut:
     async with request.app.state.rt.sessionmaker() as session:
-        d = await service.latest_decision(session, work_order_id=work_order_id, who=who)
-    return DecisionOut(
-        id=d.id,
-        work_order_id=d.work_order_id,
-        rule=d.rule,
-        reason=d.reason,
-        chosen_staff_id=d.chosen_staff_id,
-        decided_at=d.decided_at,
-        candidates=[CandidateOut(**{k: c.get(k) for k in CandidateOut.model_fields}) for c in d.candidates],
-    )
+        d, _order = await service.latest_decision(session, work_order_id=work_order_id, who=who)
+    return _decision_out(d)
+
+
+@router.get(
+    "/work-orders/{work_order_id}/decisions",
+    response_model=list[DecisionOut],
+    summary="Every routing decision of this order, oldest first (first offer, re-offers, escalation)",
+)
+async def decisions(work_order_id: uuid.UUID, request: Request, who: Who) -> list[DecisionOut]:
+    async with request.app.state.rt.sessionmaker() as session:
+        rows = await service.all_decisions(session, work_order_id=work_order_id, who=who)
+    return [_decision_out(d) for d in rows]
+
+
+@router.get(
+    "/supervision/overdue",
+    response_model=list[SupervisionGroupOut],
+    summary="Overdue and at-risk orders (督办)",
+)
+async def overdue(request: Request, who: Who, county_code: str | None = None) -> list[SupervisionGroupOut]:
+    rt = request.app.state.rt
+    async with rt.sessionmaker() as session:
+        return await supervision.overdue_and_at_risk(
+            session, who=who, now=rt.extras["clock"].now(), county_code=county_code
+        )
+
+
+@router.get(
+    "/supervision/queue", response_model=list[QueueItemOut], summary="Escalated orders awaiting a supervisor"
+)
+async def queue(
+    request: Request,
+    who: Who,
+    county_code: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[QueueItemOut]:
+    async with request.app.state.rt.sessionmaker() as session:
+        return await supervision.supervisor_queue(session, who=who, county_code=county_code, limit=limit)
 
 
 @router.get("/service-points", response_model=list[ServicePointOut], summary="Service points of the network")
@@ -90,6 +262,7 @@ async def service_points(
     who: Who,
     county_code: str | None = None,
     tier: str | None = None,
+    after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ServicePointOut]:
     q = select(ServicePoint).where(region_filter(ServicePoint.region_code, who)).order_by(ServicePoint.code)
@@ -97,6 +270,8 @@ async def service_points(
         q = q.where(ServicePoint.county_code == county_code)
     if tier:
         q = q.where(ServicePoint.tier == tier)
+    if after:  # keyset pagination on the code
+        q = q.where(ServicePoint.code > after)
     async with request.app.state.rt.sessionmaker() as session:
         rows = (await session.scalars(q.limit(limit))).all()
     return [ServicePointOut.model_validate(p, from_attributes=True) for p in rows]
@@ -109,6 +284,7 @@ async def staff(
     county_code: str | None = None,
     role: str | None = None,
     service_point_id: uuid.UUID | None = None,
+    after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[StaffOut]:
     q = (
@@ -123,6 +299,8 @@ async def staff(
         q = q.where(Staff.role == role)
     if service_point_id:
         q = q.where(Staff.service_point_id == service_point_id)
+    if after:
+        q = q.where(Staff.code > after)
     async with request.app.state.rt.sessionmaker() as session:
         rows = (await session.scalars(q.limit(limit))).all()
     return [StaffOut.model_validate(s, from_attributes=True) for s in rows]

@@ -1,29 +1,35 @@
 """Routing rules — pure, no I/O, unit-tested.
 
-The seeds' rule: what cannot be served directly is judged by its nature and the
-resources available now, and dispatched to the right window and person. This
-foundation version: the county centre of the order's county; staff whose skills
-cover the service type; on duty now before anyone else; then the lowest load
-relative to capacity; then whoever has waited longest since their last assignment.
-If nobody is on duty, the order waits for whoever comes on duty first.
+The seeds' rule: what cannot be served directly is judged by its nature, complexity
+and the resources available now, and dispatched to the right window and person.
+
+1. A follow-up goes back to the previous handler if that person can still take it.
+2. Otherwise the first policy rule matching (service type, domain, complexity band,
+   special groups, urgency, channel) gives ordered targets (tier, window, roles, skill).
+3. For each target: eligible = right role and skill at the needed proficiency, not on
+   leave, capacity left for this order's weight, no conflict of interest, not already
+   offered this order, some duty within 14 days. Ranked by: on duty now (else the
+   earliest next duty), speaks the requester's dialect, least weighted load, higher
+   proficiency (service type + legal domain), longest idle.
+4. Nobody eligible → relax step by step: lower proficiency → neighbouring township →
+   parent tier; then the next target. Nobody at all → supervisor queue.
+Every staff member passed in gets a candidate row saying why they were passed over.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from libs.common.calendar import DEFAULT_CALENDAR
 from libs.common.clock import CHINA_TZ
+from services.dispatch import complexity as cx
+from services.dispatch.policy import Policy, Target, default_policy
 
-# Which roles can take which service type (the window that serves it).
-ROLES_FOR_SERVICE: dict[str, tuple[str, ...]] = {
-    "legal_aid": ("aid_officer",),
-    "mediation": ("mediator",),
-    "notarization": ("notary",),
-    "consultation": ("lawyer", "legal_worker"),
-    "lawyer_referral": ("lawyer",),
-}
-DEFAULT_ROLES = ("lawyer", "legal_worker")
+PARENT_TIER = {"village": "township", "township": "county", "county": "city", "city": "city"}
+HORIZON_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,16 @@ class Slot:
     weekday: int
     start: time
     end: time
+
+
+@dataclass(frozen=True)
+class DatedSlot:
+    """A roster exception on one date: extra duty, or a day off (start/end None = all day)."""
+
+    day: date
+    kind: str  # "extra" | "off"
+    start: time | None = None
+    end: time | None = None
 
 
 @dataclass
@@ -47,6 +63,14 @@ class StaffView:
     load: int
     slots: list[Slot] = field(default_factory=list)
     last_assigned_at: datetime | None = None
+    levels: dict[str, int] = field(default_factory=dict)  # skill or legal domain → proficiency 1–5
+    region_code: str = ""  # of the home service point
+    parent_point_id: str | None = None
+    languages: tuple[str, ...] = ()
+    exceptions: list[DatedSlot] = field(default_factory=list)
+    leave: list[tuple[date, date]] = field(default_factory=list)  # inclusive local dates
+    signed_in: bool | None = None  # None: no sign-in today, the roster decides
+    active: bool = True
 
 
 @dataclass
@@ -54,6 +78,18 @@ class OrderView:
     id: str
     service_type: str
     county_code: str
+    region_code: str = ""
+    domain: str | None = None
+    special_groups: tuple[str, ...] = ()
+    urgency: str = "normal"
+    channel: str = "web"
+    description: str = ""
+    prior_orders: int = 0
+    complexity: int | None = None  # precomputed score; None = score it here
+    previous_handler_id: str | None = None  # follow-ups go back to this person
+    exclude_staff: frozenset[str] = frozenset()  # already offered / rejected / returned
+    conflicted_staff: frozenset[str] = frozenset()  # acted for another party of the matter
+    language: str | None = None  # a dialect the requester needs (e.g. 长治话): speakers first
 
 
 @dataclass
@@ -64,6 +100,9 @@ class Candidate:
     on_duty: bool
     next_duty: datetime | None
     passed_over: str | None = None
+    service_point: str = ""
+    target: int | None = None
+    step: str | None = None
 
 
 @dataclass
@@ -72,87 +111,284 @@ class Decision:
     chosen: StaffView | None
     reason: str
     candidates: list[Candidate]
+    policy_version: str = ""
+    complexity: cx.Complexity | None = None
+    band: str = ""
+    weight: int = 1
+    target: Target | None = None
+    step: str | None = None
+    offer_timeout_minutes: int = 30
+    available_at: datetime | None = None  # when the chosen person is on duty (the offer clock starts then)
 
 
-def on_duty(slots: list[Slot], at: datetime) -> bool:
+# ---- duty -------------------------------------------------------------------------
+
+
+def _always_on(slots: list[Slot]) -> bool:
+    # A 7-day pattern (12348 hotline seats) runs through holidays too.
+    return len(slots) >= 7 and len({s.weekday for s in slots}) == 7
+
+
+def windows_on(s: StaffView, day: date, is_workday: Callable[[date], bool]) -> list[tuple[time, time]]:
+    """Duty windows of one local date: weekly pattern on working days, minus days off, plus extras."""
+    if any(a <= day <= b for a, b in s.leave):
+        return []
+    exc = [e for e in s.exceptions if e.day == day]
+    if any(e.kind == "off" and e.start is None for e in exc):
+        return []
+    out = []
+    if _always_on(s.slots):
+        out = [(w.start, w.end) for w in s.slots if w.weekday == day.weekday()]
+    elif is_workday(day):
+        # A make-up working day (调休) on a weekend: the notices name no weekday, so the
+        # office week's first day (Monday) roster applies — county centres open as usual.
+        weekday = day.weekday() if day.weekday() < 5 else 0
+        out = [(w.start, w.end) for w in s.slots if w.weekday == weekday]
+    offs = [(e.start, e.end) for e in exc if e.kind == "off" and e.start is not None]
+    out = [w for w in out if not any(o[0] <= w[0] and w[1] <= o[1] for o in offs)]
+    out += [(e.start, e.end) for e in exc if e.kind == "extra" and e.start and e.end]
+    return sorted(out)
+
+
+def on_duty(
+    s: StaffView | list[Slot], at: datetime, is_workday: Callable[[date], bool] | None = None
+) -> bool:
+    if isinstance(s, list):  # bare weekly pattern (kept for callers of the first version)
+        local = at.astimezone(CHINA_TZ)
+        return any(w.weekday == local.weekday() and w.start <= local.time() < w.end for w in s)
     local = at.astimezone(CHINA_TZ)
-    return any(s.weekday == local.weekday() and s.start <= local.time() < s.end for s in slots)
+    if any(a <= local.date() <= b for a, b in s.leave) or not s.active:
+        return False
+    if s.signed_in is not None:  # 签到/签退 beats the roster for today
+        return s.signed_in
+    return any(a <= local.time() < b for a, b in windows_on(s, local.date(), is_workday or _workday))
 
 
-def next_duty(slots: list[Slot], at: datetime, horizon_days: int = 14) -> datetime | None:
-    """When this person is next on duty (now, if on duty)."""
-    if on_duty(slots, at):
+def next_duty(
+    s: StaffView | list[Slot], at: datetime, is_workday: Callable[[date], bool] | None = None
+) -> datetime | None:
+    """When this person is next on duty (now, if on duty), within the horizon."""
+    if isinstance(s, list):
+        s = StaffView("", "", "", frozenset(), "", "", "", None, 1, 0, slots=s)
+    wd = is_workday or _workday
+    if on_duty(s, at, wd):
         return at
+    if not s.active:
+        return None
     local = at.astimezone(CHINA_TZ)
-    best: datetime | None = None
-    for day in range(horizon_days):
-        d = (local + timedelta(days=day)).date()
-        for s in slots:
-            if s.weekday != d.weekday():
-                continue
-            start = datetime.combine(d, s.start, tzinfo=CHINA_TZ)
-            if start > local and (best is None or start < best):
-                best = start
-        if best is not None:
-            return best
-    return best
+    for offset in range(HORIZON_DAYS):
+        d = local.date() + timedelta(days=offset)
+        if offset == 0 and s.signed_in is False:
+            continue  # signed out for the day
+        for start, _end in windows_on(s, d, wd):
+            begin = datetime.combine(d, start, tzinfo=CHINA_TZ)
+            if begin > local:
+                return begin
+    return None
 
 
-def eligible_roles(service_type: str) -> tuple[str, ...]:
-    return ROLES_FOR_SERVICE.get(service_type, DEFAULT_ROLES)
+def _workday(d: date) -> bool:
+    return DEFAULT_CALENDAR.is_workday(d)
 
 
-def decide(order: OrderView, staff: list[StaffView], now: datetime) -> Decision:
-    roles = eligible_roles(order.service_type)
-    rule = f"county_centre/{order.service_type}"
-    candidates: list[Candidate] = []
-    pool: list[tuple[tuple, StaffView, Candidate]] = []
-    for s in staff:
-        duty_now = on_duty(s.slots, now)
-        nd = next_duty(s.slots, now)
-        idle_since = s.last_assigned_at or datetime.min.replace(tzinfo=now.tzinfo)
-        score = (
-            0 if duty_now else 1,
-            nd or datetime.max.replace(tzinfo=now.tzinfo),
-            s.load / max(s.capacity, 1),
-            idle_since,
-        )
-        c = Candidate(s.id, s.name, _score_json(score), duty_now, nd)
-        candidates.append(c)
-        if s.county_code != order.county_code or s.tier != "county":
-            c.passed_over = "不在本县（区）公共法律服务中心 | not at this county's centre"
-        elif s.role not in roles or order.service_type not in s.skills:
-            c.passed_over = (
-                f"岗位/技能不符（需要 {'/'.join(roles)}） | role or skill does not cover {order.service_type}"
-            )
-        elif s.load >= s.capacity:
-            c.passed_over = f"已满负荷（{s.load}/{s.capacity}） | at capacity"
-        elif nd is None:
-            c.passed_over = "两周内无值班安排 | no duty in the next 14 days"
-        else:
-            pool.append((score, s, c))
-    if not pool:
-        return Decision(
-            rule, None, "无可派人员：本县中心无具备该业务技能且有值班安排的人员 | nobody eligible", candidates
-        )
-    pool.sort(key=lambda p: p[0])
-    _, chosen, chosen_c = pool[0]
-    for _, _s, c in pool[1:]:
-        c.passed_over = _why_not(c, chosen_c)
-    when = "当前在岗" if chosen_c.on_duty else f"下次值班 {chosen_c.next_duty:%m-%d %H:%M}"
-    reason = (
-        f"{chosen.service_point_name} · {chosen.name}：技能匹配，{when}，负荷 {chosen.load}/{chosen.capacity}"
+# ---- decision ----------------------------------------------------------------------
+
+
+def order_complexity(order: OrderView) -> cx.Complexity:
+    if order.complexity is not None:
+        return cx.Complexity(order.complexity, ["预先计算 | precomputed"])
+    return cx.score(
+        service_type=order.service_type,
+        domain=order.domain,
+        special_groups=order.special_groups,
+        description=order.description,
+        prior_orders=order.prior_orders,
     )
-    return Decision(rule, chosen, reason, candidates)
 
 
-def _why_not(c: Candidate, chosen: Candidate) -> str:
-    if chosen.on_duty and not c.on_duty:
+def priority_key(special_groups: tuple[str, ...] | list[str], urgency: str, due: datetime | None) -> tuple:
+    """四优先: special groups and urgent orders first, then the earliest deadline."""
+    first = 0 if (special_groups or urgency == "urgent") else 1
+    return (first, due or datetime.max.replace(tzinfo=CHINA_TZ))
+
+
+def _in_scope(s: StaffView, order: OrderView, tier: str, step: str) -> bool:
+    """Is this person's service point where the target (after relaxation) looks?"""
+    if tier == "city":
+        return s.tier == "city"
+    if s.tier != tier or s.county_code != order.county_code:
+        return False
+    if tier == "county":
+        return True
+    near = s.region_code.startswith(order.region_code) or order.region_code.startswith(s.region_code)
+    if tier == "village" and len(order.region_code) < 9:
+        near = False  # a county-level address names no village: no village room is "the local one"
+    if step == "neighbouring_township":
+        # Points of the same tier elsewhere in the county (siblings under the county centre).
+        return not near
+    return near
+
+
+def _steps(policy: Policy, target: Target) -> list[tuple[str, str]]:
+    """(step name, tier to look at) in relaxation order."""
+    out = [("strict", target.tier)]
+    for step in policy.relaxation:
+        if step == "lower_proficiency":
+            out.append((step, target.tier))
+        elif step == "neighbouring_township" and target.tier in ("village", "township"):
+            out.append((step, target.tier))
+        elif step == "parent_tier" and target.tier != "city":
+            out.append((step, PARENT_TIER[target.tier]))
+    return out
+
+
+def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: Any) -> Decision:
+    """Options: policy (Policy), is_workday (date → bool), calendar (WorkCalendar)."""
+    policy: Policy = options.get("policy") or default_policy()
+    cal = options.get("calendar")
+    raw_workday = options.get("is_workday") or (cal.is_workday if cal else _workday)
+    memo: dict[date, bool] = {}
+
+    def is_workday(d: date) -> bool:
+        if d not in memo:
+            memo[d] = raw_workday(d)
+        return memo[d]
+
+    cplx = order_complexity(order)
+    band = policy.band(cplx.score)
+    weight = policy.load_weight.get(band, 1)
+    facts = {
+        "service_type": order.service_type,
+        "domain": order.domain,
+        "complexity": band,
+        "special_groups": order.special_groups,
+        "urgency": order.urgency,
+        "channel": order.channel,
+    }
+    rule = policy.match(facts)
+    base = dict(policy_version=policy.version, complexity=cplx, band=band, weight=weight)
+    max_dt = datetime.max.replace(tzinfo=CHINA_TZ)
+
+    duty: dict[str, tuple[bool, datetime | None]] = {}
+    cands: dict[str, Candidate] = {}
+    generic = f"不在规则 {rule.id} 的目标服务点/岗位 | not at a target point or role of rule {rule.id}"
+    for s in staff:
+        cands[s.id] = Candidate(s.id, s.name, (), False, None, generic, s.service_point_name)
+
+    def duty_of(s: StaffView) -> tuple[bool, datetime | None]:
+        # Lazily: the roster is only worked out for people some target actually looks at.
+        if s.id not in duty:
+            nd = next_duty(s, now, is_workday)
+            duty[s.id] = (nd == now, nd)
+            cands[s.id].on_duty, cands[s.id].next_duty = nd == now, nd
+        return duty[s.id]
+
+    def blocker(s: StaffView, target: Target | None, strict: bool) -> str | None:
+        if not s.active:
+            return "已停用 | inactive"
+        if s.id in order.conflicted_staff:
+            return "利益冲突：曾代理本事项另一方当事人 | conflict of interest: acted for another party"
+        if s.id in order.exclude_staff:
+            return "本单已派过此人（拒单/超时/退单） | already offered this order"
+        if target is not None:
+            if s.role not in target.roles or target.skill not in s.skills:
+                return f"岗位/技能不符（需要 {'/'.join(target.roles)} · {target.skill}） | role or skill mismatch"
+            need = target.min_level if strict else 1
+            if s.levels.get(target.skill, 1) < need:
+                return f"业务熟练度 {s.levels.get(target.skill, 1)} < {need} | proficiency too low"
+            if strict and target.domain_level and order.domain:
+                lvl = s.levels.get(order.domain, 0)
+                if lvl < target.domain_level:
+                    return f"{order.domain} 领域熟练度 {lvl} < {target.domain_level} | domain proficiency too low"
+        if s.load + weight > s.capacity:
+            return f"负荷已满（{s.load}+{weight} > {s.capacity}） | no capacity for weight {weight}"
+        if duty_of(s)[1] is None:
+            return "请假或两周内无值班 | on leave or no duty within 14 days"
+        return None
+
+    def score(s: StaffView, skill: str) -> tuple:
+        on, nd = duty_of(s)
+        idle = s.last_assigned_at or datetime.min.replace(tzinfo=CHINA_TZ)
+        lvl = s.levels.get(skill, 1) + (s.levels.get(order.domain, 0) if order.domain else 0)
+        speaks = 0 if not order.language or order.language in s.languages else 1
+        return (0 if on else 1, nd or max_dt, speaks, round(s.load / max(s.capacity, 1), 4), -lvl, idle)
+
+    def finish(
+        chosen: StaffView, rule_id: str, why: str, target: Target | None, step: str | None
+    ) -> Decision:
+        cands[chosen.id].passed_over = None
+        on, nd = duty_of(chosen)
+        when = "当前在岗" if on else f"下次值班 {nd:%m-%d %H:%M}" if nd else ""
+        reason = (
+            f"{chosen.service_point_name} · {chosen.name}：{why}，{when}，"
+            f"负荷 {chosen.load}+{weight}/{chosen.capacity}（复杂度 {cplx.score}·{band}）"
+        )
+        timeout = target.timeout_minutes if target else policy.offer_timeout_minutes
+        return Decision(
+            rule_id, chosen, reason, list(cands.values()), **base,
+            target=target, step=step, offer_timeout_minutes=timeout, available_at=nd,
+        )  # fmt: skip
+
+    # 1. A follow-up goes back to whoever handled the first order.
+    if order.previous_handler_id:
+        prev = next((s for s in staff if s.id == order.previous_handler_id), None)
+        if prev is not None and blocker(prev, None, False) is None:
+            cands[prev.id].score = _json(score(prev, order.service_type))
+            return finish(
+                prev,
+                "follow-up/previous-handler",
+                "回访/追问交回原承办人 | follow-up to previous handler",
+                None,
+                None,
+            )
+
+    # 2–4. Targets in order, each with stepwise relaxation — first among staff on duty
+    # now, then (nobody on duty anywhere, e.g. at night) whoever comes on duty first.
+    for now_only in (True, False):
+        for ti, target in enumerate(rule.targets):
+            for step, tier in _steps(policy, target):
+                pool = []
+                for s in staff:
+                    if not _in_scope(s, order, tier, step):
+                        continue
+                    c = cands[s.id]
+                    why = blocker(s, target, strict=(step == "strict"))
+                    if why is None and now_only and not duty_of(s)[0]:
+                        why = "当前不在岗 | not on duty now"
+                    if why is None:
+                        sc = score(s, target.skill)
+                        c.score = _json(sc)
+                        pool.append((sc, s))
+                        c.target, c.step = ti, step
+                    elif c.passed_over == generic:
+                        c.passed_over, c.target, c.step = why, ti, step
+                if pool:
+                    pool.sort(key=lambda p: p[0])
+                    best_score, chosen = pool[0]
+                    for sc, other in pool[1:]:
+                        cands[other.id].passed_over = _why_not(sc, best_score)
+                    label = f"{rule.id}#{ti + 1}:{target.tier}/{target.window}"
+                    label += "" if step == "strict" else f"~{step}"
+                    why = "技能与熟练度匹配" if step == "strict" else f"放宽条件（{step}）后匹配"
+                    return finish(chosen, label, f"{why} | matched at step {step}", target, step)
+
+    reason = f"无可派人员：规则 {rule.id} 的各目标及放宽后均无合格人员 | nobody eligible, to supervisor queue"
+    return Decision(rule.id, None, reason, list(cands.values()), **base, offer_timeout_minutes=0)
+
+
+def _why_not(score: tuple, best: tuple) -> str:
+    if best[0] == 0 and score[0] == 1:
         return "当前不在岗 | not on duty now"
-    if c.score[2] > chosen.score[2]:
-        return "负荷更高 | higher relative load"
+    if best[0] == 1 and score[1] > best[1]:
+        return "下次值班更晚 | next duty later"
+    if score[2] > best[2]:
+        return "不会说申请人需要的语言/方言 | does not speak the requester's language"
+    if score[3] > best[3]:
+        return "加权负荷更高 | higher weighted load"
+    if score[4] > best[4]:
+        return "熟练度较低 | lower proficiency"
     return "空闲时间较短 | assigned more recently"
 
 
-def _score_json(score: tuple) -> tuple:
+def _json(score: tuple) -> tuple:
     return tuple(v.isoformat() if isinstance(v, datetime) else v for v in score)

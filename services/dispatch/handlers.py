@@ -5,14 +5,25 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.app import Runtime
-from libs.common.events import intake
+from libs.common.events import aid, intake, mediation
 from libs.common.events.envelope import Envelope
 from libs.common.inbox import Handler
-from services.dispatch import service
+from services.dispatch import offers, parties, service
 
 
 def build_handlers(rt: Runtime) -> dict[str, Handler]:
     async def on_created(session: AsyncSession, event: Envelope) -> None:
         await service.route_new_order(session, event=event, now=rt.extras["clock"].now())
 
-    return {intake.WORKORDER_CREATED: on_created}
+    async def on_closed(session: AsyncSession, event: Envelope) -> None:
+        await offers.close_order(session, event=event, now=rt.extras["clock"].now())
+
+    async def on_case(session: AsyncSession, event: Envelope) -> None:
+        await parties.record_case(session, event=event)
+
+    return {
+        intake.WORKORDER_CREATED: on_created,
+        intake.WORKORDER_CLOSED: on_closed,
+        aid.CASE_OPENED: on_case,
+        mediation.CASE_OPENED: on_case,
+    }

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import os
+
+from fastapi import FastAPI, Request
 
 from libs.common.app import Runtime, ServiceSpec, create_service_app
+from libs.common.auth import Principal, decode_token
 from libs.common.clock import Clock
-from libs.common.events.topics import WORKORDER
-from services.dispatch import api
+from libs.common.db import asyncpg_dsn
+from libs.common.events.topics import AID, MEDIATION, WORKORDER
+from services.dispatch import api, api_admin
 from services.dispatch.access import POLICY
 from services.dispatch.handlers import build_handlers
 from services.dispatch.models import inbox, outbox
+from services.dispatch.stream import OfferHub
+from services.dispatch.supervision import run_sweeper
+
+# How often the sweeper looks for offer timeouts and clock breaches.
+SWEEP_SECONDS = float(os.environ.get("LAWLINE_DISPATCH_SWEEP_SECONDS", "5"))
+
+
+async def _query_token(request: Request) -> Principal | None:
+    """EventSource cannot send headers: the inbox stream also takes ?access_token=."""
+    token = request.query_params.get("access_token")
+    if token and request.url.path.endswith("/inbox/stream") and "authorization" not in request.headers:
+        return decode_token(token)
+    return None
 
 
 def create_app(
@@ -18,17 +35,25 @@ def create_app(
 ) -> FastAPI:
     async def startup(rt: Runtime) -> None:
         rt.extras["clock"] = clock or Clock()
+        hub = OfferHub(asyncpg_dsn(rt.db_url))
+        rt.extras["offer_hub"] = hub
+        rt.spawn(hub.run(), "offer-listener")
+        if SWEEP_SECONDS > 0:
+            rt.spawn(run_sweeper(rt.sessionmaker, rt.extras["clock"].now, SWEEP_SECONDS), "sweeper")
 
     spec = ServiceSpec(
         service="dispatch",
         title="lawline dispatch",
         description="Service network, staff, rosters, routing, offers and supervision (派单、督办).",
-        routers=[api.router],
+        routers=[api.router, api_admin.router],
         outbox=outbox,
         inbox=inbox,
-        consume=[WORKORDER],
+        # Work orders (keyed by county); case events only for who acted on which matter.
+        consume=[WORKORDER, AID, MEDIATION],
         handlers=build_handlers,
         on_startup=startup,
         policy=POLICY,
     )
-    return create_service_app(spec, db_url=db_url, bootstrap=bootstrap)
+    app = create_service_app(spec, db_url=db_url, bootstrap=bootstrap)
+    app.state.resolve_credentials = _query_token
+    return app

@@ -4,9 +4,23 @@ of each work order, routing decisions, offers/assignments, outbox and inbox."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, Time, func
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -33,6 +47,9 @@ class ServicePoint(DispatchBase):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service_points.id"))
     windows: Mapped[list] = mapped_column(JSONB, default=list)
     demo: Mapped[bool] = mapped_column(default=False)
+    # [{weekday, start, end}] local time; informational for citizens (duty is per person).
+    opening_hours: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    active: Mapped[bool] = mapped_column(default=True, server_default="true")
 
 
 class Staff(DispatchBase):
@@ -50,6 +67,72 @@ class Staff(DispatchBase):
     last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(default=True)
     demo: Mapped[bool] = mapped_column(default=False)
+    # Proficiency 1–5 per service type and per legal domain, e.g. {"consultation": 4, "labor": 5}.
+    levels: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    languages: Mapped[list[str]] = mapped_column(ARRAY(String(16)), default=list, server_default="{}")
+    signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RosterException(DispatchBase):
+    """A dated change to the weekly roster: extra duty, or a day (or hours) off."""
+
+    __tablename__ = "roster_exceptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))  # extra | off
+    start: Mapped[time | None] = mapped_column(Time)
+    end: Mapped[time | None] = mapped_column(Time)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Leave(DispatchBase):
+    __tablename__ = "leaves"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    cancelled: Mapped[bool] = mapped_column(default=False)
+
+
+class CalendarYear(DispatchBase):
+    """The State Council's holiday schedule for one year, entered by an admin."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[date]] = mapped_column(ARRAY(Date), default=list)
+    workdays: Mapped[list[date]] = mapped_column(ARRAY(Date), default=list)  # 调休 make-up days
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Party(DispatchBase):
+    """Parties of each order (from order events and operator entries), as blind indexes only:
+    enough to find a lawyer who acted for the other side, without storing names twice."""
+
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    side: Mapped[str] = mapped_column(String(16))  # requester | counterparty
+    name_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_index: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class Representation(DispatchBase):
+    """Who acted on a matter besides dispatch's own assignments: the lawyer or mediator a
+    legal-aid or mediation case names (from those services' case events)."""
+
+    __tablename__ = "representations"
+
+    work_order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))  # event type it was learnt from
 
 
 class DutySlot(DispatchBase):
@@ -78,6 +161,47 @@ class OrderSnapshot(DispatchBase):
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(24), default="new")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(16), default="web", server_default="web")
+    domain: Mapped[str | None] = mapped_column(String(32))
+    special_groups: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default="{}")
+    urgency: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
+    follow_up_of: Mapped[uuid.UUID | None]
+    complexity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    complexity_reasons: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")  # 0 = 四优先
+    offers_made: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    handler_staff_id: Mapped[uuid.UUID | None]
+    service_point_id: Mapped[uuid.UUID | None]
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Clocks (hotline rule, configurable in policy.yaml) and what has been raised about them.
+    transfer_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    max_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    clock_warnings: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    supervision_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    at_risk_raised: Mapped[bool] = mapped_column(default=False, server_default="false")
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_orders_queue", "status", "priority", "transfer_due"),
+        Index("ix_orders_open_due", "reply_due", postgresql_where=text("closed_at IS NULL")),
+    )
+
+
+class Supervision(DispatchBase):
+    """One 督办 raised on an order: which clock, which rung of the ladder, who was told."""
+
+    __tablename__ = "supervisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    clock: Mapped[str] = mapped_column(String(16))  # transfer | reply | max
+    level: Mapped[int] = mapped_column(SmallInteger)
+    notified: Mapped[str] = mapped_column(String(16))  # service_point | county | city
+    due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Decision(DispatchBase):
@@ -90,6 +214,13 @@ class Decision(DispatchBase):
     chosen_staff_id: Mapped[uuid.UUID | None]
     candidates: Mapped[list] = mapped_column(JSONB, default=list)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Insertion order: several decisions on one order can share a (frozen) timestamp.
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), index=True)
+    policy_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    complexity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    complexity_reasons: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    band: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    step: Mapped[str | None] = mapped_column(String(32))
 
 
 class Assignment(DispatchBase):
@@ -104,8 +235,23 @@ class Assignment(DispatchBase):
     reason: Mapped[str] = mapped_column(Text)
     offered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    kind: Mapped[str] = mapped_column(String(16), default="offer", server_default="offer")
+    reason_code: Mapped[str | None] = mapped_column(String(24))  # conflict|overload|out_of_scope|timeout|…
+    response_note: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_assignments_staff_status", "staff_id", "status", "offered_at"),)
+    __table_args__ = (
+        Index("ix_assignments_staff_status", "staff_id", "status", "offered_at"),
+        # At most one open offer per order, whatever instance makes it.
+        Index(
+            "uq_assignments_one_open_offer",
+            "work_order_id",
+            unique=True,
+            postgresql_where=text("status = 'offered'"),
+        ),
+        Index("ix_assignments_expiry", "expires_at", postgresql_where=text("status = 'offered'")),
+    )
 
 
 outbox = outbox_table(metadata)

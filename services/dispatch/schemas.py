@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
 
 class AssignmentOut(BaseModel):
@@ -19,21 +20,35 @@ class AssignmentOut(BaseModel):
     reason: str
     offered_at: datetime
     responded_at: datetime | None = None
+    expires_at: datetime | None = None
+    kind: str = "offer"
+    reason_code: str | None = None
+    order_number: str | None = None
+    service_type: str | None = None
+    priority: bool = False  # 四优先
 
 
 class CandidateOut(BaseModel):
     staff_id: str
     name: str
+    service_point: str | None = None
     on_duty: bool
     next_duty: datetime | None
+    score: list | None = None  # (off duty, next duty, no dialect, weighted load, −proficiency, idle since)
     passed_over: str | None
+    target: int | None = None
+    step: str | None = None
 
 
 class DecisionOut(BaseModel):
     id: uuid.UUID
     work_order_id: uuid.UUID
     rule: str
+    policy_version: str
     reason: str
+    complexity: int
+    complexity_band: str
+    complexity_reasons: list[str]
     chosen_staff_id: uuid.UUID | None
     decided_at: datetime
     candidates: list[CandidateOut]
@@ -48,6 +63,8 @@ class ServicePointOut(BaseModel):
     county_code: str | None
     parent_id: uuid.UUID | None
     windows: list[str]
+    opening_hours: list[dict] = []
+    active: bool = True
 
 
 class StaffOut(BaseModel):
@@ -60,3 +77,190 @@ class StaffOut(BaseModel):
     county_code: str | None
     capacity: int
     active_load: int
+    levels: dict[str, int] = {}
+    languages: list[str] = []
+    active: bool = True
+    signed_in_at: datetime | None = None
+    signed_out_at: datetime | None = None
+
+
+class OrderClockOut(BaseModel):
+    work_order_id: uuid.UUID
+    number: str
+    county_code: str
+    service_point_id: uuid.UUID | None
+    handler_staff_id: uuid.UUID | None
+    status: str
+    priority: bool
+    clock: str
+    due: datetime | None
+    state: str  # at_risk | overdue
+    supervision_level: int
+    warnings: list[str] = []
+
+
+class SupervisionGroupOut(BaseModel):
+    county_code: str
+    service_point_id: uuid.UUID | None
+    overdue: int
+    at_risk: int
+    orders: list[OrderClockOut]
+
+
+class QueueItemOut(BaseModel):
+    work_order_id: uuid.UUID
+    number: str
+    county_code: str
+    service_type: str
+    special_groups: list[str]
+    urgency: str
+    priority: bool
+    transfer_due: datetime | None
+    escalated_at: datetime | None
+    offers_made: int
+
+
+# ---- offers ------------------------------------------------------------------------
+
+
+class RejectIn(BaseModel):
+    reason_code: Literal["conflict", "overload", "out_of_scope"]
+    note: str = Field("", max_length=500)
+
+
+class ReturnIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class TransferIn(BaseModel):
+    to_staff_id: uuid.UUID
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class PartyIn(BaseModel):
+    side: Literal["requester", "counterparty"] = "counterparty"
+    name: str | None = Field(None, max_length=100)
+    id_number: str | None = Field(None, max_length=18)
+
+    @model_validator(mode="after")
+    def _one(self) -> PartyIn:
+        if not (self.name or self.id_number):
+            raise ValueError("请填写当事人姓名或身份证号 | give a name or an ID number")
+        return self
+
+
+class PartiesIn(BaseModel):
+    parties: list[PartyIn] = Field(min_length=1, max_length=20)
+
+
+# ---- network admin -----------------------------------------------------------------
+
+TIER = Literal["city", "county", "township", "village"]
+
+
+class HoursIn(BaseModel):
+    weekday: int = Field(ge=0, le=6)
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _order(self) -> HoursIn:
+        if self.end <= self.start:
+            raise ValueError("结束时间须晚于开始时间 | end must be after start")
+        return self
+
+
+class ServicePointIn(BaseModel):
+    code: str = Field(min_length=2, max_length=32)
+    name: str = Field(min_length=2, max_length=100)
+    tier: TIER
+    region_code: str = Field(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")
+    parent_id: uuid.UUID | None = None
+    windows: list[str] = Field(default_factory=list, max_length=20)
+    opening_hours: list[HoursIn] = Field(default_factory=list, max_length=21)
+
+
+class ServicePointPatch(BaseModel):
+    name: str | None = Field(None, min_length=2, max_length=100)
+    parent_id: uuid.UUID | None = None
+    windows: list[str] | None = Field(None, max_length=20)
+    opening_hours: list[HoursIn] | None = Field(None, max_length=21)
+    active: bool | None = None
+
+
+Level = Annotated[int, Field(ge=1, le=5)]
+
+
+class StaffIn(BaseModel):
+    code: str = Field(min_length=2, max_length=32)
+    name: str = Field(min_length=2, max_length=50)
+    role: Literal[
+        "operator",
+        "counter_staff",
+        "lawyer",
+        "legal_worker",
+        "mediator",
+        "aid_officer",
+        "notary",
+        "volunteer",
+    ]
+    skills: list[str] = Field(min_length=1, max_length=20)
+    levels: dict[str, Level] = Field(default_factory=dict)
+    languages: list[str] = Field(default_factory=lambda: ["普通话"], max_length=10)
+    service_point_id: uuid.UUID
+    capacity: int = Field(10, ge=1, le=200)
+
+
+class StaffPatch(BaseModel):
+    name: str | None = Field(None, min_length=2, max_length=50)
+    skills: list[str] | None = Field(None, min_length=1, max_length=20)
+    levels: dict[str, Level] | None = None
+    languages: list[str] | None = Field(None, max_length=10)
+    service_point_id: uuid.UUID | None = None
+    capacity: int | None = Field(None, ge=1, le=200)
+    active: bool | None = None
+
+
+class RosterIn(BaseModel):
+    slots: list[HoursIn] = Field(max_length=28)
+
+
+class RosterExceptionIn(BaseModel):
+    day: date
+    kind: Literal["extra", "off"]
+    start: time | None = None
+    end: time | None = None
+    note: str = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _times(self) -> RosterExceptionIn:
+        if self.kind == "extra" and not (self.start and self.end):
+            raise ValueError("加班值班须填写开始和结束时间 | extra duty needs start and end")
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError("结束时间须晚于开始时间 | end must be after start")
+        return self
+
+
+class LeaveIn(BaseModel):
+    start_date: date
+    end_date: date
+    reason: str = Field("", max_length=200)
+
+    @model_validator(mode="after")
+    def _range(self) -> LeaveIn:
+        if self.end_date < self.start_date:
+            raise ValueError("结束日期不能早于开始日期 | end_date before start_date")
+        return self
+
+
+class CalendarYearIn(BaseModel):
+    holidays: list[date] = Field(max_length=60)
+    workdays: list[date] = Field(default_factory=list, max_length=20)  # 调休 make-up working days
+
+
+class CalendarYearOut(BaseModel):
+    year: int
+    source: str  # table | library | fallback
+    holidays: list[date]
+    workdays: list[date]
+    warnings: list[str]

@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dispatch.service import seed_demo_network
+from services.dispatch.network import seed_demo_network
 
 
 async def seed(session: AsyncSession) -> None:

@@ -1,16 +1,21 @@
-"""Dispatch use cases. Keyword-only; never commits — the caller owns the transaction."""
+"""Dispatch use cases: routing an order and the offer lifecycle.
+Keyword-only; never commits — the caller owns the transaction.
+
+Capacity is taken with one conditional UPDATE (`load + weight <= capacity`) on the chosen
+person's row, so parallel orders — on any instance — can never overfill anyone; the
+partial unique index on open offers makes "offered twice" impossible at the database.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import demo_network as demo
 from libs.common.auth import Principal, ensure_visible, region_filter
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope, make_event
@@ -18,115 +23,42 @@ from libs.common.events.topics import DISPATCH, topic
 from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.problems import Problem
-from services.dispatch import domain
-from services.dispatch.models import (
-    Assignment,
-    Decision,
-    DutySlot,
-    OrderSnapshot,
-    ServicePoint,
-    Staff,
-    outbox,
-)
+from services.dispatch import clocks, domain
+from services.dispatch.models import Assignment, Decision, OrderSnapshot, Party, ServicePoint, Staff, outbox
+from services.dispatch.network import load_calendar, staff_views
+from services.dispatch.parties import _index, conflicted_staff, record_parties
+from services.dispatch.policy import Policy, default_policy
 
 SERVICE = "dispatch"
+OFFER_CHANNEL = "dispatch_offers"  # LISTEN/NOTIFY channel the SSE inboxes of every instance hear
+REJECT_REASONS = ("conflict", "overload", "out_of_scope")
+OPEN = ("new", "offered", "escalated")
 
 
-async def seed_demo_network(session: AsyncSession) -> bool:
-    """Load the 长治 demo network once. Returns False if the network is already there."""
-    if await session.scalar(select(func.count()).select_from(ServicePoint)):
-        return False
-    points, people = demo.build()
-    await session.execute(
-        insert(ServicePoint),
-        [
-            dict(
-                id=p.id,
-                code=p.code,
-                name=p.name,
-                tier=p.tier,
-                region_code=p.region_code,
-                county_code=p.county_code,
-                parent_id=p.parent_id,
-                windows=p.windows,
-                demo=True,
-            )
-            for p in points
-        ],
-    )
-    await session.execute(
-        insert(Staff),
-        [
-            dict(
-                id=s.id,
-                code=s.code,
-                name=s.name,
-                role=s.role,
-                skills=s.skills,
-                service_point_id=s.point.id,
-                county_code=s.point.county_code,
-                capacity=s.capacity,
-                active_load=0,
-                active=True,
-                demo=True,
-            )
-            for s in people
-        ],
-    )
-    await session.execute(
-        insert(DutySlot),
-        [dict(staff_id=s.id, weekday=d, start=a, end=b) for s in people for d, a, b in s.slots],
-    )
-    return True
-
-
-async def _emit(session: AsyncSession, *, event_type: str, payload, key: str, subject: str) -> None:  # type: ignore[no-untyped-def]
+async def emit(session: AsyncSession, *, event_type: str, payload, key: str, subject: str) -> None:  # type: ignore[no-untyped-def]
     event = make_event(
         event_type, source=ev.SOURCE, payload=payload, subject=subject, correlation_id=correlation_id.get()
     )
     await enqueue(session, outbox, service=SERVICE, topic=topic(DISPATCH), key=key, event=event)
 
 
-async def _staff_views(
-    session: AsyncSession, *, county_code: str, roles: tuple[str, ...]
-) -> list[domain.StaffView]:
-    rows = (
-        await session.execute(
-            select(Staff, ServicePoint)
-            .join(ServicePoint, Staff.service_point_id == ServicePoint.id)
-            .where(Staff.county_code == county_code, Staff.role.in_(roles), Staff.active.is_(True))
-            .order_by(Staff.code)
-            .with_for_update(of=Staff)  # capacity is checked and taken under this lock
-        )
-    ).all()
-    slots: dict[uuid.UUID, list[domain.Slot]] = defaultdict(list)
-    if rows:
-        for slot in await session.scalars(
-            select(DutySlot).where(DutySlot.staff_id.in_([s.id for s, _ in rows]))
-        ):
-            slots[slot.staff_id].append(domain.Slot(slot.weekday, slot.start, slot.end))
-    return [
-        domain.StaffView(
-            id=str(s.id),
-            name=s.name,
-            role=s.role,
-            skills=frozenset(s.skills),
-            service_point_id=str(p.id),
-            service_point_name=p.name,
-            tier=p.tier,
-            county_code=s.county_code,
-            capacity=s.capacity,
-            load=s.active_load,
-            slots=slots[s.id],
-            last_assigned_at=s.last_assigned_at,
-        )
-        for s, p in rows
-    ]
-
-
-async def route_new_order(session: AsyncSession, *, event: Envelope, now: datetime) -> Assignment | None:
+async def route_new_order(
+    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy | None = None
+) -> Assignment | None:
+    policy = policy or default_policy()
     data = event.data
     order_id = uuid.UUID(data["work_order_id"])
+    received = datetime.fromisoformat(data["created_at"])
+    cal = await load_calendar(session)
+    clk = clocks.order_clocks(
+        received_at=received,
+        service_type=data["service_type"],
+        urgency=data.get("urgency") or "normal",
+        policy=policy,
+        calendar=cal,
+    )
+    groups = list(data.get("special_groups") or [])
+    follow_up = data.get("follow_up_of")
     inserted = await session.execute(
         pg_insert(OrderSnapshot)
         .values(
@@ -138,111 +70,277 @@ async def route_new_order(session: AsyncSession, *, event: Envelope, now: dateti
             requester_name=data["requester_name"],
             description=data["description"],
             status="new",
-            received_at=datetime.fromisoformat(data["created_at"]),
+            received_at=received,
+            channel=data.get("channel") or "web",
+            domain=data.get("domain"),
+            special_groups=groups,
+            urgency=data.get("urgency") or "normal",
+            follow_up_of=uuid.UUID(follow_up) if follow_up else None,
+            priority=domain.priority_key(groups, data.get("urgency") or "normal", None)[0],
+            transfer_due=clk.transfer_due,
+            reply_due=clk.reply_due,
+            max_due=clk.max_due,
+            clock_warnings=clk.warnings,
         )
         .on_conflict_do_nothing()
         .returning(OrderSnapshot.work_order_id)
     )
     if inserted.first() is None:
         return None  # already routed (a replay from another path)
-    order = domain.OrderView(str(order_id), data["service_type"], data["county_code"])
-    views = await _staff_views(
-        session, county_code=order.county_code, roles=domain.eligible_roles(order.service_type)
+    requester = _index(data["requester_name"])
+    await record_parties(
+        session,
+        order_id=order_id,
+        parties=[{"side": "requester", "name_index": requester}] + list(data.get("parties") or []),
     )
-    decision = domain.decide(order, views, now)
-    record = Decision(
-        id=uuid.uuid4(),
-        work_order_id=order_id,
-        rule=decision.rule,
+    order = await session.get(OrderSnapshot, order_id)
+    assert order is not None
+    return await offer_next(session, order=order, now=now, policy=policy)
+
+
+async def _prior_orders(session: AsyncSession, order: OrderSnapshot) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(func.distinct(Party.work_order_id))).where(
+                Party.side == "requester",
+                Party.work_order_id != order.work_order_id,
+                Party.name_index == _index(order.requester_name),
+            )
+        )
+        or 0
+    )
+
+
+async def offer_next(
+    session: AsyncSession, *, order: OrderSnapshot, now: datetime, policy: Policy | None = None
+) -> Assignment | None:
+    """Decide and offer to the next candidate, or escalate to the supervisor queue."""
+    policy = policy or default_policy()
+    if order.offers_made >= policy.max_offers:
+        await escalate(
+            session,
+            order=order,
+            now=now,
+            reason=f"已派 {order.offers_made} 次无人接单 | max re-offers reached",
+        )
+        return None
+    tried = frozenset(
+        str(s)
+        for s in await session.scalars(
+            select(Assignment.staff_id).where(Assignment.work_order_id == order.work_order_id)
+        )
+    )
+    previous = None
+    if order.follow_up_of and not tried:
+        prev = await session.get(OrderSnapshot, order.follow_up_of)
+        previous = str(prev.handler_staff_id) if prev and prev.handler_staff_id else None
+    view = domain.OrderView(
+        id=str(order.work_order_id),
+        service_type=order.service_type,
+        county_code=order.county_code,
+        region_code=order.region_code,
+        domain=order.domain,
+        special_groups=tuple(order.special_groups or ()),
+        urgency=order.urgency,
+        channel=order.channel,
+        description=order.description,
+        prior_orders=await _prior_orders(session, order),
+        previous_handler_id=previous,
+        exclude_staff=tried,
+        conflicted_staff=await conflicted_staff(session, order_id=order.work_order_id),
+    )
+    cal = await load_calendar(session)
+    staff = await staff_views(
+        session, county_code=order.county_code, now=now, also=[previous] if previous else []
+    )
+    for _ in range(5):  # a lost capacity race just means: decide again without that person
+        decision = domain.decide(view, staff, now, policy=policy, calendar=cal)
+        record = _record(order, decision, now)
+        session.add(record)
+        order.complexity = decision.complexity.score if decision.complexity else 0
+        order.complexity_reasons = decision.complexity.reasons if decision.complexity else []
+        order.weight = decision.weight
+        if decision.chosen is None:
+            await session.flush()
+            await escalate(session, order=order, now=now, reason=decision.reason)
+            return None
+        took = await session.execute(
+            update(Staff)
+            .where(
+                Staff.id == uuid.UUID(decision.chosen.id),
+                Staff.active_load + decision.weight <= Staff.capacity,
+            )
+            .values(active_load=Staff.active_load + decision.weight, last_assigned_at=now)
+            .returning(Staff.id)
+        )
+        if took.first() is not None:
+            break
+        view.exclude_staff = view.exclude_staff | {decision.chosen.id}
+    else:
+        await escalate(session, order=order, now=now, reason="候选人负荷竞争失败 | capacity races lost")
+        return None
+    await session.flush()
+    # Offered to someone who comes on duty later (at night): the answer clock starts then.
+    starts = max(now, decision.available_at or now)
+    return await make_offer(
+        session,
+        order=order,
+        staff_id=uuid.UUID(decision.chosen.id),
+        point_id=uuid.UUID(decision.chosen.service_point_id),
         reason=decision.reason,
-        chosen_staff_id=uuid.UUID(decision.chosen.id) if decision.chosen else None,
+        now=now,
+        timeout=timedelta(minutes=decision.offer_timeout_minutes) + (starts - now),
+        decision_id=record.id,
+        kind="follow_up" if decision.rule.startswith("follow-up") else "offer",
+    )
+
+
+def _record(order: OrderSnapshot, d: domain.Decision, now: datetime) -> Decision:
+    return Decision(
+        id=uuid.uuid4(),
+        work_order_id=order.work_order_id,
+        rule=d.rule,
+        reason=d.reason,
+        chosen_staff_id=uuid.UUID(d.chosen.id) if d.chosen else None,
         decided_at=now,
+        policy_version=d.policy_version,
+        complexity=d.complexity.score if d.complexity else 0,
+        complexity_reasons=d.complexity.reasons if d.complexity else [],
+        band=d.band,
+        step=d.step,
         candidates=[
             dict(
                 staff_id=c.staff_id,
                 name=c.name,
+                service_point=c.service_point,
                 on_duty=c.on_duty,
                 score=list(c.score),
                 next_duty=c.next_duty.isoformat() if c.next_duty else None,
                 passed_over=c.passed_over,
+                target=c.target,
+                step=c.step,
             )
-            for c in decision.candidates
+            for c in d.candidates
+            # Keep the explanation readable: the chosen one and everyone a target looked at.
+            if c.passed_over is None or c.step is not None
         ],
     )
-    session.add(record)
-    if decision.chosen is None:
-        await _emit(
-            session,
-            event_type=ev.ESCALATED,
-            key=order.county_code,
-            subject=str(order_id),
-            payload=ev.EscalatedV1(
-                work_order_id=str(order_id),
-                county_code=order.county_code,
-                reason=decision.reason,
-                escalated_at=now,
-            ),
-        )
-        return None
-    chosen = decision.chosen
-    staff = await session.get(Staff, uuid.UUID(chosen.id))
-    assert staff is not None
-    staff.active_load += 1
-    staff.last_assigned_at = now
+
+
+async def make_offer(
+    session: AsyncSession,
+    *,
+    order: OrderSnapshot,
+    staff_id: uuid.UUID,
+    point_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    timeout: timedelta,
+    decision_id: uuid.UUID | None = None,
+    kind: str = "offer",
+) -> Assignment:
+    """Create the offer (capacity already taken), emit dispatch.offered and NOTIFY the inboxes."""
+    staff = await session.get(Staff, staff_id)
+    point = await session.get(ServicePoint, point_id)
+    assert staff is not None and point is not None
+    weight = order.weight or 1
     assignment = Assignment(
         id=uuid.uuid4(),
-        work_order_id=order_id,
-        staff_id=staff.id,
-        service_point_id=uuid.UUID(chosen.service_point_id),
-        decision_id=record.id,
+        work_order_id=order.work_order_id,
+        staff_id=staff_id,
+        service_point_id=point_id,
+        decision_id=decision_id,
         status="offered",
-        reason=decision.reason,
+        reason=reason,
         offered_at=now,
+        expires_at=now + timeout,
+        weight=weight,
+        kind=kind,
     )
     session.add(assignment)
+    order.status, order.offers_made = "offered", order.offers_made + 1
     await session.flush()
-    await _emit(
+    await emit(
         session,
         event_type=ev.OFFERED,
         key=order.county_code,
-        subject=str(order_id),
+        subject=str(order.work_order_id),
         payload=ev.OfferedV1(
             assignment_id=str(assignment.id),
-            work_order_id=str(order_id),
+            work_order_id=str(order.work_order_id),
             county_code=order.county_code,
             service_type=order.service_type,
-            staff_id=chosen.id,
-            staff_name=chosen.name,
-            service_point_id=chosen.service_point_id,
-            service_point_name=chosen.service_point_name,
-            reason=decision.reason,
+            staff_id=str(staff_id),
+            staff_name=staff.name,
+            service_point_id=str(point_id),
+            service_point_name=point.name,
+            reason=reason,
             offered_at=now,
+            expires_at=assignment.expires_at,
         ),
     )
+    # Delivered at commit, to every instance's listener: the SSE inbox of this person.
+    note = json.dumps({"staff_id": str(staff_id), "assignment_id": str(assignment.id)})
+    await session.execute(select(func.pg_notify(OFFER_CHANNEL, note)))
     return assignment
+
+
+async def escalate(session: AsyncSession, *, order: OrderSnapshot, now: datetime, reason: str) -> None:
+    """To the supervisor queue (ordered by 四优先 then deadline)."""
+    order.status, order.escalated_at = "escalated", now
+    await emit(
+        session,
+        event_type=ev.ESCALATED,
+        key=order.county_code,
+        subject=str(order.work_order_id),
+        payload=ev.EscalatedV1(
+            work_order_id=str(order.work_order_id),
+            county_code=order.county_code,
+            reason=reason,
+            escalated_at=now,
+            to="supervisor_queue",
+            offers_made=order.offers_made,
+        ),
+    )
+
+
+async def _release(session: AsyncSession, a: Assignment) -> None:
+    await session.execute(
+        update(Staff)
+        .where(Staff.id == a.staff_id)
+        .values(active_load=func.greatest(Staff.active_load - a.weight, 0))
+    )
+
+
+async def _mine(session: AsyncSession, assignment_id: uuid.UUID, who: Principal, status: str) -> Assignment:
+    a = await session.get(Assignment, assignment_id, with_for_update=True)
+    # Object level: only the person offered may act; to anyone else the offer does not exist.
+    if a is None or str(a.staff_id) != who.staff_id:
+        raise Problem(404, "未找到该派单", "assignment not found")
+    if a.status != status:
+        raise Problem(
+            409,
+            f"该派单当前状态为 {a.status}，不能执行此操作",
+            f"assignment is {a.status}; this needs an {status} assignment",
+            allowed=[],
+        )
+    return a
 
 
 async def accept(
     session: AsyncSession, *, assignment_id: uuid.UUID, now: datetime, who: Principal
 ) -> Assignment:
-    assignment = await session.get(Assignment, assignment_id, with_for_update=True)
-    # Object level: only the person offered may accept; to anyone else the offer does not exist.
-    if assignment is None or str(assignment.staff_id) != who.staff_id:
-        raise Problem(404, "未找到该派单", "assignment not found")
-    if assignment.status != "offered":
-        raise Problem(
-            409,
-            f"该派单当前状态为 {assignment.status}，不能接单",
-            f"assignment is {assignment.status}; only an offered assignment can be accepted",
-            allowed=[],
-        )
+    assignment = await _mine(session, assignment_id, who, "offered")
     order = await session.get(OrderSnapshot, assignment.work_order_id, with_for_update=True)
     staff = await session.get(Staff, assignment.staff_id)
     point = await session.get(ServicePoint, assignment.service_point_id)
     assert order and staff and point
     assignment.status, assignment.responded_at = "accepted", now
-    order.status = "assigned"
-    await _emit(
+    order.status, order.handler_staff_id, order.service_point_id = "assigned", staff.id, point.id
+    order.assigned_at = now
+    # The transfer clock stops here; the reply clock starts its own warning and ladder.
+    order.supervision_level, order.at_risk_raised = 0, False
+    await emit(
         session,
         event_type=ev.ASSIGNED,
         key=order.county_code,
@@ -273,9 +371,9 @@ async def list_assignments(
     staff_id: uuid.UUID | None = None,
     statuses: tuple[str, ...] | None = None,
     limit: int = 100,
-) -> list[tuple[Assignment, Staff, ServicePoint]]:
+) -> list[tuple[Assignment, Staff, ServicePoint, OrderSnapshot]]:
     q = (
-        select(Assignment, Staff, ServicePoint)
+        select(Assignment, Staff, ServicePoint, OrderSnapshot)
         .join(Staff, Assignment.staff_id == Staff.id)
         .join(ServicePoint, Assignment.service_point_id == ServicePoint.id)
         .join(OrderSnapshot, OrderSnapshot.work_order_id == Assignment.work_order_id)
@@ -287,19 +385,31 @@ async def list_assignments(
         q = q.where(Assignment.staff_id == staff_id)
     if statuses:
         q = q.where(Assignment.status.in_(statuses))
-    rows = await session.execute(q.order_by(Assignment.offered_at.desc()).limit(limit))
+    # 四优先 first, then the earliest transfer deadline, then the newest offer.
+    q = q.order_by(OrderSnapshot.priority, OrderSnapshot.transfer_due, Assignment.offered_at.desc())
+    rows = await session.execute(q.limit(limit))
     return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
 
-async def latest_decision(session: AsyncSession, *, work_order_id: uuid.UUID, who: Principal) -> Decision:
+async def latest_decision(
+    session: AsyncSession, *, work_order_id: uuid.UUID, who: Principal
+) -> tuple[Decision, OrderSnapshot]:
     order = await session.get(OrderSnapshot, work_order_id)
     decision = await session.scalar(
-        select(Decision)
-        .where(Decision.work_order_id == work_order_id)
-        .order_by(Decision.decided_at.desc())
-        .limit(1)
+        select(Decision).where(Decision.work_order_id == work_order_id).order_by(Decision.seq.desc()).limit(1)
     )
     if decision is None or order is None:
         raise Problem(404, "该工单尚无派单决定", "no routing decision for this work order yet")
     ensure_visible(who, order.region_code)
-    return decision
+    return decision, order
+
+
+async def all_decisions(session: AsyncSession, *, work_order_id: uuid.UUID, who: Principal) -> list[Decision]:
+    order = await session.get(OrderSnapshot, work_order_id)
+    if order is None:
+        raise Problem(404, "未找到该工单", "work order not found")
+    ensure_visible(who, order.region_code)
+    rows = await session.scalars(
+        select(Decision).where(Decision.work_order_id == work_order_id).order_by(Decision.seq)
+    )
+    return list(rows)

@@ -53,6 +53,8 @@ class RejectedV1(BaseModel):
     staff_id: str
     reason: str
     rejected_at: datetime
+    # conflict | overload | out_of_scope | timeout | returned (退单) | transferred
+    reason_code: str | None = None
 
 
 class EscalatedV1(BaseModel):
@@ -60,6 +62,22 @@ class EscalatedV1(BaseModel):
     county_code: str
     reason: str
     escalated_at: datetime
+    to: str | None = None  # supervisor_queue | parent tier
+    offers_made: int | None = None
+
+
+class OverdueV1(BaseModel):
+    """督办: a clock of an order is at risk or breached; `level` is the rung of the ladder."""
+
+    work_order_id: str
+    county_code: str
+    clock: str  # transfer | reply | max
+    level: int  # 0 = at risk (warning), 1.. = breach rungs
+    notified: str  # service_point | county | city
+    due: datetime
+    raised_at: datetime
+    handler_staff_id: str | None = None
+    service_point_id: str | None = None
 
 
 class CalendarYearUpdatedV1(BaseModel):

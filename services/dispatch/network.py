@@ -1,0 +1,264 @@
+"""The service network and its people: reads for routing, admin use cases, seeding.
+Keyword-only; never commits. Every change to a person's availability (roster, sign-in/out,
+leave, staff record) emits dispatch.staff_availability keyed by county, in the same
+transaction — the mediation service keeps mediator availability from these events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common import demo_network as demo
+from libs.common.calendar import WorkCalendar, schedule_from_days
+from libs.common.clock import CHINA_TZ
+from libs.common.events import dispatch as ev
+from libs.common.events.envelope import make_event
+from libs.common.events.topics import DISPATCH, topic
+from libs.common.logging import correlation_id
+from libs.common.outbox import enqueue, notify_channel
+from services.dispatch import domain
+from services.dispatch.models import (
+    CalendarYear,
+    DutySlot,
+    Leave,
+    RosterException,
+    ServicePoint,
+    Staff,
+    outbox,
+)
+
+SERVICE = "dispatch"
+CALENDAR_KEY = "calendar"
+
+
+async def load_calendar(session: AsyncSession) -> WorkCalendar:
+    """The admin-entered years win; chinese-calendar and the warned fallback cover the rest."""
+    rows = await session.scalars(select(CalendarYear))
+    return WorkCalendar({r.year: schedule_from_days(r.holidays, r.workdays) for r in rows})
+
+
+def signed_in_state(s: Staff, now: datetime) -> bool | None:
+    """签到/签退 of today (local): True signed in, False signed out, None no record today."""
+    today = now.astimezone(CHINA_TZ).date()
+    last_in = (
+        s.signed_in_at if s.signed_in_at and s.signed_in_at.astimezone(CHINA_TZ).date() == today else None
+    )
+    last_out = (
+        s.signed_out_at if s.signed_out_at and s.signed_out_at.astimezone(CHINA_TZ).date() == today else None
+    )
+    if last_in and (last_out is None or last_out < last_in):
+        return True
+    if last_out:
+        return False
+    return None
+
+
+async def staff_views(
+    session: AsyncSession, *, county_code: str, now: datetime, also: list[str] | None = None
+) -> list[domain.StaffView]:
+    """Everyone routing may consider for an order of this county: its own staff, the city
+    centre (parent tier of a county centre), and named extras (a follow-up's previous handler)."""
+    cond = (Staff.county_code == county_code) | (Staff.county_code.is_(None))
+    if also:
+        cond = cond | Staff.id.in_([uuid.UUID(x) for x in also])
+    rows = (
+        await session.execute(
+            select(Staff, ServicePoint)
+            .join(ServicePoint, Staff.service_point_id == ServicePoint.id)
+            .where(cond, Staff.active.is_(True))
+            .order_by(Staff.code)
+        )
+    ).all()
+    ids = [s.id for s, _ in rows]
+    today = now.astimezone(CHINA_TZ).date()
+    slots: dict[uuid.UUID, list[domain.Slot]] = defaultdict(list)
+    exceptions: dict[uuid.UUID, list[domain.DatedSlot]] = defaultdict(list)
+    leave: dict[uuid.UUID, list[tuple[date, date]]] = defaultdict(list)
+    if ids:
+        for slot in await session.scalars(select(DutySlot).where(DutySlot.staff_id.in_(ids))):
+            slots[slot.staff_id].append(domain.Slot(slot.weekday, slot.start, slot.end))
+        for e in await session.scalars(
+            select(RosterException).where(
+                RosterException.staff_id.in_(ids),
+                RosterException.day >= today,
+                RosterException.day <= today + timedelta(days=domain.HORIZON_DAYS),
+            )
+        ):
+            exceptions[e.staff_id].append(domain.DatedSlot(e.day, e.kind, e.start, e.end))
+        for lv in await session.scalars(
+            select(Leave).where(Leave.staff_id.in_(ids), Leave.end_date >= today, Leave.cancelled.is_(False))
+        ):
+            leave[lv.staff_id].append((lv.start_date, lv.end_date))
+    return [
+        domain.StaffView(
+            id=str(s.id),
+            name=s.name,
+            role=s.role,
+            skills=frozenset(s.skills),
+            service_point_id=str(p.id),
+            service_point_name=p.name,
+            tier=p.tier,
+            county_code=s.county_code,
+            capacity=s.capacity,
+            load=s.active_load,
+            slots=slots[s.id],
+            last_assigned_at=s.last_assigned_at,
+            levels=dict(s.levels or {}),
+            region_code=p.region_code,
+            parent_point_id=str(p.parent_id) if p.parent_id else None,
+            languages=tuple(s.languages or ()),
+            exceptions=exceptions[s.id],
+            leave=leave[s.id],
+            signed_in=signed_in_state(s, now),
+            active=s.active,
+        )
+        for s, p in rows
+    ]
+
+
+# ---- availability events -----------------------------------------------------------
+
+
+async def availability_event(session: AsyncSession, *, staff: Staff, now: datetime) -> None:
+    point = await session.get(ServicePoint, staff.service_point_id)
+    assert point is not None
+    slots = (await session.scalars(select(DutySlot).where(DutySlot.staff_id == staff.id))).all()
+    today = now.astimezone(CHINA_TZ).date()
+    until = await session.scalar(
+        select(func.max(Leave.end_date)).where(
+            Leave.staff_id == staff.id,
+            Leave.cancelled.is_(False),
+            Leave.start_date <= today,
+            Leave.end_date >= today,
+        )
+    )
+    payload = _availability(staff, point, slots, until, signed_in_state(staff, now) is True, now)
+    event = make_event(
+        ev.STAFF_AVAILABILITY,
+        source=ev.SOURCE,
+        payload=payload,
+        subject=str(staff.id),
+        correlation_id=correlation_id.get(),
+    )
+    await enqueue(
+        session, outbox, service=SERVICE, topic=topic(DISPATCH), key=_key(staff, point), event=event
+    )
+
+
+def _key(staff: Staff, point: ServicePoint) -> str:
+    return staff.county_code or point.region_code[:6]
+
+
+def _availability(staff, point, slots, until, signed_in, now) -> ev.StaffAvailabilityV1:  # type: ignore[no-untyped-def]
+    return ev.StaffAvailabilityV1(
+        staff_id=str(staff.id),
+        name=staff.name,
+        role=staff.role,
+        skills=list(staff.skills),
+        service_point_id=str(point.id),
+        county_code=staff.county_code,
+        region_code=point.region_code,
+        active=staff.active,
+        signed_in=signed_in,
+        on_leave_until=until,
+        slots=[ev.DutySlotV1(weekday=s.weekday, start=s.start, end=s.end) for s in slots],
+        at=now,
+    )
+
+
+async def calendar_event(session: AsyncSession, *, row: CalendarYear) -> None:
+    payload = ev.CalendarYearUpdatedV1(
+        year=row.year, holidays=sorted(row.holidays), workdays=sorted(row.workdays), updated_at=row.updated_at
+    )
+    event = make_event(
+        ev.CALENDAR_YEAR_UPDATED,
+        source=ev.SOURCE,
+        payload=payload,
+        subject=str(row.year),
+        correlation_id=correlation_id.get(),
+    )
+    await enqueue(session, outbox, service=SERVICE, topic=topic(DISPATCH), key=CALENDAR_KEY, event=event)
+
+
+# ---- demo seed ---------------------------------------------------------------------
+
+
+async def seed_demo_network(session: AsyncSession, *, now: datetime | None = None) -> bool:
+    """Load the 长治 demo network once, and announce every person's availability once."""
+    if await session.scalar(select(func.count()).select_from(ServicePoint)):
+        return False
+    now = now or datetime.now(CHINA_TZ)
+    points, people = demo.build()
+    await session.execute(
+        insert(ServicePoint),
+        [
+            dict(
+                id=p.id,
+                code=p.code,
+                name=p.name,
+                tier=p.tier,
+                region_code=p.region_code,
+                county_code=p.county_code,
+                parent_id=p.parent_id,
+                windows=p.windows,
+                opening_hours=_hours(p.tier),
+                demo=True,
+            )
+            for p in points
+        ],
+    )
+    staff_rows = [
+        dict(
+            id=s.id,
+            code=s.code,
+            name=s.name,
+            role=s.role,
+            skills=s.skills,
+            service_point_id=s.point.id,
+            county_code=s.point.county_code,
+            capacity=s.capacity,
+            active_load=0,
+            active=True,
+            demo=True,
+            levels=demo.skill_levels(s),
+            languages=s.languages,
+        )
+        for s in people
+    ]
+    await session.execute(insert(Staff), staff_rows)
+    await session.execute(
+        insert(DutySlot),
+        [dict(staff_id=s.id, weekday=d, start=a, end=b) for s in people for d, a, b in s.slots],
+    )
+    # One availability event per person, in one multi-row insert (1,086 rows) and one NOTIFY.
+    rows = []
+    by_id = {r["id"]: r for r in staff_rows}
+    for s in people:
+        slots = [domain.Slot(d, a, b) for d, a, b in s.slots]
+        staff = Staff(**by_id[s.id])
+        payload = _availability(staff, s.point, slots, None, False, now)
+        event = make_event(ev.STAFF_AVAILABILITY, source=ev.SOURCE, payload=payload, subject=str(s.id))
+        key = s.point.county_code or s.point.region_code[:6]
+        rows.append(dict(event_id=event.id, topic=topic(DISPATCH), key=key, event=event.to_json()))
+    await session.execute(outbox.insert(), rows)
+    await session.execute(text(f"NOTIFY {notify_channel(SERVICE)}"))
+    return True
+
+
+def _hours(tier: str) -> list[dict]:
+    if tier == "city":
+        return [dict(weekday=d, start="00:00", end="23:59") for d in range(7)]  # 12348: 7×24
+    if tier == "county":
+        return [dict(weekday=d, start="08:30", end="17:30") for d in range(5)]
+    if tier == "township":
+        return [dict(weekday=d, start="09:00", end="17:00") for d in range(5)]
+    return [dict(weekday=d, start="14:00", end="17:00") for d in range(5)]
+
+
+def parse_time(v: str | time) -> time:
+    return v if isinstance(v, time) else time.fromisoformat(v)
