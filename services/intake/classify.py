@@ -169,10 +169,23 @@ def classify(text: str) -> Classification:
     )
 
 
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_STOP = set("的了我是在有和就不也还都想要把被给说吗呢啊吧")
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = "".join(c for c in _PUNCT.sub("", text) if c not in _STOP)
+    return {chars[i : i + 2] for i in range(len(chars) - 1)}
+
+
 def similarity(a: str, b: str) -> float:
-    """Jaccard similarity of the two texts' content words (duplicate detection, 并单)."""
-    ta = {t for t in tokens(a) if len(t) > 1}
-    tb = {t for t in tokens(b) if len(t) > 1}
-    if not ta or not tb:
-        return 0.0
-    return round(len(ta & tb) / len(ta | tb), 3)
+    """How alike two descriptions are (duplicate detection, 并单): the mean of the Jaccard index of
+    their content words (jieba search mode, so 拖欠工资 also yields 拖欠 and 工资) and the Dice
+    coefficient of their character bigrams (robust to different word splits)."""
+    warm_up()
+    ta = {t for t in jieba.lcut_for_search(a) if len(t) > 1 and not _PUNCT.fullmatch(t)}
+    tb = {t for t in jieba.lcut_for_search(b) if len(t) > 1 and not _PUNCT.fullmatch(t)}
+    words = len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+    ba, bb = _bigrams(a), _bigrams(b)
+    chars = 2 * len(ba & bb) / (len(ba) + len(bb)) if ba and bb else 0.0
+    return round((words + chars) / 2, 3)

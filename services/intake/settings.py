@@ -13,7 +13,7 @@ class IntakeSettings(BaseSettings):
 
     # 并单: the same requester on the same matter within this window is an urge, not a new order.
     duplicate_window_hours: float = 72.0
-    duplicate_similarity: float = 0.3  # token Jaccard of the two descriptions
+    duplicate_similarity: float = 0.3  # classify.similarity: mean of word Jaccard and bigram Dice
     # A request about an order closed this recently is a follow-up that goes back to its handler.
     follow_up_window_days: float = 30.0
     # Hotline clocks (Shandong 2017 rule, DOMAIN.md): tell the caller the result within 5 working days.
