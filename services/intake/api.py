@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -106,8 +106,6 @@ async def create_work_order(
     rt = request.app.state.rt
     now = rt.extras["clock"].now()
     s = get_intake_settings()
-    from datetime import timedelta
-
     ensure_visible(who, body.region_code)  # nobody files orders outside their own jurisdiction
     async with rt.sessionmaker() as session, session.begin():
         key = service.scoped_key(who, idempotency_key) if idempotency_key else None
