@@ -11,6 +11,7 @@ POLICY = {
     "POST /v1/work-orders": allow(*FRONT_DESK, "external_system", scopes=("workorders:write",)),
     "GET /v1/work-orders": allow(*READERS, scopes=("workorders:read",)),
     "GET /v1/work-orders/{order_id}": allow(*READERS, "external_system", scopes=("workorders:read",)),
+    "PATCH /v1/work-orders/{order_id}": allow(*FRONT_DESK),
     "PUT /v1/work-orders/{order_id}/classification": allow(*FRONT_DESK),
     "POST /v1/work-orders/{order_id}/merge": allow(*FRONT_DESK),
     "POST /v1/work-orders/{order_id}/unmerge": allow(*FRONT_DESK),

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from libs.common.auth import Principal, ensure_visible, principal
 from libs.common.pii import mask_id_number, mask_phone
-from services.intake import create, loop, queries, service
+from services.intake import create, loop, queries, service, update
 from services.intake.models import WorkOrder
 from services.intake.schemas import (
     EXAMPLE_ORDER,
@@ -25,6 +25,7 @@ from services.intake.schemas import (
     WorkOrderCreated,
     WorkOrderOut,
     WorkOrderPage,
+    WorkOrderPatch,
 )
 from services.intake.settings import get_intake_settings
 
@@ -255,11 +256,41 @@ async def order_out(session, order: WorkOrder, now: datetime) -> WorkOrderOut:  
     )
 
 
+ORDER_EXAMPLE = {
+    **CREATED_EXAMPLE,
+    "channel": "hotline",
+    "region_code": "140430003",
+    "county_code": "140430",
+    "requester_name": "王秀英",
+    "requester_phone_masked": "138****7890",
+    "requester_id_masked": "1404**********0028",
+    "description": "老板拖欠我三个月工资一万八，想申请法律援助。",
+    "special_groups": ["migrant_worker"],
+    "classification": {"by": "auto", "service_confidence": 0.86, "evidence": {"service_type": ["法律援助"]}},
+    "urge_count": 0,
+    "due_at": "2026-12-01T23:59:59+08:00",
+    "created_at": "2026-11-24T09:36:00+08:00",
+    "tasks": [
+        {"kind": "callback", "status": "open", "due_at": "2026-12-01T23:59:59+08:00", "overdue": False}
+    ],
+    "timeline": [
+        {
+            "at": "2026-11-24T09:36:00+08:00",
+            "kind": "received",
+            "text": "已受理（12348 热线），工单号 LW20261124000123",
+        }
+    ],
+}
+
+
 @router.get(
     "/work-orders/{order_id}",
     response_model=WorkOrderOut,
     summary="One work order with tasks and timeline",
-    responses={404: {"description": "not found (or outside your jurisdiction)"}},
+    responses={
+        200: {"content": {"application/json": {"example": ORDER_EXAMPLE}}},
+        404: {"description": "not found (or outside your jurisdiction)"},
+    },
 )
 async def get_work_order(order_id: uuid.UUID, request: Request, who: Who) -> WorkOrderOut:
     rt = request.app.state.rt
@@ -306,3 +337,15 @@ async def merge(order_id: uuid.UUID, body: MergeIn, request: Request, who: Who) 
 )
 async def unmerge(order_id: uuid.UUID, body: ReasonIn, request: Request, who: Who) -> WorkOrderOut:
     return await _mutate(request, loop.unmerge, order_id=order_id, who=who, reason=body.reason)
+
+
+@router.patch(
+    "/work-orders/{order_id}",
+    response_model=WorkOrderOut,
+    summary="Correct an open order's facts (emits updated)",
+    responses={409: {"description": "closed or merged"}, 422: PROBLEM_422},
+)
+async def patch_work_order(
+    order_id: uuid.UUID, body: WorkOrderPatch, request: Request, who: Who
+) -> WorkOrderOut:
+    return await _mutate(request, update.update_order, order_id=order_id, who=who, data=body)

@@ -293,7 +293,33 @@ def request_out(o: WorkOrder) -> dict[str, Any]:
     }
 
 
-@router.get("/requests.json", summary="Open311 request list (spec filters; 90 days / 1000 max by default)")
+REQUEST_EXAMPLE = {
+    "service_request_id": "LW20261124000123",
+    "status": "open",
+    "status_notes": "已接单",
+    "service_name": "人民调解",
+    "service_code": "mediation",
+    "description": None,
+    "agency_responsible": "12348 公共法律服务",
+    "service_notice": None,
+    "requested_datetime": "2026-11-24T09:36:00+08:00",
+    "updated_datetime": "2026-11-24T10:02:00+08:00",
+    "expected_datetime": "2026-12-01T23:59:59+08:00",
+    "address": None,
+    "address_id": "140403",
+    "zipcode": None,
+    "lat": None,
+    "long": None,
+    "media_url": None,
+}
+LIST_OK = {200: {"content": {"application/json": {"example": [REQUEST_EXAMPLE]}}}}
+
+
+@router.get(
+    "/requests.json",
+    summary="Open311 request list (spec filters; 90 days / 1000 max by default)",
+    responses=LIST_OK,
+)
 async def get_requests(
     request: Request,
     who: Who,
@@ -334,12 +360,29 @@ async def _one(request: Request, who: Principal, **where: Any) -> WorkOrder:
     return order
 
 
-@router.get("/requests/{request_id}.json", summary="Open311 one request")
+@router.get("/requests/{request_id}.json", summary="Open311 one request", responses=LIST_OK)
 async def get_request(request_id: str, request: Request, who: Who) -> list[dict]:
     return [request_out(await _one(request, who, number=request_id.upper()))]
 
 
-@router.get("/tokens/{token}.json", summary="Open311 token → service_request_id")
+@router.get(
+    "/tokens/{token}.json",
+    summary="Open311 token → service_request_id",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": [
+                        {
+                            "service_request_id": "LW20261124000123",
+                            "token": "3f1c0a8e-6a55-4f3e-9b8e-0d6f0f9f2a11",
+                        }
+                    ]
+                }
+            }
+        }
+    },
+)
 async def get_token(token: str, request: Request, who: Who) -> list[dict]:
     try:
         order_id = uuid.UUID(token)

@@ -340,3 +340,23 @@ class TrackOut(BaseModel):
     closed_at: datetime | None
     can_rate: bool
     timeline: list[TrackEntry]
+
+
+class WorkOrderPatch(_Strict):
+    """Corrections by staff while the order is open (a misheard phone number, a better description)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"requester_phone": "0355-2021234", "reason": "来电人更正联系电话"}]},
+    )
+    requester_name: str | None = Field(None, min_length=1, max_length=50)
+    requester_phone: str | None = None
+    requester_id_number: str | None = None
+    region_code: str | None = Field(None, min_length=6, max_length=12)
+    description: str | None = Field(None, min_length=2, max_length=5000)
+    reason: str = Field(min_length=2, max_length=500)
+
+    _phone = field_validator("requester_phone")(lambda cls, x: v.normalise_phone(x) if x else None)
+    _id = field_validator("requester_id_number")(lambda cls, x: v.normalise_id_number(x) if x else None)
+    _region = field_validator("region_code")(lambda cls, x: v.resolve_region(x).code if x else None)

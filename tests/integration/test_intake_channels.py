@@ -199,3 +199,48 @@ async def test_bad_input_of_every_field_gets_422_naming_it(intake):
             errors = r.json()["errors"]
             assert field in [e["field"] for e in errors], (over, errors)
             assert all(e["message"] and e["message_en"] for e in errors)
+
+
+async def test_staff_correction_emits_updated_with_masked_values(intake):
+    async with intake.client(headers=OP) as c:
+        o = (
+            await c.post("/v1/work-orders", json=order(requester={"name": "更正", "phone": "13900005555"}))
+        ).json()
+        r = await c.patch(
+            f"/v1/work-orders/{o['id']}",
+            json={"requester_phone": "0355-2029999", "region_code": "140430001", "reason": "来电人更正"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["requester_phone_masked"] == "0355-***9999" and r.json()["region_code"] == "140430001"
+        far = await c.patch(f"/v1/work-orders/{o['id']}", json={"region_code": "140403", "reason": "搬家"})
+        assert far.status_code == 422 and far.json()["errors"][0]["field"] == "region_code"
+        bad = await c.patch(f"/v1/work-orders/{o['id']}", json={"requester_phone": "1", "reason": "xx"})
+        assert bad.json()["errors"][0]["field"] == "requester_phone"
+    async with intake.rt.sessionmaker() as s:
+        rows = (await s.execute(select(outbox.c.event))).scalars().all()
+    (upd,) = [e for e in rows if e["type"] == "cn.lawline.workorder.updated.v1" and e["subject"] == o["id"]]
+    assert upd["data"]["changed"]["requester_phone"] == "0355-***9999"
+
+
+async def test_every_endpoint_has_an_openapi_example(intake):
+    spec = intake.app.openapi()
+    missing = []
+    for path, ops in spec["paths"].items():
+        if not path.startswith(("/v1", "/open311")):
+            continue
+        for method, op in ops.items():
+            blob = str(op) + str(
+                spec["components"]["schemas"].get(
+                    str(
+                        op.get("requestBody", {})
+                        .get("content", {})
+                        .get("application/json", {})
+                        .get("schema", {})
+                        .get("$ref", "")
+                    ).rsplit("/", 1)[-1],
+                    {},
+                )
+            )
+            if "example" not in blob:
+                missing.append(f"{method.upper()} {path}")
+    assert missing == []
