@@ -116,8 +116,14 @@ def _confidence(top: float, second: float) -> float:
     return round(min(0.99, top / (top + max(second, 0.0) + 1.0)), 2)
 
 
+_CN_TENS = {"六": 60, "七": 70, "八": 80, "九": 90}
+
+
 def _ages(text: str) -> list[int]:
-    return [int(a) for a in re.findall(r"(?<!\d)(\d{1,3})\s*(?:周岁|岁)", text)]
+    ages = [int(a) for a in re.findall(r"(?<!\d)(\d{1,3})\s*(?:周岁|岁)", text)]
+    # "我七十多了", "今年八十岁": spoken ages in Chinese numerals (elderly callers say it this way).
+    ages += [_CN_TENS[t] for t in re.findall(r"(?:我|今年|已经)([六七八九])十(?:多|几|[一二三四五六七八九])?(?:岁|了)", text)]
+    return ages
 
 
 def detect_groups(text: str, toks: set[str]) -> tuple[list[str], list[str]]:

@@ -50,11 +50,15 @@ def test_accuracy_on_labelled_sample():
         ("建议在乡镇多设几个法律服务点。", "suggestion", "other"),
         ("儿子被派出所刑事拘留了，家里困难请不起律师。", "legal_aid", "criminal"),
         ("需要做亲子鉴定，去哪里做？", "judicial_appraisal", "other"),
+        ("在小区里被别人家的狗咬了，狗主人不肯出医药费。", "consultation", "personal_injury"),
+        ("老伴去世了，孩子们为了分房子吵架，想请调解员帮忙。", "mediation", "inheritance"),
+        ("房产买卖合同需要公证吗？去哪里办？", "notarization", "housing"),
+        ("我刚从监狱出来，户口的事情不知道怎么办理。", "resettlement", None),
     ],
 )
 def test_general_phrasings(text, service_type, domain):
     c = classify(text)
-    assert (c.service_type, c.domain) == (service_type, domain), c.evidence
+    assert c.service_type == service_type and domain in (None, c.domain), c.evidence
 
 
 @pytest.mark.parametrize(
@@ -74,6 +78,7 @@ def test_urgency_signals(text, level):
 
 def test_groups_from_age_and_words():
     assert classify("我今年72岁，儿子不给赡养费。").special_groups == ["elderly"]
+    assert classify("儿子儿媳不给生活费，我七十多了。").special_groups == ["elderly"]
     assert classify("孩子15岁在学校被打伤。").special_groups == ["minor"]
     assert set(classify("我是退伍军人，家里是低保户，腿有残疾。").special_groups) == {
         "veteran",
