@@ -122,7 +122,10 @@ _CN_TENS = {"六": 60, "七": 70, "八": 80, "九": 90}
 def _ages(text: str) -> list[int]:
     ages = [int(a) for a in re.findall(r"(?<!\d)(\d{1,3})\s*(?:周岁|岁)", text)]
     # "我七十多了", "今年八十岁": spoken ages in Chinese numerals (elderly callers say it this way).
-    ages += [_CN_TENS[t] for t in re.findall(r"(?:我|今年|已经)([六七八九])十(?:多|几|[一二三四五六七八九])?(?:岁|了)", text)]
+    ages += [
+        _CN_TENS[t]
+        for t in re.findall(r"(?:我|今年|已经)([六七八九])十(?:多|几|[一二三四五六七八九])?(?:岁|了)", text)
+    ]
     return ages
 
 

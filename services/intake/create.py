@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, ensure_visible
@@ -130,6 +130,10 @@ async def create_work_order(
         service_type = "consultation"
     decision = domain.DuplicateDecision("new")
     if parent is None and not answered:
+        # Two calls from the same person at once must not both become new orders.
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"requester:{data.requester.phone}"}
+        )
         cands = await _candidates(session, phone=data.requester.phone, bidx=bidx, now=now, s=s)
         scored = [
             (

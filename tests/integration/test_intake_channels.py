@@ -8,17 +8,16 @@ from sqlalchemy import select
 
 from libs.common.crypto import get_cipher
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import services
 from services.intake.models import WorkOrder, outbox
-from tests.integration.intake_helpers import clock, make_id, order
+from tests.integration.intake_helpers import clock, intake_without_broker, make_id, order
 
 OP = auth("operator", region="1404")
 
 
 @pytest.fixture(scope="module")
 async def intake(infra):
-    async with services(infra, "intake", clock=clock()) as svc:
-        yield svc["intake"]
+    async with intake_without_broker(infra, clock()) as svc:
+        yield svc
 
 
 async def events(svc, order_id) -> list[str]:
@@ -50,8 +49,8 @@ async def test_hotline_order_keeps_call_details_and_classifies_missing_type(inta
     assert got["channel_details"]["hotline"]["caller_number"] == "0355-2021234"
     assert got["channel_details"]["region_path"] == {
         "village": None,
-        "township": "140430003",
-        "county": "140430",
+        "township": "140429003",
+        "county": "140429",
     }
     assert got["classification"]["by"] == "auto" and got["classification"]["evidence"]["service_type"]
     assert "migrant_worker" in got["special_groups"] and "elderly" in got["special_groups"]  # born 1965 → 61
@@ -98,7 +97,7 @@ async def test_counter_and_external_channels_and_external_idempotency(intake):
             "/v1/work-orders",
             json=order(
                 channel="counter",
-                counter={"service_point_id": "sp-140430-county", "staff_id": "s-1"},
+                counter={"service_point_id": "sp-140429-county", "staff_id": "s-1"},
                 requester={"name": "李四", "phone": "13900002222"},
             ),
         )
@@ -208,10 +207,10 @@ async def test_staff_correction_emits_updated_with_masked_values(intake):
         ).json()
         r = await c.patch(
             f"/v1/work-orders/{o['id']}",
-            json={"requester_phone": "0355-2029999", "region_code": "140430001", "reason": "来电人更正"},
+            json={"requester_phone": "0355-2029999", "region_code": "140429001", "reason": "来电人更正"},
         )
         assert r.status_code == 200, r.text
-        assert r.json()["requester_phone_masked"] == "0355-***9999" and r.json()["region_code"] == "140430001"
+        assert r.json()["requester_phone_masked"] == "0355-***9999" and r.json()["region_code"] == "140429001"
         far = await c.patch(f"/v1/work-orders/{o['id']}", json={"region_code": "140403", "reason": "搬家"})
         assert far.status_code == 422 and far.json()["errors"][0]["field"] == "region_code"
         bad = await c.patch(f"/v1/work-orders/{o['id']}", json={"requester_phone": "1", "reason": "xx"})

@@ -13,10 +13,9 @@ from sqlalchemy import func, select
 
 from libs.common.events.envelope import make_event
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import services
 from services.intake import service
 from services.intake.models import IdempotencyKey, WorkOrder
-from tests.integration.intake_helpers import clock, make_id, order
+from tests.integration.intake_helpers import clock, intake_without_broker, make_id, order
 
 OP = auth("operator", region="1404")
 
@@ -28,8 +27,8 @@ class Payload(BaseModel):
 @pytest.fixture(scope="module")
 async def env(infra):
     c = clock()
-    async with services(infra, "intake", clock=c) as svc:
-        yield svc["intake"], c
+    async with intake_without_broker(infra, c) as svc:
+        yield svc, c
 
 
 async def test_list_filters_pagination_masking_and_jurisdiction(env):
@@ -44,11 +43,11 @@ async def test_list_filters_pagination_masking_and_jurisdiction(env):
         )
         for i, (region, st, desc, groups) in enumerate(
             [
-                ("140430003", "legal_aid", "老板拖欠工资，想申请法律援助。", []),
+                ("140429003", "legal_aid", "老板拖欠工资，想申请法律援助。", []),
                 ("140403", "mediation", "邻居家空调滴水，希望调解。", ["elderly"]),
-                ("140430", "consultation", "租的房子漏水房东不修，押金怎么办？", []),
+                ("140429", "consultation", "租的房子漏水房东不修，押金怎么办？", []),
                 ("140426", "notarization", "想办理遗嘱公证。", ["disabled"]),
-                ("140430001001", "mediation", "两户人家因为排水沟吵架，想调解。", []),
+                ("140429001001", "mediation", "两户人家因为排水沟吵架，想调解。", []),
             ]
         )
     ]
@@ -72,14 +71,14 @@ async def test_list_filters_pagination_masking_and_jurisdiction(env):
         item = (await c.get("/v1/work-orders", params={"limit": 1})).json()["items"][0]
         assert item["requester_phone_masked"] == "139****0004"
         q = lambda **p: c.get("/v1/work-orders", params=p)  # noqa: E731
-        assert [i["id"] for i in (await q(region="140430")).json()["items"]] == [ids[4], ids[2], ids[0]]
+        assert [i["id"] for i in (await q(region="140429")).json()["items"]] == [ids[4], ids[2], ids[0]]
         assert [i["id"] for i in (await q(service_type="mediation")).json()["items"]] == [ids[4], ids[1]]
         assert [i["id"] for i in (await q(special_group="disabled")).json()["items"]] == [ids[3]]
         assert [i["id"] for i in (await q(q="列表2")).json()["items"]] == [ids[2]]
         number = (await c.get(f"/v1/work-orders/{ids[1]}")).json()["number"]
         assert [i["id"] for i in (await q(q=number)).json()["items"]] == [ids[1]]
         assert [i["id"] for i in (await q(domain="housing")).json()["items"]] == [ids[2]]
-        assert (await q(status="closed", region="140430")).json()["items"] == []
+        assert (await q(status="closed", region="140429")).json()["items"] == []
         assert (await q(overdue=True)).json()["items"] == []
         late = (await q(created_from=(clk.now() - timedelta(seconds=90)).isoformat())).json()["items"]
         assert [i["id"] for i in late] == [ids[4], ids[3]]
@@ -88,14 +87,14 @@ async def test_list_filters_pagination_masking_and_jurisdiction(env):
         assert (await q(region="14x")).status_code == 422
     clk.advance(days=10)  # past the 5-working-day callback deadline
     async with svc.client(headers=OP) as c:
-        overdue = (await c.get("/v1/work-orders", params={"overdue": True, "region": "140430"})).json()[
+        overdue = (await c.get("/v1/work-orders", params={"overdue": True, "region": "140429"})).json()[
             "items"
         ]
         assert {i["id"] for i in overdue} >= {ids[0], ids[2], ids[4]} and all(i["overdue"] for i in overdue)
     async with svc.client(headers=auth("counter_staff", region="140426")) as licheng:
         items = (await licheng.get("/v1/work-orders")).json()["items"]
         assert [i["id"] for i in items] == [ids[3]]
-        assert (await licheng.get("/v1/work-orders", params={"region": "140430"})).json()["items"] == []
+        assert (await licheng.get("/v1/work-orders", params={"region": "140429"})).json()["items"] == []
 
 
 async def test_caller_lookup_by_phone_or_id(env):
@@ -178,3 +177,17 @@ async def test_downstream_events_fold_into_timeline(env):
     kinds = [e["kind"] for e in got["timeline"]]
     assert kinds[:4] == ["received", "offered", "assigned", "lawyer_assigned"] and got["status"] == "assigned"
     assert "不应出现" not in str(got["timeline"])
+
+
+async def test_simultaneous_calls_from_one_person_make_one_order_and_urges(env):
+    svc, _ = env
+    body = order(
+        requester={"name": "同时", "phone": "13766660000"},
+        description="同时来电：老板拖欠工资，想申请法律援助。",
+    )
+    async with svc.client(headers=OP) as c:
+        rs = await asyncio.gather(*(c.post("/v1/work-orders", json=body) for _ in range(4)))
+    statuses = sorted(r.json()["status"] for r in rs)
+    assert statuses == ["merged", "merged", "merged", "received"]
+    (kept,) = [r.json()["id"] for r in rs if r.json()["status"] == "received"]
+    assert {r.json()["duplicate_of"] for r in rs if r.json()["status"] == "merged"} == {kept}

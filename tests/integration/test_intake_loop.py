@@ -7,9 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import services
 from services.intake.models import ClassificationOverride, outbox
-from tests.integration.intake_helpers import clock, order
+from tests.integration.intake_helpers import clock, intake_without_broker, order
 
 OP = auth("operator", region="1404")
 
@@ -17,8 +16,8 @@ OP = auth("operator", region="1404")
 @pytest.fixture(scope="module")
 async def env(infra):
     c = clock()
-    async with services(infra, "intake", clock=c) as svc:
-        yield svc["intake"], c
+    async with intake_without_broker(infra, c) as svc:
+        yield svc, c
 
 
 async def event_types(svc) -> list[str]:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import services
-from tests.integration.intake_helpers import clock
+from tests.integration.intake_helpers import clock, intake_without_broker
 
 EXT = auth("external_system", region="1404")
 FORM = {
@@ -22,8 +21,8 @@ FORM = {
 
 @pytest.fixture(scope="module")
 async def intake(infra):
-    async with services(infra, "intake", clock=clock()) as svc:
-        yield svc["intake"]
+    async with intake_without_broker(infra, clock()) as svc:
+        yield svc
 
 
 def spec_errors(r) -> list[dict]:
