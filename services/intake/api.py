@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 
 from libs.common.auth import Principal, ensure_visible, principal
 from libs.common.pii import mask_id_number, mask_phone
-from services.intake import create, loop, queries, service, update
+from libs.common.problems import FieldProblem
+from services.intake import create, loop, queries, service, update, validation
 from services.intake.models import WorkOrder
 from services.intake.schemas import (
     EXAMPLE_ORDER,
@@ -62,6 +63,25 @@ PROBLEM_422 = {
         }
     },
 }
+
+
+def check_list_values(**given: list[str] | str | None) -> None:
+    """A misspelt filter value is an error naming the filter, not a silently empty list."""
+    allowed = {
+        "status": queries.STATUS_ZH,
+        "channel": ("web", "hotline", "counter", "external"),
+        "service_type": validation.SERVICE_TYPES,
+        "domain": validation.DOMAINS,
+        "special_group": validation.SPECIAL_GROUPS,
+    }
+    for name, value in given.items():
+        for item in [value] if isinstance(value, str) else value or []:
+            if item not in allowed[name]:
+                raise FieldProblem(
+                    name,
+                    f"取值无效，可选：{'、'.join(allowed[name])}",
+                    f"invalid value {item!r}; expected one of: {', '.join(allowed[name])}",
+                )
 
 
 def created_body(out: create.Created) -> dict:
@@ -176,6 +196,9 @@ async def list_work_orders(
 ) -> WorkOrderPage:
     rt = request.app.state.rt
     now = rt.extras["clock"].now()
+    check_list_values(
+        status=status, channel=channel, service_type=service_type, domain=domain, special_group=special_group
+    )
     f = queries.ListFilter(
         status=status,
         channel=channel,

@@ -85,6 +85,9 @@ async def test_list_filters_pagination_masking_and_jurisdiction(env):
         assert (await q(cursor="garbage")).status_code == 422
         assert (await q(limit=0)).status_code == 422
         assert (await q(region="14x")).status_code == 422
+        for name in ("status", "channel", "service_type", "domain", "special_group"):
+            r = await q(**{name: "nonsense"})
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == name
     clk.advance(days=10)  # past the 5-working-day callback deadline
     async with svc.client(headers=OP) as c:
         overdue = (await c.get("/v1/work-orders", params={"overdue": True, "region": "140429"})).json()[
