@@ -159,7 +159,7 @@ class WorkOrderCreate(_Strict):
         return value.strip()
 
 
-class Warning(BaseModel):
+class Notice(BaseModel):
     code: str
     message: str
     message_en: str
@@ -176,7 +176,7 @@ class WorkOrderCreated(BaseModel):
     urgency: str | None = None
     duplicate_of: uuid.UUID | None = None
     follow_up_of: uuid.UUID | None = None
-    warnings: list[Warning] = []
+    warnings: list[Notice] = []
 
 
 class TimelineEntryOut(BaseModel):

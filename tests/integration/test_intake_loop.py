@@ -260,3 +260,24 @@ async def test_operator_override_is_kept(env):
         n = await s.scalar(select(func.count()).select_from(ClassificationOverride))
         row = (await s.scalars(select(ClassificationOverride))).first()
     assert n == 1 and row.before["domain"] != "neighbor" and row.after["domain"] == "neighbor"
+
+
+async def test_other_jurisdiction_sees_nothing(env):
+    svc, _ = env
+    async with svc.client(headers=OP) as c:
+        o = (
+            await c.post("/v1/work-orders", json=order(requester={"name": "辖区", "phone": "13811110007"}))
+        ).json()
+        task = (await c.get(f"/v1/work-orders/{o['id']}")).json()["tasks"][0]
+    async with svc.client(headers=auth("counter_staff", region="140403")) as luzhou:
+        assert (await luzhou.get(f"/v1/work-orders/{o['id']}")).status_code == 404
+        assert (
+            await luzhou.post(f"/v1/tasks/{task['id']}/attempts", json={"outcome": "reached"})
+        ).status_code == 404
+        assert (
+            await luzhou.post(f"/v1/work-orders/{o['id']}/close", json={"result_summary": "越权"})
+        ).status_code == 404
+        assert task["id"] not in [t["id"] for t in (await luzhou.get("/v1/tasks")).json()]
+        r = await luzhou.post(f"/v1/work-orders/{o['id']}/merge", json={"into": o["id"], "reason": "越权"})
+        assert r.status_code in (404, 422)
+        assert (await luzhou.post("/v1/caller-lookup", json={"phone": "13811110007"})).json() == []
