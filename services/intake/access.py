@@ -1,20 +1,33 @@
 """Intake's access policy — the one place that says who may call what (deny by default)."""
 
-from libs.common.auth import allow
+from libs.common.auth import PUBLIC, allow
 
 CASE_WORKERS = ("lawyer", "mediator", "aid_officer")
+FRONT_DESK = ("operator", "counter_staff", "supervisor", "admin")
+READERS = (*FRONT_DESK, *CASE_WORKERS)
+OPEN311 = allow("external_system", scopes=("open311",), note="Open311 GeoReport v2 clients")
 
 POLICY = {
-    "POST /v1/work-orders": allow(
-        "operator", "counter_staff", "supervisor", "admin", "external_system", scopes=("workorders:write",)
-    ),
-    "GET /v1/work-orders/{order_id}": allow(
-        "operator",
-        "counter_staff",
-        "supervisor",
-        "admin",
-        *CASE_WORKERS,
-        "external_system",
-        scopes=("workorders:read",),
-    ),
+    "POST /v1/work-orders": allow(*FRONT_DESK, "external_system", scopes=("workorders:write",)),
+    "GET /v1/work-orders": allow(*READERS, scopes=("workorders:read",)),
+    "GET /v1/work-orders/{order_id}": allow(*READERS, "external_system", scopes=("workorders:read",)),
+    "PATCH /v1/work-orders/{order_id}": allow(*FRONT_DESK),
+    "PUT /v1/work-orders/{order_id}/classification": allow(*FRONT_DESK),
+    "POST /v1/work-orders/{order_id}/merge": allow(*FRONT_DESK),
+    "POST /v1/work-orders/{order_id}/unmerge": allow(*FRONT_DESK),
+    # Whoever handled the order may close it; the callback rule (domain.closure_blockers) still applies.
+    "POST /v1/work-orders/{order_id}/close": allow(*FRONT_DESK, *CASE_WORKERS),
+    "POST /v1/work-orders/{order_id}/rating": allow("operator", "counter_staff", "supervisor", "admin"),
+    "GET /v1/tasks": allow(*READERS),
+    "POST /v1/tasks/{task_id}/attempts": allow(*READERS),
+    "POST /v1/caller-lookup": allow("operator", "counter_staff", "supervisor", "admin"),
+    # The citizen's own view: order number + last 4 phone digits; rate limiting comes with the security work.
+    "GET /v1/track/{number}": PUBLIC,
+    "POST /v1/track/{number}/rating": PUBLIC,
+    "GET /open311/v2/services.json": OPEN311,
+    "GET /open311/v2/services/{code}.json": OPEN311,
+    "POST /open311/v2/requests.json": OPEN311,
+    "GET /open311/v2/requests.json": OPEN311,
+    "GET /open311/v2/requests/{request_id}.json": OPEN311,
+    "GET /open311/v2/tokens/{token}.json": OPEN311,
 }

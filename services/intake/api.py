@@ -1,77 +1,374 @@
-"""Intake's HTTP routes: schema in → service → schema out."""
+"""Intake's HTTP routes for work orders: schema in → service → schema out."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from libs.common.auth import Principal, ensure_visible, principal
-from libs.common.pii import mask_phone
-from services.intake import service
-from services.intake.schemas import TimelineEntryOut, WorkOrderCreate, WorkOrderCreated, WorkOrderOut
+from libs.common.pii import mask_id_number, mask_phone
+from libs.common.problems import FieldProblem
+from services.intake import create, loop, queries, service, update, validation
+from services.intake.models import WorkOrder
+from services.intake.schemas import (
+    EXAMPLE_ORDER,
+    ClassificationIn,
+    MergeIn,
+    RatingOut,
+    ReasonIn,
+    TaskOut,
+    TimelineEntryOut,
+    WorkOrderCreate,
+    WorkOrderCreated,
+    WorkOrderOut,
+    WorkOrderPage,
+    WorkOrderPatch,
+)
+from services.intake.settings import get_intake_settings
 
 router = APIRouter(prefix="/v1", tags=["work orders"])
+Who = Annotated[Principal, Depends(principal)]
+
+CREATED_EXAMPLE = {
+    "id": "3f1c0a8e-6a55-4f3e-9b8e-0d6f0f9f2a11",
+    "number": "LW20261124000123",
+    "status": "received",
+    "service_type": "legal_aid",
+    "domain": "labor",
+    "urgency": "normal",
+    "duplicate_of": None,
+    "follow_up_of": None,
+    "warnings": [],
+}
+PROBLEM_422 = {
+    "description": "A field is invalid (problem+json naming the field)",
+    "content": {
+        "application/problem+json": {
+            "example": {
+                "status": 422,
+                "title": "提交的内容有误，请按提示修改",
+                "errors": [
+                    {
+                        "field": "requester.phone",
+                        "code": "invalid",
+                        "message": "电话号码格式不正确…",
+                        "message_en": "invalid phone…",
+                    }
+                ],
+            }
+        }
+    },
+}
+
+
+def check_list_values(**given: list[str] | str | None) -> None:
+    """A misspelt filter value is an error naming the filter, not a silently empty list."""
+    allowed = {
+        "status": queries.STATUS_ZH,
+        "channel": ("web", "hotline", "counter", "external"),
+        "service_type": validation.SERVICE_TYPES,
+        "domain": validation.DOMAINS,
+        "special_group": validation.SPECIAL_GROUPS,
+    }
+    for name, value in given.items():
+        for item in [value] if isinstance(value, str) else value or []:
+            if item not in allowed[name]:
+                raise FieldProblem(
+                    name,
+                    f"取值无效，可选：{'、'.join(allowed[name])}",
+                    f"invalid value {item!r}; expected one of: {', '.join(allowed[name])}",
+                )
+
+
+def created_body(out: create.Created) -> dict:
+    o = out.order
+    return WorkOrderCreated(
+        id=o.id,
+        number=o.number,
+        status=o.status,
+        service_type=o.service_type,
+        domain=o.domain,
+        urgency=o.urgency,
+        duplicate_of=out.duplicate_of.id if out.duplicate_of else None,
+        follow_up_of=o.follow_up_of,
+        warnings=out.warnings,
+    ).model_dump(mode="json")
 
 
 @router.post(
     "/work-orders",
     status_code=201,
     response_model=WorkOrderCreated,
-    summary="Create a work order (受理)",
+    summary="Create a work order from any channel (受理)",
+    description="Classifies free text when service_type/domain are missing; links duplicates (并单) as an urge on "
+    "the open order (no second dispatch, `warnings[].code = duplicate`); external (source, reference) and the "
+    "Idempotency-Key header both make retries safe.",
     responses={
+        200: {
+            "description": "external (source, reference) seen before: the original order",
+            "content": {"application/json": {"example": CREATED_EXAMPLE}},
+        },
+        201: {"content": {"application/json": {"example": CREATED_EXAMPLE}}},
         409: {"description": "Idempotency-Key reused with a different body"},
-        422: {"description": "A field is invalid (problem+json, names the field)"},
+        422: PROBLEM_422,
     },
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE_ORDER}}}},
 )
 async def create_work_order(
     body: WorkOrderCreate,
     request: Request,
-    who: Annotated[Principal, Depends(principal)],
+    who: Who,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> JSONResponse:
     rt = request.app.state.rt
-    clock = rt.extras["clock"]
+    now = rt.extras["clock"].now()
+    s = get_intake_settings()
     ensure_visible(who, body.region_code)  # nobody files orders outside their own jurisdiction
     async with rt.sessionmaker() as session, session.begin():
-        if idempotency_key:
+        key = service.scoped_key(who, idempotency_key) if idempotency_key else None
+        if key:
             replay = await service.claim_idempotency_key(
-                session, key=idempotency_key, body_hash=service.request_hash(body)
+                session,
+                key=key,
+                body_hash=service.request_hash(body),
+                now=now,
+                ttl=timedelta(hours=s.idempotency_ttl_hours),
             )
             if replay is not None:
                 return JSONResponse(
                     replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
                 )
-        order = await service.create_work_order(session, data=body, now=clock.now())
-        out = WorkOrderCreated(id=order.id, number=order.number, status=order.status).model_dump(mode="json")
-        if idempotency_key:
-            await service.store_idempotent_response(session, key=idempotency_key, status_code=201, body=out)
-    return JSONResponse(out, status_code=201, headers={"Location": f"/v1/work-orders/{order.id}"})
+        out = await create.create_work_order(session, data=body, now=now, who=who)
+        body_out = created_body(out)
+        status = 200 if out.replayed else 201
+        if key:
+            await service.store_idempotent_response(session, key=key, status_code=status, body=body_out)
+    headers = {"Location": f"/v1/work-orders/{out.order.id}"}
+    if out.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(body_out, status_code=status, headers=headers)
 
 
 @router.get(
-    "/work-orders/{order_id}", response_model=WorkOrderOut, summary="One work order with its timeline"
+    "/work-orders",
+    response_model=WorkOrderPage,
+    summary="Staff list with filters and keyset pagination (phones masked)",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "items": [],
+                        "next_cursor": "WyIyMDI2LTExLTI0VDA5OjMwOjAwKzA4OjAwIiwgIjNmMWMuLi4iXQ",
+                    }
+                }
+            }
+        }
+    },
 )
-async def get_work_order(
-    order_id: uuid.UUID, request: Request, who: Principal = Depends(principal)
-) -> WorkOrderOut:
+async def list_work_orders(
+    request: Request,
+    who: Who,
+    status: Annotated[
+        list[str] | None,
+        Query(description="可多值：received, offered, assigned, in_progress, closed, merged"),
+    ] = None,
+    channel: Annotated[str | None, Query(examples=["hotline"])] = None,
+    service_type: Annotated[str | None, Query(examples=["legal_aid"])] = None,
+    domain: Annotated[str | None, Query(examples=["labor"])] = None,
+    region: Annotated[
+        str | None,
+        Query(max_length=12, pattern=r"^\d{2,12}$", description="区划代码前缀", examples=["140430"]),
+    ] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    overdue: bool | None = None,
+    special_group: Annotated[str | None, Query(examples=["elderly"])] = None,
+    q: Annotated[
+        str | None, Query(max_length=50, description="工单号前缀或求助人姓名", examples=["LW20261124"])
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> WorkOrderPage:
     rt = request.app.state.rt
+    now = rt.extras["clock"].now()
+    check_list_values(
+        status=status, channel=channel, service_type=service_type, domain=domain, special_group=special_group
+    )
+    f = queries.ListFilter(
+        status=status,
+        channel=channel,
+        service_type=service_type,
+        domain=domain,
+        region=region,
+        created_from=created_from,
+        created_to=created_to,
+        overdue=overdue,
+        special_group=special_group,
+        q=q,
+        cursor=cursor,
+        limit=limit,
+    )
     async with rt.sessionmaker() as session:
-        order, entries = await service.get_work_order(session, order_id=order_id)
-    ensure_visible(who, order.region_code)
+        rows, next_cursor = await queries.list_orders(session, f=f, who=who, now=now)
+    return WorkOrderPage(items=[queries.list_item(r, now) for r in rows], next_cursor=next_cursor)
+
+
+async def order_out(session, order: WorkOrder, now: datetime) -> WorkOrderOut:  # type: ignore[no-untyped-def]
+    _, entries = await service.get_work_order(session, order_id=order.id)
+    tasks = await loop.tasks_of(session, order.id)
+    children = await service.children_of(session, order.id)
+    rating = (
+        RatingOut(
+            score=order.rating_score,
+            comment=order.rating_comment,
+            rated_at=order.rated_at,
+            via=order.rated_via or "",
+        )
+        if order.rating_score is not None and order.rated_at
+        else None
+    )
     return WorkOrderOut(
         id=order.id,
         number=order.number,
         status=order.status,
         channel=order.channel,
         service_type=order.service_type,
+        domain=order.domain,
         region_code=order.region_code,
         county_code=order.county_code,
         requester_name=order.requester_name,
         requester_phone_masked=mask_phone(order.requester_phone) or "",
+        requester_id_masked=mask_id_number(service.get_cipher().decrypt(order.requester_id_enc))
+        if order.requester_id_enc
+        else None,
         description=order.description,
+        special_groups=list(order.special_groups or []),
+        urgency=order.urgency,
+        classification=order.classification or {},
+        channel_details=order.channel_details or {},
+        parent_id=order.parent_id,
+        children=[c.number for c in children],
+        follow_up_of=order.follow_up_of,
+        merged_into=order.merged_into,
+        urge_count=order.urge_count,
+        due_at=order.due_at,
+        closed_at=order.closed_at,
+        answer_summary=order.answer_summary,
+        rating=rating,
         created_at=order.created_at,
+        tasks=[
+            TaskOut(
+                id=t.id,
+                work_order_id=t.work_order_id,
+                kind=t.kind,
+                status=t.status,
+                due_at=t.due_at,
+                overdue=t.status == "open" and t.due_at < now,
+                attempts=t.attempts,
+                outcome=t.outcome,
+                completed_at=t.completed_at,
+            )
+            for t in tasks
+        ],
         timeline=[TimelineEntryOut(at=e.at, kind=e.kind, text=e.text) for e in entries],
     )
+
+
+ORDER_EXAMPLE = {
+    **CREATED_EXAMPLE,
+    "channel": "hotline",
+    "region_code": "140430003",
+    "county_code": "140430",
+    "requester_name": "王秀英",
+    "requester_phone_masked": "138****7890",
+    "requester_id_masked": "1404**********0028",
+    "description": "老板拖欠我三个月工资一万八，想申请法律援助。",
+    "special_groups": ["migrant_worker"],
+    "classification": {"by": "auto", "service_confidence": 0.86, "evidence": {"service_type": ["法律援助"]}},
+    "urge_count": 0,
+    "due_at": "2026-12-01T23:59:59+08:00",
+    "created_at": "2026-11-24T09:36:00+08:00",
+    "tasks": [
+        {"kind": "callback", "status": "open", "due_at": "2026-12-01T23:59:59+08:00", "overdue": False}
+    ],
+    "timeline": [
+        {
+            "at": "2026-11-24T09:36:00+08:00",
+            "kind": "received",
+            "text": "已受理（12348 热线），工单号 LW20261124000123",
+        }
+    ],
+}
+
+
+@router.get(
+    "/work-orders/{order_id}",
+    response_model=WorkOrderOut,
+    summary="One work order with tasks and timeline",
+    responses={
+        200: {"content": {"application/json": {"example": ORDER_EXAMPLE}}},
+        404: {"description": "not found (or outside your jurisdiction)"},
+    },
+)
+async def get_work_order(order_id: uuid.UUID, request: Request, who: Who) -> WorkOrderOut:
+    rt = request.app.state.rt
+    async with rt.sessionmaker() as session:
+        order = await service.load_order(session, order_id=order_id, who=who)
+        return await order_out(session, order, rt.extras["clock"].now())
+
+
+async def _mutate(request: Request, fn, **kw) -> WorkOrderOut:  # type: ignore[no-untyped-def]
+    rt = request.app.state.rt
+    now = rt.extras["clock"].now()
+    async with rt.sessionmaker() as session:
+        async with session.begin():
+            order = await fn(session, now=now, **kw)
+        return await order_out(session, order, now)
+
+
+@router.put(
+    "/work-orders/{order_id}/classification",
+    response_model=WorkOrderOut,
+    summary="Operator override of type/domain/groups/urgency (kept to improve the rules)",
+)
+async def override_classification(
+    order_id: uuid.UUID, body: ClassificationIn, request: Request, who: Who
+) -> WorkOrderOut:
+    return await _mutate(request, loop.override_classification, order_id=order_id, who=who, data=body)
+
+
+@router.post(
+    "/work-orders/{order_id}/merge",
+    response_model=WorkOrderOut,
+    summary="Merge this order into another (并单)",
+    responses={409: {"description": "closed or already merged"}},
+)
+async def merge(order_id: uuid.UUID, body: MergeIn, request: Request, who: Who) -> WorkOrderOut:
+    return await _mutate(request, loop.merge, order_id=order_id, into=body.into, who=who, reason=body.reason)
+
+
+@router.post(
+    "/work-orders/{order_id}/unmerge",
+    response_model=WorkOrderOut,
+    summary="Undo a merge (拆单)",
+    responses={409: {"description": "not merged"}},
+)
+async def unmerge(order_id: uuid.UUID, body: ReasonIn, request: Request, who: Who) -> WorkOrderOut:
+    return await _mutate(request, loop.unmerge, order_id=order_id, who=who, reason=body.reason)
+
+
+@router.patch(
+    "/work-orders/{order_id}",
+    response_model=WorkOrderOut,
+    summary="Correct an open order's facts (emits updated)",
+    responses={409: {"description": "closed or merged"}, 422: PROBLEM_422},
+)
+async def patch_work_order(
+    order_id: uuid.UUID, body: WorkOrderPatch, request: Request, who: Who
+) -> WorkOrderOut:
+    return await _mutate(request, update.update_order, order_id=order_id, who=who, data=body)

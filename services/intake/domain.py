@@ -1,60 +1,37 @@
-"""Intake's pure rules: validation of what a citizen gives us, order numbers, and how
-downstream events read on the citizen-visible timeline. No I/O."""
+"""Intake's pure rules: order numbers, the status life cycle, duplicates (并单), the closed
+loop (回拨 before 办结, 回访 after an unsatisfied rating), and how downstream events read on
+the citizen-visible timeline. No I/O."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from libs.common import regions
 from libs.common.clock import CHINA_TZ
+from services.intake.validation import (  # re-exported: the rest of the service imports them from here
+    CHANNELS,
+    SERVICE_TYPES,
+    normalise_phone,
+    resolve_region,
+)
 
-CHANNELS = ("web", "hotline", "counter", "external")
-SERVICE_TYPES = {
-    "consultation": "法律咨询",
-    "legal_aid": "法律援助",
-    "mediation": "人民调解",
-    "notarization": "公证",
-    "judicial_appraisal": "司法鉴定",
-    "lawyer_referral": "律师服务",
-    "complaint": "投诉",
-    "administrative_reconsideration": "行政复议",
-    "community_correction": "社区矫正",
-    "resettlement": "安置帮教",
-    "legal_publicity": "普法",
-    "suggestion": "建议",
+__all__ = ["CHANNELS", "SERVICE_TYPES", "normalise_phone", "resolve_region"]
+
+# Terminal statuses: nothing more happens to the order itself.
+CLOSED = "closed"
+MERGED = "merged"
+TERMINAL = frozenset({CLOSED, MERGED})
+CALLBACK_OUTCOMES = {
+    "reached": "已联系上，已告知办理结果",
+    "no_answer": "无人接听",
+    "busy": "占线",
+    "wrong_number": "号码错误",
+    "refused": "拒绝沟通",
 }
-
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-
-
-def normalise_phone(raw: str) -> str:
-    """Digits only for mobiles (+86 / 0086 stripped); landlines keep `area-number`.
-
-    Raises ValueError("中文 | English") naming what is wrong."""
-    s = re.sub(r"[\s()（）]", "", raw or "")
-    s = re.sub(r"^(\+86|0086)-?", "", s)
-    if _MOBILE.match(s):
-        return s
-    if _LANDLINE.match(s):
-        digits = s.replace("-", "")
-        area_len = 3 if digits[1] in "12" else 4  # 010, 02x are 3-digit area codes
-        return f"{digits[:area_len]}-{digits[area_len:]}"
-    raise ValueError(
-        "电话号码格式不正确：手机号为 1 开头的 11 位数字，座机请带区号（如 0355-2021234） | "
-        "invalid phone: an 11-digit mobile starting with 1, or a landline with area code (e.g. 0355-2021234)"
-    )
-
-
-def resolve_region(code: str) -> regions.Region:
-    region = regions.lookup(code)
-    if region is None or region.level not in ("county", "township", "village"):
-        raise ValueError(
-            f"行政区划代码 {code} 不在服务网络内，请选择县（区）、乡镇（街道）或村（社区） | "
-            f"region code {code} is not in the service network; choose a county, township or village"
-        )
-    return region
+# 12345 practice: after three failed callback attempts the order may be closed anyway, with the record.
+MAX_FAILED_CALLBACKS = 3
+UNSATISFIED_MAX_SCORE = 2  # GB/T 33358: every "unsatisfied" rating gets a return visit
 
 
 def format_number(created_at: datetime, seq: int) -> str:
@@ -62,7 +39,7 @@ def format_number(created_at: datetime, seq: int) -> str:
     return f"LW{created_at.astimezone(CHINA_TZ):%Y%m%d}{seq % 1_000_000:06d}"
 
 
-# How downstream events show on the citizen's timeline and move the order's status.
+# ---- status -----------------------------------------------------------------------------
 STATUS_BY_EVENT = {
     "cn.lawline.dispatch.offered.v1": "offered",
     "cn.lawline.dispatch.assigned.v1": "assigned",
@@ -71,7 +48,15 @@ STATUS_BY_EVENT = {
     "cn.lawline.mediation.case_opened.v1": "in_progress",
 }
 # Never move an order backwards: later stages win over late-arriving earlier events.
-STATUS_RANK = {"received": 0, "offered": 1, "escalated": 1, "assigned": 2, "in_progress": 3, "closed": 9}
+STATUS_RANK = {
+    "received": 0,
+    "offered": 1,
+    "escalated": 1,
+    "assigned": 2,
+    "in_progress": 3,
+    "closed": 9,
+    "merged": 9,
+}
 
 
 def next_status(current: str, event_type: str) -> str:
@@ -79,6 +64,127 @@ def next_status(current: str, event_type: str) -> str:
     if proposed is None or STATUS_RANK.get(proposed, 0) < STATUS_RANK.get(current, 0):
         return current
     return proposed
+
+
+# ---- closed loop ------------------------------------------------------------------------
+def callback_done(outcomes: list[str]) -> bool:
+    """The callback counts as recorded once the citizen was reached, or after three failed tries."""
+    return "reached" in outcomes or len(outcomes) >= MAX_FAILED_CALLBACKS
+
+
+@dataclass(frozen=True)
+class Blocker:
+    code: str
+    zh: str
+    en: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.zh, "message_en": self.en}
+
+
+def closure_blockers(
+    *, status: str, callback_required: bool, callback_outcomes: list[str], open_children: list[str]
+) -> list[Blocker]:
+    """Everything that must happen before 办结 — all of it at once (一次性告知)."""
+    if status in TERMINAL:
+        return [Blocker("already_terminal", f"工单已是{status}状态", f"the order is already {status}")]
+    out = []
+    if callback_required and not callback_done(callback_outcomes):
+        out.append(
+            Blocker(
+                "callback_missing",
+                f"尚未记录回拨结果（已尝试 {len(callback_outcomes)} 次；需联系上求助人或满 {MAX_FAILED_CALLBACKS} 次未接通）",
+                f"the callback is not recorded yet ({len(callback_outcomes)} attempts; the citizen must be "
+                f"reached, or {MAX_FAILED_CALLBACKS} attempts failed)",
+            )
+        )
+    if open_children:
+        out.append(
+            Blocker(
+                "children_open",
+                f"子工单未办结：{'、'.join(open_children)}",
+                f"child orders still open: {', '.join(open_children)}",
+            )
+        )
+    return out
+
+
+def needs_return_visit(score: int) -> bool:
+    return score <= UNSATISFIED_MAX_SCORE
+
+
+# ---- duplicates (并单) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    status: str
+    service_type: str
+    domain: str | None
+    description: str
+    created_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DuplicateDecision:
+    kind: str  # "urge" (link to the open order, no new dispatch) | "follow_up" (new order) | "new"
+    target_id: str | None = None
+    similarity: float = 0.0
+
+
+def same_matter(
+    *, service_type: str, domain: str | None, candidate: Candidate, similarity: float, threshold: float
+) -> bool:
+    """Same requester is given; same matter = same domain (or same service type) and similar text."""
+    same_kind = (domain is not None and domain != "other" and domain == candidate.domain) or (
+        service_type == candidate.service_type
+    )
+    return same_kind and similarity >= threshold
+
+
+def duplicate_decision(
+    *,
+    now: datetime,
+    service_type: str,
+    domain: str | None,
+    candidates: list[tuple[Candidate, float]],
+    window: timedelta,
+    follow_up_window: timedelta,
+    threshold: float,
+) -> DuplicateDecision:
+    """Open order on the same matter within the window → urge (催办) on it; a closed one within the
+    follow-up window → a new order that names it (`follow_up_of`), so it goes back to its handler."""
+    best: DuplicateDecision | None = None
+    for cand, sim in sorted(candidates, key=lambda c: c[0].created_at, reverse=True):
+        if not same_matter(
+            service_type=service_type, domain=domain, candidate=cand, similarity=sim, threshold=threshold
+        ):
+            continue
+        if cand.status not in TERMINAL and now - cand.created_at <= window:
+            return DuplicateDecision("urge", cand.id, sim)
+        if cand.status == CLOSED and cand.closed_at and now - cand.closed_at <= follow_up_window:
+            best = best or DuplicateDecision("follow_up", cand.id, sim)
+    return best or DuplicateDecision("new")
+
+
+# ---- citizen tracking -------------------------------------------------------------------
+def suffix_matches(phone: str | None, suffix: str | None) -> bool:
+    """Constant-time: the response time must not tell which digits were right."""
+    want = (phone or "").replace("-", "")[-4:]
+    got = (suffix or "").strip()
+    same = hmac.compare_digest(want.encode().ljust(4, b"\0"), got.encode()[:4].ljust(4, b"\0"))
+    return same and len(got) == 4 and len(want) == 4
+
+
+# ---- timeline ---------------------------------------------------------------------------
+_KIND_TEXT = {
+    "rejected": ("returned", "工单正在重新分派"),
+    "overdue": ("overdue", "已提醒承办人员加快办理"),
+    "case_closed": ("case_closed", "案件已办结"),
+    "agreement_signed": ("agreement", "已达成调解协议"),
+    "decision_made": ("decision", "法律援助申请已作出决定"),
+    "lawyer_assigned": ("lawyer_assigned", "已指派承办律师"),
+}
 
 
 def timeline_text(event_type: str, data: dict) -> tuple[str, str]:
@@ -93,4 +199,5 @@ def timeline_text(event_type: str, data: dict) -> tuple[str, str]:
         return "aid_case_opened", f"法律援助申请已登记，案件编号 {data.get('case_number')}"
     if event_type.endswith("mediation.case_opened.v1"):
         return "mediation_case_opened", f"人民调解案件已登记，案件编号 {data.get('case_number')}"
-    return event_type.rsplit(".", 2)[-2], "办理进展更新"
+    name = event_type.rsplit(".", 2)[-2] if event_type.count(".") >= 2 else event_type
+    return _KIND_TEXT.get(name, (name[:48], "办理进展更新"))

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
 from libs.common.events.topics import AID, DISPATCH, MEDIATION
-from services.intake import api
+from services.intake import api, api_loop, classify, open311, service
 from services.intake.access import POLICY
 from services.intake.handlers import build_handlers
 from services.intake.models import inbox, outbox
+from services.intake.settings import get_intake_settings
+
+log = logging.getLogger(__name__)
+
+
+async def purge_loop(rt: Runtime) -> None:
+    """Idempotency keys are kept ≥ 24 h (setting), then removed so the table stays small."""
+    s = get_intake_settings()
+    while True:
+        with contextlib.suppress(Exception):
+            async with rt.sessionmaker() as session, session.begin():
+                cutoff = rt.extras["clock"].now() - timedelta(hours=s.idempotency_ttl_hours)
+                n = await service.purge_idempotency_keys(session, before=cutoff)
+                if n:
+                    log.info("purged %d idempotency keys", n)
+        await asyncio.sleep(s.idempotency_cleanup_seconds)
 
 
 def create_app(
@@ -18,12 +39,14 @@ def create_app(
 ) -> FastAPI:
     async def startup(rt: Runtime) -> None:
         rt.extras["clock"] = clock or Clock()
+        await asyncio.to_thread(classify.warm_up)  # jieba's dictionary: once, off the event loop
+        rt.spawn(purge_loop(rt), "idempotency-purge")
 
     spec = ServiceSpec(
         service="intake",
         title="lawline intake",
-        description="Work orders from every channel (受理).",
-        routers=[api.router],
+        description="Work orders from every channel (受理), duplicates (并单), the closed loop (回拨/回访/评价), Open311.",
+        routers=[api.router, api_loop.router, open311.router],
         outbox=outbox,
         inbox=inbox,
         consume=[DISPATCH, AID, MEDIATION],

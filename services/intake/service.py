@@ -1,56 +1,82 @@
-"""Intake use cases. Keyword-only arguments; never commits — the caller owns the transaction."""
+"""Intake use cases: idempotency, creating an order from any channel, reading one, folding
+downstream events. Keyword-only arguments; never commits — the caller owns the transaction."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy import select, update
+from pydantic import BaseModel
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.auth import Principal, ensure_visible
+from libs.common.crypto import get_cipher
 from libs.common.events import intake as ev
 from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import WORKORDER, topic
 from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.pii import mask_phone, mask_text
-from libs.common.problems import Problem
-from services.intake import domain
+from libs.common.problems import FieldProblem, Problem
+from services.intake import domain, validation
 from services.intake.models import IdempotencyKey, TimelineEntry, WorkOrder, order_number_seq, outbox
-from services.intake.schemas import WorkOrderCreate
 
 SERVICE = "intake"
+CHANNEL_ZH = {"web": "网络平台", "hotline": "12348 热线", "counter": "窗口", "external": "外部系统转办"}
 
 
 @dataclass
 class IdempotentReplay:
     status_code: int
     body: dict
+    headers: dict = field(default_factory=dict)
 
 
-def request_hash(body: WorkOrderCreate) -> str:
-    return hashlib.sha256(orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+# ---- idempotency (Stripe-style) ---------------------------------------------------------
+def request_hash(body: BaseModel | dict) -> str:
+    data = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def scoped_key(who: Principal, key: str) -> str:
+    """Keys are per caller (as Stripe's are per account): nobody replays another's response."""
+    return hashlib.sha256(f"{who.sub}\0{key}".encode()).hexdigest()
 
 
 async def claim_idempotency_key(
-    session: AsyncSession, *, key: str, body_hash: str
+    session: AsyncSession,
+    *,
+    key: str,
+    body_hash: str,
+    now: datetime | None = None,
+    ttl: timedelta | None = None,
 ) -> IdempotentReplay | None:
-    """Stripe-style keys. The INSERT waits on a concurrent holder of the same key until it
-    commits, so two racing requests make one order; the loser replays the stored answer."""
+    """The INSERT waits on a concurrent holder of the same key until it commits, so racing
+    requests make one order; the losers replay the stored answer."""
     inserted = await session.execute(
         insert(IdempotencyKey)
-        .values(key=key, request_hash=body_hash)
+        .values(key=key, request_hash=body_hash, **({"created_at": now} if now else {}))
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(IdempotencyKey.key)
     )
     if inserted.first() is not None:
         return None
-    stored = await session.get(IdempotencyKey, key)
+    stored = await session.get(IdempotencyKey, key, with_for_update=True)
     assert stored is not None
+    if now and ttl and stored.created_at < now - ttl:
+        # Expired but not yet purged: the key starts a fresh request.
+        stored.request_hash, stored.status_code, stored.response, stored.created_at = (
+            body_hash,
+            None,
+            None,
+            now,
+        )
+        return None
     if stored.request_hash != body_hash:
         raise Problem(
             409,
@@ -66,51 +92,16 @@ async def store_idempotent_response(session: AsyncSession, *, key: str, status_c
     )
 
 
-async def create_work_order(session: AsyncSession, *, data: WorkOrderCreate, now: datetime) -> WorkOrder:
-    region = domain.resolve_region(data.region_code)
-    seq = await session.scalar(order_number_seq.next_value())
-    order = WorkOrder(
-        id=uuid.uuid4(),
-        number=domain.format_number(now, int(seq)),
-        channel=data.channel,
-        status="received",
-        service_type=data.service_type,
-        region_code=region.code,
-        county_code=region.county_code,
-        requester_name=data.requester.name,
-        requester_phone=data.requester.phone,
-        description=data.description,
-        special_groups=[],
-        urgency="normal",
-        channel_details={},
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(order)
-    await session.flush()  # the order row first: timeline entries reference it
-    session.add(
-        TimelineEntry(
-            work_order_id=order.id,
-            at=now,
-            kind="received",
-            text=f"已受理（{_channel_zh(order.channel)}），工单号 {order.number}",
-        )
-    )
-    await session.flush()
-    payload = ev.WorkOrderCreatedV1(
-        work_order_id=str(order.id),
-        number=order.number,
-        channel=order.channel,
-        service_type=order.service_type,
-        region_code=order.region_code,
-        county_code=order.county_code,
-        requester_name=order.requester_name,
-        requester_phone_masked=mask_phone(order.requester_phone),
-        description=mask_text(order.description),
-        created_at=now,
-    )
+async def purge_idempotency_keys(session: AsyncSession, *, before: datetime) -> int:
+    result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < before))
+    return result.rowcount or 0
+
+
+# ---- events and timeline ----------------------------------------------------------------
+async def emit(session: AsyncSession, *, order: WorkOrder, event_type: str, payload: BaseModel) -> None:
+    """Every state change announces itself in the same transaction (outbox)."""
     event = make_event(
-        ev.WORKORDER_CREATED,
+        event_type,
         source=ev.SOURCE,
         subject=str(order.id),
         payload=payload,
@@ -119,15 +110,75 @@ async def create_work_order(session: AsyncSession, *, data: WorkOrderCreate, now
     await enqueue(
         session, outbox, service=SERVICE, topic=topic(WORKORDER), key=order.county_code, event=event
     )
+
+
+def add_timeline(
+    session: AsyncSession,
+    order: WorkOrder,
+    *,
+    at: datetime,
+    kind: str,
+    text_: str,
+    public: bool = True,
+    **data,
+) -> None:
+    session.add(TimelineEntry(work_order_id=order.id, at=at, kind=kind, text=text_, public=public, data=data))
+
+
+def created_payload(order: WorkOrder) -> ev.WorkOrderCreatedV1:
+    return ev.WorkOrderCreatedV1(
+        work_order_id=str(order.id),
+        number=order.number,
+        channel=order.channel,
+        service_type=order.service_type,
+        domain=order.domain,
+        region_code=order.region_code,
+        county_code=order.county_code,
+        requester_name=order.requester_name,
+        requester_phone_masked=mask_phone(order.requester_phone),
+        description=mask_text(order.description),
+        special_groups=list(order.special_groups or []),
+        urgency=order.urgency,
+        created_at=order.created_at,
+        follow_up_of=str(order.follow_up_of) if order.follow_up_of else None,
+        parent_id=str(order.parent_id) if order.parent_id else None,
+    )
+
+
+def classified_payload(order: WorkOrder, *, by: str, at: datetime, operator: str | None = None):
+    c = order.classification or {}
+    return ev.WorkOrderClassifiedV1(
+        work_order_id=str(order.id),
+        county_code=order.county_code,
+        service_type=order.service_type,
+        domain=order.domain,
+        service_confidence=c.get("service_confidence"),
+        domain_confidence=c.get("domain_confidence"),
+        evidence=c.get("evidence") or {},
+        special_groups=list(order.special_groups or []),
+        urgency=order.urgency,
+        by=by,
+        operator=operator,
+        classified_at=at,
+    )
+
+
+# ---- reading ----------------------------------------------------------------------------
+async def load_order(
+    session: AsyncSession, *, order_id: uuid.UUID, who: Principal | None = None, lock: bool = False
+) -> WorkOrder:
+    order = await session.get(WorkOrder, order_id, with_for_update=lock)
+    if order is None:
+        raise Problem(404, "未找到该工单", "work order not found")
+    if who is not None:
+        ensure_visible(who, order.region_code)
     return order
 
 
 async def get_work_order(
     session: AsyncSession, *, order_id: uuid.UUID
 ) -> tuple[WorkOrder, list[TimelineEntry]]:
-    order = await session.get(WorkOrder, order_id)
-    if order is None:
-        raise Problem(404, "未找到该工单", "work order not found")
+    order = await load_order(session, order_id=order_id)
     entries = (
         await session.scalars(
             select(TimelineEntry)
@@ -138,30 +189,93 @@ async def get_work_order(
     return order, list(entries)
 
 
+async def reveal_id_number(session: AsyncSession, *, order_id: uuid.UUID, who: Principal) -> str | None:
+    """The unmasked resident ID for an explicit, audited read (PIPL Art 51) — the endpoint and its
+    access log belong to the security work; this is the one place that decrypts."""
+    order = await load_order(session, order_id=order_id, who=who)
+    return get_cipher().decrypt(order.requester_id_enc)
+
+
+async def children_of(session: AsyncSession, order_id: uuid.UUID) -> list[WorkOrder]:
+    return list((await session.scalars(select(WorkOrder).where(WorkOrder.parent_id == order_id))).all())
+
+
+# ---- downstream events ------------------------------------------------------------------
 async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> None:
-    """Fold a dispatch / aid / mediation event into the order's status and timeline."""
-    order_id = event.data.get("work_order_id")
-    if not order_id:
+    """Fold a dispatch / aid / mediation (or any future) event that names a work order into the
+    order's status and timeline."""
+    raw = event.data.get("work_order_id") if isinstance(event.data, dict) else None
+    try:
+        order_id = uuid.UUID(str(raw)) if raw else None
+    except ValueError:
         return
-    order = await session.get(WorkOrder, uuid.UUID(order_id), with_for_update=True)
+    if order_id is None:
+        return
+    order = await session.get(WorkOrder, order_id, with_for_update=True)
     if order is None:
         return
-    kind, text = domain.timeline_text(event.type, event.data)
+    kind, text_ = domain.timeline_text(event.type, event.data)
     session.add(
         TimelineEntry(
             work_order_id=order.id,
             at=event.time,
             kind=kind,
-            text=text,
+            text=text_,
             source_event_id=event.id,
             data={"event_type": event.type},
         )
     )
     order.status = domain.next_status(order.status, event.type)
-    order.updated_at = event.time
+    order.updated_at = max(order.updated_at, event.time) if order.updated_at else event.time
 
 
-def _channel_zh(channel: str) -> str:
-    return {"web": "网络平台", "hotline": "12348 热线", "counter": "窗口", "external": "外部系统转办"}.get(
-        channel, channel
+# ---- helpers for create -----------------------------------------------------------------
+async def next_number(session: AsyncSession, now: datetime) -> str:
+    seq = await session.scalar(order_number_seq.next_value())
+    return domain.format_number(now, int(seq))
+
+
+async def lock_external(session: AsyncSession, source: str, reference: str) -> WorkOrder | None:
+    """Serialise requests for one (source, reference) and return the order it already made."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"ext:{source}:{reference}"}
     )
+    return await session.scalar(
+        select(WorkOrder).where(WorkOrder.external_source == source, WorkOrder.external_ref == reference)
+    )
+
+
+def check_channel_fields(data) -> None:  # type: ignore[no-untyped-def]
+    """Cross-field rules a single field validator cannot see; errors name the field."""
+    for name in ("hotline", "counter", "web", "external"):
+        if getattr(data, name) is not None and data.channel != name:
+            raise FieldProblem(
+                name,
+                f"渠道为 {data.channel} 时不能填写 {name} 信息",
+                f"'{name}' details only go with channel '{name}' (got channel '{data.channel}')",
+            )
+    h = data.hotline
+    if h and h.call_ended_at and h.call_ended_at < h.call_started_at:
+        raise FieldProblem(
+            "hotline.call_ended_at", "通话结束时间早于开始时间", "the call cannot end before it started"
+        )
+    if h and h.answered_on_call and not (h.answer_summary or "").strip():
+        raise FieldProblem(
+            "hotline.answer_summary",
+            "当场解答的咨询须填写答复要点",
+            "a consultation answered on the call needs the answer summary",
+        )
+    if h and h.answered_on_call and data.service_type not in (None, "consultation"):
+        raise FieldProblem(
+            "hotline.answered_on_call",
+            "只有法律咨询可以当场解答办结",
+            "only a consultation can be answered and closed on the call",
+        )
+
+
+def id_groups(id_number: str | None, now: datetime) -> set[str]:
+    """Age from the ID number: 60+ elderly (老年人权益保障法 Art 2), under 18 minor (未成年人保护法 Art 2)."""
+    if not id_number:
+        return set()
+    age = validation.age_on(id_number, now.date())
+    return {"elderly"} if age >= 60 else {"minor"} if age < 18 else set()

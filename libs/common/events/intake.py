@@ -26,6 +26,7 @@ class WorkOrderCreatedV1(BaseModel):
     urgency: str = "normal"
     created_at: datetime
     follow_up_of: str | None = None
+    parent_id: str | None = None  # one call, several orders: the order this one was split from
 
 
 class WorkOrderClosedV1(BaseModel):
@@ -34,3 +35,102 @@ class WorkOrderClosedV1(BaseModel):
     county_code: str
     reason: str
     closed_at: datetime
+
+
+# ---- added with the intake issue (#3): every state change of a work order --------------
+WORKORDER_CLASSIFIED = "cn.lawline.workorder.classified.v1"
+WORKORDER_URGED = "cn.lawline.workorder.urged.v1"
+WORKORDER_MERGED = "cn.lawline.workorder.merged.v1"
+WORKORDER_UNMERGED = "cn.lawline.workorder.unmerged.v1"
+WORKORDER_UPDATED = "cn.lawline.workorder.updated.v1"
+WORKORDER_EVALUATED = "cn.lawline.workorder.evaluated.v1"
+WORKORDER_CALLBACK_RECORDED = "cn.lawline.workorder.callback_recorded.v1"
+WORKORDER_RETURN_VISIT_RECORDED = "cn.lawline.workorder.return_visit_recorded.v1"
+# A hotline consultation answered on the call: counted, closed at once, never dispatched.
+WORKORDER_ANSWERED_ON_CALL = "cn.lawline.workorder.answered_on_call.v1"
+
+
+class WorkOrderClassifiedV1(BaseModel):
+    work_order_id: str
+    county_code: str
+    service_type: str
+    domain: str | None = None
+    service_confidence: float | None = None
+    domain_confidence: float | None = None
+    evidence: dict[str, list[str]] = {}
+    special_groups: list[str] = []
+    urgency: str = "normal"
+    by: str  # auto | operator
+    operator: str | None = None
+    classified_at: datetime
+
+
+class WorkOrderUrgedV1(BaseModel):
+    """The same requester asked again about an open order (催办): no second dispatch."""
+
+    work_order_id: str
+    number: str
+    county_code: str
+    duplicate_order_id: str  # the new request, kept as a merged record
+    urge_count: int
+    similarity: float | None = None
+    urged_at: datetime
+
+
+class WorkOrderMergedV1(BaseModel):
+    work_order_id: str  # the order that was merged away
+    into_work_order_id: str
+    county_code: str
+    by: str  # auto | staff subject
+    reason: str = ""
+    merged_at: datetime
+
+
+class WorkOrderUnmergedV1(BaseModel):
+    work_order_id: str
+    from_work_order_id: str
+    county_code: str
+    by: str
+    reason: str = ""
+    unmerged_at: datetime
+
+
+class WorkOrderUpdatedV1(BaseModel):
+    work_order_id: str
+    county_code: str
+    changed: dict[str, str | None]  # field -> new value (masked where personal)
+    by: str
+    updated_at: datetime
+
+
+class WorkOrderEvaluatedV1(BaseModel):
+    work_order_id: str
+    number: str
+    county_code: str
+    score: int  # 1..5
+    satisfied: bool
+    via: str  # web | operator
+    evaluated_at: datetime
+
+
+class CallbackRecordedV1(BaseModel):
+    work_order_id: str
+    county_code: str
+    task_id: str
+    kind: str  # callback | return_visit
+    outcome: str
+    attempt: int
+    completed: bool
+    recorded_at: datetime
+
+
+class WorkOrderAnsweredOnCallV1(BaseModel):
+    work_order_id: str
+    number: str
+    channel: str
+    service_type: str
+    domain: str | None = None
+    region_code: str
+    county_code: str
+    operator_id: str | None = None
+    answered_at: datetime

@@ -1,0 +1,365 @@
+"""Creating a work order from any channel: normalise, classify, link duplicates (并单), open the
+callback task, and announce it — all in the caller's one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.auth import Principal, ensure_visible
+from libs.common.calendar import DEFAULT_CALENDAR
+from libs.common.clock import CHINA_TZ
+from libs.common.crypto import get_cipher
+from libs.common.events import intake as ev
+from libs.common.problems import FieldProblem
+from services.intake import classify, domain, validation
+from services.intake.models import OrderLink, Task, WorkOrder
+from services.intake.schemas import WorkOrderCreate
+from services.intake.service import (
+    CHANNEL_ZH,
+    add_timeline,
+    check_channel_fields,
+    classified_payload,
+    created_payload,
+    emit,
+    id_groups,
+    lock_external,
+    next_number,
+)
+from services.intake.settings import IntakeSettings, get_intake_settings
+
+
+@dataclass
+class Created:
+    order: WorkOrder
+    replayed: bool = False  # the external (source, reference) already made this order
+    duplicate_of: WorkOrder | None = None
+    warnings: list[dict] = field(default_factory=list)
+
+
+def callback_due(now: datetime, urgency: str, s: IntakeSettings) -> tuple[datetime, list[str]]:
+    """When the citizen must hear back: urgent within hours, otherwise N working days (end of day)."""
+    if urgency != "normal":
+        return now + timedelta(hours=s.urgent_callback_hours), []
+    deadline = DEFAULT_CALENDAR.add_workdays(now.astimezone(CHINA_TZ).date(), s.callback_workdays)
+    due = datetime.combine(deadline.due, datetime.max.time().replace(microsecond=0), tzinfo=CHINA_TZ)
+    return due, deadline.warnings
+
+
+async def _candidates(
+    session: AsyncSession, *, phone: str, bidx: str | None, now: datetime, s: IntakeSettings
+):
+    same_person = WorkOrder.requester_phone == phone
+    if bidx:
+        same_person = or_(same_person, WorkOrder.requester_id_bidx == bidx)
+    recent = or_(
+        and_(
+            WorkOrder.status.notin_(domain.TERMINAL),
+            WorkOrder.created_at >= now - timedelta(hours=s.duplicate_window_hours),
+        ),
+        and_(
+            WorkOrder.status == domain.CLOSED,
+            WorkOrder.closed_at >= now - timedelta(days=s.follow_up_window_days),
+            WorkOrder.answer_summary.is_(None),  # a question answered on the call is not a "matter" to reopen
+        ),
+    )
+    rows = (
+        await session.scalars(
+            select(WorkOrder).where(same_person, recent).order_by(WorkOrder.created_at.desc()).limit(20)
+        )
+    ).all()
+    return rows
+
+
+async def _parent(session: AsyncSession, parent_id: uuid.UUID | None, who: Principal) -> WorkOrder | None:
+    if parent_id is None:
+        return None
+    parent = await session.get(WorkOrder, parent_id)
+    if parent is None or (who.region and not who.covers(parent.region_code)):
+        raise FieldProblem("parent_id", "主工单不存在", "the parent order does not exist")
+    if parent.status in domain.TERMINAL:
+        raise FieldProblem(
+            "parent_id", "主工单已办结，不能再拆分子工单", "the parent order is already closed"
+        )
+    return parent
+
+
+async def create_work_order(
+    session: AsyncSession,
+    *,
+    data: WorkOrderCreate,
+    now: datetime,
+    who: Principal,
+    settings: IntakeSettings | None = None,
+) -> Created:
+    s = settings or get_intake_settings()
+    check_channel_fields(data)
+    region = validation.resolve_region(data.region_code)
+    ensure_visible(who, region.code)
+    if data.external:
+        existing = await lock_external(session, data.external.source, data.external.reference)
+        if existing is not None:
+            return Created(existing, replayed=True)
+    parent = await _parent(session, data.parent_id, who)
+    cipher = get_cipher()
+    id_number = data.requester.id_number
+    bidx = cipher.blind_index(id_number) if id_number else None
+
+    result = classify.classify(data.description)
+    service_type = data.service_type or result.service_type
+    legal_domain = data.domain or result.domain
+    groups = sorted(set(data.special_groups) | set(result.special_groups) | id_groups(id_number, now))
+    urgency = data.urgency or result.urgency
+    auto = data.service_type is None or data.domain is None
+    classification = result.as_dict() | {
+        "by": "auto"
+        if data.service_type is None and data.domain is None
+        else "client"
+        if not auto
+        else "mixed",
+        "detected_special_groups": result.special_groups,
+    }
+
+    hotline = data.hotline
+    answered = bool(hotline and hotline.answered_on_call)
+    if answered:
+        service_type = "consultation"
+    decision = domain.DuplicateDecision("new")
+    if parent is None and not answered:
+        # Two calls from the same person at once must not both become new orders.
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"requester:{data.requester.phone}"}
+        )
+        cands = await _candidates(session, phone=data.requester.phone, bidx=bidx, now=now, s=s)
+        scored = [
+            (
+                domain.Candidate(
+                    str(c.id), c.status, c.service_type, c.domain, c.description, c.created_at, c.closed_at
+                ),
+                classify.similarity(data.description, c.description),
+            )
+            for c in cands
+        ]
+        decision = domain.duplicate_decision(
+            now=now,
+            service_type=service_type,
+            domain=legal_domain,
+            candidates=scored,
+            window=timedelta(hours=s.duplicate_window_hours),
+            follow_up_window=timedelta(days=s.follow_up_window_days),
+            threshold=s.duplicate_similarity,
+        )
+
+    details = {
+        k: getattr(data, k).model_dump(mode="json")
+        for k in ("hotline", "counter", "web", "external")
+        if getattr(data, k)
+    }
+    order = WorkOrder(
+        id=uuid.uuid4(),
+        number=await next_number(session, now),
+        channel=data.channel,
+        status="received",
+        service_type=service_type,
+        domain=legal_domain,
+        region_code=region.code,
+        county_code=region.county_code,
+        requester_name=data.requester.name,
+        requester_phone=data.requester.phone,
+        requester_id_enc=cipher.encrypt(id_number) if id_number else None,
+        requester_id_bidx=bidx,
+        description=data.description,
+        special_groups=groups,
+        urgency=urgency,
+        channel_details=details | {"region_path": validation.region_path(region.code)},
+        classification=classification,
+        parent_id=parent.id if parent else None,
+        external_source=data.external.source if data.external else None,
+        external_ref=data.external.reference if data.external else None,
+        created_by=who.sub,
+        created_at=now,
+        updated_at=now,
+    )
+    if decision.kind == "follow_up":
+        order.follow_up_of = uuid.UUID(decision.target_id)
+    session.add(order)
+    await session.flush()
+    add_timeline(
+        session,
+        order,
+        at=now,
+        kind="received",
+        text_=f"已受理（{CHANNEL_ZH[order.channel]}），工单号 {order.number}",
+    )
+    out = Created(order)
+    if auto:
+        await emit(
+            session,
+            order=order,
+            event_type=ev.WORKORDER_CLASSIFIED,
+            payload=classified_payload(order, by="auto", at=now),
+        )
+        if min(result.service_confidence, result.domain_confidence) < 0.5:
+            out.warnings.append(
+                {
+                    "code": "classification_uncertain",
+                    "message": "自动分类把握不大，请核对服务类型和法律领域",
+                    "message_en": "automatic classification is uncertain: please check service type and domain",
+                }
+            )
+
+    if decision.kind == "urge":
+        await _urge(
+            session,
+            order=order,
+            target_id=uuid.UUID(decision.target_id),
+            sim=decision.similarity,
+            now=now,
+            out=out,
+        )
+    elif answered:
+        await _answered_on_call(
+            session, order=order, now=now, operator=hotline.operator_id if hotline else None
+        )
+    else:
+        await _dispatch(session, order=order, now=now, s=s, out=out)
+        if decision.kind == "follow_up":
+            out.warnings.append(
+                {
+                    "code": "follow_up",
+                    "message": "该求助人近期有同一事项的已办结工单，本单作为后续工单交原承办人",
+                    "message_en": "a closed order on the same matter exists: this is a follow-up to it",
+                    "work_order_id": decision.target_id,
+                }
+            )
+    return out
+
+
+async def _dispatch(
+    session: AsyncSession, *, order: WorkOrder, now: datetime, s: IntakeSettings, out: Created
+) -> None:
+    due, warnings = callback_due(now, order.urgency, s)
+    order.due_at = due
+    order.dispatched = True
+    session.add(
+        Task(
+            id=uuid.uuid4(),
+            work_order_id=order.id,
+            kind="callback",
+            status="open",
+            region_code=order.region_code,
+            due_at=due,
+            attempts=[],
+            created_at=now,
+        )
+    )
+    for w in warnings:
+        zh, _, en = w.partition(" | ")
+        out.warnings.append({"code": "calendar_fallback", "message": zh, "message_en": en or zh})
+    await emit(session, order=order, event_type=ev.WORKORDER_CREATED, payload=created_payload(order))
+
+
+async def _answered_on_call(
+    session: AsyncSession, *, order: WorkOrder, now: datetime, operator: str | None
+) -> None:
+    """Answered on the call: recorded with its answer, counted, closed at once — never dispatched."""
+    details = order.channel_details.get("hotline", {})
+    order.answer_summary = details.get("answer_summary")
+    order.status, order.closed_at, order.callback_required = domain.CLOSED, now, False
+    order.close_reason = "answered_on_call"
+    add_timeline(session, order, at=now, kind="closed", text_="热线当场解答，已办结")
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_ANSWERED_ON_CALL,
+        payload=ev.WorkOrderAnsweredOnCallV1(
+            work_order_id=str(order.id),
+            number=order.number,
+            channel=order.channel,
+            service_type=order.service_type,
+            domain=order.domain,
+            region_code=order.region_code,
+            county_code=order.county_code,
+            operator_id=operator,
+            answered_at=now,
+        ),
+    )
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_CLOSED,
+        payload=ev.WorkOrderClosedV1(
+            work_order_id=str(order.id),
+            number=order.number,
+            county_code=order.county_code,
+            reason="answered_on_call",
+            closed_at=now,
+        ),
+    )
+
+
+async def _urge(
+    session: AsyncSession, *, order: WorkOrder, target_id: uuid.UUID, sim: float, now: datetime, out: Created
+) -> None:
+    """并单: the request is kept (full trace) but merged into the open order as an urge (催办)."""
+    target = await session.get(WorkOrder, target_id, with_for_update=True)
+    assert target is not None
+    order.status, order.merged_into, order.callback_required = domain.MERGED, target.id, False
+    target.urge_count += 1
+    target.updated_at = now
+    session.add(
+        OrderLink(
+            work_order_id=target.id, linked_order_id=order.id, kind="urge", similarity=sim, by="auto", at=now
+        )
+    )
+    add_timeline(
+        session,
+        target,
+        at=now,
+        kind="urged",
+        text_=f"群众再次来电催办（第 {target.urge_count} 次），已督促承办人员",
+    )
+    add_timeline(
+        session, order, at=now, kind="merged", text_=f"与工单 {target.number} 为同一事项，已并单处理"
+    )
+    await emit(
+        session,
+        order=target,
+        event_type=ev.WORKORDER_URGED,
+        payload=ev.WorkOrderUrgedV1(
+            work_order_id=str(target.id),
+            number=target.number,
+            county_code=target.county_code,
+            duplicate_order_id=str(order.id),
+            urge_count=target.urge_count,
+            similarity=sim,
+            urged_at=now,
+        ),
+    )
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_MERGED,
+        payload=ev.WorkOrderMergedV1(
+            work_order_id=str(order.id),
+            into_work_order_id=str(target.id),
+            county_code=order.county_code,
+            by="auto",
+            reason="duplicate",
+            merged_at=now,
+        ),
+    )
+    out.duplicate_of = target
+    out.warnings.append(
+        {
+            "code": "duplicate",
+            "message": f"该求助人已有同一事项的在办工单 {target.number}，本次已作为催办并入该工单，不重复派单",
+            "message_en": f"an open order on the same matter exists ({target.number}); this request was merged into it as an urge",
+            "work_order_id": str(target.id),
+            "number": target.number,
+        }
+    )

@@ -1,0 +1,312 @@
+"""The closed loop after intake: 回拨 (callback) → 办结 (close) → 评价 (rating) → 回访 (return
+visit), plus staff corrections: classification override, merge and unmerge (并单/拆单)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.auth import Principal
+from libs.common.calendar import DEFAULT_CALENDAR
+from libs.common.clock import CHINA_TZ
+from libs.common.events import intake as ev
+from libs.common.pii import mask_text
+from libs.common.problems import Problem
+from services.intake import domain
+from services.intake.create import callback_due
+from services.intake.models import ClassificationOverride, OrderLink, Task, WorkOrder
+from services.intake.schemas import ClassificationIn
+from services.intake.service import add_timeline, classified_payload, created_payload, emit, load_order
+from services.intake.settings import get_intake_settings
+
+
+async def tasks_of(session: AsyncSession, order_id: uuid.UUID) -> list[Task]:
+    rows = await session.scalars(select(Task).where(Task.work_order_id == order_id).order_by(Task.created_at))
+    return list(rows.all())
+
+
+async def _callback_outcomes(session: AsyncSession, order_id: uuid.UUID) -> list[str]:
+    outcomes: list[str] = []
+    for t in await tasks_of(session, order_id):
+        if t.kind == "callback":
+            outcomes += [a["outcome"] for a in t.attempts]
+    return outcomes
+
+
+async def close_order(
+    session: AsyncSession, *, order_id: uuid.UUID, who: Principal, result_summary: str, now: datetime
+) -> WorkOrder:
+    order = await load_order(session, order_id=order_id, who=who, lock=True)
+    children = (
+        await session.scalars(
+            select(WorkOrder.number).where(
+                WorkOrder.parent_id == order.id, WorkOrder.status.notin_(domain.TERMINAL)
+            )
+        )
+    ).all()
+    blockers = domain.closure_blockers(
+        status=order.status,
+        callback_required=order.callback_required,
+        callback_outcomes=await _callback_outcomes(session, order.id),
+        open_children=list(children),
+    )
+    if blockers:
+        raise Problem(
+            409,
+            "工单暂不能办结：" + "；".join(b.zh for b in blockers),
+            "the order cannot be closed yet: " + "; ".join(b.en for b in blockers),
+            missing=[b.as_dict() for b in blockers],
+        )
+    order.status, order.closed_at, order.close_reason, order.updated_at = (
+        domain.CLOSED,
+        now,
+        result_summary,
+        now,
+    )
+    add_timeline(session, order, at=now, kind="closed", text_="已办结，欢迎对本次服务进行评价")
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_CLOSED,
+        payload=ev.WorkOrderClosedV1(
+            work_order_id=str(order.id),
+            number=order.number,
+            county_code=order.county_code,
+            reason=mask_text(result_summary),
+            closed_at=now,
+        ),
+    )
+    return order
+
+
+async def record_attempt(
+    session: AsyncSession, *, task_id: uuid.UUID, who: Principal, outcome: str, note: str, now: datetime
+) -> Task:
+    task = await session.get(Task, task_id, with_for_update=True)
+    if task is None or (who.region and not who.covers(task.region_code)):
+        raise Problem(404, "未找到该任务", "task not found")
+    if task.status == "done":
+        raise Problem(409, "该任务已完成", "this task is already completed")
+    order = await load_order(session, order_id=task.work_order_id, lock=True)
+    attempts = [*task.attempts, {"at": now.isoformat(), "outcome": outcome, "note": note, "by": who.sub}]
+    task.attempts = attempts
+    done = (
+        domain.callback_done([a["outcome"] for a in attempts])
+        if task.kind == "callback"
+        else outcome == "reached"
+    )
+    if task.kind == "return_visit" and len(attempts) >= domain.MAX_FAILED_CALLBACKS:
+        done = True
+    if done:
+        task.status, task.completed_at, task.outcome = "done", now, outcome
+    label = "回拨" if task.kind == "callback" else "回访"
+    public_text = f"工作人员已{label}" if outcome == "reached" else f"工作人员{label}未接通，将再次联系"
+    add_timeline(session, order, at=now, kind=f"{task.kind}_attempt", text_=public_text, outcome=outcome)
+    order.updated_at = now
+    event_type = (
+        ev.WORKORDER_CALLBACK_RECORDED if task.kind == "callback" else ev.WORKORDER_RETURN_VISIT_RECORDED
+    )
+    await emit(
+        session,
+        order=order,
+        event_type=event_type,
+        payload=ev.CallbackRecordedV1(
+            work_order_id=str(order.id),
+            county_code=order.county_code,
+            task_id=str(task.id),
+            kind=task.kind,
+            outcome=outcome,
+            attempt=len(attempts),
+            completed=done,
+            recorded_at=now,
+        ),
+    )
+    return task
+
+
+async def rate_order(
+    session: AsyncSession, *, order: WorkOrder, score: int, comment: str | None, via: str, now: datetime
+) -> WorkOrder:
+    if order.status != domain.CLOSED:
+        raise Problem(
+            409,
+            "工单办结后才能评价",
+            "an order can be rated only after it is closed",
+            status_now=order.status,
+        )
+    if order.rating_score is not None:
+        raise Problem(409, "该工单已评价过", "this order has already been rated")
+    order.rating_score, order.rating_comment, order.rated_at, order.rated_via = score, comment, now, via
+    order.updated_at = now
+    add_timeline(session, order, at=now, kind="evaluated", text_=f"已收到您的评价（{score} 分），谢谢")
+    if domain.needs_return_visit(score):
+        s = get_intake_settings()
+        due_day = DEFAULT_CALENDAR.add_workdays(now.astimezone(CHINA_TZ).date(), s.return_visit_workdays).due
+        due = datetime.combine(due_day, datetime.max.time().replace(microsecond=0), tzinfo=CHINA_TZ)
+        session.add(
+            Task(
+                id=uuid.uuid4(),
+                work_order_id=order.id,
+                kind="return_visit",
+                status="open",
+                region_code=order.region_code,
+                due_at=due,
+                attempts=[],
+                created_at=now,
+            )
+        )
+        add_timeline(
+            session, order, at=now, kind="return_visit_opened", text_="我们将对您进行回访，了解不满意的原因"
+        )
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_EVALUATED,
+        payload=ev.WorkOrderEvaluatedV1(
+            work_order_id=str(order.id),
+            number=order.number,
+            county_code=order.county_code,
+            score=score,
+            satisfied=not domain.needs_return_visit(score),
+            via=via,
+            evaluated_at=now,
+        ),
+    )
+    return order
+
+
+async def override_classification(
+    session: AsyncSession, *, order_id: uuid.UUID, who: Principal, data: ClassificationIn, now: datetime
+) -> WorkOrder:
+    order = await load_order(session, order_id=order_id, who=who, lock=True)
+    before = {
+        "service_type": order.service_type,
+        "domain": order.domain,
+        "special_groups": list(order.special_groups or []),
+        "urgency": order.urgency,
+    }
+    if data.service_type:
+        order.service_type = data.service_type
+    if data.domain:
+        order.domain = data.domain
+    if data.special_groups is not None:
+        order.special_groups = data.special_groups
+    if data.urgency:
+        order.urgency = data.urgency
+    after = {
+        "service_type": order.service_type,
+        "domain": order.domain,
+        "special_groups": list(order.special_groups or []),
+        "urgency": order.urgency,
+    }
+    session.add(
+        ClassificationOverride(
+            work_order_id=order.id,
+            before=before | {"auto": order.classification},
+            after=after | {"reason": data.reason},
+            text=mask_text(order.description),
+            by=who.sub,
+            at=now,
+        )
+    )
+    order.classification = {**(order.classification or {}), "by": "operator", "override_reason": data.reason}
+    order.updated_at = now
+    add_timeline(session, order, at=now, kind="reclassified", text_="工作人员已核定服务类型", public=False)
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_CLASSIFIED,
+        payload=classified_payload(order, by="operator", at=now, operator=who.sub),
+    )
+    return order
+
+
+async def merge(
+    session: AsyncSession, *, order_id: uuid.UUID, into: uuid.UUID, who: Principal, reason: str, now: datetime
+) -> WorkOrder:
+    if order_id == into:
+        raise Problem(422, "不能把工单并入它自己", "an order cannot be merged into itself")
+    order = await load_order(session, order_id=order_id, who=who, lock=True)
+    target = await load_order(session, order_id=into, who=who, lock=True)
+    if order.status in domain.TERMINAL or target.status in domain.TERMINAL:
+        raise Problem(409, "已办结或已并单的工单不能再并单", "closed or merged orders cannot be merged")
+    order.status, order.merged_into, order.updated_at = domain.MERGED, target.id, now
+    session.add(
+        OrderLink(
+            work_order_id=target.id, linked_order_id=order.id, kind="merge", by=who.sub, reason=reason, at=now
+        )
+    )
+    add_timeline(
+        session, order, at=now, kind="merged", text_=f"与工单 {target.number} 为同一事项，已并单处理"
+    )
+    add_timeline(session, target, at=now, kind="merged_in", text_=f"已并入工单 {order.number}", public=False)
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_MERGED,
+        payload=ev.WorkOrderMergedV1(
+            work_order_id=str(order.id),
+            into_work_order_id=str(target.id),
+            county_code=order.county_code,
+            by=who.sub,
+            reason=reason,
+            merged_at=now,
+        ),
+    )
+    return order
+
+
+async def unmerge(
+    session: AsyncSession, *, order_id: uuid.UUID, who: Principal, reason: str, now: datetime
+) -> WorkOrder:
+    order = await load_order(session, order_id=order_id, who=who, lock=True)
+    if order.status != domain.MERGED or order.merged_into is None:
+        raise Problem(409, "该工单未被并单", "this order is not merged")
+    target = await load_order(session, order_id=order.merged_into, lock=True)
+    link = await session.scalar(
+        select(OrderLink)
+        .where(OrderLink.linked_order_id == order.id, OrderLink.undone_at.is_(None))
+        .order_by(OrderLink.id.desc())
+    )
+    if link is not None:
+        link.undone_at = now
+        if link.kind == "urge":
+            target.urge_count = max(0, target.urge_count - 1)
+    order.status, order.merged_into, order.callback_required, order.updated_at = "received", None, True, now
+    add_timeline(session, order, at=now, kind="unmerged", text_="经核实为不同事项，已单独办理")
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_UNMERGED,
+        payload=ev.WorkOrderUnmergedV1(
+            work_order_id=str(order.id),
+            from_work_order_id=str(target.id),
+            county_code=order.county_code,
+            by=who.sub,
+            reason=reason,
+            unmerged_at=now,
+        ),
+    )
+    if not order.dispatched:
+        # It was merged at intake and never announced: it goes to dispatch now, with its own callback.
+        order.dispatched = True
+        order.due_at = order.due_at or callback_due(now, order.urgency, get_intake_settings())[0]
+        existing = [t for t in await tasks_of(session, order.id) if t.kind == "callback"]
+        if not existing:
+            session.add(
+                Task(
+                    id=uuid.uuid4(),
+                    work_order_id=order.id,
+                    kind="callback",
+                    status="open",
+                    region_code=order.region_code,
+                    due_at=order.due_at,
+                    attempts=[],
+                    created_at=now,
+                )
+            )
+        await emit(session, order=order, event_type=ev.WORKORDER_CREATED, payload=created_payload(order))
+    return order

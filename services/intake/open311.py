@@ -1,0 +1,392 @@
+"""Open311 GeoReport v2 (JSON) at /open311/v2/: legal service types as Open311 services.
+
+Requests become ordinary work orders (channel external, source "open311"), so they are
+validated, classified, de-duplicated and dispatched like any other. Errors follow the spec:
+a JSON array of {code, description}. `service_request_id` is our order number; `token` is
+the order id (requests are created synchronously, so the token resolves at once).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from libs.common.auth import Principal, ensure_visible, principal
+from libs.common.problems import FieldProblem, Problem, translate_validation_error
+from services.intake import create, domain, queries, validation
+from services.intake.models import WorkOrder
+from services.intake.schemas import WorkOrderCreate
+
+OPEN311_FIELD = {
+    "requester.phone": "phone",
+    "requester.name": "first_name",
+    "requester.id_number": "attribute[id_number]",
+    "region_code": "address_id",
+    "domain": "attribute[domain]",
+    "special_groups": "attribute[special_groups]",
+}
+MAX_RESULTS = 1000  # spec: default window 90 days, at most 1000 requests
+SERVICE_DESCRIPTIONS = {
+    "consultation": "法律问题咨询，由 12348 或律师、基层法律服务工作者答复",
+    "legal_aid": "申请法律援助（法律援助法）",
+    "mediation": "人民调解：邻里、婚姻家庭、合同、损害赔偿等纠纷",
+    "notarization": "公证事项办理咨询",
+    "judicial_appraisal": "司法鉴定委托咨询",
+    "lawyer_referral": "推荐律师",
+    "complaint": "对法律服务机构或人员的投诉",
+    "administrative_reconsideration": "行政复议申请",
+    "community_correction": "社区矫正事项",
+    "resettlement": "刑满释放人员安置帮教",
+    "legal_publicity": "普法宣传需求",
+    "suggestion": "意见建议",
+}
+
+
+def _errors(status: int, items: list[tuple[str, str]]) -> JSONResponse:
+    return JSONResponse(
+        [{"code": status, "description": f"{f}: {d}" if f else d} for f, d in items], status_code=status
+    )
+
+
+class Open311Route(APIRoute):
+    """Spec-shaped errors for every failure on these routes, authentication included."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def wrapped(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                errs = [translate_validation_error(e) for e in exc.errors()]
+                return _errors(400, [(e["field"], e["message_en"]) for e in errs])
+            except FieldProblem as exc:
+                return _errors(400, [(e["field"], e["message_en"]) for e in exc.errors])
+            except Problem as exc:
+                return _errors(exc.status, [("", exc.detail_en)])
+
+        return wrapped
+
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+Who = Annotated[Principal, Depends(principal)]
+
+
+def service_def(code: str) -> dict[str, Any]:
+    return {
+        "service_code": code,
+        "service_name": validation.SERVICE_TYPES[code],
+        "description": SERVICE_DESCRIPTIONS[code],
+        "metadata": True,
+        "type": "realtime",
+        "keywords": code.replace("_", " "),
+        "group": "12348 公共法律服务",
+    }
+
+
+@router.get(
+    "/services.json",
+    summary="Open311 service list (legal service types)",
+    responses={200: {"content": {"application/json": {"example": [service_def("legal_aid")]}}}},
+)
+async def services(who: Who) -> list[dict]:
+    return [service_def(c) for c in validation.SERVICE_TYPES]
+
+
+@router.get(
+    "/services/{code}.json",
+    summary="Open311 service definition (attributes)",
+    responses={
+        404: {
+            "content": {
+                "application/json": {"example": [{"code": 404, "description": "unknown service_code"}]}
+            }
+        }
+    },
+)
+async def service_definition(code: str, who: Who) -> dict:
+    if code not in validation.SERVICE_TYPES:
+        raise Problem(404, "未知服务", f"unknown service_code {code}")
+    values = lambda table: [{"key": k, "name": n} for k, n in table.items()]  # noqa: E731
+    return {
+        "service_code": code,
+        "attributes": [
+            {
+                "variable": True,
+                "code": "domain",
+                "datatype": "singlevaluelist",
+                "required": False,
+                "order": 1,
+                "datatype_description": "法律领域",
+                "description": "法律领域（缺省时自动分类）",
+                "values": values(validation.DOMAINS),
+            },
+            {
+                "variable": True,
+                "code": "special_groups",
+                "datatype": "multivaluelist",
+                "required": False,
+                "order": 2,
+                "datatype_description": "特殊群体",
+                "description": "特殊群体（四优先）",
+                "values": values(validation.SPECIAL_GROUPS),
+            },
+            {
+                "variable": True,
+                "code": "id_number",
+                "datatype": "string",
+                "required": False,
+                "order": 3,
+                "datatype_description": "18 位居民身份证号",
+                "description": "身份证号（加密保存）",
+            },
+            {
+                "variable": True,
+                "code": "reference",
+                "datatype": "string",
+                "required": False,
+                "order": 4,
+                "datatype_description": "对方系统单号",
+                "description": "来源系统的单号：重复提交返回同一工单",
+            },
+        ],
+    }
+
+
+def _required(form: Any, name: str) -> str:
+    value = (form.get(name) or "").strip()
+    if not value:
+        raise FieldProblem(name, "必填项", "required")
+    return value
+
+
+@router.post(
+    "/requests.json",
+    status_code=201,
+    summary="Open311 create request (form-encoded)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "example": {
+                        "service_code": "mediation",
+                        "address_id": "140403",
+                        "first_name": "建国",
+                        "last_name": "李",
+                        "phone": "13834567890",
+                        "description": "邻居家空调外机噪音大还滴水，希望调解。",
+                    }
+                }
+            }
+        }
+    },
+    responses={
+        201: {
+            "content": {
+                "application/json": {
+                    "example": [
+                        {
+                            "service_request_id": "LW20261124000123",
+                            "token": "3f1c0a8e-…",
+                            "service_notice": "已受理",
+                            "account_id": None,
+                        }
+                    ]
+                }
+            }
+        },
+        400: {
+            "content": {
+                "application/json": {"example": [{"code": 400, "description": "phone: invalid phone…"}]}
+            }
+        },
+    },
+)
+async def post_request(request: Request, who: Who) -> JSONResponse:
+    form = await request.form()
+    code = _required(form, "service_code")
+    if code not in validation.SERVICE_TYPES:
+        raise FieldProblem("service_code", "未知服务", f"unknown service_code {code}; see services.json")
+    region = (form.get("address_id") or "").strip()
+    if not region:
+        raise FieldProblem(
+            "address_id", "需要行政区划代码", "address_id (a county, township or village code) is required"
+        )
+    name = f"{(form.get('last_name') or '').strip()}{(form.get('first_name') or '').strip()}"
+    raw: dict[str, Any] = {
+        "channel": "external",
+        "requester": {"name": name or _required(form, "first_name"), "phone": _required(form, "phone")},
+        "region_code": region,
+        "service_type": code,
+        "description": _required(form, "description"),
+        "special_groups": form.getlist("attribute[special_groups][]")
+        or form.getlist("attribute[special_groups]"),
+    }
+    if form.get("attribute[domain]"):
+        raw["domain"] = form.get("attribute[domain]")
+    if form.get("attribute[id_number]"):
+        raw["requester"]["id_number"] = form.get("attribute[id_number]")
+    ref = form.get("attribute[reference]")
+    raw["external"] = {
+        "source": "other",
+        "reference": f"open311:{who.sub}:{ref}" if ref else f"open311:{uuid.uuid4()}",
+    }
+    try:
+        data = WorkOrderCreate.model_validate(raw)
+    except ValidationError as exc:  # → spec errors naming the Open311 field, not our JSON path
+        problem = FieldProblem("", "", "")
+        problem.errors = [
+            {**e, "field": OPEN311_FIELD.get(e["field"], e["field"])}
+            for e in (translate_validation_error(err) for err in exc.errors())
+        ]
+        raise problem from exc
+    rt = request.app.state.rt
+    now = rt.extras["clock"].now()
+    async with rt.sessionmaker() as session, session.begin():
+        out = await create.create_work_order(session, data=data, now=now, who=who)
+    notice = (
+        "已受理"
+        if out.duplicate_of is None
+        else f"与在办工单 {out.duplicate_of.number} 为同一事项，已并单催办"
+    )
+    return JSONResponse(
+        [
+            {
+                "service_request_id": out.order.number,
+                "token": str(out.order.id),
+                "service_notice": notice,
+                "account_id": None,
+            }
+        ],
+        status_code=200 if out.replayed else 201,
+    )
+
+
+def request_out(o: WorkOrder) -> dict[str, Any]:
+    return {
+        "service_request_id": o.number,
+        "status": "closed" if o.status in domain.TERMINAL else "open",
+        "status_notes": queries.STATUS_ZH.get(o.status, o.status),
+        "service_name": validation.SERVICE_TYPES.get(o.service_type, o.service_type),
+        "service_code": o.service_type,
+        "description": None,  # free text may hold personal data: not published
+        "agency_responsible": "12348 公共法律服务",
+        "service_notice": None,
+        "requested_datetime": o.created_at.isoformat(),
+        "updated_datetime": o.updated_at.isoformat(),
+        "expected_datetime": o.due_at.isoformat() if o.due_at else None,
+        "address": None,
+        "address_id": o.region_code,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
+    }
+
+
+REQUEST_EXAMPLE = {
+    "service_request_id": "LW20261124000123",
+    "status": "open",
+    "status_notes": "已接单",
+    "service_name": "人民调解",
+    "service_code": "mediation",
+    "description": None,
+    "agency_responsible": "12348 公共法律服务",
+    "service_notice": None,
+    "requested_datetime": "2026-11-24T09:36:00+08:00",
+    "updated_datetime": "2026-11-24T10:02:00+08:00",
+    "expected_datetime": "2026-12-01T23:59:59+08:00",
+    "address": None,
+    "address_id": "140403",
+    "zipcode": None,
+    "lat": None,
+    "long": None,
+    "media_url": None,
+}
+LIST_OK = {200: {"content": {"application/json": {"example": [REQUEST_EXAMPLE]}}}}
+
+
+@router.get(
+    "/requests.json",
+    summary="Open311 request list (spec filters; 90 days / 1000 max by default)",
+    responses=LIST_OK,
+)
+async def get_requests(
+    request: Request,
+    who: Who,
+    service_request_id: Annotated[str | None, Query(description="逗号分隔的工单号")] = None,
+    service_code: str | None = None,
+    start_date: datetime | None = None,
+    end_date: datetime | None = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))?$")] = None,
+) -> list[dict]:
+    rt = request.app.state.rt
+    q = select(WorkOrder)
+    region = queries.effective_region(who, None)
+    if region:
+        q = q.where(WorkOrder.region_code.like(region + "%"))
+    if service_request_id:
+        q = q.where(WorkOrder.number.in_([s.strip().upper() for s in service_request_id.split(",")][:100]))
+    else:
+        end = end_date or rt.extras["clock"].now()
+        q = q.where(
+            WorkOrder.created_at >= (start_date or end - timedelta(days=90)), WorkOrder.created_at <= end
+        )
+    if service_code:
+        q = q.where(WorkOrder.service_type == service_code)
+    if status and "," not in status:
+        terminal = WorkOrder.status.in_(domain.TERMINAL)
+        q = q.where(terminal if status == "closed" else ~terminal)
+    async with rt.sessionmaker() as session:
+        rows = (await session.scalars(q.order_by(WorkOrder.created_at.desc()).limit(MAX_RESULTS))).all()
+    return [request_out(o) for o in rows]
+
+
+async def _one(request: Request, who: Principal, **where: Any) -> WorkOrder:
+    async with request.app.state.rt.sessionmaker() as session:
+        order = await session.scalar(select(WorkOrder).filter_by(**where))
+    if order is None:
+        raise Problem(404, "未找到", "service request not found")
+    ensure_visible(who, order.region_code)
+    return order
+
+
+@router.get("/requests/{request_id}.json", summary="Open311 one request", responses=LIST_OK)
+async def get_request(request_id: str, request: Request, who: Who) -> list[dict]:
+    return [request_out(await _one(request, who, number=request_id.upper()))]
+
+
+@router.get(
+    "/tokens/{token}.json",
+    summary="Open311 token → service_request_id",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": [
+                        {
+                            "service_request_id": "LW20261124000123",
+                            "token": "3f1c0a8e-6a55-4f3e-9b8e-0d6f0f9f2a11",
+                        }
+                    ]
+                }
+            }
+        }
+    },
+)
+async def get_token(token: str, request: Request, who: Who) -> list[dict]:
+    try:
+        order_id = uuid.UUID(token)
+    except ValueError as exc:
+        raise Problem(404, "未找到", "token not found") from exc
+    order = await _one(request, who, id=order_id)
+    return [{"service_request_id": order.number, "token": token}]
