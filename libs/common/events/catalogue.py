@@ -23,7 +23,18 @@ PRODUCERS = {
     "mediation": "mediation",
     "identity": "identity",
 }
-OVERRIDES: dict[str, str] = {}  # event type -> model name, for names outside the convention
+# event type -> model name, for names outside the convention (several types may share one payload).
+OVERRIDES: dict[str, str] = {
+    "cn.lawline.workorder.callback_recorded.v1": "CallbackRecordedV1",
+    "cn.lawline.workorder.return_visit_recorded.v1": "CallbackRecordedV1",  # same task payload, kind=return_visit
+}
+
+
+def _shared_payloads() -> dict[str, str]:
+    """Families of event types declared to share one payload model."""
+    from libs.common.events import aid
+
+    return {t: "AidCaseTransitionV1" for t in aid.CASE_EVENT_TYPES if t not in (aid.CASE_OPENED,)}
 
 
 @dataclass(frozen=True)
@@ -57,14 +68,14 @@ def catalogue() -> list[EventSpec]:
             if not (isinstance(value, str) and value.startswith("cn.lawline.") and const.isupper()):
                 continue
             version = re.search(r"\.v(\d+)$", value)
-            wanted = (
-                OVERRIDES.get(value) or (_camel(const) + f"V{version.group(1) if version else 1}").lower()
-            )
-            match = next(
-                (m for n, m in models.items() if n.lower() == wanted or n.lower().endswith(wanted)), None
-            )
-            if match is None and value in OVERRIDES:
-                match = models.get(OVERRIDES[value])
+            explicit = OVERRIDES.get(value) or _shared_payloads().get(value)
+            wanted = (_camel(const) + f"V{version.group(1) if version else 1}").lower()
+            if explicit:
+                match = models.get(explicit)
+            else:
+                match = next(
+                    (m for n, m in models.items() if n.lower() == wanted or n.lower().endswith(wanted)), None
+                )
             specs.append(EventSpec(value, producer, topic_name, match))
     return sorted(specs, key=lambda s: s.type)
 

@@ -1,0 +1,22 @@
+"""Every event type has a versioned payload model, and docs/asyncapi.yaml is current."""
+
+from pathlib import Path
+
+import yaml
+
+from libs.common.events.catalogue import asyncapi, catalogue
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.yaml"
+
+
+def test_every_event_type_has_a_payload_model():
+    missing = [s.type for s in catalogue() if s.model is None]
+    assert not missing, f"event types without a payload model: {missing}"
+    assert all(s.type.rsplit(".", 1)[-1].startswith("v") for s in catalogue())
+
+
+def test_published_asyncapi_document_is_current():
+    assert DOC.exists(), "run `python -m scripts.asyncapi`"
+    assert yaml.safe_load(DOC.read_text()) == yaml.safe_load(
+        yaml.safe_dump(asyncapi(), allow_unicode=True)
+    ), "docs/asyncapi.yaml is stale: run `python -m scripts.asyncapi`"
