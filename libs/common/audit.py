@@ -220,12 +220,33 @@ AUDIT_POLICY = {
 def audit_router() -> APIRouter:
     router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
-    @router.get("/verify", summary="Check this service's audit chain (edited, deleted or reordered entries)")
+    verify_example = {"ok": True, "entries": 1824, "head_hash": "9f2c…e1", "problems": []}
+    entry_example = {
+        "seq": 1824,
+        "at": "2026-11-24T09:30:00+00:00",
+        "actor": "op_140430",
+        "action": "cn.lawline.workorder.created.v1",
+        "subject": "6f1c…",
+        "ip": "10.0.3.7",
+        "correlation_id": "5b0e…",
+        "prev_hash": "a1…",
+        "hash": "9f2c…e1",
+    }
+
+    @router.get(
+        "/verify",
+        summary="Check this service's audit chain (edited, deleted or reordered entries)",
+        responses={200: {"content": {"application/json": {"example": verify_example}}}},
+    )
     async def verify_endpoint(request: Request) -> dict[str, Any]:
         async with request.app.state.rt.sessionmaker() as session:
             return (await verify(session)).as_dict()
 
-    @router.get("/entries", summary="Latest audit entries, newest first")
+    @router.get(
+        "/entries",
+        summary="Latest audit entries, newest first",
+        responses={200: {"content": {"application/json": {"example": [entry_example]}}}},
+    )
     async def entries(
         request: Request,
         subject: str | None = Query(None, max_length=200),

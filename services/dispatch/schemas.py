@@ -6,7 +6,13 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class RequestModel(BaseModel):
+    """Request bodies refuse unknown fields: no mass assignment of status, load or assignee."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class AssignmentOut(BaseModel):
@@ -123,16 +129,16 @@ class QueueItemOut(BaseModel):
 # ---- offers ------------------------------------------------------------------------
 
 
-class RejectIn(BaseModel):
+class RejectIn(RequestModel):
     reason_code: Literal["conflict", "overload", "out_of_scope"]
     note: str = Field("", max_length=500)
 
 
-class ReturnIn(BaseModel):
+class ReturnIn(RequestModel):
     reason: str = Field(min_length=2, max_length=500)
 
 
-class TransferIn(BaseModel):
+class TransferIn(RequestModel):
     to_staff_id: uuid.UUID
     reason: str = Field(min_length=2, max_length=500)
 
@@ -149,7 +155,7 @@ class PartyIn(BaseModel):
         return self
 
 
-class PartiesIn(BaseModel):
+class PartiesIn(RequestModel):
     parties: list[PartyIn] = Field(min_length=1, max_length=20)
 
 
@@ -170,7 +176,7 @@ class HoursIn(BaseModel):
         return self
 
 
-class ServicePointIn(BaseModel):
+class ServicePointIn(RequestModel):
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=2, max_length=100)
     tier: TIER
@@ -180,7 +186,7 @@ class ServicePointIn(BaseModel):
     opening_hours: list[HoursIn] = Field(default_factory=list, max_length=21)
 
 
-class ServicePointPatch(BaseModel):
+class ServicePointPatch(RequestModel):
     name: str | None = Field(None, min_length=2, max_length=100)
     parent_id: uuid.UUID | None = None
     windows: list[str] | None = Field(None, max_length=20)
@@ -191,7 +197,7 @@ class ServicePointPatch(BaseModel):
 Level = Annotated[int, Field(ge=1, le=5)]
 
 
-class StaffIn(BaseModel):
+class StaffIn(RequestModel):
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=2, max_length=50)
     role: Literal[
@@ -211,7 +217,7 @@ class StaffIn(BaseModel):
     capacity: int = Field(10, ge=1, le=200)
 
 
-class StaffPatch(BaseModel):
+class StaffPatch(RequestModel):
     name: str | None = Field(None, min_length=2, max_length=50)
     skills: list[str] | None = Field(None, min_length=1, max_length=20)
     levels: dict[str, Level] | None = None
@@ -221,11 +227,11 @@ class StaffPatch(BaseModel):
     active: bool | None = None
 
 
-class RosterIn(BaseModel):
+class RosterIn(RequestModel):
     slots: list[HoursIn] = Field(max_length=28)
 
 
-class RosterExceptionIn(BaseModel):
+class RosterExceptionIn(RequestModel):
     day: date
     kind: Literal["extra", "off"]
     start: time | None = None
@@ -241,7 +247,7 @@ class RosterExceptionIn(BaseModel):
         return self
 
 
-class LeaveIn(BaseModel):
+class LeaveIn(RequestModel):
     start_date: date
     end_date: date
     reason: str = Field("", max_length=200)
@@ -253,7 +259,7 @@ class LeaveIn(BaseModel):
         return self
 
 
-class CalendarYearIn(BaseModel):
+class CalendarYearIn(RequestModel):
     holidays: list[date] = Field(max_length=60)
     workdays: list[date] = Field(default_factory=list, max_length=20)  # 调休 make-up working days
 

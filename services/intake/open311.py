@@ -51,10 +51,12 @@ SERVICE_DESCRIPTIONS = {
 }
 
 
-def _errors(status: int, items: list[tuple[str, str]]) -> JSONResponse:
-    return JSONResponse(
-        [{"code": status, "description": f"{f}: {d}" if f else d} for f, d in items], status_code=status
-    )
+def _errors(status: int, items: list[tuple[str, str]], reason: str | None = None) -> JSONResponse:
+    body: list[dict] = [{"code": status, "description": f"{f}: {d}" if f else d} for f, d in items]
+    if reason:  # why an access check said no (e.g. role_forbidden); extra keys are allowed by clients
+        for item in body:
+            item["lawline_code"] = reason
+    return JSONResponse(body, status_code=status)
 
 
 class Open311Route(APIRoute):
@@ -72,7 +74,7 @@ class Open311Route(APIRoute):
             except FieldProblem as exc:
                 return _errors(400, [(e["field"], e["message_en"]) for e in exc.errors])
             except Problem as exc:
-                return _errors(exc.status, [("", exc.detail_en)])
+                return _errors(exc.status, [("", exc.detail_en)], exc.extra.get("code"))
 
         return wrapped
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from libs.common.embedded import EmbeddedBroker, free_port
 from libs.common.testing.auth import auth
@@ -42,10 +42,16 @@ async def test_order_created_while_broker_down_is_delivered_after_it_returns(inf
 
             await asyncio.sleep(1.5)
             async with svc["intake"].rt.sessionmaker() as s:
-                pending = await s.scalar(
-                    select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+                pending = (
+                    (
+                        await s.execute(
+                            select(outbox.c.event["type"].astext).where(outbox.c.published_at.is_(None))
+                        )
+                    )
+                    .scalars()
+                    .all()
                 )
-            assert pending == 1  # held safely in the outbox
+            assert "cn.lawline.workorder.created.v1" in pending  # held safely in the outbox
 
             broker = EmbeddedBroker(port, log_path=infra.tmp / f"outage-{port}-b.log").start()
 
