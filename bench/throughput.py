@@ -182,8 +182,8 @@ async def service_load(db_url: str, *, concurrency: int, seconds: float, warmup:
     """The intake use case without HTTP: services.intake.service.create_work_order in the
     caller-owned transaction, through libs.common.db's engine — separates the web layer's
     cost from the data layer's. Runs in this process (no relay, no consumers)."""
-    from libs.common.clock import Clock
     from libs.common import db
+    from libs.common.clock import Clock
     from services.intake import service
     from services.intake.schemas import WorkOrderCreate
 
