@@ -80,7 +80,9 @@ async def stack_phases(stack: stk.Stack, cfg: dict, out: dict) -> None:
     svc = await throughput.service_load(svc_url, concurrency=c, seconds=cfg["load_s"])
     log(f"service layer: {svc['orders_per_s']} orders/s")
     log(f"intake over HTTP: {c} clients, {cfg['load_s']} s")
-    http = await throughput.http_load(intake.url, stack.headers(), concurrency=c, seconds=cfg["load_s"])
+    http = await throughput.http_load(
+        intake.url, stack.headers(), concurrency=c, seconds=cfg["load_s"], server_pid=intake.popen.pid
+    )
     drained = await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"))
     ratio = round(http["orders_per_s"] / raw["orders_per_s"], 3) if raw["orders_per_s"] else None
     log(f"lawline: {http['orders_per_s']} orders/s — lawline ÷ raw = {ratio}")

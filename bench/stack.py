@@ -83,8 +83,15 @@ class Stack:
         return url
 
     def start_service(
-        self, service: str, db_url: str, *, name: str | None = None, profile_to: Path | None = None
+        self,
+        service: str,
+        db_url: str,
+        *,
+        name: str | None = None,
+        profile_to: Path | None = None,
+        root: Path = ROOT,
     ) -> Proc:
+        """`root`: the source tree to run (A/B comparisons of a patched copy)."""
         name = name or service
         port = free_port()
         env = {
@@ -92,7 +99,7 @@ class Stack:
             f"{service.upper()}_DATABASE_URL": db_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "LAWLINE_LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(root),
         }
         if profile_to is not None:
             cmd = [sys.executable, "-m", "bench.profiled", f"services.{service}.main:create_app", str(port)]
@@ -104,7 +111,7 @@ class Stack:
             ]  # fmt: skip
         log = self.tmp / f"{name}.log"
         popen = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=root, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True
         )
         proc = Proc(name, f"http://127.0.0.1:{port}", popen, log)
         self.procs[name] = proc

@@ -11,6 +11,7 @@ Both loops are bounded by T seconds; traffic goes to 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -28,21 +29,44 @@ from libs.common.events.topics import WORKORDER, topic
 from libs.common.pii import mask_phone, mask_text
 
 
+def process_cpu_s(pid: int | None) -> float | None:
+    """user + system CPU seconds of a process (and its reaped children) from /proc."""
+    if pid is None:
+        return None
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
+
+
 async def http_load(
-    url: str, headers: dict[str, str], *, concurrency: int, seconds: float, warmup: float = 1.0, seed: int = 1
+    url: str,
+    headers: dict[str, str],
+    *,
+    concurrency: int,
+    seconds: float,
+    warmup: float = 1.0,
+    seed: int = 1,
+    server_pid: int | None = None,
 ) -> dict:
     factory = OrderFactory(seed)
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     errors: list[str] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    sent = 0
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as client:
         start = time.perf_counter()
+        cpu0 = process_cpu_s(server_pid)
         measure_from = start + warmup
         deadline = measure_from + seconds
 
         async def worker() -> None:
+            nonlocal sent
             while (now := time.perf_counter()) < deadline:
+                sent += 1
                 body = factory.order()
                 try:
                     r = await client.post("/v1/work-orders", json=body)
@@ -58,8 +82,14 @@ async def http_load(
                         latencies.append(done - now)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+        cpu1 = process_cpu_s(server_pid)
     ok = statuses.get("201", 0)
+    server_cpu = (
+        round((cpu1 - cpu0) / sent * 1000, 3) if cpu0 is not None and cpu1 is not None and sent else None
+    )
     return {
+        # CPU the intake process spent per request (incl. its relay): robust to a busy machine.
+        "server_cpu_ms_per_order": server_cpu,
         "concurrency": concurrency,
         "seconds": seconds,
         "orders_per_s": round(ok / seconds, 1),
