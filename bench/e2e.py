@@ -21,7 +21,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bench.payloads import OrderFactory
 from bench.stats import summary_ms
 from libs.common.events import dispatch as dev
-from libs.common.events.topics import DISPATCH, topic
+from libs.common.events.intake import WORKORDER_CREATED
+from libs.common.events.topics import DISPATCH, WORKORDER, topic
 
 
 class OfferWatcher:
@@ -29,8 +30,9 @@ class OfferWatcher:
 
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
-        self.seen: dict[str, tuple[str, float]] = {}
-        self.events: dict[str, asyncio.Event] = {}
+        self.seen: dict[str, tuple[str, float]] = {}  # first dispatch event per work order
+        self.published: dict[str, float] = {}  # intake's workorder.created on Kafka
+        self._workorder = topic(WORKORDER)
         self._task: asyncio.Task | None = None
         self.consumer: AIOKafkaConsumer | None = None
 
@@ -39,15 +41,16 @@ class OfferWatcher:
             bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
         )
         await self.consumer.start()
-        name = topic(DISPATCH)
-        parts = self.consumer.partitions_for_topic(name)
-        for _ in range(50):
-            if parts:
-                break
-            await self.consumer.force_metadata_update()
+        tps = []
+        for name in (topic(DISPATCH), topic(WORKORDER)):
             parts = self.consumer.partitions_for_topic(name)
-            await asyncio.sleep(0.1)
-        tps = [TopicPartition(name, p) for p in sorted(parts or [])]
+            for _ in range(50):  # bounded: the topics exist once a service has started
+                if parts:
+                    break
+                await self.consumer.force_metadata_update()
+                parts = self.consumer.partitions_for_topic(name)
+                await asyncio.sleep(0.1)
+            tps += [TopicPartition(name, p) for p in sorted(parts or [])]
         self.consumer.assign(tps)
         await self.consumer.seek_to_end(*tps)
         self._task = asyncio.create_task(self._run())
@@ -64,7 +67,12 @@ class OfferWatcher:
                         wid = orjson.loads(r.value).get("work_order_id")
                     except orjson.JSONDecodeError:
                         continue
-                    if wid and wid not in self.seen:
+                    if not wid:
+                        continue
+                    if r.topic == self._workorder:
+                        if etype == WORKORDER_CREATED:
+                            self.published.setdefault(wid, now)
+                    elif wid not in self.seen:
                         self.seen[wid] = (etype, now)
 
     async def stop(self) -> None:
@@ -198,6 +206,12 @@ async def open_loop(
         else:
             other[got[0]] = other.get(got[0], 0) + 1
     missing = sum(1 for w in created if w not in watcher.seen)
+    to_created = [watcher.published[w] - t for w, t in created.items() if w in watcher.published]
+    created_to_dispatch = [
+        watcher.seen[w][1] - watcher.published[w]
+        for w in created
+        if w in watcher.seen and w in watcher.published
+    ]
     result = {
         "offered_rate": rate,
         "sent": len(tasks),
@@ -206,6 +220,10 @@ async def open_loop(
         "failures": failures,
         "post_latency_ms": summary_ms(post_lat),
         "to_offered_ms": summary_ms(offered),
+        # Where the time goes: intake's relay (201 → workorder.created on Kafka), then
+        # dispatch (consume, route, commit, relay → first dispatch event on Kafka).
+        "to_workorder_created_ms": summary_ms(to_created),
+        "created_to_dispatch_event_ms": summary_ms(created_to_dispatch),
         "other_dispatch_events": other,
         "no_dispatch_event_within_settle": missing,
     }

@@ -27,11 +27,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MODES = {
     "short": dict(
         decide_s=2.0, sim_days=28, concurrency=32, load_s=8.0, profile_s=6.0,
-        rates=[50, 200, 500], rate_s=5.0, scale_n=1_000_000, read_s=6.0,
+        rates=[50, 200, 500], rate_s=5.0, scale_n=1_000_000, read_s=6.0, rounds=2,
     ),
     "long": dict(
         decide_s=6.0, sim_days=364, concurrency=64, load_s=30.0, profile_s=15.0,
-        rates=[50, 200, 500], rate_s=20.0, scale_n=1_000_000, read_s=20.0,
+        rates=[50, 200, 500], rate_s=20.0, scale_n=1_000_000, read_s=20.0, rounds=3,
     ),
 }  # fmt: skip
 
@@ -72,17 +72,25 @@ async def stack_phases(stack: stk.Stack, cfg: dict, out: dict) -> None:
     await stack.database("bench_raw", "intake", seed=False)
     intake = stack.procs["intake"]
 
-    log(f"raw asyncpg ceiling: {c} connections, {cfg['load_s']} s")
-    raw = await throughput.raw_load(stack.dsn("bench_raw"), concurrency=c, seconds=cfg["load_s"])
-    log(f"raw: {raw['orders_per_s']} orders/s")
+    # Raw and lawline alternate in rounds so a change of background load on a shared
+    # machine hits both sides of the ratio alike; the figures are summed over the rounds.
+    rounds, each = cfg["rounds"], cfg["load_s"] / cfg["rounds"]
+    raws, https = [], []
+    for k in range(rounds):
+        log(f"round {k + 1}/{rounds}: raw asyncpg ceiling, {c} connections, {each:.0f} s")
+        raws.append(await throughput.raw_load(stack.dsn("bench_raw"), concurrency=c, seconds=each))
+        log(f"round {k + 1}/{rounds}: intake over HTTP, {c} clients, {each:.0f} s")
+        https.append(
+            await throughput.http_load(
+                intake.url, stack.headers(), concurrency=c, seconds=each, server_pid=intake.popen.pid
+            )
+        )
+        await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"))
+        log(f"  raw {raws[-1]['orders_per_s']} vs lawline {https[-1]['orders_per_s']} orders/s")
+    raw, http = throughput.combine(raws), throughput.combine(https)
     svc_url = await stack.database("bench_svc", "intake", seed=False)
-    log(f"intake service layer without HTTP: {c} tasks, {cfg['load_s']} s")
-    svc = await throughput.service_load(svc_url, concurrency=c, seconds=cfg["load_s"])
-    log(f"service layer: {svc['orders_per_s']} orders/s")
-    log(f"intake over HTTP: {c} clients, {cfg['load_s']} s")
-    http = await throughput.http_load(
-        intake.url, stack.headers(), concurrency=c, seconds=cfg["load_s"], server_pid=intake.popen.pid
-    )
+    log(f"intake service layer without HTTP: {c} tasks, {each:.0f} s")
+    svc = await throughput.service_load(svc_url, concurrency=c, seconds=each)
     drained = await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"))
     ratio = round(http["orders_per_s"] / raw["orders_per_s"], 3) if raw["orders_per_s"] else None
     log(f"lawline: {http['orders_per_s']} orders/s — lawline ÷ raw = {ratio}")
@@ -92,6 +100,7 @@ async def stack_phases(stack: stk.Stack, cfg: dict, out: dict) -> None:
         "ratio": ratio,
         "target": 0.40,
         "service_layer_without_http": svc,
+        "rounds": {"raw": [r["orders_per_s"] for r in raws], "lawline": [r["orders_per_s"] for r in https]},
         "drain": drained,
     }
 

@@ -121,7 +121,7 @@ async def load(dsn: str, n: int, *, batch: int = 50_000) -> dict:
     await conn.execute("SET session_replication_role = replica")
     t0 = time.perf_counter()
     orders = timelines = 0
-    sample: list[tuple[str, str, str, str]] = []
+    sample: list[tuple[str, str, str, str]] = []  # (id, number, requester name, region code)
     rng = random.Random(7)
     try:
         rows, tl = [], []
@@ -129,7 +129,7 @@ async def load(dsn: str, n: int, *, batch: int = 50_000) -> dict:
             rows.append(row)
             tl.extend(timeline)
             if rng.random() < 2000 / n:
-                sample.append((str(row[0]), row[1], row[8], row[7]))
+                sample.append((str(row[0]), row[1], row[8], row[6]))
             if len(rows) >= batch:
                 await conn.copy_records_to_table("work_orders", records=rows, columns=ORDER_COLS)
                 await conn.copy_records_to_table("timeline_entries", records=tl, columns=TIMELINE_COLS)
@@ -186,9 +186,11 @@ async def timed_gets(
 def list_queries(sample: list[tuple[str, str, str, str]], now: datetime) -> dict[str, list[str]]:
     """Typical staff filters. Parameter names follow the intake list endpoint's contract."""
     rng = random.Random(3)
-    month_ago = (now - timedelta(days=30)).date().isoformat()
-    week_ago = (now - timedelta(days=7)).date().isoformat()
-    today = now.date().isoformat()
+
+    def iso(t: datetime) -> str:  # UTC with Z: nothing for the query string to mangle
+        return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    month_ago, week_ago, today = iso(now - timedelta(days=30)), iso(now - timedelta(days=7)), iso(now)
     counties = [c.code for c in regions.counties()]
     q: dict[str, list[str]] = {
         "status": [

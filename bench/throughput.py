@@ -100,6 +100,28 @@ async def http_load(
     }
 
 
+def combine(runs: list[dict]) -> dict:
+    """Several equal-length rounds as one: orders/s averaged, latency percentiles of the
+    first round's shape are not mergeable, so the worst round's are kept (conservative)."""
+    out = dict(runs[-1])
+    out["seconds"] = sum(r["seconds"] for r in runs)
+    out["orders_per_s"] = round(sum(r["orders_per_s"] * r["seconds"] for r in runs) / out["seconds"], 1)
+    out["latency_ms"] = max((r["latency_ms"] for r in runs), key=lambda m: m.get("p99", 0))
+    for key in ("errors",):
+        if key in runs[0]:
+            out[key] = sum(r[key] for r in runs)
+    if "statuses" in runs[0]:
+        merged: dict[str, int] = {}
+        for r in runs:
+            for k, v in r["statuses"].items():
+                merged[k] = merged.get(k, 0) + v
+        out["statuses"] = merged
+    cpus = [r.get("server_cpu_ms_per_order") for r in runs if r.get("server_cpu_ms_per_order")]
+    if cpus:
+        out["server_cpu_ms_per_order"] = round(sum(cpus) / len(cpus), 3)
+    return out
+
+
 def raw_rows(n: int, seed: int = 1) -> list[tuple]:
     """Pre-built rows with the same values and sizes intake writes (built outside the timed loop)."""
     factory = OrderFactory(seed)
