@@ -26,11 +26,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 MODES = {
     "short": dict(
-        decide_s=2.0, sim_days=28, concurrency=32, load_s=8.0, profile_s=6.0,
+        decide_s=2.0, sim_days=91, extra_seeds=[1, 2, 3], concurrency=32, load_s=8.0, profile_s=6.0,
         rates=[50, 200, 500], rate_s=5.0, scale_n=1_000_000, read_s=6.0, rounds=2,
     ),
     "long": dict(
-        decide_s=6.0, sim_days=364, concurrency=64, load_s=30.0, profile_s=15.0,
+        decide_s=6.0, sim_days=364, extra_seeds=[1, 2, 3, 4, 5], concurrency=64, load_s=30.0, profile_s=15.0,
         rates=[50, 200, 500], rate_s=20.0, scale_n=1_000_000, read_s=20.0, rounds=3,
     ),
 }  # fmt: skip
@@ -194,6 +194,12 @@ def main() -> None:
     log(f"routing simulation ({cfg['sim_days']} days, seeded)")
     out["simulation"] = sim.run(days=cfg["sim_days"])
     log(f"  efficiency {out['simulation']['verdict']['efficiency']}")
+    spread = []
+    for seed in cfg["extra_seeds"]:  # the same network and calibration, other random draws
+        r = sim.run(days=cfg["sim_days"], seed=seed)
+        spread.append({"seed": seed, **r["verdict"]})
+        log(f"  seed {seed}: efficiency {r['verdict']['efficiency']}")
+    out["simulation_seeds"] = spread
 
     if not args.skip_stack:
         stack = stk.start()
