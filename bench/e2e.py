@@ -85,37 +85,45 @@ class OfferWatcher:
 
 
 class SseWatcher:
-    """Reads `GET /v1/inbox/stream` on dispatch, if it exists; records when each order id
+    """Reads the counter-staff inbox stream `GET /v1/inbox/stream` on dispatch, if it exists:
+    one stream per person (each sees only their own offers), and records when each order id
     first appears in a pushed event."""
 
-    def __init__(self, url: str, headers: dict[str, str]) -> None:
-        self.url, self.headers = url, headers
+    def __init__(self, url: str, people: list[dict[str, str]]) -> None:
+        self.url, self.people = url, people  # people: Authorization headers, one per staff member
         self.seen: dict[str, float] = {}
         self.status: str = "not checked"
-        self._task: asyncio.Task | None = None
+        self.streams = 0
+        self._tasks: list[asyncio.Task] = []
+        self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
-        ready = asyncio.Event()
-        self._task = asyncio.create_task(self._run(ready))
+        limits = httpx.Limits(max_connections=len(self.people) + 4)
+        self._client = httpx.AsyncClient(
+            base_url=self.url, timeout=httpx.Timeout(10, read=None), limits=limits
+        )
+        first = asyncio.Event()
+        self._tasks = [asyncio.create_task(self._run(h, first)) for h in self.people]
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ready.wait(), 5)
+            await asyncio.wait_for(first.wait(), 10)
+        await asyncio.sleep(1.0)  # let the other streams subscribe
 
-    async def _run(self, ready: asyncio.Event) -> None:
+    async def _run(self, headers: dict[str, str], first: asyncio.Event) -> None:
+        assert self._client is not None
         try:
-            async with (
-                httpx.AsyncClient(base_url=self.url, headers=self.headers, timeout=None) as c,
-                c.stream("GET", "/v1/inbox/stream") as r,
-            ):
-                if r.status_code in (404, 405):
-                    self.status = f"not available (HTTP {r.status_code})"
-                    ready.set()
-                    return
+            async with self._client.stream("GET", "/v1/inbox/stream", headers=headers) as r:
                 if r.status_code != 200:
-                    self.status = f"error HTTP {r.status_code}"
-                    ready.set()
+                    if self.status == "not checked":
+                        self.status = (
+                            f"not available (HTTP {r.status_code})"
+                            if r.status_code in (404, 405)
+                            else f"error HTTP {r.status_code}"
+                        )
+                    first.set()
                     return
                 self.status = "measured"
-                ready.set()
+                self.streams += 1
+                first.set()
                 async for line in r.aiter_lines():
                     if line.startswith("data:"):
                         now = time.perf_counter()
@@ -125,14 +133,33 @@ class SseWatcher:
                             if wid and wid not in self.seen:
                                 self.seen[wid] = now
         except httpx.HTTPError as exc:
-            self.status = f"error: {type(exc).__name__}"
-            ready.set()
+            if self.status == "not checked":
+                self.status = f"error: {type(exc).__name__}"
+            first.set()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(BaseException):
-                await self._task
+                await task
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def inbox_people() -> list[dict[str, str]]:
+    """Authorization headers for every demo person who can receive offers (city and county
+    centres), as themselves: the stream shows a person only their own offers."""
+    from libs.common import demo_network
+    from libs.common.testing.auth import auth
+
+    _, staff = demo_network.build()
+    role_for = {"lawyer": "lawyer", "mediator": "mediator", "aid_officer": "aid_officer"}
+    return [
+        auth(role_for.get(s.role, "counter_staff"), region="1404", staff_id=str(s.id))
+        for s in staff
+        if s.point.tier in ("city", "county")
+    ]
 
 
 async def open_loop(
@@ -230,6 +257,7 @@ async def open_loop(
     if sse is not None:
         if sse.status == "measured":
             result["to_sse_ms"] = summary_ms([sse.seen[w] - t for w, t in created.items() if w in sse.seen])
+            result["sse_streams"] = sse.streams
         else:
             result["to_sse_ms"] = sse.status
     return result

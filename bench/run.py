@@ -107,7 +107,7 @@ async def stack_phases(stack: stk.Stack, cfg: dict, out: dict) -> None:
     log("end to end at fixed offered rates (open loop)")
     watcher = e2e.OfferWatcher(stack.bootstrap)
     await watcher.start()
-    sse = e2e.SseWatcher(stack.procs["dispatch"].url, stack.headers("supervisor"))
+    sse = e2e.SseWatcher(stack.procs["dispatch"].url, e2e.inbox_people())
     await sse.start()
     rows = []
     try:
