@@ -15,12 +15,27 @@ import asyncio
 import contextlib
 import logging
 import os
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TextClause,
+    bindparam,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,19 +85,32 @@ def guard_payload(event: Envelope) -> None:
     event.data = masked  # type: ignore[assignment]
 
 
+@lru_cache(maxsize=64)
+def _enqueue_statement(table_name: str, channel: str) -> TextClause:
+    # One statement, one round trip: the INSERT and the NOTIFY (pg_notify) together. Built
+    # once per table and channel, so SQLAlchemy and asyncpg reuse the prepared statement.
+    # Measured (bench/throughput.service_load): intake's Python CPU per order 2.67 → 2.22 ms.
+    return text(
+        f'WITH ins AS (INSERT INTO "{table_name}" (event_id, topic, key, event) '
+        "VALUES (:event_id, :topic, :key, :event) RETURNING 1) "
+        f"SELECT pg_notify('{channel}', '') FROM ins"
+    ).bindparams(bindparam("event", type_=JSONB))
+
+
 async def enqueue(
     session: AsyncSession, table: Table, *, service: str, topic: str, key: str | None, event: Envelope
 ) -> None:
     """Add an event to the outbox inside the caller's transaction (never commits).
 
-    The same transaction appends the audit entry for the state change (libs.common.audit)."""
+    The NOTIFY is delivered at commit (never for a rolled-back row); many with the same
+    payload in one transaction fold into one. The same transaction appends the audit entry
+    for the state change (libs.common.audit)."""
     guard_payload(event)
     await audit.record_event(session, service=service, topic=topic, key=key, event=event)
     await session.execute(
-        table.insert().values(event_id=event.id, topic=topic, key=key, event=event.to_json())
+        _enqueue_statement(table.name, notify_channel(service)),
+        {"event_id": event.id, "topic": topic, "key": key, "event": event.to_json()},
     )
-    # Delivered at commit; many NOTIFYs with the same payload in one transaction fold into one.
-    await session.execute(text(f"NOTIFY {notify_channel(service)}"))
 
 
 class OutboxRelay:

@@ -1,0 +1,91 @@
+"""Decisions per second of the pure routing code, services.dispatch.domain.decide,
+on a synthetic 10,000-person network (StaffView built by keyword, current fields only).
+
+Two shapes: the list dispatch actually passes (one county's people with an eligible
+role, ~10,000/12 counties) and the worst case of all 10,000 people in one call.
+Bounded by count and time."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime
+from datetime import time as dtime
+
+from libs.common import regions
+from libs.common.clock import CHINA_TZ
+from services.dispatch import domain
+
+ROLES = ["lawyer", "legal_worker", "mediator", "aid_officer", "notary"]
+SKILLS = ["consultation", "legal_aid", "mediation", "notarization", "lawyer_referral"]
+TIERS = ["county", "township", "village"]
+
+
+def synthetic_staff(n: int = 10_000, seed: int = 10_000) -> list[domain.StaffView]:
+    rng = random.Random(seed)
+    counties = [c.code for c in regions.counties()]
+    staff = []
+    for i in range(n):
+        role = rng.choice(ROLES)
+        days = rng.sample(range(7), rng.choice([1, 2, 5]))
+        start = rng.choice([dtime(8, 30), dtime(9, 0), dtime(14, 0)])
+        end = dtime(min(start.hour + rng.choice([3, 4, 9]), 23), 0)
+        staff.append(
+            domain.StaffView(
+                id=f"s{i:05d}",
+                name=f"人员{i:05d}",
+                role=role,
+                skills=frozenset(rng.sample(SKILLS, rng.choice([1, 2, 3]))),
+                service_point_id=f"p{i // 8:04d}",
+                service_point_name=f"服务点{i // 8:04d}",
+                tier=rng.choices(TIERS, weights=[2, 3, 5])[0],
+                county_code=rng.choice(counties),
+                capacity=rng.choice([5, 8, 12]),
+                load=rng.randrange(0, 10),
+                slots=[domain.Slot(weekday=d, start=start, end=end) for d in days],
+                last_assigned_at=None
+                if rng.random() < 0.3
+                else datetime(2026, 11, 23, rng.randrange(8, 18), tzinfo=CHINA_TZ),
+            )
+        )
+    return staff
+
+
+def measure(seconds: float = 3.0, max_calls: int = 200_000, n: int = 10_000) -> dict:
+    staff = synthetic_staff(n)
+    counties = [c.code for c in regions.counties()]
+    services = ["consultation", "legal_aid", "mediation", "notarization"]
+    rng = random.Random(1)
+    now = datetime(2026, 11, 24, 10, 30, tzinfo=CHINA_TZ)  # a Tuesday morning
+    by_key = {
+        (c, s): [x for x in staff if x.county_code == c and x.role in domain.eligible_roles(s)]
+        for c in counties
+        for s in services
+    }
+    out = {"network": n}
+    for shape in ("county_slice", "all_10k"):
+        calls, chosen = 0, 0
+        t0 = time.perf_counter()
+        deadline = t0 + seconds
+        while calls < max_calls and time.perf_counter() < deadline:
+            c, s = rng.choice(counties), rng.choice(services)
+            order = domain.OrderView(id=f"o{calls}", service_type=s, county_code=c)
+            d = domain.decide(order, by_key[(c, s)] if shape == "county_slice" else staff, now)
+            calls += 1
+            chosen += d.chosen is not None
+        elapsed = time.perf_counter() - t0
+        sizes = [len(v) for v in by_key.values()]
+        out[shape] = {
+            "decisions_per_s": round(calls / elapsed, 1),
+            "us_per_decision": round(elapsed / calls * 1e6, 1),
+            "calls": calls,
+            "chosen_share": round(chosen / calls, 3),
+            "staff_per_call": round(sum(sizes) / len(sizes), 1) if shape == "county_slice" else n,
+        }
+    return out
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(measure(2.0), indent=2))

@@ -1,0 +1,173 @@
+"""Markdown tables from a bench result (bench/results/*.md)."""
+
+from __future__ import annotations
+
+
+def _ms(d: object, key: str) -> str:
+    return f"{d[key]:.1f}" if isinstance(d, dict) and key in d else "—"
+
+
+def _ok(flag: bool | None) -> str:
+    return "✅" if flag else ("❌" if flag is not None else "—")
+
+
+def figures(out: dict) -> list[str]:
+    """The short figures table for the README."""
+    rows = ["| figure | measured | target |", "|---|---|---|"]
+    tp = out.get("throughput")
+    if tp:
+        law, raw = tp["lawline"], tp["raw"]
+        rows.append(
+            f"| intake throughput ({law['concurrency']} clients) | {law['orders_per_s']} orders/s, "
+            f"p50 {_ms(law['latency_ms'], 'p50')} / p95 {_ms(law['latency_ms'], 'p95')} / "
+            f"p99 {_ms(law['latency_ms'], 'p99')} ms, {law['errors']} errors | — |"
+        )
+        if law.get("server_cpu_ms_per_order"):
+            rows.append(
+                f"| intake process CPU per order (incl. its outbox relay) | {law['server_cpu_ms_per_order']} ms | — |"
+            )
+        svc = tp.get("service_layer_without_http")
+        if svc:
+            rows.append(
+                f"| intake use case without HTTP (same process as the load) | {svc['orders_per_s']} orders/s, "
+                f"{svc.get('python_cpu_ms_per_order')} ms Python CPU per order | — |"
+            )
+        rows.append(f"| raw asyncpg ceiling, same rows and statements | {raw['orders_per_s']} orders/s | — |")
+        rows.append(
+            f"| lawline ÷ raw | {tp['ratio']} {_ok((tp['ratio'] or 0) >= tp['target'])} | ≥ {tp['target']} |"
+        )
+    for r in (out.get("end_to_end") or {}).get("rates", []):
+        sse = r.get("to_sse_ms")
+        sse_txt = f"; SSE p50 {_ms(sse, 'p50')} / p99 {_ms(sse, 'p99')} ms" if isinstance(sse, dict) else ""
+        target = "p99 < 150 ms" if r["offered_rate"] == 200 else "—"
+        p99 = r["to_offered_ms"].get("p99")
+        ok = f" {_ok(p99 is not None and p99 < 150)}" if r["offered_rate"] == 200 else ""
+        split = ""
+        if "to_workorder_created_ms" in r:
+            split = (
+                f"; of which 201 → `workorder.created` on Kafka p50 {_ms(r['to_workorder_created_ms'], 'p50')} ms, "
+                f"then dispatch p50 {_ms(r['created_to_dispatch_event_ms'], 'p50')} ms"
+            )
+        rows.append(
+            f"| 201 → `dispatch.offered` at {r['offered_rate']}/s offered | p50 {_ms(r['to_offered_ms'], 'p50')} / "
+            f"p99 {_ms(r['to_offered_ms'], 'p99')} ms{ok} (sent {r['achieved_send_rate']}/s, "
+            f"{r['no_dispatch_event_within_settle']} without event{split}){sse_txt} | {target} |"
+        )
+    if out.get("end_to_end"):
+        rows.append(f"| 201 → SSE inbox push | {out['end_to_end']['sse']} | — |")
+    d = out.get("decisions")
+    if d:
+        rows.append(
+            f"| routing decisions (pure `decide`, 10,000-person network) | {d['county_slice']['decisions_per_s']}/s "
+            f"(county slice of ~{d['county_slice']['staff_per_call']:.0f} people); {d['all_10k']['decisions_per_s']}/s "
+            f"with all 10,000 in one call | — |"
+        )
+    sc = out.get("scale")
+    if sc:
+        g = sc["reads"]["get_by_id"]["latency_ms"]
+        rows.append(
+            f"| `GET /v1/work-orders/{{id}}` at {sc['load']['orders']:,} orders | p50 {_ms(g, 'p50')} / "
+            f"p95 {_ms(g, 'p95')} ms {_ok(g.get('p95', 1e9) < 50)} | p95 < 50 ms |"
+        )
+        lst = sc["reads"].get("list")
+        if isinstance(lst, str):
+            rows.append(f"| `GET /v1/work-orders` list/search | {lst} | p95 < 50 ms |")
+        elif isinstance(lst, dict):
+            for name, v in lst.items():
+                if isinstance(v, dict) and "latency_ms" in v:
+                    p95 = v["latency_ms"].get("p95")
+                    rows.append(
+                        f"| list: {name} | p95 {_ms(v['latency_ms'], 'p95')} ms {_ok(p95 is not None and p95 < 50)} "
+                        f"| p95 < 50 ms |"
+                    )
+                else:
+                    rows.append(f"| list: {name} | {v} | p95 < 50 ms |")
+    s = out.get("simulation")
+    if s:
+        v = s["verdict"]
+        rows.append(
+            f"| routing efficiency (Erlang-C floor ÷ observed mean wait, {s['config']['days']} days) | "
+            f"{v['efficiency']} {_ok(v['meets_target'])}; better than every baseline: "
+            f"{_ok(v['better_than_every_baseline'])} | ≥ 0.8 and better than baselines |"
+        )
+    seeds = out.get("simulation_seeds") or []
+    if seeds and s:
+        effs = [s["verdict"]["efficiency"]] + [x["efficiency"] for x in seeds]
+        rows.append(
+            f"| routing efficiency over {len(effs)} seeds | mean {sum(effs) / len(effs):.3f}, min {min(effs)}, "
+            f"max {max(effs)}; better than every baseline in "
+            f"{sum(x['better_than_every_baseline'] for x in seeds) + s['verdict']['better_than_every_baseline']}"
+            f"/{len(effs)} | ≥ 0.8 |"
+        )
+    return rows
+
+
+def simulation_table(s: dict) -> list[str]:
+    rows = [
+        "| policy | mean wait (min) | p90 wait (min) | SLA 1 working day | ≤ 1 working hour | escalations "
+        "| centre utilisation | load Gini | efficiency |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in s["policies"]:
+        rows.append(
+            f"| {p['policy']} | {p['mean_wait_min']} | {p['p90_wait_min']} | {p['sla_1_working_day']:.1%} | "
+            f"{p['within_1_working_hour']:.1%} | {p['escalations']} | {p['centre_utilisation_mean']:.1%} | "
+            f"{p['load_gini']} | {p['efficiency']} |"
+        )
+    return rows
+
+
+FLOOR_TEXT = """Waits are measured in county-centre opening time (Mon–Fri 08:30–17:30): nights and
+weekends are not a routing failure. **Erlang-C floor** per county-centre pool (county ×
+service type; c = the people whose role and skill `decide()` accepts: 5 for consultation,
+2 for legal aid): an order arriving while the centre is open in hour-of-week h is charged
+Wq = C(c, a)·E[S]/(c − a) with a = λ_h·E[S] (λ_h = the calibrated arrival rate of that hour,
+pointwise-stationary), times (1 + CV²)/2 for lognormal handling (Allen–Cunneen, M/G/c);
+orders arriving while it is closed meet the c people together at the next opening and the
+k-th of a batch of B is charged ⌊k/c⌋·E[S]. floor = Σ charges / N;
+**efficiency = floor ÷ observed mean wait** (1 = as good as an ideal pooled queue)."""
+
+
+def markdown(out: dict) -> str:
+    m = out["machine"]
+    lines = [
+        f"# lawline benchmarks — {out['mode']} run, {out['when']}",
+        "",
+        f"Machine: {m['nproc']} CPU × {m['cpu']}, {m['ram_gb']} GB RAM, Python {m['python']}, "
+        f"load average at start {' '.join(m['loadavg_at_start'])} (shared with other work).",
+        "",
+        "## Figures",
+        "",
+        *figures(out),
+        "",
+    ]
+    s = out.get("simulation")
+    if s:
+        cfg = s["config"]
+        lines += [
+            "## Routing simulation (长治 demo network, real `decide()`)",
+            "",
+            f"{cfg['days']} days from {cfg['start'][:10]}, seed {cfg['seed']}, {cfg['arrivals']} orders "
+            f"(expected {cfg['expected_arrivals']}); handling lognormal (mean, sd in minutes) "
+            f"{cfg['handling_minutes_lognormal_mean_sd']}; SLA: {cfg['sla']}.",
+            "",
+            *simulation_table(s),
+            "",
+            FLOOR_TEXT,
+            "",
+            f"Floor: {s['floor']['erlang_c_mg_c_mean_wait_min']} min (M/G/c); "
+            f"{s['floor']['erlang_c_mm_c_mean_wait_min']} min with plain M/M/c Erlang C.",
+            "",
+        ]
+    for key, title, path in (
+        ("profile", "Intake under load", "intake-profile.txt"),
+        ("profile_dispatch", "Dispatch routing 50 orders/s", "dispatch-profile.txt"),
+    ):
+        prof = out.get(key)
+        if prof and prof.get("self_time_by_package"):
+            lines += [f"## {title}: where the time goes (pyinstrument, share of samples incl. idle)", ""]
+            lines += ["| library | share |", "|---|---|"]
+            lines += [f"| {k} | {v:.1%} |" for k, v in prof["self_time_by_package"][:10]]
+            lines += ["", f"Full call tree: `bench/results/{path}`.", ""]
+    lines.append(f"Total bench time: {out.get('runtime_s')} s.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,221 @@
+"""`make bench` (--short, a few minutes) and `make bench-long`.
+
+Phases: pure routing speed → routing simulation → the stack (embedded PostgreSQL +
+Tansu, intake and dispatch as uvicorn subprocesses): raw ceiling, intake throughput,
+a profiled intake run, end-to-end latency at fixed rates → 1 M orders and the read
+endpoints. Writes bench/results/latest.json and bench/results/latest.md (+ a copy per
+mode). Every loop is bounded in count and time; all traffic stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import decisions, e2e, report, scale, throughput
+from bench import stack as stk
+from bench.sim import run as sim
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+MODES = {
+    "short": dict(
+        decide_s=2.0, sim_days=91, extra_seeds=[1, 2, 3], concurrency=32, load_s=8.0, profile_s=6.0,
+        rates=[50, 200, 500], rate_s=5.0, scale_n=1_000_000, read_s=6.0, rounds=2,
+    ),
+    "long": dict(
+        decide_s=6.0, sim_days=364, extra_seeds=[1, 2, 3, 4, 5], concurrency=64, load_s=30.0, profile_s=15.0,
+        rates=[50, 200, 500], rate_s=20.0, scale_n=1_000_000, read_s=20.0, rounds=3,
+    ),
+}  # fmt: skip
+
+
+def machine() -> dict:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(
+            next(
+                x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")
+            ).split()[1]
+        )
+    except (OSError, StopIteration, ValueError):
+        mem_kb = 0
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    return {
+        "nproc": int(nproc) if nproc.isdigit() else None,
+        "cpu": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "loadavg_at_start": load,
+    }
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {datetime.now():%H:%M:%S} {msg}", flush=True)
+
+
+async def stack_phases(stack: stk.Stack, cfg: dict, out: dict) -> None:
+    c = cfg["concurrency"]
+    log("starting intake + dispatch (uvicorn subprocesses)")
+    await stk.start_app_stack(stack)
+    await stack.database("bench_raw", "intake", seed=False)
+    intake = stack.procs["intake"]
+
+    # Raw and lawline alternate in rounds so a change of background load on a shared
+    # machine hits both sides of the ratio alike; the figures are summed over the rounds.
+    rounds, each = cfg["rounds"], cfg["load_s"] / cfg["rounds"]
+    raws, https = [], []
+    for k in range(rounds):
+        log(f"round {k + 1}/{rounds}: raw asyncpg ceiling, {c} connections, {each:.0f} s")
+        raws.append(await throughput.raw_load(stack.dsn("bench_raw"), concurrency=c, seconds=each))
+        log(f"round {k + 1}/{rounds}: intake over HTTP, {c} clients, {each:.0f} s")
+        https.append(
+            await throughput.http_load(
+                intake.url, stack.headers(), concurrency=c, seconds=each, server_pid=intake.popen.pid
+            )
+        )
+        await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"))
+        log(f"  raw {raws[-1]['orders_per_s']} vs lawline {https[-1]['orders_per_s']} orders/s")
+    raw, http = throughput.combine(raws), throughput.combine(https)
+    svc_url = await stack.database("bench_svc", "intake", seed=False)
+    log(f"intake service layer without HTTP: {c} tasks, {each:.0f} s")
+    svc = await throughput.service_load(svc_url, concurrency=c, seconds=each)
+    drained = await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"))
+    ratio = round(http["orders_per_s"] / raw["orders_per_s"], 3) if raw["orders_per_s"] else None
+    log(f"lawline: {http['orders_per_s']} orders/s — lawline ÷ raw = {ratio}")
+    out["throughput"] = {
+        "lawline": http,
+        "raw": raw,
+        "ratio": ratio,
+        "target": 0.40,
+        "service_layer_without_http": svc,
+        "rounds": {"raw": [r["orders_per_s"] for r in raws], "lawline": [r["orders_per_s"] for r in https]},
+        "drain": drained,
+    }
+
+    log("end to end at fixed offered rates (open loop)")
+    watcher = e2e.OfferWatcher(stack.bootstrap)
+    await watcher.start()
+    sse = e2e.SseWatcher(stack.procs["dispatch"].url, e2e.inbox_people())
+    await sse.start()
+    rows = []
+    try:
+        for rate in cfg["rates"]:
+            r = await e2e.open_loop(
+                intake.url, stack.headers(), watcher, sse, rate=rate, seconds=cfg["rate_s"]
+            )
+            log(
+                f"  {rate}/s: to offered p50 {r['to_offered_ms'].get('p50')} ms, p99 {r['to_offered_ms'].get('p99')} ms"
+            )
+            rows.append(r)
+            await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"), timeout=60)
+    finally:
+        await sse.stop()
+        await watcher.stop()
+    out["end_to_end"] = {"rates": rows, "sse": sse.status, "target": "p99 < 150 ms at 200/s"}
+
+    log(f"profiling dispatch while routing 50 orders/s ({cfg['profile_s']} s, pyinstrument)")
+    stack.stop_service("dispatch")
+    dprof = stack.tmp / "dispatch-profile.txt"
+    p = stack.start_service("dispatch", stack.db_urls["dispatch"], profile_to=dprof)
+    await stack.ready(p)
+    await asyncio.sleep(6)  # consumer group rebalance after the restart
+    watcher = e2e.OfferWatcher(stack.bootstrap)
+    await watcher.start()
+    try:
+        r = await e2e.open_loop(intake.url, stack.headers(), watcher, None, rate=50, seconds=cfg["profile_s"])
+    finally:
+        await watcher.stop()
+    stack.stop_service("dispatch")
+    hot = json.loads(dprof.with_suffix(".json").read_text()) if dprof.with_suffix(".json").exists() else {}
+    if dprof.exists():
+        (RESULTS / "dispatch-profile.txt").write_text(dprof.read_text())
+    out["profile_dispatch"] = {"to_offered_ms_under_profiler": r["to_offered_ms"], **hot}
+
+    log(f"profiling intake under load ({cfg['profile_s']} s, pyinstrument)")
+    stack.stop_service("intake")
+    prof_path = stack.tmp / "intake-profile.txt"
+    p = stack.start_service("intake", stack.db_urls["intake"], profile_to=prof_path)
+    await stack.ready(p)
+    prof_load = await throughput.http_load(p.url, stack.headers(), concurrency=c, seconds=cfg["profile_s"])
+    stack.stop_service("intake")
+    hot = (
+        json.loads(prof_path.with_suffix(".json").read_text())
+        if prof_path.with_suffix(".json").exists()
+        else {}
+    )
+    if prof_path.exists():
+        (RESULTS / "intake-profile.txt").write_text(prof_path.read_text())
+    out["profile"] = {"orders_per_s_under_profiler": prof_load["orders_per_s"], **hot}
+
+    n = cfg["scale_n"]
+    log(f"loading {n:,} work orders + timelines (COPY)")
+    url = await stack.database("bench_scale", "intake", seed=False)
+    loaded = await scale.load(stack.dsn("bench_scale"), n)
+    sample = loaded.pop("_sample")
+    log(f"  loaded in {loaded['total_s']} s ({loaded['database_size']})")
+    p = stack.start_service("intake", url, name="intake_scale")
+    await stack.ready(p)
+    reads = await scale.measure_reads(p.url, stack.headers(), sample, seconds=cfg["read_s"])
+    stack.stop_service("intake_scale")
+    out["scale"] = {"load": loaded, "reads": reads, "target": "p95 < 50 ms"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--short", action="store_true")
+    g.add_argument("--long", action="store_true")
+    ap.add_argument(
+        "--skip-stack", action="store_true", help="only the pure parts (routing speed, simulation)"
+    )
+    args = ap.parse_args()
+    mode = "long" if args.long else "short"
+    cfg = MODES[mode]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    out: dict = {"mode": mode, "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+
+    log("routing decisions per second (pure decide, 10,000 people)")
+    out["decisions"] = decisions.measure(cfg["decide_s"])
+    log(f"  {out['decisions']['county_slice']['decisions_per_s']} decisions/s (county slice)")
+
+    log(f"routing simulation ({cfg['sim_days']} days, seeded)")
+    out["simulation"] = sim.run(days=cfg["sim_days"])
+    log(f"  efficiency {out['simulation']['verdict']['efficiency']}")
+    spread = []
+    for seed in cfg["extra_seeds"]:  # the same network and calibration, other random draws
+        r = sim.run(days=cfg["sim_days"], seed=seed)
+        spread.append({"seed": seed, **r["verdict"]})
+        log(f"  seed {seed}: efficiency {r['verdict']['efficiency']}")
+    out["simulation_seeds"] = spread
+
+    if not args.skip_stack:
+        stack = stk.start()
+        try:
+            asyncio.run(stack_phases(stack, cfg, out))
+        finally:
+            stack.stop()
+    out["runtime_s"] = round(time.perf_counter() - t0, 1)
+    text = json.dumps(out, ensure_ascii=False, indent=2, default=str)
+    md = report.markdown(out)
+    for name in ("latest", mode):
+        (RESULTS / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+        (RESULTS / f"{name}.md").write_text(md, encoding="utf-8")
+    print(md)
+    log(f"done in {out['runtime_s']} s → bench/results/{mode}.json, .md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Discrete-event simulation of the 长治 demo network running the real routing code."""
