@@ -52,6 +52,10 @@ async def tile_value(page, testid: str) -> int:  # type: ignore[no-untyped-def]
     return int(await page.get_by_test_id(f"{testid}-value").inner_text())
 
 
+async def tile_text(page, testid: str) -> str:  # type: ignore[no-untyped-def]
+    return (await page.get_by_test_id(f"{testid}-value").inner_text()).strip()
+
+
 async def submit_step(page, action: str, *, fill=None, select=None, check=None):  # type: ignore[no-untyped-def]
     """Fill one case step's form, submit it and require the service's success (not an error box)."""
     step = page.get_by_test_id(f"step-{action}")
@@ -141,6 +145,7 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     today_before = await tile_value(boss, "tile-today")
     month_before = await tile_value(boss, "tile-month")
     aid_before = await tile_value(boss, "tile-aid")
+    closure_before = await tile_text(boss, "tile-closure")
 
     # The county's legal-aid officer keeps the live inbox open.
     officer = account(f"aid_{COUNTY}")
@@ -211,6 +216,12 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     assert await counter.get_by_test_id("order-title").inner_text() == number
     await counter.get_by_test_id("timeline").locator("li").first.wait_for()
     await counter.get_by_test_id("tasks").wait_for()
+    # 回拨: an attempt on intake's callback task of this order.
+    callback = counter.locator("form[hx-post$='/callback']")
+    await callback.locator("select[name=outcome]").select_option("no_answer")
+    await callback.locator("input[name=note]").fill("首次回拨无人接听")
+    await callback.locator("button[type=submit]").click()
+    await counter.get_by_test_id("callback-result").locator(".ok").wait_for()
     await shots.take(counter, "order-detail")
 
     # The case worker: the aid case opened from the accepted order; application, then the grant.
@@ -257,10 +268,32 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     await worker.get_by_test_id("case-number").wait_for()
     assert "Legal-aid cases" in await worker.content()
 
-    # The supervisor's figures moved: today's orders, this month's, and the legal-aid cases.
+    # A second call, answered on the spot: the order is closed at once and the caller rates it.
+    await op.goto(f"{base}/operator")
+    await op.locator("#phone").fill("13700001111")
+    await op.locator("#name").fill("张志强")
+    await op.get_by_test_id("county").select_option(COUNTY)
+    await op.locator("#description").fill("请问申请劳动仲裁需要准备哪些材料？")
+    await op.get_by_test_id("service_type").select_option("consultation")
+    await op.locator("#answered").check()
+    await op.locator("textarea[name=answer_summary]").fill("已告知仲裁申请书、劳动关系证明和证据材料清单。")
+    await op.get_by_test_id("create").click()
+    await op.get_by_test_id("order-number").wait_for()
+    assert "已办结" in await op.get_by_test_id("created-order").inner_text()
+    rating = op.locator("form[hx-post$='/rating']")
+    await rating.locator("input[name=score]").fill("5")
+    await rating.locator("button[type=submit]").click()
+    await op.get_by_test_id("rating-result").locator(".ok").wait_for()
+
+    # The supervisor's figures moved: today's and this month's orders, 办结率 and 满意度 (one of the
+    # two orders closed, rated 5/5), and the legal-aid cases.
     await boss.goto(f"{base}/supervisor")
-    assert await tile_value(boss, "tile-today") == today_before + 1
-    assert await tile_value(boss, "tile-month") == month_before + 1
+    assert await tile_value(boss, "tile-today") == today_before + 2
+    assert await tile_value(boss, "tile-month") == month_before + 2
+    assert closure_before == "—" and await tile_text(boss, "tile-closure") == "50.0%"
+    assert await tile_text(boss, "tile-satisfaction") == "100.0%"
+    # SLA is judged on closed orders that had a deadline; an answer given on the call had none yet.
+    assert await tile_text(boss, "tile-sla") == "—"
     assert await tile_value(boss, "tile-aid") == aid_before + 1
     assert "潞州区" in await boss.get_by_test_id("ranking").inner_text()
     await shots.take(boss, "supervisor")
