@@ -178,10 +178,12 @@ async def order_detail(request: Request, order_id: uuid.UUID) -> Response:
         except (Unavailable, BackendError) as exc:
             ctx[name + "_problem"] = problem_ctx(exc, s.lang)
 
-    await asyncio.gather(
+    parts = [
         part("order", b.order(tok, str(order_id))),
         part("assignments", b.assignments(tok, str(order_id))),
-        part("decision", b.decision(tok, str(order_id))),
-    )
+    ]
+    if s.has_role("operator", "supervisor", "admin"):  # dispatch shows routing reasons to these roles only
+        parts.append(part("decision", b.decision(tok, str(order_id))))
+    await asyncio.gather(*parts)
     ctx["region"] = domain.region_label((ctx.get("order") or {}).get("region_code"))
     return render(request, "order.html", ctx)

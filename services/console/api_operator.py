@@ -18,9 +18,12 @@ router = APIRouter()
 @router.get("/operator", response_class=HTMLResponse)
 async def operator_screen(request: Request) -> Response:
     require(request, "operator")
-    return render(
-        request, "operator.html", {"counties": domain.region_options(None), "call_id": uuid.uuid4().hex}
-    )
+    ctx = {
+        "counties": domain.region_options(None),
+        "call_id": uuid.uuid4().hex,
+        "call_started_at": request.app.state.clock.now().isoformat(),
+    }
+    return render(request, "operator.html", ctx)
 
 
 @router.get("/operator/lookup", response_class=HTMLResponse)
@@ -58,7 +61,12 @@ async def suggest(request: Request) -> Response:
 async def create_order(request: Request) -> Response:
     s = require(request, "operator")
     form = await check_csrf(request)
-    payload = domain.payload_from_form(form, channel="hotline")
+    payload = domain.payload_from_form(
+        form,
+        channel="hotline",
+        operator_id=s.user.get("staff_id") or s.user.get("username") or s.user.get("sub") or "",
+        now=request.app.state.clock.now(),
+    )
     # One key per call and form content: a double click or a retry never files two orders.
     idem = f"console-{form.get('call_id') or uuid.uuid4().hex}"
     try:
@@ -108,7 +116,6 @@ async def record_rating(request: Request, order_id: uuid.UUID) -> Response:
             str(order_id),
             score=score,
             comment=form.get("comment", ""),
-            channel="hotline",
         )
     except (Unavailable, BackendError) as exc:
         return render(request, "_result.html", problem_ctx(exc, s.lang))

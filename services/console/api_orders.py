@@ -31,7 +31,7 @@ async def order_list(request: Request, cursor: str | None = None) -> Response:
     ctx: dict = {"filters": filters, "counties": domain.region_options(None)}
     try:
         ctx["orders"], ctx["next_cursor"] = await backends(request).orders_page(
-            await token(request), cursor, **filters
+            await token(request), cursor, **domain.order_list_params(filters)
         )
     except (Unavailable, BackendError) as exc:
         ctx.update(problem_ctx(exc, s.lang))

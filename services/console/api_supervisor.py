@@ -39,10 +39,36 @@ async def _safe(coro, lang: str):  # type: ignore[no-untyped-def]
         return None, problem_ctx(exc, lang)
 
 
+DETAIL_CONCURRENCY = 8
+DETAIL_CAP = 2000
+
+
 async def _month_orders(request: Request, tok: str) -> list[dict]:
+    """This month's orders; closed ones completed with their closing time and rating.
+
+    Intake's list rows carry neither `closed_at` nor the rating (满意度 and SLA need both), so the
+    closed orders are read one by one — a few at a time, and at most DETAIL_CAP per dashboard view.
+    """
+    b = backends(request)
     out: list[dict] = []
-    async for page in backends(request).orders(tok, **_month_filters(request)):
+    async for page in b.orders(tok, **_month_filters(request)):
         out.extend(page)
+    closed = [o for o in out if o.get("status") in domain.DONE_STATUSES][:DETAIL_CAP]
+    gate = asyncio.Semaphore(DETAIL_CONCURRENCY)
+
+    async def complete(o: dict) -> None:
+        async with gate:
+            try:
+                full = await b.order(tok, str(o["id"]))
+            except (Unavailable, BackendError):
+                return  # the row still counts as closed; only its SLA / rating is unknown
+            o.update(
+                closed_at=full.get("closed_at"),
+                rating=full.get("rating"),
+                county_code=full.get("county_code"),
+            )
+
+    await asyncio.gather(*(complete(o) for o in closed))
     return out
 
 
@@ -51,9 +77,16 @@ async def dashboard(request: Request) -> Response:
     s = require(request, "supervisor")
     tok = await token(request)
     b = backends(request)
-    (orders, orders_p), (overdue, overdue_p), (aid, aid_p), (med, med_p) = await asyncio.gather(
+    (
+        (orders, orders_p),
+        (overdue, overdue_p),
+        (queue, queue_p),
+        (aid, aid_p),
+        (med, med_p),
+    ) = await asyncio.gather(
         _safe(_month_orders(request, tok), s.lang),
         _safe(b.overdue(tok), s.lang),
+        _safe(b.queue(tok), s.lang),
         _safe(b.cases(tok, "aid"), s.lang),
         _safe(b.cases(tok, "mediation"), s.lang),
     )
@@ -83,6 +116,8 @@ async def dashboard(request: Request) -> Response:
             "orders_problem": orders_p,
             "overdue": overdue,
             "overdue_problem": overdue_p,
+            "queue": queue,
+            "queue_problem": queue_p,
             "aid_counts": domain.case_counts(aid) if aid is not None else None,
             "aid_total": len(aid) if aid is not None else None,
             "aid_problem": aid_p,
@@ -95,22 +130,29 @@ async def dashboard(request: Request) -> Response:
     )
 
 
-@router.post("/supervisor/escalate/{order_id}", response_class=HTMLResponse)
-async def escalate(request: Request, order_id: uuid.UUID) -> Response:
+@router.post("/supervisor/transfer/{order_id}", response_class=HTMLResponse)
+async def transfer(request: Request, order_id: uuid.UUID) -> Response:
+    """督办 by reassignment: dispatch escalates overdue orders itself (its clocks); what a supervisor
+    does with one is transfer (转办) it to a named person."""
     s = require(request, "supervisor")
     form = await check_csrf(request)
     try:
-        await backends(request).escalate(await token(request), str(order_id), form.get("note", "督办"))
+        await backends(request).transfer(
+            await token(request),
+            str(order_id),
+            to_staff_id=(form.get("to_staff_id") or "").strip(),
+            reason=(form.get("reason") or "").strip() or "督办转办",
+        )
     except (Unavailable, BackendError) as exc:
         return render(request, "_result.html", problem_ctx(exc, s.lang))
-    return render(request, "_result.html", {"ok": True, "message_key": "sv.escalated"})
+    return render(request, "_result.html", {"ok": True, "message_key": "sv.transferred"})
 
 
 def _dataset_pages(request: Request, tok: str, dataset: str) -> AsyncIterator[list[dict]]:
     b = backends(request)
     if dataset == "orders":
         return b.orders(tok, **_month_filters(request))
-    return b.pages("aid" if dataset == "aid_cases" else "mediation", "/v1/cases", tok, {}, page_size=500)
+    return b.case_pages(tok, "aid" if dataset == "aid_cases" else "mediation")
 
 
 @router.get("/supervisor/export.{fmt}")

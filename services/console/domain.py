@@ -60,6 +60,7 @@ SPECIAL_GROUPS = (
 )
 URGENCIES = ("normal", "urgent", "critical")
 REJECT_REASONS = ("conflict", "overload", "out_of_scope")
+CALLBACK_OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "refused")
 DONE_STATUSES = frozenset({"closed", "answered", "resolved", "completed", "archived"})
 CANCELLED_STATUSES = frozenset({"merged", "cancelled", "withdrawn"})
 
@@ -120,8 +121,17 @@ def duplicate_warning(orders: list[dict], service_type: str | None = None) -> li
     return open_orders
 
 
-def payload_from_form(form: dict[str, Any], *, channel: str = "hotline") -> dict[str, Any]:
-    """The intake request body from the operator's form; optional fields only when set."""
+def payload_from_form(
+    form: dict[str, Any],
+    *,
+    channel: str = "hotline",
+    operator_id: str = "",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The intake request body from the operator's form; optional fields only when set.
+
+    A hotline order carries its call (intake's `hotline` block: call id, operator, when the call
+    started) so "answered on the call" closes it on the spot."""
     region = form.get("village") or form.get("township") or form.get("county") or ""
     body: dict[str, Any] = {
         "channel": channel,
@@ -137,16 +147,35 @@ def payload_from_form(form: dict[str, Any], *, channel: str = "hotline") -> dict
         body["special_groups"] = groups
     if form.get("urgency") and form["urgency"] != "normal":
         body["urgency"] = form["urgency"]
-    if channel == "hotline":
-        hotline: dict[str, Any] = {}
+    if channel == "hotline" and form.get("call_id") and operator_id:
+        started = _dt(form.get("call_started_at")) or now or datetime.now(CHINA_TZ)
+        hotline: dict[str, Any] = {
+            "call_id": form["call_id"],
+            "operator_id": operator_id,
+            "call_started_at": started.isoformat(),
+        }
         if form.get("answered_on_call"):
             hotline["answered_on_call"] = True
             hotline["answer_summary"] = (form.get("answer_summary") or "").strip()
-        if form.get("call_id"):
-            hotline["call_id"] = form["call_id"]
-        if hotline:
-            body["hotline"] = hotline
+        body["hotline"] = hotline
     return body
+
+
+def order_list_params(filters: dict[str, str]) -> dict[str, str]:
+    """The list screen's filters as intake's `GET /v1/work-orders` query: `region` is a code prefix,
+    and a day picked in a date field means that whole day in China time (created_to is exclusive)."""
+    out = {k: v for k, v in filters.items() if k != "region_prefix"}
+    if filters.get("region_prefix"):
+        out["region"] = filters["region_prefix"]
+    for key, end in (("created_from", False), ("created_to", True)):
+        v = out.get(key, "")
+        if len(v) == 10:
+            try:
+                day = date.fromisoformat(v)
+            except ValueError:
+                continue  # intake names the field in its 422
+            out[key] = day_bounds(day)[1 if end else 0]
+    return out
 
 
 def region_options(parent: str | None) -> list[tuple[str, str]]:

@@ -6,6 +6,8 @@ Taxonomy codes (service types, channels, …) are labelled here too, under `<kin
 
 from __future__ import annotations
 
+from services.console.i18n_cases import CASES
+
 LANGS = ("zh", "en")
 
 M: dict[str, tuple[str, str]] = {
@@ -112,8 +114,6 @@ M: dict[str, tuple[str, str]] = {
     "cb.callback": ("回拨", "Callback"),
     "cb.return_visit": ("回访", "Return visit"),
     "cb.reached": ("已联系上", "Reached"),
-    "cb.unreachable": ("未接通", "Unreachable"),
-    "cb.resolved": ("问题已解决", "Resolved"),
     # counter
     "ct.title": ("窗口待办", "Counter inbox"),
     "ct.live": ("实时更新", "Live"),
@@ -298,37 +298,22 @@ M: dict[str, tuple[str, str]] = {
     "status.agreed": ("达成协议", "Agreed"),
     "status.failed": ("调解不成", "Failed"),
     "status.merged": ("已并单", "Merged"),
-    "field.number": ("编号", "Number"),
-    "field.status": ("状态", "Status"),
-    "field.work_order_id": ("来源工单", "Work order"),
-    "field.county_code": ("县（区）", "County"),
-    "field.region_code": ("所在地区", "Location"),
-    "field.handler_staff_id": ("承办人编号", "Handler id"),
-    "field.mediator_staff_id": ("调解员编号", "Mediator id"),
-    "field.lawyer_staff_id": ("律师编号", "Lawyer id"),
-    "field.staff_name": ("承办人", "Handler"),
-    "field.opened_at": ("立案时间", "Opened"),
-    "field.decided_at": ("决定时间", "Decided"),
-    "field.closed_at": ("结案时间", "Closed"),
-    "field.decision_due": ("决定期限", "Decision due"),
-    "field.assignment_due": ("指派期限", "Assignment due"),
-    "field.due_at": ("办理期限", "Due"),
-    "field.requester_name": ("申请人", "Applicant"),
-    "field.description": ("事项", "Matter"),
-    "field.service_type": ("业务类型", "Service type"),
-    "field.source": ("来源", "Source"),
-    "field.parties": ("当事人", "Parties"),
-    "field.sessions": ("调解会", "Sessions"),
-    "field.consents": ("同意记录", "Consents"),
-    "field.name": ("姓名", "Name"),
-    "field.role": ("身份", "Role"),
-    "field.kind": ("类型", "Kind"),
-    "field.phone_masked": ("电话", "Phone"),
-    "field.scheduled_at": ("时间", "When"),
-    "field.place": ("地点", "Where"),
-    "field.deadlines": ("期限", "Deadlines"),
-    "field.history": ("办理记录", "History"),
+    "status.mediating": ("调解中", "Mediating"),
+    "status.agreement_pending": ("协议书待签署", "Agreement to sign"),
+    "status.archived": ("已归档", "Archived"),
+    "status.objecting_refusal": ("异议审查中", "Objection under review"),
+    "status.objecting_termination": ("异议审查中", "Objection under review"),
+    "status.expired": ("已超时", "Expired"),
+    "status.transferred": ("已转办", "Transferred"),
+    "status.cancelled": ("已取消", "Cancelled"),
+    "status.scheduled": ("已安排", "Scheduled"),
+    "status.given": ("已同意", "Given"),
+    "status.pending": ("待确认", "Pending"),
+    "status.done": ("已完成", "Done"),
 }
+
+
+M.update(CASES)
 
 
 def t(key: str, lang: str = "zh") -> str:

@@ -175,24 +175,43 @@ class Backends:
         return self.pages("intake", "/v1/work-orders", token, _clean(filters))
 
     async def caller_orders(self, token: str, phone: str) -> list[dict]:
-        body = await self.json(
-            "intake", "GET", "/v1/work-orders", token, params={"phone": phone, "limit": 20}
-        )
+        # POST, not GET ?phone=: intake keeps personal data out of URLs (and access logs).
+        body = await self.json("intake", "POST", "/v1/caller-lookup", token, json={"phone": phone})
         return body if isinstance(body, list) else body.get("items", [])
 
     async def classify(self, token: str, description: str) -> dict:
-        return await self.json("intake", "POST", "/v1/classify", token, json={"description": description})
+        """Intake's own rules (the ones filing applies), shaped for the suggestion box."""
+        raw = await self.json("intake", "POST", "/v1/classify", token, json={"description": description})
+        evidence = raw.get("evidence") or {}
+        words = [w for k in ("service_type", "domain") for w in evidence.get(k, [])]
+        return {**raw, "confidence": raw.get("service_confidence"), "evidence": words}
+
+    async def tasks(self, token: str, order_id: str, *, status: str | None = "open") -> list[dict]:
+        params = _clean({"work_order_id": order_id, "status": status, "limit": 200})
+        return await self.json("intake", "GET", "/v1/tasks", token, params=params)
 
     async def record_callback(self, token: str, order_id: str, *, kind: str, outcome: str, note: str) -> dict:
-        body = {"kind": kind, "outcome": outcome, "note": note}
-        return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/callbacks", token, json=body)
+        """A callback / return visit is an attempt on the order's open task of that kind (回拨/回访)."""
+        open_tasks = [t for t in await self.tasks(token, order_id) if t.get("kind") == kind]
+        if not open_tasks:
+            raise BackendError(
+                409,
+                {
+                    "detail": "该工单没有待办的回拨/回访任务",
+                    "detail_en": "this order has no open callback / return-visit task of that kind",
+                },
+            )
+        body = {"outcome": outcome, "note": note}
+        return await self.json(
+            "intake", "POST", f"/v1/tasks/{open_tasks[0]['id']}/attempts", token, json=body
+        )
 
-    async def rate(self, token: str, order_id: str, *, score: int, comment: str, channel: str) -> dict:
-        body = {"score": score, "comment": comment, "channel": channel}
+    async def rate(self, token: str, order_id: str, *, score: int, comment: str) -> dict:
+        body = {"score": score, "comment": comment or None}
         return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/rating", token, json=body)
 
     async def close_order(self, token: str, order_id: str, *, summary: str) -> dict:
-        body = {"summary": summary}
+        body = {"result_summary": summary}
         return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/close", token, json=body)
 
     # ---- dispatch -------------------------------------------------------------------------------
@@ -214,7 +233,12 @@ class Backends:
         self, token: str, assignment_id: str, action: str, *, reason: str | None = None, note: str = ""
     ) -> dict:
         assert action in ("accept", "reject", "return")
-        body = None if action == "accept" else {"reason": reason or "out_of_scope", "note": note}
+        if action == "accept":
+            body = None
+        elif action == "reject":  # a coded reason; the next candidate gets the offer
+            body = {"reason_code": reason or "out_of_scope", "note": note}
+        else:  # 退单 of an accepted order: a written reason
+            body = {"reason": note or reason or ""}
         return await self.json(
             "dispatch", "POST", f"/v1/assignments/{assignment_id}/{action}", token, json=body
         )
@@ -232,19 +256,40 @@ class Backends:
         return await self.json("dispatch", "POST", f"/v1/staff/{staff_id}/{action}", token)
 
     async def overdue(self, token: str) -> list[dict]:
-        body = await self.json("dispatch", "GET", "/v1/supervision/overdue", token)
-        return body if isinstance(body, list) else body.get("items", [])
+        """督办: dispatch groups overdue and at-risk orders per county / point; the screen wants rows."""
+        groups = await self.json("dispatch", "GET", "/v1/supervision/overdue", token)
+        rows = [o for g in groups for o in g.get("orders", [])]
+        # Overdue before at-risk, then the earliest deadline first.
+        return sorted(rows, key=lambda o: (o.get("state") != "overdue", o.get("due") or ""))
 
-    async def escalate(self, token: str, order_id: str, note: str) -> dict:
-        return await self.json(
-            "dispatch", "POST", f"/v1/supervision/{order_id}/escalate", token, json={"note": note}
-        )
+    async def queue(self, token: str) -> list[dict]:
+        return await self.json("dispatch", "GET", "/v1/supervision/queue", token)
+
+    async def transfer(self, token: str, order_id: str, *, to_staff_id: str, reason: str) -> dict:
+        body = {"to_staff_id": to_staff_id, "reason": reason}
+        return await self.json("dispatch", "POST", f"/v1/work-orders/{order_id}/transfer", token, json=body)
 
     # ---- aid / mediation ------------------------------------------------------------------------
+    async def case_pages(
+        self, token: str, service: str, page_size: int = 500, **filters: Any
+    ) -> AsyncIterator[list[dict]]:
+        """Every case, newest first: the case services return bare lists paged by a keyset on
+        opened_at (aid: before_opened_at + before_id; mediation: before)."""
+        params = _clean({**filters, "limit": page_size})
+        while True:
+            page = await self.json(service, "GET", "/v1/cases", token, params=params)
+            yield page
+            if len(page) < page_size:
+                return
+            last = page[-1]
+            if service == "aid":
+                params = dict(params, before_opened_at=last["opened_at"], before_id=last["id"])
+            else:
+                params = dict(params, before=last["opened_at"])
+
     async def cases(self, token: str, service: str, **filters: Any) -> list[dict]:
-        # 500 is the cases endpoints' page cap; they return bare lists until they grow cursors.
         out: list[dict] = []
-        async for page in self.pages(service, "/v1/cases", token, _clean(filters), page_size=500):
+        async for page in self.case_pages(token, service, **filters):
             out.extend(page)
         return out
 
@@ -261,8 +306,9 @@ class Backends:
     async def case(self, token: str, service: str, case_id: str) -> dict:
         return await self.json(service, "GET", f"/v1/cases/{case_id}", token)
 
-    async def case_action(self, token: str, service: str, case_id: str, action: str, body: dict) -> dict:
-        return await self.json(service, "POST", f"/v1/cases/{case_id}/{action}", token, json=body)
+    async def case_action(self, token: str, service: str, case_id: str, path: str, body: dict) -> dict:
+        """`path` is the step's endpoint under the case, e.g. `decision` or `agreement/signatures`."""
+        return await self.json(service, "POST", f"/v1/cases/{case_id}/{path}", token, json=body)
 
     async def agreement_html(self, token: str, case_id: str) -> str:
         r = await self.call("mediation", "GET", f"/v1/cases/{case_id}/agreement.html", token)

@@ -79,8 +79,10 @@ def require(request: Request, screen: str) -> sess.Session:
     return s
 
 
-async def check_csrf(request: Request) -> dict[str, Any]:
-    """Parse the form and check its CSRF token (field or htmx header); returns the form as a dict."""
+async def check_csrf(request: Request, multi: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Parse the form and check its CSRF token (field or htmx header); returns the form as a dict.
+
+    Fields named in `multi` (and special_groups) are lists (checkbox groups); others the last value."""
     form = await request.form()
     s = sess.load(request)
     submitted = request.headers.get(sess.CSRF_HEADER) or form.get(sess.CSRF_FIELD)
@@ -89,7 +91,7 @@ async def check_csrf(request: Request) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k in form.keys():
         values = form.getlist(k)
-        out[k] = values if k in ("special_groups",) else (values[-1] if values else "")
+        out[k] = values if k in ("special_groups", *multi) else (values[-1] if values else "")
     out.pop(sess.CSRF_FIELD, None)
     return out
 

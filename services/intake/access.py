@@ -20,6 +20,7 @@ POLICY = {
     "POST /v1/work-orders/{order_id}/rating": allow("operator", "counter_staff", "supervisor", "admin"),
     "GET /v1/tasks": allow(*READERS),
     "POST /v1/tasks/{task_id}/attempts": allow(*READERS),
+    "POST /v1/classify": allow("operator", "counter_staff", "supervisor", "admin"),
     "POST /v1/caller-lookup": allow("operator", "counter_staff", "supervisor", "admin"),
     # The citizen's own view: order number + last 4 phone digits; rate limiting comes with the security work.
     "GET /v1/track/{number}": PUBLIC,

@@ -10,12 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import select
 
 from libs.common.auth import Principal, principal
+from services.intake import classify as classifier
 from services.intake import loop, queries, service
 from services.intake.api import _mutate, order_out
 from services.intake.models import Task
 from services.intake.schemas import (
     AttemptIn,
     CallerLookupIn,
+    ClassifyIn,
     CloseIn,
     RatingIn,
     TaskOut,
@@ -159,6 +161,15 @@ async def caller_lookup(body: CallerLookupIn, request: Request, who: Who) -> lis
     async with rt.sessionmaker() as session:
         rows = await queries.caller_orders(session, phone=body.phone, id_number=body.id_number, who=who)
     return [WorkOrderListItem(**queries.list_item(r, now)) for r in rows]
+
+
+@router.post(
+    "/classify",
+    summary="Operator: classification suggestion for a description being typed (read-only, nothing stored)",
+)
+async def classify_text(body: ClassifyIn, who: Who) -> dict:
+    # The same rules create_work_order applies, so the suggestion matches what filing would decide.
+    return classifier.classify(body.description).as_dict()
 
 
 @router.get(

@@ -316,6 +316,12 @@ class RatingIn(_Strict):
     comment: str | None = Field(None, max_length=500)
 
 
+class ClassifyIn(_Strict):
+    """Text to classify for the operator's live suggestion; nothing is stored."""
+
+    description: str = Field(min_length=1, max_length=5000)
+
+
 class CallerLookupIn(_Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"phone": "13834567890"}]})
     phone: str | None = None

@@ -123,11 +123,34 @@ def test_payload_sends_optional_fields_only_when_set():
         "domain": "labor",
         "answered_on_call": "1",
         "answer_summary": "已告知劳动仲裁途径",
+        "call_id": "c0ffee",
+        "call_started_at": "2026-11-24T09:30:00+08:00",
     }
-    body = domain.payload_from_form(form)
+    body = domain.payload_from_form(form, operator_id="op-7")
     assert body["region_code"] == "140430003001" and body["urgency"] == "urgent" and body["domain"] == "labor"
     assert body["special_groups"] == ["elderly"]
-    assert body["hotline"] == {"answered_on_call": True, "answer_summary": "已告知劳动仲裁途径"}
+    # intake's HotlineDetails: the call, who took it and when it started, plus the on-call answer.
+    assert body["hotline"] == {
+        "call_id": "c0ffee",
+        "operator_id": "op-7",
+        "call_started_at": "2026-11-24T09:30:00+08:00",
+        "answered_on_call": True,
+        "answer_summary": "已告知劳动仲裁途径",
+    }
+    # Without a known operator the call block is left out rather than sent incomplete (intake: 422).
+    assert "hotline" not in domain.payload_from_form(form)
+
+
+def test_order_list_filters_become_intakes_query():
+    q = domain.order_list_params(
+        {"region_prefix": "140430", "created_from": "2026-11-01", "created_to": "2026-11-24", "q": "LW"}
+    )
+    assert q == {
+        "region": "140430",
+        "created_from": "2026-11-01T00:00:00+08:00",
+        "created_to": "2026-11-25T00:00:00+08:00",  # the whole last day, China time
+        "q": "LW",
+    }
 
 
 def test_export_cells_never_start_a_formula():
