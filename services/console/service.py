@@ -10,6 +10,7 @@ only this file changes. Two outcomes besides success:
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -68,6 +69,16 @@ class Backends:
             name: httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport)
             for name, url in urls.items()
         }
+
+    async def health(self) -> dict[str, str]:
+        async def one(name: str, client: httpx.AsyncClient) -> tuple[str, str]:
+            try:
+                r = await client.get("/healthz", timeout=2)
+                return name, "ok" if r.status_code == 200 else f"status {r.status_code}"
+            except httpx.HTTPError as exc:
+                return name, f"unreachable: {type(exc).__name__}"
+
+        return dict(await asyncio.gather(*(one(n, c) for n, c in self._clients.items())))
 
     async def aclose(self) -> None:
         for c in self._clients.values():

@@ -149,3 +149,18 @@ async def test_region_picker_walks_county_township_village():
         assert 'value="140430001"' in r.text and "hx-swap-oob" in r.text
         r = await c.get("/regions/options", params={"level": "village", "township": "140430001"})
         assert 'value="140430001001"' in r.text and "hx-swap-oob" not in r.text
+
+
+async def test_readyz_reports_each_backend(monkeypatch):
+    """/readyz says which backend is unreachable (none run here) with 503; /healthz stays up."""
+    import httpx
+
+    from services.console.main import create_app
+
+    app = create_app(intake="http://127.0.0.1:9", dispatch="http://127.0.0.1:9")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        async with app.router.lifespan_context(app):
+            assert (await c.get("/healthz")).status_code == 200
+            r = await c.get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["checks"]["intake"].startswith("unreachable")
