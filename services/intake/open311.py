@@ -52,11 +52,11 @@ SERVICE_DESCRIPTIONS = {
 
 
 def _errors(status: int, items: list[tuple[str, str]], reason: str | None = None) -> JSONResponse:
-    body: list[dict] = [{"code": status, "description": f"{f}: {d}" if f else d} for f, d in items]
-    if reason:  # why an access check said no (e.g. role_forbidden); extra keys are allowed by clients
-        for item in body:
-            item["lawline_code"] = reason
-    return JSONResponse(body, status_code=status)
+    body = [{"code": status, "description": f"{f}: {d}" if f else d} for f, d in items]
+    # The body stays exactly as the spec says; why an access check said no (role_forbidden, …) rides
+    # in a header, as the problem+json `code` does on every other route.
+    headers = {"X-Lawline-Denial": reason} if reason else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class Open311Route(APIRoute):

@@ -319,6 +319,10 @@ class RatingIn(_Strict):
 class ClassifyIn(_Strict):
     """Text to classify for the operator's live suggestion; nothing is stored."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"description": "老板拖欠我三个月工资，想申请法律援助"}]},
+    )
     description: str = Field(min_length=1, max_length=5000)
 
 

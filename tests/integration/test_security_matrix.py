@@ -106,7 +106,7 @@ async def _call(client: httpx.AsyncClient, method: str, path: str, headers: dict
         except ValueError:
             body = {}
         if isinstance(body, list) and body and isinstance(body[0], dict):  # Open311's error array
-            return r.status_code, {"code": body[0].get("lawline_code")}
+            return r.status_code, {"code": r.headers.get("x-lawline-denial")}
         return r.status_code, body if isinstance(body, dict) else {}
 
 
