@@ -93,6 +93,13 @@ class WorkOrder(IntakeBase):
             postgresql_ops={"region_code": "text_pattern_ops"},
         ),
         Index("ix_work_orders_number_prefix", "number", postgresql_ops={"number": "text_pattern_ops"}),
+        # Chinese names are 2–3 characters: too short for trigrams, so name search is a prefix
+        # range on this index (surname first), with the trigram index for longer fragments.
+        Index(
+            "ix_work_orders_name_prefix",
+            "requester_name",
+            postgresql_ops={"requester_name": "text_pattern_ops"},
+        ),
         Index(
             "ix_work_orders_name_trgm",
             "requester_name",

@@ -77,6 +77,16 @@ def prefix_match(column, prefix: str):  # type: ignore[no-untyped-def]
     return and_(column.op("~>=~")(lo), column.op("~<~")(hi))
 
 
+def name_match(text_: str):  # type: ignore[no-untyped-def]
+    """Names: a prefix (surname first) on the pattern index — 2-character names give pg_trgm
+    nothing to work with (bench: ~470 ms p95 at 1 M orders as a substring scan). Three or more
+    characters may also match inside the name, which the trigram index serves."""
+    by_prefix = prefix_match(WorkOrder.requester_name, text_)
+    if len(text_) < 3:
+        return by_prefix
+    return or_(by_prefix, WorkOrder.requester_name.ilike("%" + _like_prefix(text_), escape="\\"))
+
+
 def effective_region(who: Principal, requested: str | None) -> str | None | bool:
     """The narrower of the caller's jurisdiction and the requested prefix; False if they do not overlap."""
     mine = who.region or ""
@@ -127,7 +137,7 @@ def list_query(f: ListFilter, who: Principal, now: datetime) -> Select:
         if _NUMBER.match(text_):
             q = q.where(prefix_match(WorkOrder.number, text_.upper()), *number_day_bounds(text_))
         else:
-            q = q.where(WorkOrder.requester_name.ilike("%" + _like_prefix(text_), escape="\\"))
+            q = q.where(name_match(text_))
     if f.cursor:
         at, oid = decode_cursor(f.cursor)
         q = q.where(tuple_(WorkOrder.created_at, WorkOrder.id) < tuple_(at, oid))
