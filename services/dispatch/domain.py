@@ -329,6 +329,39 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
             target=target, step=step, offer_timeout_minutes=timeout, available_at=nd,
         )  # fmt: skip
 
+    def _pool(
+        ti: int, target: Target, step: str, tier: str, *, now_only: bool
+    ) -> list[tuple[tuple, StaffView]]:
+        pool = []
+        for s in staff:
+            if not _in_scope(s, order, tier, step):
+                continue
+            c = cands[s.id]
+            why = blocker(s, target, strict=(step == "strict"))
+            if why is None and now_only and not duty_of(s)[0]:
+                why = "当前不在岗 | not on duty now"
+            if why is None:
+                sc = score(s, target.skill)
+                c.score = _json(sc)
+                pool.append((sc, s))
+                c.target, c.step = ti, step
+            elif c.passed_over == generic:
+                c.passed_over, c.target, c.step = why, ti, step
+        return pool
+
+    def _label_and_finish(chosen: StaffView, ti: int, target: Target, step: str) -> Decision:
+        label = f"{rule.id}#{ti + 1}:{target.tier}/{target.window}"
+        label += "" if step == "strict" else f"~{step}"
+        why = "技能与熟练度匹配" if step == "strict" else f"放宽条件（{step}）后匹配"
+        return finish(chosen, label, f"{why} | matched at step {step}", target, step)
+
+    def _choose(pool: list[tuple[tuple, StaffView]], ti: int, target: Target, step: str) -> Decision:
+        pool.sort(key=lambda p: p[0])
+        best_score, chosen = pool[0]
+        for sc, other in pool[1:]:
+            cands[other.id].passed_over = _why_not(sc, best_score)
+        return _label_and_finish(chosen, ti, target, step)
+
     # 1. A follow-up goes back to whoever handled the first order.
     if order.previous_handler_id:
         prev = next((s for s in staff if s.id == order.previous_handler_id), None)
@@ -342,35 +375,32 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
                 None,
             )
 
-    # 2–4. Targets in order, each with stepwise relaxation — first among staff on duty
-    # now, then (nobody on duty anywhere, e.g. at night) whoever comes on duty first.
-    for now_only in (True, False):
-        for ti, target in enumerate(rule.targets):
-            for step, tier in _steps(policy, target):
-                pool = []
-                for s in staff:
-                    if not _in_scope(s, order, tier, step):
-                        continue
-                    c = cands[s.id]
-                    why = blocker(s, target, strict=(step == "strict"))
-                    if why is None and now_only and not duty_of(s)[0]:
-                        why = "当前不在岗 | not on duty now"
-                    if why is None:
-                        sc = score(s, target.skill)
-                        c.score = _json(sc)
-                        pool.append((sc, s))
-                        c.target, c.step = ti, step
-                    elif c.passed_over == generic:
-                        c.passed_over, c.target, c.step = why, ti, step
-                if pool:
-                    pool.sort(key=lambda p: p[0])
-                    best_score, chosen = pool[0]
-                    for sc, other in pool[1:]:
-                        cands[other.id].passed_over = _why_not(sc, best_score)
-                    label = f"{rule.id}#{ti + 1}:{target.tier}/{target.window}"
-                    label += "" if step == "strict" else f"~{step}"
-                    why = "技能与熟练度匹配" if step == "strict" else f"放宽条件（{step}）后匹配"
-                    return finish(chosen, label, f"{why} | matched at step {step}", target, step)
+    # 2–4. Targets in order, each with stepwise relaxation, among staff on duty now.
+    for ti, target in enumerate(rule.targets):
+        for step, tier in _steps(policy, target):
+            pool = _pool(ti, target, step, tier, now_only=True)
+            if pool:
+                return _choose(pool, ti, target, step)
+
+    # 5. Nobody on duty anywhere (night, weekend): whoever comes on duty FIRST across every
+    # target and step — not the first target that has anyone this fortnight, or a night-time
+    # consultation would wait days for a village adviser's weekly shift while the county
+    # centre opens next morning (bench/sim measured exactly that). Ties keep target order.
+    later: list[tuple[tuple, int, int, StaffView, Target, str]] = []
+    seen: set[str] = set()
+    for ti, target in enumerate(rule.targets):
+        for si, (step, tier) in enumerate(_steps(policy, target)):
+            for sc, st in _pool(ti, target, step, tier, now_only=False):
+                if st.id not in seen:
+                    seen.add(st.id)
+                    later.append((sc, ti, si, st, target, step))
+    if later:
+        later.sort(key=lambda x: (x[0][1], x[1], x[2], x[0]))
+        sc0, ti, _, chosen, target, step = later[0]
+        for sc, _ti, _si, other, _t, _s in later[1:]:
+            cands[other.id].passed_over = _why_not(sc, sc0)
+        cands[chosen.id].target, cands[chosen.id].step = ti, step
+        return _label_and_finish(chosen, ti, target, step)
 
     reason = f"无可派人员：规则 {rule.id} 的各目标及放宽后均无合格人员 | nobody eligible, to supervisor queue"
     return Decision(rule.id, None, reason, list(cands.values()), **base, offer_timeout_minutes=0)

@@ -351,3 +351,32 @@ def test_a_make_up_saturday_follows_the_monday_roster():
     office = person("office")
     assert domain.on_duty(office, saturday, make_up)
     assert not domain.on_duty(office, saturday, lambda d: d.weekday() < 5)
+
+
+def test_at_night_a_simple_consultation_waits_for_the_earliest_duty_not_the_first_target():
+    """Nobody on duty: the village adviser (first target) is next on duty next Monday
+    afternoon, the county centre opens tomorrow morning — the county centre must win."""
+    night = NOW.replace(hour=22)  # Tuesday 22:00
+    village = person(
+        "vil",
+        role="legal_worker",
+        tier="village",
+        skills=("consultation",),
+        slots=[Slot(0, time(14, 0), time(17, 0))],
+    )
+    county = person("cty", role="legal_worker", skills=("consultation",))
+    d = decide(
+        order(region_code=VILLAGE, domain="labor", description="公司欠我三千块工资"), [village, county], night
+    )
+    assert d.band == "simple"
+    assert d.chosen.id == "cty"  # the county centre (reached via the first target that relaxes to it)
+    assert d.available_at == datetime(2026, 11, 25, 8, 30, tzinfo=CHINA_TZ)
+    assert "下次值班更晚" in why(d, "vil")
+    # During opening hours the same order still goes to the village adviser first.
+    monday = datetime(2026, 11, 30, 15, 0, tzinfo=CHINA_TZ)
+    d = decide(
+        order(region_code=VILLAGE, domain="labor", description="公司欠我三千块工资"),
+        [village, county],
+        monday,
+    )
+    assert d.chosen.id == "vil"
