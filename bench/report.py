@@ -54,7 +54,10 @@ def figures(out: dict) -> list[str]:
             f"{r['no_dispatch_event_within_settle']} without event{split}){sse_txt} | {target} |"
         )
     if out.get("end_to_end"):
-        rows.append(f"| 201 → SSE inbox push | {out['end_to_end']['sse']} | — |")
+        sse = out["end_to_end"]["sse"]
+        if sse == "measured":
+            sse = "measured per offered rate above (SSE p50/p99)"
+        rows.append(f"| 201 → SSE inbox push | {sse} | — |")
     d = out.get("decisions")
     if d:
         rows.append(
