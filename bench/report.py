@@ -54,7 +54,10 @@ def figures(out: dict) -> list[str]:
             f"{r['no_dispatch_event_within_settle']} without event{split}){sse_txt} | {target} |"
         )
     if out.get("end_to_end"):
-        rows.append(f"| 201 → SSE inbox push | {out['end_to_end']['sse']} | — |")
+        sse = out["end_to_end"]["sse"]
+        if sse == "measured":
+            sse = "measured per offered rate above (SSE p50/p99)"
+        rows.append(f"| 201 → SSE inbox push | {sse} | — |")
     d = out.get("decisions")
     if d:
         rows.append(
@@ -117,10 +120,26 @@ def simulation_table(s: dict) -> list[str]:
     return rows
 
 
+def where_table(p: dict) -> list[str]:
+    """Where the real router sent the orders (handler's tier × arrival while open/closed)."""
+    rows = p.get("by_tier_arrival") or {}
+    if not rows:
+        return []
+    out = [
+        f"Where `{p['policy']}` sent the orders (handler's tier; arrived while the centres were open or closed):",
+        "",
+        "| handler tier / arrival | orders | mean wait (min, opening time) |",
+        "|---|---|---|",
+    ]
+    out += [f"| {k} | {v['orders']} | {v['mean_wait_min']} |" for k, v in rows.items()]
+    return out + [""]
+
+
 FLOOR_TEXT = """Waits are measured in county-centre opening time (Mon–Fri 08:30–17:30): nights and
 weekends are not a routing failure. **Erlang-C floor** per county-centre pool (county ×
-service type; c = the people whose role and skill `decide()` accepts: 5 for consultation,
-2 for legal aid): an order arriving while the centre is open in hour-of-week h is charged
+service type; c = the county-centre people whose role and skill match a county-tier target of
+the policy rule `decide()` applies (services/dispatch/policy.yaml, read by bench/routing.py):
+5 for consultation, 2 for legal aid): an order arriving while the centre is open in hour-of-week h is charged
 Wq = C(c, a)·E[S]/(c − a) with a = λ_h·E[S] (λ_h = the calibrated arrival rate of that hour,
 pointwise-stationary), times (1 + CV²)/2 for lognormal handling (Allen–Cunneen, M/G/c);
 orders arriving while it is closed meet the c people together at the next opening and the
@@ -158,6 +177,7 @@ def markdown(out: dict) -> str:
             f"Floor: {s['floor']['erlang_c_mg_c_mean_wait_min']} min (M/G/c); "
             f"{s['floor']['erlang_c_mm_c_mean_wait_min']} min with plain M/M/c Erlang C.",
             "",
+            *where_table(s["policies"][0]),
         ]
     for key, title, path in (
         ("profile", "Intake under load", "intake-profile.txt"),

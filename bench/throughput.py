@@ -231,12 +231,13 @@ async def wait_drained(intake_dsn: str, dispatch_dsn: str | None, timeout: float
 
 
 async def service_load(db_url: str, *, concurrency: int, seconds: float, warmup: float = 1.0) -> dict:
-    """The intake use case without HTTP: services.intake.service.create_work_order in the
+    """The intake use case without HTTP: services.intake.create.create_work_order in the
     caller-owned transaction, through libs.common.db's engine — separates the web layer's
     cost from the data layer's. Runs in this process (no relay, no consumers)."""
     from libs.common import db
+    from libs.common.auth import Principal
     from libs.common.clock import Clock
-    from services.intake import service
+    from services.intake import create
     from services.intake.schemas import WorkOrderCreate
 
     factory = OrderFactory(3)
@@ -244,6 +245,8 @@ async def service_load(db_url: str, *, concurrency: int, seconds: float, warmup:
     engine = db.make_engine(db_url, pool_size=concurrency)
     sessions = db.make_sessionmaker(engine)
     clock = Clock()
+    # The same caller the HTTP rounds use: a city operator (jurisdiction 长治, 1404).
+    who = Principal(sub="bench", kind="staff", roles=frozenset({"operator"}), region="1404")
     latencies: list[float] = []
     counted = total = 0
     try:
@@ -260,7 +263,7 @@ async def service_load(db_url: str, *, concurrency: int, seconds: float, warmup:
                 body = bodies[i % len(bodies)]
                 i += concurrency
                 async with sessions() as session, session.begin():
-                    await service.create_work_order(session, data=body, now=clock.now())
+                    await create.create_work_order(session, data=body, now=clock.now(), who=who)
                 done = time.perf_counter()
                 if now >= measure_from and done <= deadline:
                     counted += 1

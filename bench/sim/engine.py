@@ -40,6 +40,7 @@ class SimOrder:
     start: datetime | None = None
     staff: SimStaff | None = None
     escalated: bool = False
+    weight: int = 1  # load units against capacity (the policy's weight of its complexity band)
 
 
 @dataclass
@@ -109,11 +110,12 @@ def simulate(net: Network, policy: Policy, orders: list[SimOrder], start: dateti
                 q = min(waiting, key=lambda q: q[0].at)
                 order = q.popleft()
                 order.staff = s
-                s.view.load += 1
+                s.view.load += order.weight
                 s.view.last_assigned_at = now
         if order is None:
             return False
         s.busy = True
+        s.current = order
         order.start = now
         s.busy_s += order.service_s
         s.handled += 1
@@ -144,14 +146,15 @@ def simulate(net: Network, policy: Policy, orders: list[SimOrder], start: dateti
                 continue
             order.staff = chosen
             chosen.queue.append(order)
-            chosen.view.load += 1
+            chosen.view.load += order.weight
             chosen.view.last_assigned_at = now
             try_start(chosen, now)
         elif kind == "finish":
             s = obj
             assert isinstance(s, SimStaff)
             s.busy = False
-            s.view.load -= 1
+            s.view.load -= getattr(s.current, "weight", 1)
+            s.current = None
             try_start(s, now)
         else:
             s = obj

@@ -97,6 +97,16 @@ def report(
                 util.append(s.busy_s / duty if duty else 0.0)
     handled_elsewhere = sum(1 for o in orders if o.staff is not None and o.staff.view.tier != "county")
     eff = floor["floor_mean_wait_s"] / mean_wait if mean_wait > 0 else math.inf
+    # Where orders went and how long they waited there, split by whether they arrived while
+    # the centres were open — shows which part of the routing the waits come from.
+    where: dict[str, list[float]] = defaultdict(list)
+    for o, w in zip(orders, waits, strict=True):
+        tier = o.staff.view.tier if o.staff is not None else "none"
+        where[f"{tier}/{'open' if is_open(o.at) else 'closed'}"].append(w)
+    by_tier = {
+        k: {"orders": len(v), "mean_wait_min": round(sum(v) / len(v) / 60, 2)}
+        for k, v in sorted(where.items())
+    }
     return {
         "policy": name,
         "orders": len(orders),
@@ -112,4 +122,5 @@ def report(
         "load_gini": round(gini_w / n_w, 4) if n_w else 0.0,
         "erlang_floor_mean_wait_min": round(floor["floor_mean_wait_s"] / 60, 3),
         "efficiency": round(eff, 3),
+        "by_tier_arrival": by_tier,
     }

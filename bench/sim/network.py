@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+from bench import routing
 from libs.common import demo_network, regions
 from libs.common.clock import CHINA_TZ
 from services.dispatch import domain
@@ -24,6 +25,7 @@ class SimStaff:
     busy: bool = False
     busy_s: float = 0.0
     handled: int = 0
+    current: object | None = None  # the order being handled
 
 
 @dataclass
@@ -34,22 +36,33 @@ class Network:
     city: list[SimStaff]
     village_adviser: dict[str, SimStaff]  # village code → the adviser serving its room group
 
+    _routing: dict[str, list[SimStaff]] = field(default_factory=dict)
+
     def county_staff(self, county: str, roles: tuple[str, ...]) -> list[SimStaff]:
-        """What dispatch's _staff_views loads: this county's active staff with an eligible role."""
+        """This county's staff with one of these roles (the baselines' candidate lists)."""
         out: list[SimStaff] = []
         for r in roles:
             out.extend(self.by_county_role.get((county, r), []))
         out.sort(key=lambda s: s.view.name)
         return out
 
+    def routing_staff(self, county: str) -> list[SimStaff]:
+        """What dispatch's network.staff_views loads for an order of this county: the
+        county's own staff (every role — the policy decides who fits) and the city centre,
+        ordered by staff code."""
+        if county not in self._routing:
+            own = [s for (c, _r), people in self.by_county_role.items() if c == county for s in people]
+            self._routing[county] = sorted(own + self.city, key=lambda s: s.view.name)
+        return self._routing[county]
+
     def centre_pool(self, county: str, service_type: str) -> list[SimStaff]:
         """The pooled eligible staff of the Erlang-C floor: county-centre people whose role
-        and skill both cover the service type (the same test decide() applies)."""
-        roles = domain.eligible_roles(service_type)
+        and skill match a county-tier target of the policy rule decide() applies."""
+        roles = routing.roles_for(service_type, tier="county")
         return [
             s
             for s in self.county_staff(county, roles)
-            if s.view.tier == "county" and service_type in s.view.skills
+            if s.view.tier == "county" and routing.fits(s.view.role, s.view.skills, service_type, "county")
         ]
 
 
@@ -73,6 +86,10 @@ def build() -> Network:
             load=0,
             slots=[domain.Slot(d, a, b) for d, a, b in p.slots],
             last_assigned_at=None,
+            levels=demo_network.skill_levels(p),
+            region_code=p.point.region_code,
+            parent_point_id=str(p.point.parent_id) if p.point.parent_id else None,
+            languages=tuple(p.languages),
         )
         s = SimStaff(view, p.point.region_code)
         staff.append(s)

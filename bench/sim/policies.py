@@ -1,10 +1,12 @@
 """Routing policies compared by the simulation.
 
-`lawline` calls the REAL services.dispatch.domain.decide with the staff list the
-dispatch service would load (the order's county, eligible roles) and their live load
-and last-assignment time. The baselines use the same eligibility test decide() applies
-(county centre, role, skill, under capacity) but choose differently; `nearest` sends the
-order to the closest service point that has a person with the role and skill.
+`lawline` calls the REAL services.dispatch.domain.decide, policy-driven
+(services/dispatch/policy.yaml), with the staff list the dispatch service would load
+(the order's county and the city centre, every role) and their live load and
+last-assignment time. The baselines take their candidates from the same policy rule
+(bench.routing: roles and skill of its county-tier targets, under capacity) but choose
+differently; `nearest` sends the order to the closest service point that has a person
+matching any target of the rule.
 `pooled` is not a router: it is the late-binding single-queue ideal (the next free
 eligible person takes the oldest waiting order), the reference the Erlang-C floor
 models.
@@ -13,8 +15,9 @@ models.
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import date, datetime
 
+from bench import routing
 from bench.sim.network import Network, SimStaff
 from libs.common import regions
 from services.dispatch import domain
@@ -29,17 +32,19 @@ class Policy:
 
 
 def _eligible_centre(net: Network, order, staff: list[SimStaff]) -> list[SimStaff]:  # type: ignore[no-untyped-def]
-    roles = domain.eligible_roles(order.service_type)
     return [
         s
         for s in staff
         if s.view.county_code == order.county_code
         and s.view.tier == "county"
-        and s.view.role in roles
-        and order.service_type in s.view.skills
+        and routing.fits(s.view.role, s.view.skills, order.service_type, "county")
         and s.view.load < s.view.capacity
         and s.view.slots
     ]
+
+
+def _weekday(d: date) -> bool:
+    return d.weekday() < 5
 
 
 class Lawline(Policy):
@@ -50,12 +55,21 @@ class Lawline(Policy):
         self.by_id = {s.view.id: s for s in net.staff}
 
     def choose(self, order, now):  # type: ignore[no-untyped-def]
-        roles = domain.eligible_roles(order.service_type)
-        staff = self.net.county_staff(order.county_code, roles)
-        decision = domain.decide(
-            domain.OrderView(order.id, order.service_type, order.county_code), [s.view for s in staff], now
+        staff = self.net.routing_staff(order.county_code)
+        view = domain.OrderView(
+            id=order.id,
+            service_type=order.service_type,
+            county_code=order.county_code,
+            region_code=order.region_code,
         )
-        return self.by_id[decision.chosen.id] if decision.chosen else None
+        # The simulated world has no public holidays (its business clock and the Erlang
+        # floor are Mon–Fri), so decide() is told the same — otherwise it would think the
+        # centres closed on days the engine keeps them open.
+        decision = domain.decide(view, [s.view for s in staff], now, is_workday=_weekday)
+        if decision.chosen is None:
+            return None
+        order.weight = decision.weight  # load counts by complexity band, as dispatch books it
+        return self.by_id[decision.chosen.id]
 
 
 class RoundRobin(Policy):
@@ -69,7 +83,7 @@ class RoundRobin(Policy):
         pool = _eligible_centre(
             self.net,
             order,
-            self.net.county_staff(order.county_code, domain.eligible_roles(order.service_type)),
+            self.net.county_staff(order.county_code, routing.roles_for(order.service_type, tier="county")),
         )
         if not pool:
             return None
@@ -90,7 +104,7 @@ class Random(Policy):
         pool = _eligible_centre(
             self.net,
             order,
-            self.net.county_staff(order.county_code, domain.eligible_roles(order.service_type)),
+            self.net.county_staff(order.county_code, routing.roles_for(order.service_type, tier="county")),
         )
         return self.rng.choice(pool) if pool else None
 
@@ -105,7 +119,6 @@ class Nearest(Policy):
         self.net = net
 
     def choose(self, order, now):  # type: ignore[no-untyped-def]
-        roles = domain.eligible_roles(order.service_type)
         points: list[list[SimStaff]] = []
         region = regions.lookup(order.region_code)
         if region is not None and region.level == "village":
@@ -119,8 +132,7 @@ class Nearest(Policy):
             fit = [
                 s
                 for s in people
-                if s.view.role in roles
-                and order.service_type in s.view.skills
+                if routing.fits(s.view.role, s.view.skills, order.service_type)
                 and s.view.load < s.view.capacity
             ]
             if fit:

@@ -35,3 +35,12 @@ def test_synthetic_network_has_ten_thousand_people():
     assert len(staff) == 10_000 and len({s.id for s in staff}) == 10_000
     assert {s.tier for s in staff} == {"county", "township", "village"}
     assert all(s.slots for s in staff)
+
+
+def test_phones_never_repeat_within_a_process_even_with_the_same_seed():
+    # Two rounds with the same seed against one database must not turn into urges (并单).
+    phones = [
+        f.order()["requester"]["phone"] for f in (OrderFactory(1), OrderFactory(1)) for _ in range(3000)
+    ]
+    assert len(set(phones)) == len(phones)
+    assert all(p.startswith("0355-") or (len(p) == 11 and p[0] == "1") for p in phones)
