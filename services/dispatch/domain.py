@@ -376,11 +376,22 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
             )
 
     # 2–4. Targets in order, each with stepwise relaxation, among staff on duty now.
+    # Locality first, but not at any price: when the best local person already has work
+    # queued and a later target has someone on duty and idle, the idle one takes it (a
+    # one-person township pool otherwise makes citizens wait while the centre sits idle).
+    busy: tuple | None = None
     for ti, target in enumerate(rule.targets):
         for step, tier in _steps(policy, target):
             pool = _pool(ti, target, step, tier, now_only=True)
-            if pool:
+            if not pool:
+                continue
+            pool.sort(key=lambda p: p[0])
+            if pool[0][1].load == 0:
                 return _choose(pool, ti, target, step)
+            if busy is None:
+                busy = (pool, ti, target, step)
+    if busy is not None:
+        return _choose(*busy)
 
     # 5. Nobody on duty anywhere (night, weekend): whoever comes on duty FIRST across every
     # target and step — not the first target that has anyone this fortnight, or a night-time

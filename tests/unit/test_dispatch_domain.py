@@ -380,3 +380,16 @@ def test_at_night_a_simple_consultation_waits_for_the_earliest_duty_not_the_firs
         monday,
     )
     assert d.chosen.id == "vil"
+
+
+def test_a_busy_local_adviser_yields_to_an_idle_colleague_on_duty_at_the_next_target():
+    """Locality first, but a queue at the one-person village room should not make the citizen
+    wait while someone at the county centre is on duty and idle."""
+    monday = datetime(2026, 11, 30, 15, 0, tzinfo=CHINA_TZ)
+    simple = order(region_code=VILLAGE, domain="labor", description="公司欠我三千块工资")
+    village = person("vil", role="legal_worker", tier="village", skills=("consultation",), load=2)
+    county = person("cty", role="legal_worker", skills=("consultation",))
+    assert decide(simple, [village, county], monday).chosen.id == "cty"
+    # Nobody idle anywhere: the local adviser keeps it.
+    county.load = 3
+    assert decide(simple, [village, county], monday).chosen.id == "vil"
