@@ -18,10 +18,12 @@ POLICY = {
     # Whoever handled the order may close it; the callback rule (domain.closure_blockers) still applies.
     "POST /v1/work-orders/{order_id}/close": allow(*FRONT_DESK, *CASE_WORKERS),
     "POST /v1/work-orders/{order_id}/rating": allow("operator", "counter_staff", "supervisor", "admin"),
+    # Unmasked phone/ID number: only who calls back or verifies identity; each read audited (PIPL Art 51).
+    "GET /v1/work-orders/{order_id}/contact": allow("operator", "counter_staff", "supervisor"),
     "GET /v1/tasks": allow(*READERS),
     "POST /v1/tasks/{task_id}/attempts": allow(*READERS),
     "POST /v1/caller-lookup": allow("operator", "counter_staff", "supervisor", "admin"),
-    # The citizen's own view: order number + last 4 phone digits; rate limiting comes with the security work.
+    # The citizen's own view: order number + last 4 phone digits; rate limited per IP and per number.
     "GET /v1/track/{number}": PUBLIC,
     "POST /v1/track/{number}/rating": PUBLIC,
     "GET /open311/v2/services.json": OPEN311,
