@@ -23,7 +23,7 @@ from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.pii import mask_phone, mask_text
 from libs.common.problems import FieldProblem, Problem
-from services.intake import domain, validation
+from services.intake import domain, timeline, validation
 from services.intake.models import IdempotencyKey, TimelineEntry, WorkOrder, order_number_seq, outbox
 
 SERVICE = "intake"
@@ -214,13 +214,14 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
     order = await session.get(WorkOrder, order_id, with_for_update=True)
     if order is None:
         return
-    kind, text_ = domain.timeline_text(event.type, event.data)
+    step = timeline.step_for(event.type, event.data)
     session.add(
         TimelineEntry(
             work_order_id=order.id,
             at=event.time,
-            kind=kind,
-            text=text_,
+            kind=step.kind,
+            text=step.text,
+            public=step.public,
             source_event_id=event.id,
             data={"event_type": event.type},
         )
