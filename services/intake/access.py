@@ -5,7 +5,12 @@ from libs.common.auth import PUBLIC, allow
 CASE_WORKERS = ("lawyer", "mediator", "aid_officer")
 FRONT_DESK = ("operator", "counter_staff", "supervisor", "admin")
 READERS = (*FRONT_DESK, *CASE_WORKERS)
-OPEN311 = allow("external_system", scopes=("open311",), note="Open311 GeoReport v2 clients")
+# Open311 GeoReport v2 clients: a bearer token with the external_system role, or an API key from
+# identity (scopes are resource:action there): open311:read to look, open311:write to file and look.
+OPEN311 = allow(
+    "external_system", scopes=("open311:read", "open311:write"), note="Open311 GeoReport v2 clients"
+)
+OPEN311_WRITE = allow("external_system", scopes=("open311:write",), note="Open311 GeoReport v2 clients")
 
 POLICY = {
     "POST /v1/work-orders": allow(*FRONT_DESK, "external_system", scopes=("workorders:write",)),
@@ -28,7 +33,7 @@ POLICY = {
     "POST /v1/track/{number}/rating": PUBLIC,
     "GET /open311/v2/services.json": OPEN311,
     "GET /open311/v2/services/{code}.json": OPEN311,
-    "POST /open311/v2/requests.json": OPEN311,
+    "POST /open311/v2/requests.json": OPEN311_WRITE,
     "GET /open311/v2/requests.json": OPEN311,
     "GET /open311/v2/requests/{request_id}.json": OPEN311,
     "GET /open311/v2/tokens/{token}.json": OPEN311,
