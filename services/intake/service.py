@@ -142,6 +142,7 @@ def created_payload(order: WorkOrder) -> ev.WorkOrderCreatedV1:
         created_at=order.created_at,
         follow_up_of=str(order.follow_up_of) if order.follow_up_of else None,
         parent_id=str(order.parent_id) if order.parent_id else None,
+        parties=[ev.PartyRefV1(**p) for p in order.party_indexes or []],
     )
 
 
@@ -161,6 +162,22 @@ def classified_payload(order: WorkOrder, *, by: str, at: datetime, operator: str
         operator=operator,
         classified_at=at,
     )
+
+
+def party_indexes(requester_id_bidx: str | None, parties: list) -> list[dict]:  # type: ignore[type-arg]
+    """Blind indexes for dispatch's conflict check (same keyed hash as dispatch's own `_index`):
+    the requester's ID number (dispatch indexes the requester's name itself) and each opposing party."""
+    cipher = get_cipher()
+    out = [{"side": "requester", "id_index": requester_id_bidx}] if requester_id_bidx else []
+    for p in parties:
+        out.append(
+            {
+                "side": "counterparty",
+                "name_index": cipher.blind_index(p.name.strip()) if p.name else None,
+                "id_index": cipher.blind_index(p.id_number) if p.id_number else None,
+            }
+        )
+    return out
 
 
 # ---- reading ----------------------------------------------------------------------------
