@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from libs.common.clock import CHINA_TZ
-from libs.common.events import aid as aid_events
 from services.intake import timeline
 from services.intake.validation import (  # re-exported: the rest of the service imports them from here
     CHANNELS,
@@ -48,9 +47,6 @@ STATUS_BY_EVENT = {
     "cn.lawline.dispatch.escalated.v1": "escalated",
     "cn.lawline.aid.case_opened.v1": "in_progress",
     "cn.lawline.mediation.case_opened.v1": "in_progress",
-    # Any step of the aid or mediation case means the matter is being handled.
-    **{t: "in_progress" for t in aid_events.CASE_EVENT_TYPES},
-    "cn.lawline.mediation.case_transitioned.v1": "in_progress",
 }
 # Never move an order backwards: later stages win over late-arriving earlier events.
 STATUS_RANK = {

@@ -62,7 +62,7 @@ _AID_ZH = {
     aid.WITHDRAWN: ("aid_withdrawn", "法律援助申请已撤回"),
     aid.GRANTED: ("aid_granted", "法律援助申请已批准，将为您指派律师"),  # 法律援助法 Art 43
     aid.REFUSED: ("aid_refused", "法律援助申请未获批准，对决定有异议的可依法提出"),  # Art 43, 49
-    aid.LAWYER_ASSIGNED: ("aid_lawyer_assigned", "已指派承办律师"),
+    aid.LAWYER_ASSIGNED: ("lawyer_assigned", "已指派承办律师"),
     aid.LAWYER_ACCEPTED: ("aid_lawyer_accepted", "承办律师已接受指派，将与您联系"),
     aid.LAWYER_DECLINED: ("aid_lawyer_reassigning", "正在为您重新指派承办律师"),
     aid.PROGRESS_REPORTED: ("aid_progress", "承办律师已报告办理进展"),
