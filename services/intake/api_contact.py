@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from libs.common.audit import record_unmasked_read
 from libs.common.auth import Principal, principal
+from libs.common.problems import FieldProblem
 from services.intake import service
 
 router = APIRouter(prefix="/v1", tags=["work orders"])
@@ -43,6 +44,10 @@ async def contact(
         Query(min_length=4, max_length=200, description="为何需要查看完整信息", examples=["回拨核实身份"]),
     ],
 ) -> ContactOut:
+    if len(reason.strip()) < 4:
+        raise FieldProblem(
+            "reason", "请写明查看完整信息的理由（至少 4 个字）", "give a reason (at least 4 characters)"
+        )
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
         # load_order checks jurisdiction (404 outside it) before anything is decrypted.

@@ -67,6 +67,8 @@ async def test_unmasked_contact_is_role_limited_reasoned_and_audited(env):
         missing = await c.get(url)
         assert missing.status_code == 422 and "reason" in missing.text
         assert (await c.get(url, params={"reason": "看"})).status_code == 422
+        blank = await c.get(url, params={"reason": "  看  "})
+        assert blank.status_code == 422 and blank.json()["errors"][0]["field"] == "reason"
 
     async with env.rt.sessionmaker() as s:
         rows = (
