@@ -2,8 +2,7 @@
 accept) → aid (case opened, application, deadline supervision, decision) → intake timeline, and
 the citizen's tracking page shows the public steps only. Real PostgreSQL and broker.
 
-沁源县 (140431): no other test files orders there, so replays of these events into a later test's
-fresh dispatch consumer group cannot land in anyone's asserted inbox."""
+Runs on a broker of its own (see `own_broker`), in 沁源县 (140431), where no other test files orders."""
 
 from __future__ import annotations
 
@@ -13,8 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from libs.common.clock import FrozenClock
+from libs.common.embedded import EmbeddedBroker, free_port
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import consumers_ready, services, wait_for
+from libs.common.testing.infra import Infra, consumers_ready, services, wait_for
 from services.intake.models import TimelineEntry
 
 pytestmark = pytest.mark.e2e
@@ -36,13 +36,25 @@ APPLICATION = {
 
 
 @pytest.fixture
+def own_broker(infra):  # type: ignore[no-untyped-def]
+    """A broker of this test's own: dispatch announces 1,086 staff availabilities when it starts,
+    and on the shared broker later tests' consumers would have to read through them all."""
+    port = free_port()
+    broker = EmbeddedBroker(port, log_path=infra.tmp / f"glue-{port}.log").start()
+    try:
+        yield Infra(infra.server_url, broker.bootstrap)
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
 def no_background_sweep(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("AID_SWEEP_SECONDS", "0")  # the test sweeps aid's clocks itself
 
 
-async def test_aid_steps_reach_the_order_timeline_and_public_track(infra, no_background_sweep):
+async def test_aid_steps_reach_the_order_timeline_and_public_track(own_broker, no_background_sweep):
     clock = FrozenClock(datetime(2026, 11, 24, 1, 30, tzinfo=UTC))  # Tuesday 09:30 in China
-    async with services(infra, "intake", "dispatch", "aid", clock=clock) as svc:
+    async with services(own_broker, "intake", "dispatch", "aid", clock=clock) as svc:
         await consumers_ready(*svc.values())
         async with (
             svc["intake"].client(headers=auth("operator", region="140431")) as intake,

@@ -4,14 +4,16 @@ never offered it (律师执业行为规范: no acting for both sides of one matt
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from libs.common.embedded import EmbeddedBroker, free_port
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import consumers_ready, services, wait_for
+from libs.common.testing.infra import Infra, consumers_ready, services, wait_for
 from services.intake.models import outbox
 from tests.integration.intake_helpers import make_id
 
-# 沁源县: no other test asserts an inbox there.
+# 沁源县 (140431), on a broker of its own.
 REGION = "140431001"
 A_ID = make_id(region="140431", born="19700101", seq="015")
 
@@ -27,8 +29,20 @@ def order(name: str, phone: str, **over) -> dict:  # type: ignore[no-untyped-def
     }
 
 
-async def test_handler_of_the_opposing_party_is_never_offered_the_order(infra):
-    async with services(infra, "intake", "dispatch") as svc:
+@pytest.fixture
+def own_broker(infra):  # type: ignore[no-untyped-def]
+    """A broker of this test's own: dispatch announces 1,086 staff availabilities when it starts,
+    and on the shared broker later tests' consumers would have to read through them all."""
+    port = free_port()
+    broker = EmbeddedBroker(port, log_path=infra.tmp / f"glue-{port}.log").start()
+    try:
+        yield Infra(infra.server_url, broker.bootstrap)
+    finally:
+        broker.stop()
+
+
+async def test_handler_of_the_opposing_party_is_never_offered_the_order(own_broker):
+    async with services(own_broker, "intake", "dispatch") as svc:
         await consumers_ready(*svc.values())
         intake_c = svc["intake"].client(headers=auth("operator", region="140431"))
         dispatch_c = svc["dispatch"].client(headers=auth("supervisor", region="140431"))
