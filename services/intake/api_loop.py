@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import select
 
+from libs.common import ratelimit
 from libs.common.auth import Principal, principal
-from libs.common.ratelimit import tracking_rate_limit
 from services.intake import loop, queries, service
 from services.intake.api import _mutate, order_out
 from services.intake.models import Task
@@ -167,7 +167,7 @@ async def caller_lookup(body: CallerLookupIn, request: Request, who: Who) -> lis
     response_model=TrackOut,
     tags=["citizen"],
     # Per IP and per order number: stops enumerating numbers and guessing one number's suffix (OWASP API4).
-    dependencies=[Depends(tracking_rate_limit)],
+    dependencies=[Depends(ratelimit.tracking_rate_limit)],
     summary="Public tracking: order number + last 4 phone digits (no personal data)",
     responses={
         404: {"description": "same answer for a wrong number and a wrong suffix"},
@@ -209,7 +209,7 @@ async def track(
     "/track/{number}/rating",
     response_model=TrackOut,
     tags=["citizen"],
-    dependencies=[Depends(tracking_rate_limit)],
+    dependencies=[Depends(ratelimit.tracking_rate_limit)],
     summary="Citizen rates a closed order on the web (number + last 4 phone digits)",
     responses={
         404: {"description": "wrong number or suffix"},
