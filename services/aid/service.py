@@ -29,6 +29,7 @@ from services.aid.workflow import (
     local_day,
     open_clock,
     settle_clocks,
+    staff_uuid,
     start_clock,
     step,
 )
@@ -134,7 +135,7 @@ async def apply_at_window(
             status="received",
             kind="application",
             source="window",
-            handler_staff_id=uuid.UUID(who.staff_id) if who.staff_id else None,
+            handler_staff_id=staff_uuid(who),
             staff_name=who.name or None,
             applicant_name=body.applicant.name,
             summary=body.matter.cause,

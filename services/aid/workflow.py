@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, region_filter
@@ -176,11 +176,21 @@ async def open_clock(session: AsyncSession, case_id: uuid.UUID, name: str) -> Ca
     )
 
 
+def staff_uuid(who: Principal) -> uuid.UUID | None:
+    """The caller's staff id as our UUID, or None: an external IdP may issue any string."""
+    try:
+        return uuid.UUID(who.staff_id) if who.staff_id else None
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
 def visible(who: Principal) -> ColumnElement[bool]:
     """Jurisdiction for everyone; a lawyer sees only the cases assigned to them."""
     cond = region_filter(Case.region_code, who)
     if who.roles <= {"lawyer"}:
-        cond = cond & (Case.lawyer_id == (uuid.UUID(who.staff_id) if who.staff_id else None))
+        lawyer_id = staff_uuid(who)
+        # No usable staff id → no case at all (never `lawyer_id IS NULL`, i.e. every unassigned case).
+        cond = cond & (Case.lawyer_id == lawyer_id if lawyer_id is not None else false())
     return cond
 
 

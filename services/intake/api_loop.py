@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import select
 
+from libs.common import ratelimit
 from libs.common.auth import Principal, principal
 from services.intake import classify as classifier
 from services.intake import loop, queries, service
@@ -176,9 +177,12 @@ async def classify_text(body: ClassifyIn, who: Who) -> dict:
     "/track/{number}",
     response_model=TrackOut,
     tags=["citizen"],
+    # Per IP and per order number: stops enumerating numbers and guessing one number's suffix (OWASP API4).
+    dependencies=[Depends(ratelimit.tracking_rate_limit)],
     summary="Public tracking: order number + last 4 phone digits (no personal data)",
     responses={
         404: {"description": "same answer for a wrong number and a wrong suffix"},
+        429: {"description": "too many lookups from this IP or for this number (Retry-After)"},
         200: {
             "content": {
                 "application/json": {
@@ -216,6 +220,7 @@ async def track(
     "/track/{number}/rating",
     response_model=TrackOut,
     tags=["citizen"],
+    dependencies=[Depends(ratelimit.tracking_rate_limit)],
     summary="Citizen rates a closed order on the web (number + last 4 phone digits)",
     responses={
         404: {"description": "wrong number or suffix"},

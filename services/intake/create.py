@@ -29,6 +29,7 @@ from services.intake.service import (
     id_groups,
     lock_external,
     next_number,
+    party_indexes,
 )
 from services.intake.settings import IntakeSettings, get_intake_settings
 
@@ -172,6 +173,7 @@ async def create_work_order(
         requester_phone=data.requester.phone,
         requester_id_enc=cipher.encrypt(id_number) if id_number else None,
         requester_id_bidx=bidx,
+        party_indexes=party_indexes(bidx, data.parties),
         description=data.description,
         special_groups=groups,
         urgency=urgency,

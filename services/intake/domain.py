@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from libs.common.clock import CHINA_TZ
+from services.intake import timeline
 from services.intake.validation import (  # re-exported: the rest of the service imports them from here
     CHANNELS,
     SERVICE_TYPES,
@@ -177,27 +178,8 @@ def suffix_matches(phone: str | None, suffix: str | None) -> bool:
 
 
 # ---- timeline ---------------------------------------------------------------------------
-_KIND_TEXT = {
-    "rejected": ("returned", "工单正在重新分派"),
-    "overdue": ("overdue", "已提醒承办人员加快办理"),
-    "case_closed": ("case_closed", "案件已办结"),
-    "agreement_signed": ("agreement", "已达成调解协议"),
-    "decision_made": ("decision", "法律援助申请已作出决定"),
-    "lawyer_assigned": ("lawyer_assigned", "已指派承办律师"),
-}
-
-
 def timeline_text(event_type: str, data: dict) -> tuple[str, str]:
-    """(kind, citizen-facing Chinese text) — never a staff member's phone or personal detail."""
-    if event_type.endswith("dispatch.offered.v1"):
-        return "offered", f"已分派至{data.get('service_point_name', '服务点')}，等待工作人员接单"
-    if event_type.endswith("dispatch.assigned.v1"):
-        return "assigned", f"{data.get('service_point_name', '服务点')}工作人员已接单，将尽快与您联系"
-    if event_type.endswith("dispatch.escalated.v1"):
-        return "escalated", "已提交上级督办"
-    if event_type.endswith("aid.case_opened.v1"):
-        return "aid_case_opened", f"法律援助申请已登记，案件编号 {data.get('case_number')}"
-    if event_type.endswith("mediation.case_opened.v1"):
-        return "mediation_case_opened", f"人民调解案件已登记，案件编号 {data.get('case_number')}"
-    name = event_type.rsplit(".", 2)[-2] if event_type.count(".") >= 2 else event_type
-    return _KIND_TEXT.get(name, (name[:48], "办理进展更新"))
+    """(kind, citizen-facing Chinese text) — never a staff member's phone or personal detail.
+    Whether the entry is public is `timeline.step_for(...).public`."""
+    step = timeline.step_for(event_type, data)
+    return step.kind, step.text

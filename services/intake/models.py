@@ -51,6 +51,9 @@ class WorkOrder(IntakeBase):
     requester_id_enc: Mapped[str | None] = mapped_column(Text)
     requester_id_bidx: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(Text)
+    # Other parties of the matter (对方当事人) as keyed hashes only — never the names or ID numbers:
+    # dispatch matches them against earlier orders (conflict of interest, 律师执业行为规范).
+    party_indexes: Mapped[list] = mapped_column(JSONB, default=list, server_default=text("'[]'"))
     special_groups: Mapped[list] = mapped_column(JSONB, default=list)
     urgency: Mapped[str] = mapped_column(String(16), default="normal")
     channel_details: Mapped[dict] = mapped_column(JSONB, default=dict)

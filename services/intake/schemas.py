@@ -60,6 +60,18 @@ class Requester(_Strict):
         return v.normalise_id_number(value) if value else None
 
 
+class Party(_Strict):
+    """对方当事人: kept only as keyed hashes, for the conflict-of-interest check (never shown)."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["沁县某建筑公司"])
+    id_number: str | None = Field(None, description="身份证号（可选；只以不可逆索引传给派单）")
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        return v.normalise_id_number(value) if value else None
+
+
 class HotlineDetails(_Strict):
     """12348 hotline: the call this order came from."""
 
@@ -123,6 +135,9 @@ class WorkOrderCreate(_Strict):
     special_groups: list[str] = Field(default_factory=list, max_length=8, description="特殊群体（四优先）")
     urgency: Urgency | None = Field(None, description="缺省时按描述中的紧急信号判断")
     parent_id: uuid.UUID | None = Field(None, description="一通电话拆成多张工单时的主工单")
+    parties: list[Party] = Field(
+        default_factory=list, max_length=20, description="对方当事人（利益冲突审查用，只保存不可逆索引）"
+    )
     hotline: HotlineDetails | None = None
     counter: CounterDetails | None = None
     web: WebDetails | None = None

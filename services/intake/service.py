@@ -23,7 +23,7 @@ from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.pii import mask_phone, mask_text
 from libs.common.problems import FieldProblem, Problem
-from services.intake import domain, validation
+from services.intake import domain, timeline, validation
 from services.intake.models import IdempotencyKey, TimelineEntry, WorkOrder, order_number_seq, outbox
 
 SERVICE = "intake"
@@ -142,6 +142,7 @@ def created_payload(order: WorkOrder) -> ev.WorkOrderCreatedV1:
         created_at=order.created_at,
         follow_up_of=str(order.follow_up_of) if order.follow_up_of else None,
         parent_id=str(order.parent_id) if order.parent_id else None,
+        parties=[ev.PartyRefV1(**p) for p in order.party_indexes or []],
     )
 
 
@@ -161,6 +162,22 @@ def classified_payload(order: WorkOrder, *, by: str, at: datetime, operator: str
         operator=operator,
         classified_at=at,
     )
+
+
+def party_indexes(requester_id_bidx: str | None, parties: list) -> list[dict]:  # type: ignore[type-arg]
+    """Blind indexes for dispatch's conflict check (same keyed hash as dispatch's own `_index`):
+    the requester's ID number (dispatch indexes the requester's name itself) and each opposing party."""
+    cipher = get_cipher()
+    out = [{"side": "requester", "id_index": requester_id_bidx}] if requester_id_bidx else []
+    for p in parties:
+        out.append(
+            {
+                "side": "counterparty",
+                "name_index": cipher.blind_index(p.name.strip()) if p.name else None,
+                "id_index": cipher.blind_index(p.id_number) if p.id_number else None,
+            }
+        )
+    return out
 
 
 # ---- reading ----------------------------------------------------------------------------
@@ -214,13 +231,14 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
     order = await session.get(WorkOrder, order_id, with_for_update=True)
     if order is None:
         return
-    kind, text_ = domain.timeline_text(event.type, event.data)
+    step = timeline.step_for(event.type, event.data)
     session.add(
         TimelineEntry(
             work_order_id=order.id,
             at=event.time,
-            kind=kind,
-            text=text_,
+            kind=step.kind,
+            text=step.text,
+            public=step.public,
             source_event_id=event.id,
             data={"event_type": event.type},
         )

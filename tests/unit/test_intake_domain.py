@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.intake import domain
-from services.intake.handlers import FoldAll
+from services.intake import domain, timeline
+from services.intake.handlers import IGNORED, build_handlers
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 W, FU = timedelta(hours=72), timedelta(days=30)
@@ -98,14 +98,35 @@ def test_status_never_goes_back_and_timeline_is_generic():
     assert kind == "brand_new" and "138" not in text
 
 
-def test_handler_table_folds_new_event_types_but_not_reference_data():
-    async def fold(session, event):  # pragma: no cover - never called here
-        return None
+def test_handler_table_folds_every_event_type_but_not_reference_data():
+    table = build_handlers(None)  # type: ignore[arg-type]
+    assert list(table) == ["*"]  # the inbox sends every type without its own entry to "*"
+    assert "cn.lawline.dispatch.staff_availability.v1" in IGNORED
 
-    table = FoldAll(fold)
-    assert table.get("cn.lawline.dispatch.offered.v1") is fold
-    assert table.get("cn.lawline.aid.decision_made.v1") is fold
-    assert table.get("cn.lawline.dispatch.staff_availability.v1") is None
+
+def test_every_case_step_has_a_chinese_entry_and_supervision_is_staff_only():
+    from libs.common.events import aid, dispatch, mediation
+
+    for t in (*aid.CASE_EVENT_TYPES, aid.NOTIFICATION_CONFIRMED, dispatch.OFFERED, dispatch.ASSIGNED):
+        step = timeline.step_for(t, {"case_number": "法援2026-1", "service_point_name": "沁县法律服务所"})
+        assert "更新（" not in step.text and any("\u4e00" <= ch <= "\u9fff" for ch in step.text), t
+    for t, data in (
+        (dispatch.OVERDUE, {"clock": "reply", "level": 1}),
+        (aid.DEADLINE_BREACHED, {"clock": "decision", "article": "第四十三条", "due": "2026-03-09"}),
+        (mediation.RISK_REPORTED, {"risk_kind": "violence"}),
+        (mediation.DEADLINE_BREACHED, {"days_over": 3}),
+        (aid.SUBSIDY_RECORDED, {}),
+        ("cn.lawline.aid.brand_new.v1", {}),
+    ):
+        assert not timeline.step_for(t, data).public, t
+    returned = timeline.step_for(
+        dispatch.REJECTED, {"reason_code": "returned", "reason": "张律师 13800000000"}
+    )
+    assert returned.public and returned.kind == "returned" and "138" not in returned.text
+    told = timeline.step_for(
+        mediation.CASE_TRANSITIONED, {"action": "agree", "citizen_text": "已达成调解协议，联系 13912345678"}
+    )
+    assert told.public and told.kind == "mediation_agree" and "13912345678" not in told.text
 
 
 def test_order_number_is_local_date():

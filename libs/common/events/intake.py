@@ -11,6 +11,14 @@ WORKORDER_CREATED = "cn.lawline.workorder.created.v1"
 WORKORDER_CLOSED = "cn.lawline.workorder.closed.v1"
 
 
+class PartyRefV1(BaseModel):
+    """A party of the matter as blind indexes (libs.common.crypto.blind_index) — no raw name or ID."""
+
+    side: str = "counterparty"  # requester | counterparty
+    name_index: str | None = None
+    id_index: str | None = None
+
+
 class WorkOrderCreatedV1(BaseModel):
     work_order_id: str
     number: str
@@ -27,6 +35,8 @@ class WorkOrderCreatedV1(BaseModel):
     created_at: datetime
     follow_up_of: str | None = None
     parent_id: str | None = None  # one call, several orders: the order this one was split from
+    # Added (optional): parties for dispatch's conflict-of-interest check, as blind indexes only.
+    parties: list[PartyRefV1] = []
 
 
 class WorkOrderClosedV1(BaseModel):
