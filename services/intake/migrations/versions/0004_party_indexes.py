@@ -1,7 +1,7 @@
 """work order parties as blind indexes (conflict-of-interest check in dispatch)
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-24 08:02:00
 
 Numbered 0004 because main's 0003 (name prefix index) was written in parallel: after merging,
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
