@@ -39,7 +39,7 @@ async def test_legal_aid_order_flows_to_county_inbox_and_opens_aid_case(infra):
                 rows = (await dispatch.get("/v1/assignments", params={"work_order_id": order["id"]})).json()
                 return rows if rows and rows[0]["status"] == "offered" else None
 
-            offers = await wait_for(offered, timeout=15, what="the offer")
+            offers = await wait_for(offered, timeout=45, what="the offer")
             offer = offers[0]
             # Offered at 沁县's county centre, to someone whose inbox now shows it.
             point = (
@@ -72,7 +72,7 @@ async def test_legal_aid_order_flows_to_county_inbox_and_opens_aid_case(infra):
                 rows = (await aid.get("/v1/cases", params={"work_order_id": order["id"]})).json()
                 return rows or None
 
-            cases = await wait_for(aid_case, timeout=15, what="the aid case")
+            cases = await wait_for(aid_case, timeout=45, what="the aid case")
             assert len(cases) == 1 and cases[0]["handler_staff_id"] == offer["staff_id"]
             assert (await aid.get(f"/v1/cases/{cases[0]['id']}")).json()["number"] == cases[0]["number"]
             # A legal-aid order opens no mediation case.
@@ -83,7 +83,7 @@ async def test_legal_aid_order_flows_to_county_inbox_and_opens_aid_case(infra):
                 kinds = [e["kind"] for e in body["timeline"]]
                 return body if "aid_case_opened" in kinds else None
 
-            body = await wait_for(timeline_done, timeout=15, what="the timeline entries")
+            body = await wait_for(timeline_done, timeout=45, what="the timeline entries")
             kinds = [e["kind"] for e in body["timeline"]]
             assert kinds[0] == "received" and {"offered", "assigned", "aid_case_opened"} <= set(kinds)
             assert body["status"] == "in_progress"
