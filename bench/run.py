@@ -65,13 +65,26 @@ def log(msg: str) -> None:
     print(f"[bench] {datetime.now():%H:%M:%S} {msg}", flush=True)
 
 
-async def stack_phases(stack: stk.Stack, cfg: dict, out: dict) -> None:
-    c = cfg["concurrency"]
+PHASES = ("decisions", "sim", "throughput", "e2e", "profile", "scale")
+
+
+async def stack_phases(stack: stk.Stack, cfg: dict, out: dict, only: set[str]) -> None:
     log("starting intake + dispatch (uvicorn subprocesses)")
     await stk.start_app_stack(stack)
     await stack.database("bench_raw", "intake", seed=False)
-    intake = stack.procs["intake"]
 
+    if "throughput" in only:
+        await throughput_phase(stack, cfg, out)
+    if "e2e" in only:
+        await e2e_phase(stack, cfg, out)
+    if "profile" in only:
+        await profile_phase(stack, cfg, out)
+    if "scale" in only:
+        await scale_phase(stack, cfg, out)
+
+
+async def throughput_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
+    c, intake = cfg["concurrency"], stack.procs["intake"]
     # Raw and lawline alternate in rounds so a change of background load on a shared
     # machine hits both sides of the ratio alike; the figures are summed over the rounds.
     rounds, each = cfg["rounds"], cfg["load_s"] / cfg["rounds"]
@@ -104,6 +117,9 @@ async def stack_phases(stack: stk.Stack, cfg: dict, out: dict) -> None:
         "drain": drained,
     }
 
+
+async def e2e_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
+    intake = stack.procs["intake"]
     log("end to end at fixed offered rates (open loop)")
     watcher = e2e.OfferWatcher(stack.bootstrap)
     await watcher.start()
@@ -125,6 +141,9 @@ async def stack_phases(stack: stk.Stack, cfg: dict, out: dict) -> None:
         await watcher.stop()
     out["end_to_end"] = {"rates": rows, "sse": sse.status, "target": "p99 < 150 ms at 200/s"}
 
+
+async def profile_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
+    c, intake = cfg["concurrency"], stack.procs["intake"]
     log(f"profiling dispatch while routing 50 orders/s ({cfg['profile_s']} s, pyinstrument)")
     stack.stop_service("dispatch")
     dprof = stack.tmp / "dispatch-profile.txt"
@@ -159,6 +178,8 @@ async def stack_phases(stack: stk.Stack, cfg: dict, out: dict) -> None:
         (RESULTS / "intake-profile.txt").write_text(prof_path.read_text())
     out["profile"] = {"orders_per_s_under_profiler": prof_load["orders_per_s"], **hot}
 
+
+async def scale_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
     n = cfg["scale_n"]
     log(f"loading {n:,} work orders + timelines (COPY)")
     url = await stack.database("bench_scale", "intake", seed=False)
@@ -180,37 +201,46 @@ def main() -> None:
     ap.add_argument(
         "--skip-stack", action="store_true", help="only the pure parts (routing speed, simulation)"
     )
+    ap.add_argument(
+        "--only",
+        help=f"comma-separated phases for a quick look ({','.join(PHASES)}); results go to partial.*",
+    )
     args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else set(PHASES)
+    if args.skip_stack:
+        only -= {"throughput", "e2e", "profile", "scale"}
     mode = "long" if args.long else "short"
     cfg = MODES[mode]
     RESULTS.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     out: dict = {"mode": mode, "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
 
-    log("routing decisions per second (pure decide, 10,000 people)")
-    out["decisions"] = decisions.measure(cfg["decide_s"])
-    log(f"  {out['decisions']['county_slice']['decisions_per_s']} decisions/s (county slice)")
+    if "decisions" in only:
+        log("routing decisions per second (pure decide, 10,000 people)")
+        out["decisions"] = decisions.measure(cfg["decide_s"])
+        log(f"  {out['decisions']['county_slice']['decisions_per_s']} decisions/s (county slice)")
 
-    log(f"routing simulation ({cfg['sim_days']} days, seeded)")
-    out["simulation"] = sim.run(days=cfg["sim_days"])
-    log(f"  efficiency {out['simulation']['verdict']['efficiency']}")
-    spread = []
-    for seed in cfg["extra_seeds"]:  # the same network and calibration, other random draws
-        r = sim.run(days=cfg["sim_days"], seed=seed)
-        spread.append({"seed": seed, **r["verdict"]})
-        log(f"  seed {seed}: efficiency {r['verdict']['efficiency']}")
-    out["simulation_seeds"] = spread
+    if "sim" in only:
+        log(f"routing simulation ({cfg['sim_days']} days, seeded)")
+        out["simulation"] = sim.run(days=cfg["sim_days"])
+        log(f"  efficiency {out['simulation']['verdict']['efficiency']}")
+        spread = []
+        for seed in cfg["extra_seeds"]:  # the same network and calibration, other random draws
+            r = sim.run(days=cfg["sim_days"], seed=seed)
+            spread.append({"seed": seed, **r["verdict"]})
+            log(f"  seed {seed}: efficiency {r['verdict']['efficiency']}")
+        out["simulation_seeds"] = spread
 
-    if not args.skip_stack:
+    if only & {"throughput", "e2e", "profile", "scale"}:
         stack = stk.start()
         try:
-            asyncio.run(stack_phases(stack, cfg, out))
+            asyncio.run(stack_phases(stack, cfg, out, only))
         finally:
             stack.stop()
     out["runtime_s"] = round(time.perf_counter() - t0, 1)
     text = json.dumps(out, ensure_ascii=False, indent=2, default=str)
     md = report.markdown(out)
-    for name in ("latest", mode):
+    for name in ("latest", mode) if only == set(PHASES) else ("partial",):
         (RESULTS / f"{name}.json").write_text(text + "\n", encoding="utf-8")
         (RESULTS / f"{name}.md").write_text(md, encoding="utf-8")
     print(md)
