@@ -23,7 +23,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from libs.common.apikeys import CredentialCache, IdentityFeed, make_resolver
-from libs.common.audit import AUDIT_POLICY, audit_router
+from libs.common.audit import AUDIT_POLICY, audit_router, chain_forever
 from libs.common.auth import PUBLIC, Rule, authorize
 from libs.common.config import CommonSettings, get_settings, service_database_url
 from libs.common.db import asyncpg_dsn, make_engine, make_sessionmaker
@@ -128,6 +128,7 @@ def create_service_app(
         if spec.on_startup:
             await spec.on_startup(rt)
         rt.spawn(_start_kafka(rt, spec), "kafka")
+        rt.spawn(chain_forever(rt.sessionmaker, interval=settings.audit_chain_seconds), "audit-chain")
         try:
             yield
         finally:

@@ -6,41 +6,70 @@ every read of unmasked personal data is recorded by the endpoint that serves it
 (action, subject, detail), when, from where (client IP) and the correlation id.
 
 Entries are chained: `hash = SHA-256(canonical JSON of the entry, including seq and
-prev_hash)`. Appends take a transaction-scoped advisory lock, so `seq` is contiguous and
-the chain has exactly one order. `verify` recomputes the chain and reports the first
-edited, deleted (gap or broken link) or reordered entry. Truncating the newest entries
-cannot be seen from inside the table: anchor `head_hash` elsewhere (the verify endpoint
-returns it; a supervisor's weekly print-out or an external notary service will do).
+prev_hash)`; `verify` recomputes the chain and reports the first edited, deleted (gap or
+broken link) or reordered entry. Truncating the newest entries cannot be seen from inside
+the table: anchor `head_hash` elsewhere (the verify endpoint returns it; a supervisor's
+weekly print-out or an external notary service will do).
+
+Appending and chaining are two steps. A state change's transaction only INSERTs its entry
+(`seq`, `prev_hash`, `hash` still NULL) — no lock, so appends from concurrent requests never
+queue behind one another (a global lock held to commit capped a service at ~70 state
+changes/s). Each service runs `chain_forever`: every `interval` it takes a try-lock (one
+chainer per database, whichever instance gets it), gives the committed unchained entries the
+next contiguous `seq` in insertion order and hashes them onto the head. An entry is thus
+chained within about one interval of its commit; `verify` and the entries endpoint chain
+first, so they never see a committed entry unchained. What that window leaves open — a
+database administrator editing an entry in the fraction of a second before it is chained —
+is stated here rather than hidden.
 
 CLI: `python -m libs.common.audit verify <service>|all [--url URL]` (exit 1 on a broken chain).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import allow
 from libs.common.logging import correlation_id
 
+log = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
-_LOCK_KEY = 0x12348A0D17  # advisory lock id: one appender at a time per database
+_LOCK_KEY = 0x12348A0D17  # advisory lock id: one chainer at a time per database
 
 
 def audit_table(metadata: MetaData) -> Table:
     return Table(
         "audit_log",
         metadata,
-        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        # Insertion order (storage key only: not hashed, gaps from rolled-back appends).
+        Column("id", BigInteger, Identity(), primary_key=True),
+        # Chain position, contiguous from 1: NULL until the chainer links the entry.
+        Column("seq", BigInteger, unique=True),
         Column("at", DateTime(timezone=True), nullable=False),
         Column("service", String(32), nullable=False),
         Column("actor", String(200), nullable=False),
@@ -52,10 +81,11 @@ def audit_table(metadata: MetaData) -> Table:
         Column("action", String(200), nullable=False),
         Column("subject", String(200)),
         Column("detail", JSONB, nullable=False),
-        Column("prev_hash", String(64), nullable=False),
-        Column("hash", String(64), nullable=False, unique=True),
+        Column("prev_hash", String(64)),
+        Column("hash", String(64), unique=True),
         Index("ix_audit_log_subject", "subject"),
         Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_unchained", "id", postgresql_where=text("seq IS NULL")),
     )
 
 
@@ -90,6 +120,7 @@ def current_context(service: str) -> RequestContext:
 def canonical(entry: dict[str, Any]) -> bytes:
     body = dict(entry)
     body.pop("hash", None)
+    body.pop("id", None)  # where the row sits in storage is not part of what happened
     at = body["at"]
     body["at"] = at.astimezone(UTC).isoformat(timespec="microseconds") if isinstance(at, datetime) else at
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
@@ -119,17 +150,12 @@ async def record(
     subject: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """Append one entry inside the caller's transaction (never commits)."""
+    """Append one entry inside the caller's transaction (never commits); `chain_pending`
+    links it once committed."""
     if not await _enabled(session):
         return None
     ctx = current_context(service)
-    # Held until the caller's commit: the next appender sees our row as the chain's head.
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    last = (
-        await session.execute(select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1))
-    ).first()
     entry: dict[str, Any] = {
-        "seq": (last.seq + 1) if last else 1,
         "at": datetime.now(UTC),
         "service": service,
         "actor": ctx.actor[:200],
@@ -141,11 +167,68 @@ async def record(
         "action": action[:200],
         "subject": subject[:200] if subject else None,
         "detail": detail or {},
-        "prev_hash": last.hash if last else GENESIS,
     }
-    entry["hash"] = entry_hash(entry)
     await session.execute(AUDIT.insert().values(**entry))
     return entry
+
+
+async def chain_pending(session: AsyncSession, *, limit: int = 5000) -> int:
+    """Link the committed unchained entries onto the head, in insertion order; returns how
+    many. 0 without effect if another chainer holds the lock (it will do the work)."""
+    if not await _enabled(session):
+        return 0
+    # Its own statement: later statements' snapshots are taken after the lock is ours, so
+    # they see every entry committed by then and the head the previous chainer wrote.
+    got = (await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})).scalar()
+    if not got:
+        return 0
+    head = (
+        await session.execute(
+            select(AUDIT.c.seq, AUDIT.c.hash)
+            .where(AUDIT.c.seq.is_not(None))
+            .order_by(AUDIT.c.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    rows = (
+        (await session.execute(select(AUDIT).where(AUDIT.c.seq.is_(None)).order_by(AUDIT.c.id).limit(limit)))
+        .mappings()
+        .all()
+    )
+    seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+    links = []
+    for row in rows:
+        seq += 1
+        entry = {str(k): v for k, v in row.items()} | {"seq": seq, "prev_hash": prev}
+        prev = entry_hash(entry)
+        links.append({"b_id": row["id"], "b_seq": seq, "b_prev": entry["prev_hash"], "b_hash": prev})
+    if links:
+        await session.execute(
+            AUDIT.update()
+            .where(AUDIT.c.id == bindparam("b_id"))
+            .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")),
+            links,
+        )
+    return len(links)
+
+
+async def chain_now(sessionmaker: Any) -> int:
+    """One chaining pass in its own transaction."""
+    async with sessionmaker() as session, session.begin():
+        return await chain_pending(session)
+
+
+async def chain_forever(sessionmaker: Any, *, interval: float = 0.2) -> None:
+    """The service's chainer task (one per instance; the try-lock keeps it to one per database)."""
+    while True:
+        try:
+            while await chain_now(sessionmaker) >= 5000:
+                pass  # a backlog: keep going without sleeping
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database may be restarting: try again next interval
+            log.warning("audit chaining failed: %s", exc)
+        await asyncio.sleep(interval)
 
 
 async def record_event(
@@ -196,8 +279,11 @@ class Verification:
 
 async def verify(session: AsyncSession) -> Verification:
     """Recompute the chain; the first mismatch names the entry that was edited, removed or moved."""
+    while await chain_pending(session) >= 5000:  # whatever is committed gets linked first
+        await session.commit()
+    await session.commit()
     prev, expected_seq, n = GENESIS, 1, 0
-    result = await session.stream(select(AUDIT).order_by(AUDIT.c.seq))
+    result = await session.stream(select(AUDIT).where(AUDIT.c.seq.is_not(None)).order_by(AUDIT.c.seq))
     async for row in result:
         entry = {str(c.name): getattr(row, c.name) for c in AUDIT.columns}
         n += 1
@@ -253,21 +339,21 @@ def audit_router() -> APIRouter:
         before_seq: int | None = Query(None, ge=1, description="keyset pagination: entries older than this"),
         limit: int = Query(50, ge=1, le=500),
     ) -> list[dict[str, Any]]:
-        q = select(AUDIT).order_by(AUDIT.c.seq.desc()).limit(limit)
+        await chain_now(request.app.state.rt.sessionmaker)
+        q = select(AUDIT).order_by(AUDIT.c.seq.desc().nulls_last(), AUDIT.c.id.desc()).limit(limit)
         if subject:
             q = q.where(AUDIT.c.subject == subject)
         if before_seq:
             q = q.where(AUDIT.c.seq < before_seq)
         async with request.app.state.rt.sessionmaker() as session:
             rows = (await session.execute(q)).mappings().all()
-        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+        return [{k: v for k, v in r.items() if k != "id"} | {"at": r["at"].isoformat()} for r in rows]
 
     return router
 
 
 def _main(argv: list[str] | None = None) -> int:
     import argparse
-    import asyncio
 
     from libs.common.config import SERVICES, service_database_url
     from libs.common.db import make_engine, make_sessionmaker

@@ -41,6 +41,8 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     # Outbox relay: how long to wait for a NOTIFY before polling anyway (a safety net, not the path).
     outbox_poll_seconds: float = 1.0
+    # How soon a committed audit entry is hash-chained (libs.common.audit.chain_forever).
+    audit_chain_seconds: float = 0.2
     # Inbox consumer: attempts before a message goes to the dead-letter topic.
     consumer_max_attempts: int = 3
     db_pool_size: int = 10

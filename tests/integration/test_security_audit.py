@@ -9,8 +9,11 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
+from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
 
 from libs.common import audit
 from libs.common.audit import RequestContext, request_context
@@ -19,7 +22,7 @@ from libs.common.db import make_engine, make_sessionmaker
 from libs.common.logging import correlation_id
 from libs.common.pii import contains_pii
 from libs.common.testing.auth import auth
-from libs.common.testing.infra import consumers_ready, services
+from libs.common.testing.infra import consumers_ready, services, wait_for
 
 PHONE, ID = "13934567812", "140403198805061234"
 ORDER = {
@@ -202,5 +205,92 @@ async def test_rotate_column_reencrypts_every_row(infra):
         async with sm() as s:
             values = (await s.execute(text("SELECT id, id_number_enc FROM people ORDER BY id"))).all()
         assert all(v.startswith("k2:") and new.decrypt(v) == f"14043019900101{i:04d}" for i, v in values)
+    finally:
+        await engine.dispose()
+
+
+async def test_appends_do_not_wait_for_each_other_and_are_chained_after_commit(infra):
+    """Two requests' transactions append at once: neither waits for the other's commit (the
+    old global lock made every state change queue), and both end up on one valid chain."""
+    url, engine, sm = await _fresh(infra, n=2)
+    try:
+        assert await audit.chain_now(sm) == 2
+        async with sm() as slow:
+            await slow.begin()
+            await audit.record(slow, service="intake", action="test.slow", subject="a")
+            # While `slow` is still open, another transaction appends and commits.
+            async with sm() as fast, fast.begin():
+                await asyncio.wait_for(
+                    audit.record(fast, service="intake", action="test.fast", subject="b"), timeout=2
+                )
+            async with sm() as s:
+                unchained = (
+                    await s.execute(text("SELECT count(*) FROM audit_log WHERE seq IS NULL"))
+                ).scalar()
+            assert unchained == 1  # `fast` is committed but not linked yet; `slow` is invisible
+            await slow.commit()
+        result = await _verify(sm)  # verify links whatever is committed first
+        assert result.ok and result.entries == 4
+        async with sm() as s:
+            order = (await s.execute(text("SELECT action FROM audit_log ORDER BY seq"))).scalars().all()
+        # Chained in insertion order: the entry appended first comes first.
+        assert order[2:] == ["test.slow", "test.fast"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_running_service_chains_its_entries_by_itself(infra):
+    async with services(infra, "intake") as svc:
+        headers = auth("counter_staff", region="140403")
+        async with svc["intake"].client(headers=headers) as c:
+            r = await c.post("/v1/work-orders", json=ORDER)
+            assert r.status_code == 201, r.text
+        sm = svc["intake"].rt.sessionmaker
+
+        async def count(where: str) -> int:
+            async with sm() as session:
+                return (await session.execute(text(f"SELECT count(*) FROM audit_log WHERE {where}"))).scalar()
+
+        async def all_chained() -> bool:  # no verify call: only the service's own chainer runs
+            return await count("seq IS NULL") == 0 and await count("seq IS NOT NULL") >= 2
+
+        await wait_for(all_chained, timeout=10, what="the service's chainer to link its entries")
+
+
+async def test_entries_chained_before_the_change_still_verify(infra):
+    """A database migrated to 0900 whose entries were written by the old appender keeps a
+    valid chain through 0901 (seq, prev_hash and hash are untouched; id = seq)."""
+    from libs.common.embedded import create_database
+    from libs.common.migrate import upgrade
+
+    name = f"t_audit_old_{uuid.uuid4().hex[:8]}"
+    await create_database(infra.server_url, name)
+    infra.databases.append(name)
+    url = infra.db_url(name)
+    await asyncio.to_thread(upgrade, "intake", url, "0900")
+    engine = make_engine(url, pool_size=1)
+    try:
+        prev = audit.GENESIS
+        async with engine.begin() as conn:
+            for seq in (1, 2, 3):
+                entry = {
+                    "seq": seq, "at": datetime.now(UTC), "service": "intake", "actor": "op", "actor_kind": "staff",
+                    "roles": ["operator"], "region": "1404", "ip": None, "correlation_id": None,
+                    "action": "old.change", "subject": f"s{seq}", "detail": {"n": seq}, "prev_hash": prev,
+                }  # fmt: skip
+                entry["hash"] = prev = audit.entry_hash(entry)
+                cols = ", ".join(entry)
+                await conn.execute(
+                    text(
+                        f"INSERT INTO audit_log ({cols}) VALUES ({', '.join(':' + k for k in entry)})"
+                    ).bindparams(bindparam("roles", type_=JSONB), bindparam("detail", type_=JSONB)),
+                    entry,
+                )
+        await asyncio.to_thread(upgrade, "intake", url)
+        sm = make_sessionmaker(engine)
+        async with sm() as session, session.begin():
+            await audit.record(session, service="intake", action="new.change", subject="s4")
+        result = await _verify(sm)
+        assert result.ok and result.entries == 4, result
     finally:
         await engine.dispose()
