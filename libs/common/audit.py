@@ -1,6 +1,7 @@
 """Tamper-evident audit trail (全程留痕), one hash-chained table per service database.
 
-Every state change is recorded automatically (`outbox.enqueue` calls `record_event`), and
+Every state change is recorded automatically (`outbox.enqueue` writes `event_entry` in the
+same statement as the outbox row), and
 every read of unmasked personal data is recorded by the endpoint that serves it
 (`record_unmasked_read`). Each entry carries who (principal, roles, jurisdiction), what
 (action, subject, detail), when, from where (client IP) and the correlation id.
@@ -133,7 +134,7 @@ def entry_hash(entry: dict[str, Any]) -> str:
 _has_table: dict[str, bool] = {}
 
 
-async def _enabled(session: AsyncSession) -> bool:
+async def enabled(session: AsyncSession) -> bool:
     """A database without the audit table (not yet migrated) must not break writes."""
     url = str(getattr(session.bind, "url", ""))
     if url not in _has_table:
@@ -142,20 +143,12 @@ async def _enabled(session: AsyncSession) -> bool:
     return _has_table[url]
 
 
-async def record(
-    session: AsyncSession,
-    *,
-    service: str,
-    action: str,
-    subject: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> dict[str, Any] | None:
-    """Append one entry inside the caller's transaction (never commits); `chain_pending`
-    links it once committed."""
-    if not await _enabled(session):
-        return None
+def new_entry(
+    *, service: str, action: str, subject: str | None = None, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The row an append writes (who from the request context, when, what); not yet chained."""
     ctx = current_context(service)
-    entry: dict[str, Any] = {
+    return {
         "at": datetime.now(UTC),
         "service": service,
         "actor": ctx.actor[:200],
@@ -168,6 +161,39 @@ async def record(
         "subject": subject[:200] if subject else None,
         "detail": detail or {},
     }
+
+
+ENTRY_COLUMNS = (
+    "at", "service", "actor", "actor_kind", "roles", "region", "ip", "correlation_id", "action", "subject",
+    "detail",
+)  # fmt: skip
+
+
+def event_entry(*, service: str, topic: str, key: str | None, event: Any) -> dict[str, Any]:
+    """The audit entry of a state change is the event announcing it. The payload's hash binds
+    the entry to what was announced (the outbox row can be checked against it)."""
+    payload_hash = hashlib.sha256(orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return new_entry(
+        service=service,
+        action=event.type,
+        subject=event.subject or key,
+        detail={"event_id": event.id, "topic": topic, "payload_sha256": payload_hash},
+    )
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    service: str,
+    action: str,
+    subject: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Append one entry inside the caller's transaction (never commits); `chain_pending`
+    links it once committed."""
+    if not await enabled(session):
+        return None
+    entry = new_entry(service=service, action=action, subject=subject, detail=detail)
     await session.execute(AUDIT.insert().values(**entry))
     return entry
 
@@ -175,7 +201,7 @@ async def record(
 async def chain_pending(session: AsyncSession, *, limit: int = 5000) -> int:
     """Link the committed unchained entries onto the head, in insertion order; returns how
     many. 0 without effect if another chainer holds the lock (it will do the work)."""
-    if not await _enabled(session):
+    if not await enabled(session):
         return 0
     # Its own statement: later statements' snapshots are taken after the lock is ours, so
     # they see every entry committed by then and the head the previous chainer wrote.
@@ -229,21 +255,6 @@ async def chain_forever(sessionmaker: Any, *, interval: float = 0.2) -> None:
         except Exception as exc:  # the database may be restarting: try again next interval
             log.warning("audit chaining failed: %s", exc)
         await asyncio.sleep(interval)
-
-
-async def record_event(
-    session: AsyncSession, *, service: str, topic: str, key: str | None, event: Any
-) -> None:
-    """The outbox hook: the event announcing a state change is the state change's audit entry.
-    The payload's hash binds the entry to what was announced (the outbox row can be checked)."""
-    payload_hash = hashlib.sha256(orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    await record(
-        session,
-        service=service,
-        action=event.type,
-        subject=event.subject or key,
-        detail={"event_id": event.id, "topic": topic, "payload_sha256": payload_hash},
-    )
 
 
 async def record_unmasked_read(

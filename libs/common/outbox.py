@@ -85,16 +85,27 @@ def guard_payload(event: Envelope) -> None:
     event.data = masked  # type: ignore[assignment]
 
 
-@lru_cache(maxsize=64)
-def _enqueue_statement(table_name: str, channel: str) -> TextClause:
-    # One statement, one round trip: the INSERT and the NOTIFY (pg_notify) together. Built
-    # once per table and channel, so SQLAlchemy and asyncpg reuse the prepared statement.
-    # Measured (bench/throughput.service_load): intake's Python CPU per order 2.67 → 2.22 ms.
-    return text(
-        f'WITH ins AS (INSERT INTO "{table_name}" (event_id, topic, key, event) '
-        "VALUES (:event_id, :topic, :key, :event) RETURNING 1) "
-        f"SELECT pg_notify('{channel}', '') FROM ins"
-    ).bindparams(bindparam("event", type_=JSONB))
+@lru_cache(maxsize=256)
+def _enqueue_statement(table_name: str, channel: str, n: int, with_audit: bool) -> TextClause:
+    # One statement, one round trip, for n events: the outbox rows, their audit entries and
+    # the NOTIFY (pg_notify; folded into one at commit). Built once per shape, so SQLAlchemy
+    # and asyncpg reuse the prepared statement. Measured (bench/throughput.service_load):
+    # folding the audit INSERT in and sending a use case's events together took intake's
+    # Python CPU per order from 5.0 ms to … ms (see the commit).
+    rows = ", ".join(f"(:event_id{i}, :topic{i}, :key{i}, :event{i})" for i in range(n))
+    params = [bindparam(f"event{i}", type_=JSONB) for i in range(n)]
+    ctes = []
+    if with_audit:
+        cols = audit.ENTRY_COLUMNS
+        values = ", ".join("(" + ", ".join(f":a_{c}{i}" for c in cols) + ")" for i in range(n))
+        ctes.append(f"aud AS (INSERT INTO audit_log ({', '.join(cols)}) VALUES {values})")
+        params += [bindparam(f"a_{c}{i}", type_=JSONB) for i in range(n) for c in ("roles", "detail")]
+    ctes.append(
+        f'ins AS (INSERT INTO "{table_name}" (event_id, topic, key, event) VALUES {rows} RETURNING 1)'
+    )
+    return text(f"WITH {', '.join(ctes)} SELECT pg_notify('{channel}', '') FROM ins LIMIT 1").bindparams(
+        *params
+    )
 
 
 async def enqueue(
@@ -103,14 +114,27 @@ async def enqueue(
     """Add an event to the outbox inside the caller's transaction (never commits).
 
     The NOTIFY is delivered at commit (never for a rolled-back row); many with the same
-    payload in one transaction fold into one. The same transaction appends the audit entry
+    payload in one transaction fold into one. The same statement appends the audit entry
     for the state change (libs.common.audit)."""
-    guard_payload(event)
-    await audit.record_event(session, service=service, topic=topic, key=key, event=event)
-    await session.execute(
-        _enqueue_statement(table.name, notify_channel(service)),
-        {"event_id": event.id, "topic": topic, "key": key, "event": event.to_json()},
-    )
+    await enqueue_many(session, table, service=service, events=[(topic, key, event)])
+
+
+async def enqueue_many(
+    session: AsyncSession, table: Table, *, service: str, events: list[tuple[str, str | None, Envelope]]
+) -> None:
+    """Several events of one use case in one statement (same guarantees as `enqueue`)."""
+    if not events:
+        return
+    with_audit = await audit.enabled(session)
+    params: dict[str, Any] = {}
+    for i, (topic, key, event) in enumerate(events):
+        guard_payload(event)
+        params |= {f"event_id{i}": event.id, f"topic{i}": topic, f"key{i}": key, f"event{i}": event.to_json()}
+        if with_audit:
+            entry = audit.event_entry(service=service, topic=topic, key=key, event=event)
+            params |= {f"a_{c}{i}": entry[c] for c in audit.ENTRY_COLUMNS}
+    stmt = _enqueue_statement(table.name, notify_channel(service), len(events), with_audit)
+    await session.execute(stmt, params)
 
 
 class OutboxRelay:

@@ -20,7 +20,7 @@ from libs.common.events import intake as ev
 from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import WORKORDER, topic
 from libs.common.logging import correlation_id
-from libs.common.outbox import enqueue
+from libs.common.outbox import enqueue, enqueue_many
 from libs.common.pii import mask_phone, mask_text
 from libs.common.problems import FieldProblem, Problem
 from services.intake import domain, timeline, validation
@@ -109,6 +109,29 @@ async def emit(session: AsyncSession, *, order: WorkOrder, event_type: str, payl
     )
     await enqueue(
         session, outbox, service=SERVICE, topic=topic(WORKORDER), key=order.county_code, event=event
+    )
+
+
+async def emit_many(session: AsyncSession, events: list[tuple[WorkOrder, str, BaseModel]]) -> None:
+    """A use case's events in one statement (libs.common.outbox.enqueue_many)."""
+    await enqueue_many(
+        session,
+        outbox,
+        service=SERVICE,
+        events=[
+            (
+                topic(WORKORDER),
+                order.county_code,
+                make_event(
+                    event_type,
+                    source=ev.SOURCE,
+                    subject=str(order.id),
+                    payload=payload,
+                    correlation_id=correlation_id.get(),
+                ),
+            )
+            for order, event_type, payload in events
+        ],
     )
 
 
@@ -248,8 +271,11 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
 
 
 # ---- helpers for create -----------------------------------------------------------------
+_NEXT_NUMBER = select(order_number_seq.next_value())  # built once: statement construction costs CPU
+
+
 async def next_number(session: AsyncSession, now: datetime) -> str:
-    seq = await session.scalar(order_number_seq.next_value())
+    seq = await session.scalar(_NEXT_NUMBER)
     return domain.format_number(now, int(seq))
 
 
