@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import time
 
+import aiohttp
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -179,8 +180,14 @@ async def open_loop(
     post_lat: list[float] = []
     failures: dict[str, int] = {}
     n = int(rate * seconds)
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=intake_url, headers=headers, limits=limits, timeout=30) as client:
+    connector = aiohttp.TCPConnector(limit=max_in_flight)
+    async with aiohttp.ClientSession(
+        base_url=intake_url,
+        headers=headers,
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=30),
+        json_serialize=lambda o: orjson.dumps(o).decode(),
+    ) as client:
         in_flight = 0
 
         async def send(body: dict) -> None:
@@ -188,18 +195,19 @@ async def open_loop(
             in_flight += 1
             t = time.perf_counter()
             try:
-                r = await client.post("/v1/work-orders", json=body)
-            except httpx.HTTPError as exc:
+                async with client.post("/v1/work-orders", json=body) as r:
+                    raw = await r.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
                 return
             finally:
                 in_flight -= 1
             done = time.perf_counter()
-            if r.status_code == 201:
-                created[r.json()["id"]] = done
+            if r.status == 201:
+                created[orjson.loads(raw)["id"]] = done
                 post_lat.append(done - t)
             else:
-                failures[str(r.status_code)] = failures.get(str(r.status_code), 0) + 1
+                failures[str(r.status)] = failures.get(str(r.status), 0) + 1
 
         t0 = time.perf_counter()
         tasks = []
