@@ -39,8 +39,23 @@ class Deadline:
 class WorkCalendar:
     def __init__(self, table: dict[int, YearSchedule] | None = None) -> None:
         self.table = table or {}
+        # Memos per instance (a changed year table means a new WorkCalendar): every new order
+        # asks for the same few dates, and chinese-calendar's lookups cost ~0.1 ms each.
+        self._workday: dict[date, bool] = {}
+        self._sources: dict[int, str] = {}
+
+    def set_year(self, year: int, schedule: YearSchedule) -> None:
+        """An admin-entered year replaces what was known about it (memos included)."""
+        self.table[year] = schedule
+        self._workday = {d: v for d, v in self._workday.items() if d.year != year}
+        self._sources.pop(year, None)
 
     def _source(self, d: date) -> str:
+        if (known := self._sources.get(d.year)) is None:
+            known = self._sources[d.year] = self._year_source(d)
+        return known
+
+    def _year_source(self, d: date) -> str:
         if d.year in self.table:
             return "table"
         try:
@@ -50,6 +65,11 @@ class WorkCalendar:
             return "fallback"
 
     def is_workday(self, d: date) -> bool:
+        if (known := self._workday.get(d)) is None:
+            known = self._workday[d] = self._is_workday(d)
+        return known
+
+    def _is_workday(self, d: date) -> bool:
         source = self._source(d)
         if source == "table":
             sched = self.table[d.year]

@@ -30,7 +30,7 @@ def build_handlers(rt: Runtime) -> dict[str, Handler]:
 
     async def on_calendar(session: AsyncSession, event: Envelope) -> None:
         year = event.payload(dispatch.CalendarYearUpdatedV1)
-        rt.extras["calendar"].table[year.year] = YearSchedule(set(year.holidays), set(year.workdays))
+        rt.extras["calendar"].set_year(year.year, YearSchedule(set(year.holidays), set(year.workdays)))
 
     return {
         dispatch.ASSIGNED: on_assigned,

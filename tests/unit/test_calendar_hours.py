@@ -30,3 +30,12 @@ def test_workdays_at_keeps_the_time_of_day_and_the_stable_api_still_works():
     d = cal.add_days(date(2026, 12, 28), 7)
     assert isinstance(d, Deadline) and d.due == date(2027, 1, 5) and d.warnings == []
     assert cal.next_workday(date(2027, 1, 2)) == date(2027, 1, 5) and not cal.is_workday(date(2027, 1, 4))
+
+
+def test_an_admin_entered_year_replaces_what_was_memoised():
+    cal = WorkCalendar()
+    monday = date(2031, 3, 3)  # beyond chinese-calendar's data: the warned fallback answers
+    assert cal.is_workday(monday) is True
+    cal.set_year(2031, YearSchedule(holidays={monday}))
+    assert cal.is_workday(monday) is False  # not the memoised answer
+    assert cal.add_workdays(date(2031, 2, 28), 1).due == date(2031, 3, 4)
