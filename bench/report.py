@@ -25,7 +25,8 @@ def figures(out: dict) -> list[str]:
         if law.get("server_cpu_ms_per_order"):
             rows.append(
                 f"| intake process CPU per order (incl. its outbox relay) | {law['server_cpu_ms_per_order']} ms"
-                f" (load generator: {law.get('client_cpu_ms_per_order')} ms) | — |"
+                f" (meanwhile dispatch: {(law.get('other_cpu_ms_per_order') or {}).get('dispatch')} ms;"
+                f" load generator: {law.get('client_cpu_ms_per_order')} ms) | — |"
             )
         svc = tp.get("service_layer_without_http")
         if svc:

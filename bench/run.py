@@ -95,7 +95,12 @@ async def throughput_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
         log(f"round {k + 1}/{rounds}: intake over HTTP, {c} clients, {each:.0f} s")
         https.append(
             await throughput.http_load(
-                intake.url, stack.headers(), concurrency=c, seconds=each, server_pid=intake.popen.pid
+                intake.url,
+                stack.headers(),
+                concurrency=c,
+                seconds=each,
+                server_pid=intake.popen.pid,
+                other_pids={"dispatch": stack.procs["dispatch"].popen.pid},
             )
         )
         await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"))

@@ -54,8 +54,12 @@ async def http_load(
     warmup: float = 1.0,
     seed: int = 1,
     server_pid: int | None = None,
+    other_pids: dict[str, int] | None = None,
 ) -> dict:
+    """`other_pids`: processes whose CPU per order is reported too (dispatch routes the same
+    orders meanwhile, on the same cores)."""
     factory = OrderFactory(seed)
+    others = other_pids or {}
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     errors: list[str] = []
@@ -67,6 +71,7 @@ async def http_load(
     ) as client:
         start = time.perf_counter()
         cpu0 = process_cpu_s(server_pid)
+        others0 = {k: process_cpu_s(p) for k, p in others.items()}
         own0 = time.process_time()
         measure_from = start + warmup
         deadline = measure_from + seconds
@@ -92,6 +97,7 @@ async def http_load(
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         cpu1 = process_cpu_s(server_pid)
+        others1 = {k: process_cpu_s(p) for k, p in others.items()}
         own = time.process_time() - own0
     ok = statuses.get("201", 0)
     server_cpu = (
@@ -102,6 +108,11 @@ async def http_load(
         "server_cpu_ms_per_order": server_cpu,
         # The load generator's own CPU (it shares the machine's cores with the system under test).
         "client_cpu_ms_per_order": round(own / sent * 1000, 3) if sent else None,
+        "other_cpu_ms_per_order": {
+            k: round((others1[k] - others0[k]) / sent * 1000, 3)
+            for k in others
+            if sent and others0[k] is not None and others1[k] is not None
+        },
         "concurrency": concurrency,
         "seconds": seconds,
         "orders_per_s": round(ok / seconds, 1),
