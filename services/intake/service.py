@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -251,23 +251,41 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
         return
     if order_id is None:
         return
-    order = await session.get(WorkOrder, order_id, with_for_update=True)
-    if order is None:
+    # Core statements built once: this runs for every downstream event of every order.
+    row = (await session.execute(_LOCK_FOR_FOLD, {"id": order_id})).first()
+    if row is None:
         return
     step = timeline.step_for(event.type, event.data)
-    session.add(
-        TimelineEntry(
-            work_order_id=order.id,
-            at=event.time,
-            kind=step.kind,
-            text=step.text,
-            public=step.public,
-            source_event_id=event.id,
-            data={"event_type": event.type},
-        )
+    await session.execute(
+        _INSERT_FOLDED,
+        {
+            "work_order_id": order_id,
+            "at": event.time,
+            "kind": step.kind,
+            "text": step.text,
+            "public": step.public,
+            "source_event_id": event.id,
+            "data": {"event_type": event.type},
+        },
     )
-    order.status = domain.next_status(order.status, event.type)
-    order.updated_at = max(order.updated_at, event.time) if order.updated_at else event.time
+    await session.execute(
+        _SET_STATUS,
+        {
+            "b_id": order_id,
+            "b_status": domain.next_status(row.status, event.type),
+            "b_updated": max(row.updated_at, event.time) if row.updated_at else event.time,
+        },
+    )
+
+
+_W = WorkOrder.__table__
+_LOCK_FOR_FOLD = select(_W.c.status, _W.c.updated_at).where(_W.c.id == bindparam("id")).with_for_update()
+_INSERT_FOLDED = insert(TimelineEntry.__table__)
+_SET_STATUS = (
+    update(_W)
+    .where(_W.c.id == bindparam("b_id"))
+    .values(status=bindparam("b_status"), updated_at=bindparam("b_updated"))
+)
 
 
 # ---- helpers for create -----------------------------------------------------------------
