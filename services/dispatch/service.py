@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, ensure_visible, region_filter
@@ -31,8 +31,21 @@ from services.dispatch.writes import insert_decision, insert_new_order, insert_o
 
 SERVICE = "dispatch"
 OFFER_CHANNEL = "dispatch_offers"  # LISTEN/NOTIFY channel the SSE inboxes of every instance hear
+NOTIFY_MAX_BYTES = 7900  # PostgreSQL's limit is 8000 bytes per payload
 REJECT_REASONS = ("conflict", "overload", "out_of_scope")
 OPEN = ("new", "offered", "escalated")
+
+
+# Routing's two fixed statements, built once (not rebuilt and re-keyed for every order).
+# The capacity is taken only if it is there: parallel orders on any instance never overfill.
+_STAFF = Staff.__table__
+_TAKE_CAPACITY = (
+    update(_STAFF)
+    .where(_STAFF.c.id == bindparam("staff"), _STAFF.c.active_load + bindparam("weight") <= _STAFF.c.capacity)
+    .values(active_load=_STAFF.c.active_load + bindparam("weight"), last_assigned_at=bindparam("now"))
+    .returning(_STAFF.c.id)
+)
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
 async def emit(session: AsyncSession, *, event_type: str, payload, key: str, subject: str) -> None:  # type: ignore[no-untyped-def]
@@ -170,13 +183,8 @@ async def offer_next(
                 await escalate(session, order=order, now=now, reason=decision.reason)
                 return None
             took = await session.execute(
-                update(Staff)
-                .where(
-                    Staff.id == uuid.UUID(decision.chosen.id),
-                    Staff.active_load + decision.weight <= Staff.capacity,
-                )
-                .values(active_load=Staff.active_load + decision.weight, last_assigned_at=now)
-                .returning(Staff.id)
+                _TAKE_CAPACITY,
+                {"staff": uuid.UUID(decision.chosen.id), "weight": decision.weight, "now": now},
             )
             if took.first() is not None:
                 break
@@ -276,8 +284,8 @@ async def make_offer(
     # Delivered at commit, to every instance's listener: the SSE inbox of this person.
     # Before the event: emitting takes the audit chain's lock, held until our commit, so
     # nothing else should happen after it.
-    note = json.dumps({"staff_id": str(staff_id), "assignment_id": str(assignment.id)})
-    await session.execute(select(func.pg_notify(OFFER_CHANNEL, note)))
+    note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name)
+    await session.execute(_NOTIFY, {"channel": OFFER_CHANNEL, "payload": note})
     await emit(
         session,
         event_type=ev.OFFERED,
@@ -298,6 +306,26 @@ async def make_offer(
         ),
     )
     return assignment
+
+
+def offer_note(a: Assignment, order: OrderSnapshot, *, staff_name: str, point_name: str) -> str:
+    """The NOTIFY payload: who, and the offer as the inbox shows it — so the SSE stream of
+    every instance pushes it without reading it back (it used to cost 4 queries per offer).
+    NOTIFY takes at most 8000 bytes: a longer one goes without the offer, which is then read."""
+    offer = dict(
+        id=str(a.id), work_order_id=str(a.work_order_id), staff_id=str(a.staff_id), staff_name=staff_name,
+        service_point_id=str(a.service_point_id), service_point_name=point_name, status=a.status,
+        reason=a.reason, offered_at=_utc(a.offered_at), responded_at=None,
+        expires_at=_utc(a.expires_at) if a.expires_at else None, kind=a.kind, reason_code=None,
+        order_number=order.number, service_type=order.service_type, priority=order.priority == 0,
+    )  # fmt: skip
+    note = {"staff_id": str(a.staff_id), "assignment_id": str(a.id)}
+    full = json.dumps({**note, "offer": offer}, ensure_ascii=False)
+    return full if len(full.encode()) < NOTIFY_MAX_BYTES else json.dumps(note)
+
+
+def _utc(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat()  # as read back from the database
 
 
 async def escalate(session: AsyncSession, *, order: OrderSnapshot, now: datetime, reason: str) -> None:
