@@ -27,7 +27,7 @@ from services.dispatch.models import Assignment, Decision, OrderSnapshot, Servic
 from services.dispatch.network_cache import RoutingNetwork, routing_network
 from services.dispatch.parties import _index, party_rows, requester_history
 from services.dispatch.policy import Policy, default_policy
-from services.dispatch.writes import insert_decision, insert_new_order, insert_offer
+from services.dispatch.writes import insert_decision, insert_new_order, insert_offer, save_changes
 
 SERVICE = "dispatch"
 OFFER_CHANNEL = "dispatch_offers"  # LISTEN/NOTIFY channel the SSE inboxes of every instance hear
@@ -280,7 +280,7 @@ async def make_offer(
     )
     await insert_offer(session, assignment)
     order.status, order.offers_made = "offered", order.offers_made + 1
-    await session.flush()
+    await save_changes(session, order)
     # Delivered at commit, to every instance's listener: the SSE inbox of this person.
     # Before the event: emitting takes the audit chain's lock, held until our commit, so
     # nothing else should happen after it.

@@ -14,10 +14,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, String, bindparam, func, select, true
+from sqlalchemy import ARRAY, String, bindparam, func, inspect, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Executable
 
 from services.dispatch.models import Assignment, Decision, OrderSnapshot, Party
@@ -80,7 +81,8 @@ def _decision_statement() -> Executable:
 
 
 async def insert_decision(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(_decision_statement(), values)
+    with session.no_autoflush:  # a row of its own: pending changes elsewhere can wait
+        await session.execute(_decision_statement(), values)
 
 
 @cache
@@ -91,8 +93,40 @@ def _offer_statement() -> Executable:
 async def insert_offer(session: AsyncSession, offer: Assignment) -> Assignment:
     """`offer`: a new Assignment; columns it leaves unset are inserted as NULL."""
     values = {c.name: getattr(offer, c.key) for c in ASSIGNMENTS.columns}
-    await session.execute(_offer_statement(), values)
+    with session.no_autoflush:  # a row of its own: pending changes elsewhere can wait
+        await session.execute(_offer_statement(), values)
     return _attach(session, offer, values)
+
+
+async def save_changes(session: AsyncSession, obj: Any) -> None:
+    """Write an object's changed columns with one prepared Core UPDATE (by primary key) and
+    mark them saved — a unit-of-work flush for one row, without the unit of work."""
+    state = inspect(obj)
+    mapper = state.mapper
+    changed = {
+        attr.key: attr.value
+        for attr in state.attrs
+        if attr.key in mapper.columns and attr.history.has_changes()
+    }
+    if not changed:
+        return
+    keys = {f"key_{c.key}": getattr(obj, c.key) for c in mapper.primary_key}
+    with session.no_autoflush:  # or the unit of work writes the same changes first
+        await session.execute(
+            _update_statement(mapper.local_table, tuple(sorted(changed))), {**changed, **keys}
+        )
+    for key, value in changed.items():
+        set_committed_value(obj, key, value)
+
+
+@cache
+def _update_statement(table: Any, columns: tuple[str, ...]) -> Executable:
+    where = [c == bindparam(f"key_{c.name}", type_=c.type) for c in table.primary_key.columns]
+    return (
+        table.update()
+        .where(*where)
+        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+    )
 
 
 def _attach(session: AsyncSession, obj: Any, values: dict[str, Any] | None = None) -> Any:
