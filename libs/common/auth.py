@@ -266,7 +266,9 @@ async def authorize(request: Request) -> None:
         if principal is None:
             # A JWKS fetch is blocking network I/O: keep it off the event loop.
             settings = get_auth_settings()
-            principal = await asyncio.to_thread(decode_token, token) if settings.jwks_url else decode_token(token)
+            principal = (
+                await asyncio.to_thread(decode_token, token) if settings.jwks_url else decode_token(token)
+            )
             _VERIFIED.put(token, principal)
         credentials = getattr(request.app.state, "credentials", None)
         if credentials is not None and credentials.jti_revoked(principal.jti):
