@@ -2,7 +2,7 @@
 on a synthetic 10,000-person network (StaffView built by keyword), with the shipped
 policy (services/dispatch/policy.yaml).
 
-Two shapes: the list dispatch actually passes (network.staff_views: one county's
+Two shapes: the list dispatch actually passes (network_cache.RoutingNetwork.staff: one county's
 people, every role, ~10,000/12 counties; the synthetic network has no city centre) and
 the worst case of all 10,000 people in one call. Orders are plain (no description) at
 a village address, so the policy's first target is the village room and decide()

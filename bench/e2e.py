@@ -163,6 +163,26 @@ def inbox_people() -> list[dict[str, str]]:
     ]
 
 
+async def warm_up(
+    intake_url: str, headers: dict[str, str], watcher: OfferWatcher, timeout: float = 60.0
+) -> float:
+    """Send an order every 2 s until one reaches dispatch.offered: the consumer groups have
+    joined (seconds, on Tansu) and first-use costs are paid, so the rates measure the steady
+    state, not a start-up backlog. Returns the seconds it took."""
+    factory = OrderFactory(99)
+    t0 = time.perf_counter()
+    async with httpx.AsyncClient(base_url=intake_url, headers=headers, timeout=10) as client:
+        while time.perf_counter() - t0 < timeout:
+            r = await client.post("/v1/work-orders", json=factory.order())
+            if r.status_code == 201:
+                wid = r.json()["id"]
+                for _ in range(20):
+                    if wid in watcher.seen:
+                        return round(time.perf_counter() - t0, 1)
+                    await asyncio.sleep(0.1)
+    raise TimeoutError(f"no order reached dispatch.offered within {timeout} s")
+
+
 async def open_loop(
     intake_url: str,
     headers: dict[str, str],

@@ -47,9 +47,12 @@ def figures(out: dict) -> list[str]:
         split = ""
         if "to_workorder_created_ms" in r:
             split = (
-                f"; of which 201 → `workorder.created` on Kafka p50 {_ms(r['to_workorder_created_ms'], 'p50')} ms, "
-                f"then dispatch p50 {_ms(r['created_to_dispatch_event_ms'], 'p50')} ms"
+                f"; of which 201 → `workorder.created` on Kafka p50 {_ms(r['to_workorder_created_ms'], 'p50')} / "
+                f"p99 {_ms(r['to_workorder_created_ms'], 'p99')} ms, then dispatch p50 "
+                f"{_ms(r['created_to_dispatch_event_ms'], 'p50')} / p99 {_ms(r['created_to_dispatch_event_ms'], 'p99')} ms"
             )
+        if r.get("cpu_ms_per_order"):
+            split += "; CPU per order " + ", ".join(f"{k} {v} ms" for k, v in r["cpu_ms_per_order"].items())
         rows.append(
             f"| 201 → `dispatch.offered` at {r['offered_rate']}/s offered | p50 {_ms(r['to_offered_ms'], 'p50')} / "
             f"p99 {_ms(r['to_offered_ms'], 'p99')} ms{ok} (sent {r['achieved_send_rate']}/s, "

@@ -132,15 +132,30 @@ async def e2e_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
     await sse.start()
     rows = []
     try:
+        log(
+            f"  warm-up: first order offered after {await e2e.warm_up(intake.url, stack.headers(), watcher)} s"
+        )
+        await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"), timeout=60)
+        pids = {name: stack.procs[name].popen.pid for name in ("intake", "dispatch")}
         for rate in cfg["rates"]:
+            cpu0 = {n: throughput.process_cpu_s(pid) for n, pid in pids.items()}
             r = await e2e.open_loop(
                 intake.url, stack.headers(), watcher, sse, rate=rate, seconds=cfg["rate_s"]
             )
+            await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"), timeout=60)
+            # Process CPU from the first POST until both services are drained, per order created:
+            # robust to a busy shared machine (idle work — SSE, sweeper, polls — is in it too).
+            cpu1 = {n: throughput.process_cpu_s(pid) for n, pid in pids.items()}
+            r["cpu_ms_per_order"] = {
+                n: round((cpu1[n] - cpu0[n]) / r["created"] * 1000, 2)
+                for n in pids
+                if r["created"] and cpu0[n] is not None and cpu1[n] is not None
+            }
             log(
                 f"  {rate}/s: to offered p50 {r['to_offered_ms'].get('p50')} ms, p99 {r['to_offered_ms'].get('p99')} ms"
+                f" (sent {r['achieved_send_rate']}/s; CPU ms/order {r['cpu_ms_per_order']})"
             )
             rows.append(r)
-            await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"), timeout=60)
     finally:
         await sse.stop()
         await watcher.stop()
@@ -154,10 +169,13 @@ async def profile_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
     dprof = stack.tmp / "dispatch-profile.txt"
     p = stack.start_service("dispatch", stack.db_urls["dispatch"], profile_to=dprof)
     await stack.ready(p)
-    await asyncio.sleep(6)  # consumer group rebalance after the restart
     watcher = e2e.OfferWatcher(stack.bootstrap)
     await watcher.start()
     try:
+        # The consumer group rebalances after the restart: only then does the profile mean routing.
+        log(
+            f"  warm-up: first order offered after {await e2e.warm_up(intake.url, stack.headers(), watcher)} s"
+        )
         r = await e2e.open_loop(intake.url, stack.headers(), watcher, None, rate=50, seconds=cfg["profile_s"])
     finally:
         await watcher.stop()

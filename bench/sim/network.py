@@ -47,7 +47,7 @@ class Network:
         return out
 
     def routing_staff(self, county: str) -> list[SimStaff]:
-        """What dispatch's network.staff_views loads for an order of this county: the
+        """What dispatch's network_cache hands to decide() for an order of this county: the
         county's own staff (every role — the policy decides who fits) and the city centre,
         ordered by staff code."""
         if county not in self._routing:

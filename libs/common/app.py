@@ -121,7 +121,10 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(db_url, pool_size=settings.db_pool_size)
+        # Pool: the requests' share plus one connection per record the consumer may have in
+        # progress — beyond pool_size, SQLAlchemy opens and closes an overflow connection
+        # for every checkout, which costs more than the transaction it serves.
+        engine = make_engine(db_url, pool_size=settings.db_pool_size + settings.consumer_concurrency)
         rt = Runtime(spec.service, settings, db_url, bootstrap, engine, make_sessionmaker(engine))
         app.state.rt = rt
         rt.extras["credentials"] = app.state.credentials
@@ -209,6 +212,7 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
             dead_letter_topic=topic(DEAD_LETTER),
             max_attempts=rt.settings.consumer_max_attempts,
             service=spec.service,
+            concurrency=rt.settings.consumer_concurrency,
         )
         rt.consumers.append(consumer)
         rt.spawn(_supervise(consumer.run, f"consumer:{spec.service}"), "consumer")

@@ -45,6 +45,10 @@ class CommonSettings(BaseSettings):
     audit_chain_seconds: float = 0.2
     # Inbox consumer: attempts before a message goes to the dead-letter topic.
     consumer_max_attempts: int = 3
+    # Inbox consumer: records handled at once, across partitions (one transaction each).
+    consumer_concurrency: int = 8
+    # Pooled DB connections for HTTP requests and background jobs; the service's pool holds
+    # consumer_concurrency more (libs.common.app), so the consumer never starves requests.
     db_pool_size: int = 10
 
 

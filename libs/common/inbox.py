@@ -5,6 +5,10 @@ For every record: open a transaction, insert the event id into this service's in
 commit the Kafka offset. A redelivered event finds its id already there and has no
 second effect. A handler that keeps failing sends the record to the dead-letter topic
 with the error attached, so one poison message cannot stall a county's partition.
+
+Partitions are handled concurrently, each strictly in order (libs.common.partition_lanes):
+handlers must be safe against a handler of another partition running at the same time —
+row locks (SELECT … FOR UPDATE), conditional UPDATEs and ON CONFLICT, not read-then-write.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.events.envelope import Envelope
 from libs.common.logging import correlation_id
+from libs.common.partition_lanes import PartitionLanes
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +66,15 @@ class InboxConsumer:
         max_attempts: int = 3,
         service: str = "",
         consumer_factory: Callable[[], AIOKafkaConsumer] | None = None,
+        concurrency: int = 8,
     ) -> None:
         self.consumer, self.sessionmaker, self.inbox = consumer, sessionmaker, inbox
         self.handlers, self.producer, self.dead_letter_topic = handlers, producer, dead_letter_topic
         self.max_attempts, self.service = max_attempts, service
         # A stopped aiokafka consumer cannot be started again: a restart needs a new one.
         self.consumer_factory = consumer_factory
+        # Records in progress at once, across partitions: each holds a DB connection.
+        self.concurrency = concurrency
         self._runs = 0
         self.processed = 0
         self.duplicates = 0
@@ -76,18 +84,15 @@ class InboxConsumer:
         if self._runs and self.consumer_factory is not None:
             self.consumer = self.consumer_factory()
         self._runs += 1
+        lanes = PartitionLanes(self.consumer, self.process, concurrency=self.concurrency)
         try:
             # Inside the try: a service stopped while its consumer is still joining must
             # leave the group, or a zombie member holds partitions until its session expires.
+            lanes.listen()
             await self.consumer.start()
-            while True:
-                batches = await self.consumer.getmany(timeout_ms=100, max_records=200)
-                for tp, records in batches.items():
-                    for record in records:
-                        await self.process(record)
-                    # Offsets only after the DB commits of the whole batch (at-least-once).
-                    await self.consumer.commit({tp: records[-1].offset + 1})
+            await lanes.run()
         finally:
+            await lanes.close()
             await self.consumer.stop()
 
     async def process(self, record: ConsumerRecord) -> None:

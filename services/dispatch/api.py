@@ -105,8 +105,11 @@ async def inbox_stream(request: Request, who: Who) -> EventSourceResponse:
                 except TimeoutError:
                     yield ServerSentEvent(comment="keep-alive")
                     continue
-                async with rt.sessionmaker() as session:
-                    offer = await _one(session, uuid.UUID(note["assignment_id"]))
+                if "offer" in note:  # carried by the notification (service.offer_note)
+                    offer = AssignmentOut.model_validate(note["offer"])
+                else:
+                    async with rt.sessionmaker() as session:
+                        offer = await _one(session, uuid.UUID(note["assignment_id"]))
                 yield ServerSentEvent(event="offer", id=str(offer.id), data=offer.model_dump_json())
         finally:
             hub.unsubscribe(who.staff_id, queue)

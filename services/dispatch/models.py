@@ -53,6 +53,9 @@ class ServicePoint(DispatchBase):
 
 
 class Staff(DispatchBase):
+    """A new column routing reads must join the network_version trigger (migration 0004),
+    or cached networks miss its changes (tests/integration/test_dispatch_network_cache.py)."""
+
     __tablename__ = "staff"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -72,6 +75,16 @@ class Staff(DispatchBase):
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(16)), default=list, server_default="{}")
     signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     signed_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NetworkVersion(DispatchBase):
+    """One row; database triggers bump it with every change to people, points, rosters,
+    leave or the calendar (not with routing's load bookkeeping). See network_cache.py."""
+
+    __tablename__ = "network_version"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class RosterException(DispatchBase):

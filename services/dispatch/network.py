@@ -1,4 +1,5 @@
-"""The service network and its people: reads for routing, admin use cases, seeding.
+"""The service network and its people: availability and calendar events, seeding (routing
+reads the network through network_cache).
 Keyword-only; never commits. Every change to a person's availability (roster, sign-in/out,
 leave, staff record) emits dispatch.staff_availability keyed by county, in the same
 transaction — the mediation service keeps mediator availability from these events.
@@ -6,9 +7,7 @@ transaction — the mediation service keeps mediator availability from these eve
 
 from __future__ import annotations
 
-import uuid
-from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +25,6 @@ from services.dispatch.models import (
     CalendarYear,
     DutySlot,
     Leave,
-    RosterException,
     ServicePoint,
     Staff,
     outbox,
@@ -42,83 +40,18 @@ async def load_calendar(session: AsyncSession) -> WorkCalendar:
     return WorkCalendar({r.year: schedule_from_days(r.holidays, r.workdays) for r in rows})
 
 
-def signed_in_state(s: Staff, now: datetime) -> bool | None:
+def signed_in_state(
+    signed_in_at: datetime | None, signed_out_at: datetime | None, now: datetime
+) -> bool | None:
     """签到/签退 of today (local): True signed in, False signed out, None no record today."""
     today = now.astimezone(CHINA_TZ).date()
-    last_in = (
-        s.signed_in_at if s.signed_in_at and s.signed_in_at.astimezone(CHINA_TZ).date() == today else None
-    )
-    last_out = (
-        s.signed_out_at if s.signed_out_at and s.signed_out_at.astimezone(CHINA_TZ).date() == today else None
-    )
+    last_in = signed_in_at if signed_in_at and signed_in_at.astimezone(CHINA_TZ).date() == today else None
+    last_out = signed_out_at if signed_out_at and signed_out_at.astimezone(CHINA_TZ).date() == today else None
     if last_in and (last_out is None or last_out < last_in):
         return True
     if last_out:
         return False
     return None
-
-
-async def staff_views(
-    session: AsyncSession, *, county_code: str, now: datetime, also: list[str] | None = None
-) -> list[domain.StaffView]:
-    """Everyone routing may consider for an order of this county: its own staff, the city
-    centre (parent tier of a county centre), and named extras (a follow-up's previous handler)."""
-    cond = (Staff.county_code == county_code) | (Staff.county_code.is_(None))
-    if also:
-        cond = cond | Staff.id.in_([uuid.UUID(x) for x in also])
-    rows = (
-        await session.execute(
-            select(Staff, ServicePoint)
-            .join(ServicePoint, Staff.service_point_id == ServicePoint.id)
-            .where(cond, Staff.active.is_(True))
-            .order_by(Staff.code)
-        )
-    ).all()
-    ids = [s.id for s, _ in rows]
-    today = now.astimezone(CHINA_TZ).date()
-    slots: dict[uuid.UUID, list[domain.Slot]] = defaultdict(list)
-    exceptions: dict[uuid.UUID, list[domain.DatedSlot]] = defaultdict(list)
-    leave: dict[uuid.UUID, list[tuple[date, date]]] = defaultdict(list)
-    if ids:
-        for slot in await session.scalars(select(DutySlot).where(DutySlot.staff_id.in_(ids))):
-            slots[slot.staff_id].append(domain.Slot(slot.weekday, slot.start, slot.end))
-        for e in await session.scalars(
-            select(RosterException).where(
-                RosterException.staff_id.in_(ids),
-                RosterException.day >= today,
-                RosterException.day <= today + timedelta(days=domain.HORIZON_DAYS),
-            )
-        ):
-            exceptions[e.staff_id].append(domain.DatedSlot(e.day, e.kind, e.start, e.end))
-        for lv in await session.scalars(
-            select(Leave).where(Leave.staff_id.in_(ids), Leave.end_date >= today, Leave.cancelled.is_(False))
-        ):
-            leave[lv.staff_id].append((lv.start_date, lv.end_date))
-    return [
-        domain.StaffView(
-            id=str(s.id),
-            name=s.name,
-            role=s.role,
-            skills=frozenset(s.skills),
-            service_point_id=str(p.id),
-            service_point_name=p.name,
-            tier=p.tier,
-            county_code=s.county_code,
-            capacity=s.capacity,
-            load=s.active_load,
-            slots=slots[s.id],
-            last_assigned_at=s.last_assigned_at,
-            levels=dict(s.levels or {}),
-            region_code=p.region_code,
-            parent_point_id=str(p.parent_id) if p.parent_id else None,
-            languages=tuple(s.languages or ()),
-            exceptions=exceptions[s.id],
-            leave=leave[s.id],
-            signed_in=signed_in_state(s, now),
-            active=s.active,
-        )
-        for s, p in rows
-    ]
 
 
 # ---- availability events -----------------------------------------------------------
@@ -137,7 +70,9 @@ async def availability_event(session: AsyncSession, *, staff: Staff, now: dateti
             Leave.end_date >= today,
         )
     )
-    payload = _availability(staff, point, slots, until, signed_in_state(staff, now) is True, now)
+    payload = _availability(
+        staff, point, slots, until, signed_in_state(staff.signed_in_at, staff.signed_out_at, now) is True, now
+    )
     event = make_event(
         ev.STAFF_AVAILABILITY,
         source=ev.SOURCE,

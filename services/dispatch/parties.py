@@ -18,46 +18,65 @@ from libs.common.crypto import get_cipher
 from libs.common.events.envelope import Envelope
 from services.dispatch.models import Party, Representation
 
+PARTIES = Party.__table__
+
 
 def _index(value: str | None) -> str | None:
     value = (value or "").strip()
     return get_cipher().blind_index(value) if value else None
 
 
-async def record_parties(session: AsyncSession, *, order_id: uuid.UUID, parties: list[dict]) -> None:
+def party_rows(parties: list[dict]) -> list[dict]:
+    """Parties as given (names, ID numbers or blind indexes) → side and blind indexes only."""
     rows = [
         dict(
-            work_order_id=order_id,
             side=p.get("side", "counterparty"),
             name_index=p.get("name_index") or _index(p.get("name")),
             id_index=p.get("id_index") or _index(p.get("id_number")),
         )
         for p in parties
     ]
-    rows = [r for r in rows if r["name_index"] or r["id_index"]]
+    return [r for r in rows if r["name_index"] or r["id_index"]]
+
+
+async def record_parties(session: AsyncSession, *, order_id: uuid.UUID, parties: list[dict]) -> None:
+    rows = [dict(r, work_order_id=order_id) for r in party_rows(parties)]
     if rows:
-        await session.execute(pg_insert(Party), rows)
+        await session.execute(PARTIES.insert(), rows)  # Core: no ORM bulk-insert machinery
+
+
+# Staff who handled an earlier order in which a party of this order stood on the other side.
+_CONFLICTED = """
+    SELECT DISTINCT a.staff_id FROM parties mine
+    JOIN parties theirs ON theirs.work_order_id <> mine.work_order_id AND theirs.side <> mine.side
+      AND (theirs.name_index = mine.name_index OR theirs.id_index = mine.id_index)
+    JOIN (
+      SELECT work_order_id, staff_id FROM assignments
+      WHERE status IN ('accepted', 'completed', 'returned', 'transferred')
+      UNION SELECT work_order_id, staff_id FROM representations
+    ) a ON a.work_order_id = theirs.work_order_id
+    WHERE mine.work_order_id = :id
+"""
+_HISTORY = text(
+    "SELECT (SELECT count(DISTINCT p.work_order_id) FROM parties p WHERE p.side = 'requester' "
+    "AND p.work_order_id <> :id AND p.name_index = :name) AS prior_orders, "
+    f"ARRAY({_CONFLICTED}) AS conflicted"
+)
 
 
 async def conflicted_staff(session: AsyncSession, *, order_id: uuid.UUID) -> frozenset[str]:
     """Staff who handled an earlier order in which a party of this order stood on the other side."""
-    rows = await session.execute(
-        text(
-            """
-            SELECT DISTINCT a.staff_id FROM parties mine
-            JOIN parties theirs ON theirs.work_order_id <> mine.work_order_id AND theirs.side <> mine.side
-              AND (theirs.name_index = mine.name_index OR theirs.id_index = mine.id_index)
-            JOIN (
-              SELECT work_order_id, staff_id FROM assignments
-              WHERE status IN ('accepted', 'completed', 'returned', 'transferred')
-              UNION SELECT work_order_id, staff_id FROM representations
-            ) a ON a.work_order_id = theirs.work_order_id
-            WHERE mine.work_order_id = :id
-            """
-        ),
-        {"id": order_id},
-    )
+    rows = await session.execute(text(_CONFLICTED), {"id": order_id})
     return frozenset(str(r[0]) for r in rows)
+
+
+async def requester_history(
+    session: AsyncSession, *, order_id: uuid.UUID, requester_index: str | None
+) -> tuple[int, frozenset[str]]:
+    """What routing needs from the parties, in one round trip: how many other orders this
+    requester made (complexity) and who is conflicted (conflicted_staff)."""
+    row = (await session.execute(_HISTORY, {"id": order_id, "name": requester_index})).one()
+    return int(row.prior_orders or 0), frozenset(str(s) for s in row.conflicted or ())
 
 
 # Keys under which case events name the person acting on the matter.

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, ensure_visible, region_filter
@@ -24,15 +23,29 @@ from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.problems import Problem
 from services.dispatch import clocks, domain
-from services.dispatch.models import Assignment, Decision, OrderSnapshot, Party, ServicePoint, Staff, outbox
-from services.dispatch.network import load_calendar, staff_views
-from services.dispatch.parties import _index, conflicted_staff, record_parties
+from services.dispatch.models import Assignment, Decision, OrderSnapshot, ServicePoint, Staff, outbox
+from services.dispatch.network_cache import RoutingNetwork, routing_network
+from services.dispatch.parties import _index, party_rows, requester_history
 from services.dispatch.policy import Policy, default_policy
+from services.dispatch.writes import insert_decision, insert_new_order, insert_offer, save_changes
 
 SERVICE = "dispatch"
 OFFER_CHANNEL = "dispatch_offers"  # LISTEN/NOTIFY channel the SSE inboxes of every instance hear
+NOTIFY_MAX_BYTES = 7900  # PostgreSQL's limit is 8000 bytes per payload
 REJECT_REASONS = ("conflict", "overload", "out_of_scope")
 OPEN = ("new", "offered", "escalated")
+
+
+# Routing's two fixed statements, built once (not rebuilt and re-keyed for every order).
+# The capacity is taken only if it is there: parallel orders on any instance never overfill.
+_STAFF = Staff.__table__
+_TAKE_CAPACITY = (
+    update(_STAFF)
+    .where(_STAFF.c.id == bindparam("staff"), _STAFF.c.active_load + bindparam("weight") <= _STAFF.c.capacity)
+    .values(active_load=_STAFF.c.active_load + bindparam("weight"), last_assigned_at=bindparam("now"))
+    .returning(_STAFF.c.id)
+)
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
 async def emit(session: AsyncSession, *, event_type: str, payload, key: str, subject: str) -> None:  # type: ignore[no-untyped-def]
@@ -49,19 +62,22 @@ async def route_new_order(
     data = event.data
     order_id = uuid.UUID(data["work_order_id"])
     received = datetime.fromisoformat(data["created_at"])
-    cal = await load_calendar(session)
+    # First, so the clocks use the current calendar: loads, version and (cached) network.
+    network = await routing_network(session, county_code=data["county_code"], now=now)
     clk = clocks.order_clocks(
         received_at=received,
         service_type=data["service_type"],
         urgency=data.get("urgency") or "normal",
         policy=policy,
-        calendar=cal,
+        calendar=network.calendar,
     )
     groups = list(data.get("special_groups") or [])
     follow_up = data.get("follow_up_of")
-    inserted = await session.execute(
-        pg_insert(OrderSnapshot)
-        .values(
+    urgency = data.get("urgency") or "normal"
+    requester = {"side": "requester", "name_index": _index(data["requester_name"]), "id_index": None}
+    order = await insert_new_order(
+        session,
+        values=dict(
             work_order_id=order_id,
             number=data["number"],
             county_code=data["county_code"],
@@ -74,47 +90,44 @@ async def route_new_order(
             channel=data.get("channel") or "web",
             domain=data.get("domain"),
             special_groups=groups,
-            urgency=data.get("urgency") or "normal",
+            urgency=urgency,
             follow_up_of=uuid.UUID(follow_up) if follow_up else None,
-            priority=domain.priority_key(groups, data.get("urgency") or "normal", None)[0],
+            complexity=0,
+            complexity_reasons=[],
+            weight=1,
+            priority=domain.priority_key(groups, urgency, None)[0],
+            offers_made=0,
+            handler_staff_id=None,
+            service_point_id=None,
+            assigned_at=None,
+            closed_at=None,
             transfer_due=clk.transfer_due,
             reply_due=clk.reply_due,
             max_due=clk.max_due,
             clock_warnings=clk.warnings,
-        )
-        .on_conflict_do_nothing()
-        .returning(OrderSnapshot.work_order_id)
+            supervision_level=0,
+            at_risk_raised=False,
+            escalated_at=None,
+        ),
+        parties=party_rows([requester] + list(data.get("parties") or [])),
     )
-    if inserted.first() is None:
+    if order is None:
         return None  # already routed (a replay from another path)
-    requester = _index(data["requester_name"])
-    await record_parties(
-        session,
-        order_id=order_id,
-        parties=[{"side": "requester", "name_index": requester}] + list(data.get("parties") or []),
-    )
-    order = await session.get(OrderSnapshot, order_id)
-    assert order is not None
-    return await offer_next(session, order=order, now=now, policy=policy)
-
-
-async def _prior_orders(session: AsyncSession, order: OrderSnapshot) -> int:
-    return int(
-        await session.scalar(
-            select(func.count(func.distinct(Party.work_order_id))).where(
-                Party.side == "requester",
-                Party.work_order_id != order.work_order_id,
-                Party.name_index == _index(order.requester_name),
-            )
-        )
-        or 0
-    )
+    # A new order has no earlier offers to exclude.
+    return await offer_next(session, order=order, now=now, policy=policy, network=network, tried=frozenset())
 
 
 async def offer_next(
-    session: AsyncSession, *, order: OrderSnapshot, now: datetime, policy: Policy | None = None
+    session: AsyncSession,
+    *,
+    order: OrderSnapshot,
+    now: datetime,
+    policy: Policy | None = None,
+    network: RoutingNetwork | None = None,
+    tried: frozenset[str] | None = None,
 ) -> Assignment | None:
-    """Decide and offer to the next candidate, or escalate to the supervisor queue."""
+    """Decide and offer to the next candidate, or escalate to the supervisor queue.
+    `network` and `tried` are for a caller that has them already (a new order)."""
     policy = policy or default_policy()
     if order.offers_made >= policy.max_offers:
         await escalate(
@@ -124,16 +137,20 @@ async def offer_next(
             reason=f"已派 {order.offers_made} 次无人接单 | max re-offers reached",
         )
         return None
-    tried = frozenset(
-        str(s)
-        for s in await session.scalars(
-            select(Assignment.staff_id).where(Assignment.work_order_id == order.work_order_id)
+    if tried is None:
+        tried = frozenset(
+            str(s)
+            for s in await session.scalars(
+                select(Assignment.staff_id).where(Assignment.work_order_id == order.work_order_id)
+            )
         )
-    )
     previous = None
     if order.follow_up_of and not tried:
         prev = await session.get(OrderSnapshot, order.follow_up_of)
         previous = str(prev.handler_staff_id) if prev and prev.handler_staff_id else None
+    prior_orders, conflicted = await requester_history(
+        session, order_id=order.work_order_id, requester_index=_index(order.requester_name)
+    )
     view = domain.OrderView(
         id=str(order.work_order_id),
         service_type=order.service_type,
@@ -144,59 +161,58 @@ async def offer_next(
         urgency=order.urgency,
         channel=order.channel,
         description=order.description,
-        prior_orders=await _prior_orders(session, order),
+        prior_orders=prior_orders,
         previous_handler_id=previous,
         exclude_staff=tried,
-        conflicted_staff=await conflicted_staff(session, order_id=order.work_order_id),
+        conflicted_staff=conflicted,
     )
-    cal = await load_calendar(session)
-    staff = await staff_views(
-        session, county_code=order.county_code, now=now, also=[previous] if previous else []
-    )
-    for _ in range(5):  # a lost capacity race just means: decide again without that person
-        decision = domain.decide(view, staff, now, policy=policy, calendar=cal)
-        record = _record(order, decision, now)
-        session.add(record)
-        order.complexity = decision.complexity.score if decision.complexity else 0
-        order.complexity_reasons = decision.complexity.reasons if decision.complexity else []
-        order.weight = decision.weight
-        if decision.chosen is None:
-            await session.flush()
-            await escalate(session, order=order, now=now, reason=decision.reason)
-            return None
-        took = await session.execute(
-            update(Staff)
-            .where(
-                Staff.id == uuid.UUID(decision.chosen.id),
-                Staff.active_load + decision.weight <= Staff.capacity,
+    network = network or await routing_network(session, county_code=order.county_code, now=now)
+    staff = await network.staff(session, now=now, also=[previous] if previous else [])
+    # No autoflush: the decision, the offer and the order's new state go in one flush below,
+    # not one before each statement.
+    with session.no_autoflush:
+        for _ in range(5):  # a lost capacity race just means: decide again without that person
+            decision = domain.decide(view, staff, now, policy=policy, calendar=network.calendar)
+            record = _record(order, decision, now)
+            await insert_decision(session, record)
+            order.complexity = decision.complexity.score if decision.complexity else 0
+            order.complexity_reasons = decision.complexity.reasons if decision.complexity else []
+            order.weight = decision.weight
+            if decision.chosen is None:
+                await session.flush()
+                await escalate(session, order=order, now=now, reason=decision.reason)
+                return None
+            took = await session.execute(
+                _TAKE_CAPACITY,
+                {"staff": uuid.UUID(decision.chosen.id), "weight": decision.weight, "now": now},
             )
-            .values(active_load=Staff.active_load + decision.weight, last_assigned_at=now)
-            .returning(Staff.id)
-        )
-        if took.first() is not None:
-            break
-        view.exclude_staff = view.exclude_staff | {decision.chosen.id}
-    else:
-        await escalate(session, order=order, now=now, reason="候选人负荷竞争失败 | capacity races lost")
-        return None
-    await session.flush()
+            if took.first() is not None:
+                break
+            view.exclude_staff = view.exclude_staff | {decision.chosen.id}
+        else:
+            await session.flush()
+            await escalate(session, order=order, now=now, reason="候选人负荷竞争失败 | capacity races lost")
+            return None
     # Offered to someone who comes on duty later (at night): the answer clock starts then.
     starts = max(now, decision.available_at or now)
+    chosen = decision.chosen
     return await make_offer(
         session,
         order=order,
-        staff_id=uuid.UUID(decision.chosen.id),
-        point_id=uuid.UUID(decision.chosen.service_point_id),
+        staff_id=uuid.UUID(chosen.id),
+        point_id=uuid.UUID(chosen.service_point_id),
         reason=decision.reason,
         now=now,
         timeout=timedelta(minutes=decision.offer_timeout_minutes) + (starts - now),
-        decision_id=record.id,
+        decision_id=record["id"],
         kind="follow_up" if decision.rule.startswith("follow-up") else "offer",
+        names=(chosen.name, chosen.service_point_name),
     )
 
 
-def _record(order: OrderSnapshot, d: domain.Decision, now: datetime) -> Decision:
-    return Decision(
+def _record(order: OrderSnapshot, d: domain.Decision, now: datetime) -> dict:
+    """The decisions row (every column but seq) explaining one routing decision."""
+    return dict(
         id=uuid.uuid4(),
         work_order_id=order.work_order_id,
         rule=d.rule,
@@ -238,11 +254,16 @@ async def make_offer(
     timeout: timedelta,
     decision_id: uuid.UUID | None = None,
     kind: str = "offer",
+    names: tuple[str, str] | None = None,
 ) -> Assignment:
-    """Create the offer (capacity already taken), emit dispatch.offered and NOTIFY the inboxes."""
-    staff = await session.get(Staff, staff_id)
-    point = await session.get(ServicePoint, point_id)
-    assert staff is not None and point is not None
+    """Create the offer (capacity already taken), emit dispatch.offered and NOTIFY the inboxes.
+    `names`: (person, service point) when the caller has them — routing does — else read."""
+    if names is None:
+        staff = await session.get(Staff, staff_id)
+        point = await session.get(ServicePoint, point_id)
+        assert staff is not None and point is not None
+        names = (staff.name, point.name)
+    staff_name, point_name = names
     weight = order.weight or 1
     assignment = Assignment(
         id=uuid.uuid4(),
@@ -257,9 +278,14 @@ async def make_offer(
         weight=weight,
         kind=kind,
     )
-    session.add(assignment)
+    await insert_offer(session, assignment)
     order.status, order.offers_made = "offered", order.offers_made + 1
-    await session.flush()
+    await save_changes(session, order)
+    # Delivered at commit, to every instance's listener: the SSE inbox of this person.
+    # Before the event: emitting takes the audit chain's lock, held until our commit, so
+    # nothing else should happen after it.
+    note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name)
+    await session.execute(_NOTIFY, {"channel": OFFER_CHANNEL, "payload": note})
     await emit(
         session,
         event_type=ev.OFFERED,
@@ -271,18 +297,35 @@ async def make_offer(
             county_code=order.county_code,
             service_type=order.service_type,
             staff_id=str(staff_id),
-            staff_name=staff.name,
+            staff_name=staff_name,
             service_point_id=str(point_id),
-            service_point_name=point.name,
+            service_point_name=point_name,
             reason=reason,
             offered_at=now,
             expires_at=assignment.expires_at,
         ),
     )
-    # Delivered at commit, to every instance's listener: the SSE inbox of this person.
-    note = json.dumps({"staff_id": str(staff_id), "assignment_id": str(assignment.id)})
-    await session.execute(select(func.pg_notify(OFFER_CHANNEL, note)))
     return assignment
+
+
+def offer_note(a: Assignment, order: OrderSnapshot, *, staff_name: str, point_name: str) -> str:
+    """The NOTIFY payload: who, and the offer as the inbox shows it — so the SSE stream of
+    every instance pushes it without reading it back (it used to cost 4 queries per offer).
+    NOTIFY takes at most 8000 bytes: a longer one goes without the offer, which is then read."""
+    offer = dict(
+        id=str(a.id), work_order_id=str(a.work_order_id), staff_id=str(a.staff_id), staff_name=staff_name,
+        service_point_id=str(a.service_point_id), service_point_name=point_name, status=a.status,
+        reason=a.reason, offered_at=_utc(a.offered_at), responded_at=None,
+        expires_at=_utc(a.expires_at) if a.expires_at else None, kind=a.kind, reason_code=None,
+        order_number=order.number, service_type=order.service_type, priority=order.priority == 0,
+    )  # fmt: skip
+    note = {"staff_id": str(a.staff_id), "assignment_id": str(a.id)}
+    full = json.dumps({**note, "offer": offer}, ensure_ascii=False)
+    return full if len(full.encode()) < NOTIFY_MAX_BYTES else json.dumps(note)
+
+
+def _utc(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat()  # as read back from the database
 
 
 async def escalate(session: AsyncSession, *, order: OrderSnapshot, now: datetime, reason: str) -> None:

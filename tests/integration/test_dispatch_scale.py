@@ -109,6 +109,8 @@ async def test_two_instances_split_counties_and_never_double_offer(infra):
         arrived, staff_id, offer = got[0]
         assert offer["work_order_id"] == oid and offer["staff_id"] == staff_id
         assert arrived - started < 1.0, f"offer reached the inbox after {arrived - started:.2f}s"
+        async with b.client(headers=auth("supervisor")) as sup:  # the pushed offer is the stored one
+            assert (await sup.get("/v1/assignments", params={"work_order_id": oid})).json() == [offer]
         print(f"SSE: decision → inbox on the other instance in {1000 * (arrived - started):.0f} ms")
         assert len(got) == 1  # the other aid officer heard nothing
 
