@@ -91,7 +91,7 @@ def _enqueue_statement(table_name: str, channel: str, n: int, with_audit: bool) 
     # the NOTIFY (pg_notify; folded into one at commit). Built once per shape, so SQLAlchemy
     # and asyncpg reuse the prepared statement. Measured (bench/throughput.service_load):
     # folding the audit INSERT in and sending a use case's events together took intake's
-    # Python CPU per order from 5.0 ms to … ms (see the commit).
+    # Python CPU per order (with the Core INSERTs of the same change) from 5.0 to 3.2 ms.
     rows = ", ".join(f"(:event_id{i}, :topic{i}, :key{i}, :event{i})" for i in range(n))
     params = [bindparam(f"event{i}", type_=JSONB) for i in range(n)]
     ctes = []
