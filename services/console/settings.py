@@ -1,7 +1,8 @@
 """Console settings: where the other services live, and how the session is protected.
 
 Service URLs use the plain names the brief and `make run` use (INTAKE_URL, …) and default to
-127.0.0.1 with the ports of libs/common/config.py, so `make run` needs no configuration.
+127.0.0.1 with the ports `make run` gives them (<SERVICE>_PORT or libs/common/config.py's
+defaults), so `make run` needs no configuration.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from libs.common.config import DEFAULT_PORTS
+from libs.common.config import DEFAULT_PORTS, service_port
 
 
 def _local(service: str, fallback: int) -> str:
-    return f"http://127.0.0.1:{DEFAULT_PORTS.get(service, fallback)}"
+    # <SERVICE>_PORT moves a service under `make run`: the console follows it.
+    port = service_port(service) if service in DEFAULT_PORTS else fallback
+    return f"http://127.0.0.1:{port}"
 
 
 class ConsoleSettings(BaseSettings):
