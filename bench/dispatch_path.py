@@ -5,8 +5,8 @@ routed order, without HTTP, Kafka or intake in the way.
 PostgreSQL under /tmp, migrates and seeds the dispatch database (the 长治 demo network),
 then feeds N workorder.created events (the e2e bench's order mix) through
 `service.route_new_order`, each in its own transaction — what the inbox handler does.
-Round trips are counted at the driver (every statement SQLAlchemy sends, plus BEGIN and
-COMMIT); CPU is this process's only, so PostgreSQL's own work is not in it.
+Round trips are counted at the driver (every statement, BEGIN and COMMIT included); CPU
+is this process's only, so PostgreSQL's own work is not in it.
 """
 
 from __future__ import annotations
@@ -67,10 +67,11 @@ async def measure(url: str, orders: int, concurrency: int) -> dict:
         nonlocal statements
         statements += 1
 
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    # BEGIN / COMMIT are round trips too (asyncpg sends them on their own).
-    event.listen(engine.sync_engine, "begin", count)
-    event.listen(engine.sync_engine, "commit", count)
+    # Counted at the driver: statements SQLAlchemy sends and those libs/common/fastsql.py
+    # sends past it, BEGIN and COMMIT included.
+    event.listen(
+        engine.sync_engine, "connect", lambda dbapi, _rec: dbapi.driver_connection.add_query_logger(count)
+    )
     sessions = make_sessionmaker(engine)
     events = created_events(orders + 20)
     warm, timed = events[:20], events[20:]

@@ -17,13 +17,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func
+from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.events.envelope import Envelope
+from libs.common.fastsql import FastStatement
 from libs.common.logging import correlation_id
 from libs.common.partition_lanes import PartitionLanes
 
@@ -42,15 +44,21 @@ def inbox_table(metadata: MetaData) -> Table:
     )
 
 
-async def record_once(session: AsyncSession, table: Table, event: Envelope) -> bool:
-    """True if this event id is new (and is now recorded in the caller's transaction)."""
-    result = await session.execute(
+@lru_cache(maxsize=16)
+def _record_statement(table: Table) -> FastStatement:
+    # Built once per inbox table: it runs for every event consumed.
+    return FastStatement(
         insert(table)
-        .values(event_id=event.id, event_type=event.type)
+        .values(event_id=bindparam("event_id"), event_type=bindparam("event_type"))
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(table.c.event_id)
     )
-    return result.first() is not None
+
+
+async def record_once(session: AsyncSession, table: Table, event: Envelope) -> bool:
+    """True if this event id is new (and is now recorded in the caller's transaction)."""
+    row = await _record_statement(table).fetchrow(session, {"event_id": event.id, "event_type": event.type})
+    return row is not None
 
 
 class InboxConsumer:

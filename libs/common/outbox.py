@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit
 from libs.common.events.envelope import Envelope
+from libs.common.fastsql import FastStatement
 from libs.common.kafka import ensure_topics
 from libs.common.pii import scrub
 
@@ -108,6 +109,11 @@ def _enqueue_statement(table_name: str, channel: str, n: int, with_audit: bool) 
     )
 
 
+@lru_cache(maxsize=256)
+def _enqueue_fast(table_name: str, channel: str, n: int, with_audit: bool) -> FastStatement:
+    return FastStatement(_enqueue_statement(table_name, channel, n, with_audit))
+
+
 async def enqueue(
     session: AsyncSession, table: Table, *, service: str, topic: str, key: str | None, event: Envelope
 ) -> None:
@@ -133,8 +139,7 @@ async def enqueue_many(
         if with_audit:
             entry = audit.event_entry(service=service, topic=topic, key=key, event=event)
             params |= {f"a_{c}{i}": entry[c] for c in audit.ENTRY_COLUMNS}
-    stmt = _enqueue_statement(table.name, notify_channel(service), len(events), with_audit)
-    await session.execute(stmt, params)
+    await _enqueue_fast(table.name, notify_channel(service), len(events), with_audit).execute(session, params)
 
 
 class OutboxRelay:

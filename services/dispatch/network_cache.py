@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.calendar import WorkCalendar, schedule_from_days
 from libs.common.clock import CHINA_TZ
+from libs.common.fastsql import FastStatement
 from services.dispatch import domain
 from services.dispatch.models import (
     CalendarYear,
@@ -151,7 +152,7 @@ class RoutingNetwork:
 
 # The county's loads and the network version in one statement (one round trip). The
 # outer join keeps the version row when a county has nobody at all.
-_LOADS = (
+_LOADS = FastStatement(
     select(VERSION.c.version, STAFF.c.id, STAFF.c.active_load, STAFF.c.last_assigned_at)
     .select_from(
         VERSION.outerjoin(
@@ -167,9 +168,9 @@ _LOADS = (
 
 
 async def routing_network(session: AsyncSession, *, county_code: str, now: datetime) -> RoutingNetwork:
-    rows = (await session.execute(_LOADS, {"county": county_code})).all()
-    version = rows[0].version
-    loads = {str(r.id): (r.active_load, r.last_assigned_at) for r in rows if r.id is not None}
+    rows = await _LOADS.fetch(session, {"county": county_code})
+    version = rows[0][0]
+    loads = {str(r[1]): (r[2], r[3]) for r in rows if r[1] is not None}  # id: (load, last assigned)
     snapshot = await _current(session, version, now.astimezone(CHINA_TZ).date())
     return RoutingNetwork(snapshot, county_code, loads)
 

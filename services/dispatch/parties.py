@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.crypto import get_cipher
 from libs.common.events.envelope import Envelope
+from libs.common.fastsql import FastStatement
 from services.dispatch.models import Party, Representation
 
 PARTIES = Party.__table__
@@ -57,10 +58,12 @@ _CONFLICTED = """
     ) a ON a.work_order_id = theirs.work_order_id
     WHERE mine.work_order_id = :id
 """
-_HISTORY = text(
-    "SELECT (SELECT count(DISTINCT p.work_order_id) FROM parties p WHERE p.side = 'requester' "
-    "AND p.work_order_id <> :id AND p.name_index = :name) AS prior_orders, "
-    f"ARRAY({_CONFLICTED}) AS conflicted"
+_HISTORY = FastStatement(
+    text(
+        "SELECT (SELECT count(DISTINCT p.work_order_id) FROM parties p WHERE p.side = 'requester' "
+        "AND p.work_order_id <> :id AND p.name_index = :name) AS prior_orders, "
+        f"ARRAY({_CONFLICTED}) AS conflicted"
+    )
 )
 
 
@@ -75,8 +78,8 @@ async def requester_history(
 ) -> tuple[int, frozenset[str]]:
     """What routing needs from the parties, in one round trip: how many other orders this
     requester made (complexity) and who is conflicted (conflicted_staff)."""
-    row = (await session.execute(_HISTORY, {"id": order_id, "name": requester_index})).one()
-    return int(row.prior_orders or 0), frozenset(str(s) for s in row.conflicted or ())
+    row = await _HISTORY.fetchrow(session, {"id": order_id, "name": requester_index})
+    return int(row["prior_orders"] or 0), frozenset(str(s) for s in row["conflicted"] or ())
 
 
 # Keys under which case events name the person acting on the matter.

@@ -19,6 +19,7 @@ from libs.common.auth import Principal, ensure_visible, region_filter
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import DISPATCH, topic
+from libs.common.fastsql import FastStatement
 from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.problems import Problem
@@ -39,13 +40,13 @@ OPEN = ("new", "offered", "escalated")
 # Routing's two fixed statements, built once (not rebuilt and re-keyed for every order).
 # The capacity is taken only if it is there: parallel orders on any instance never overfill.
 _STAFF = Staff.__table__
-_TAKE_CAPACITY = (
+_TAKE_CAPACITY = FastStatement(
     update(_STAFF)
     .where(_STAFF.c.id == bindparam("staff"), _STAFF.c.active_load + bindparam("weight") <= _STAFF.c.capacity)
     .values(active_load=_STAFF.c.active_load + bindparam("weight"), last_assigned_at=bindparam("now"))
     .returning(_STAFF.c.id)
 )
-_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+_NOTIFY = FastStatement(text("SELECT pg_notify(:channel, :payload)"))
 
 
 async def emit(session: AsyncSession, *, event_type: str, payload, key: str, subject: str) -> None:  # type: ignore[no-untyped-def]
@@ -182,11 +183,10 @@ async def offer_next(
                 await session.flush()
                 await escalate(session, order=order, now=now, reason=decision.reason)
                 return None
-            took = await session.execute(
-                _TAKE_CAPACITY,
-                {"staff": uuid.UUID(decision.chosen.id), "weight": decision.weight, "now": now},
+            took = await _TAKE_CAPACITY.fetchrow(
+                session, {"staff": uuid.UUID(decision.chosen.id), "weight": decision.weight, "now": now}
             )
-            if took.first() is not None:
+            if took is not None:
                 break
             view.exclude_staff = view.exclude_staff | {decision.chosen.id}
         else:
@@ -285,7 +285,7 @@ async def make_offer(
     # Before the event: emitting takes the audit chain's lock, held until our commit, so
     # nothing else should happen after it.
     note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name)
-    await session.execute(_NOTIFY, {"channel": OFFER_CHANNEL, "payload": note})
+    await _NOTIFY.execute(session, {"channel": OFFER_CHANNEL, "payload": note})
     await emit(
         session,
         event_type=ev.OFFERED,

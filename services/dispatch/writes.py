@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql import Executable
 
+from libs.common.fastsql import FastStatement
 from services.dispatch.models import Assignment, Decision, OrderSnapshot, Party
 
 ORDERS, PARTIES = OrderSnapshot.__table__, Party.__table__
@@ -32,7 +32,7 @@ def _bound(table: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 @cache
-def _new_order_statement() -> Executable:
+def _new_order_statement() -> FastStatement:
     """The order (unless a replay already made it) and, only then, its parties."""
     order = (
         pg_insert(ORDERS)
@@ -56,7 +56,7 @@ def _new_order_statement() -> Executable:
             order.join(given, true())
         ),
     )
-    return select(order.c.work_order_id).add_cte(parties.cte("new_parties"))
+    return FastStatement(select(order.c.work_order_id).add_cte(parties.cte("new_parties")))
 
 
 async def insert_new_order(
@@ -70,31 +70,31 @@ async def insert_new_order(
         party_names=[p["name_index"] for p in parties],
         party_ids=[p["id_index"] for p in parties],
     )
-    if (await session.execute(_new_order_statement(), params)).first() is None:
+    if await _new_order_statement().fetchrow(session, params) is None:
         return None
     return _attach(session, OrderSnapshot(), values)
 
 
 @cache
-def _decision_statement() -> Executable:
-    return DECISIONS.insert().values(_bound(DECISIONS, skip=("seq",)))  # seq: the database's
+def _decision_statement() -> FastStatement:
+    return FastStatement(DECISIONS.insert().values(_bound(DECISIONS, skip=("seq",))))  # seq: the database's
 
 
 async def insert_decision(session: AsyncSession, values: dict[str, Any]) -> None:
     with session.no_autoflush:  # a row of its own: pending changes elsewhere can wait
-        await session.execute(_decision_statement(), values)
+        await _decision_statement().execute(session, values)
 
 
 @cache
-def _offer_statement() -> Executable:
-    return ASSIGNMENTS.insert().values(_bound(ASSIGNMENTS))
+def _offer_statement() -> FastStatement:
+    return FastStatement(ASSIGNMENTS.insert().values(_bound(ASSIGNMENTS)))
 
 
 async def insert_offer(session: AsyncSession, offer: Assignment) -> Assignment:
     """`offer`: a new Assignment; columns it leaves unset are inserted as NULL."""
     values = {c.name: getattr(offer, c.key) for c in ASSIGNMENTS.columns}
     with session.no_autoflush:  # a row of its own: pending changes elsewhere can wait
-        await session.execute(_offer_statement(), values)
+        await _offer_statement().execute(session, values)
     return _attach(session, offer, values)
 
 
@@ -112,17 +112,17 @@ async def save_changes(session: AsyncSession, obj: Any) -> None:
         return
     keys = {f"key_{c.key}": getattr(obj, c.key) for c in mapper.primary_key}
     with session.no_autoflush:  # or the unit of work writes the same changes first
-        await session.execute(
-            _update_statement(mapper.local_table, tuple(sorted(changed))), {**changed, **keys}
+        await _update_statement(mapper.local_table, tuple(sorted(changed))).execute(
+            session, {**changed, **keys}
         )
     for key, value in changed.items():
         set_committed_value(obj, key, value)
 
 
 @cache
-def _update_statement(table: Any, columns: tuple[str, ...]) -> Executable:
+def _update_statement(table: Any, columns: tuple[str, ...]) -> FastStatement:
     where = [c == bindparam(f"key_{c.name}", type_=c.type) for c in table.primary_key.columns]
-    return (
+    return FastStatement(
         table.update()
         .where(*where)
         .values({name: bindparam(name, type_=table.c[name].type) for name in columns})

@@ -19,6 +19,7 @@ from libs.common.crypto import get_cipher
 from libs.common.events import intake as ev
 from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import WORKORDER, topic
+from libs.common.fastsql import FastStatement
 from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue, enqueue_many
 from libs.common.pii import mask_phone, mask_text
@@ -252,12 +253,12 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
     if order_id is None:
         return
     # Core statements built once: this runs for every downstream event of every order.
-    row = (await session.execute(_LOCK_FOR_FOLD, {"id": order_id})).first()
+    row = await _LOCK_FOR_FOLD.fetchrow(session, {"id": order_id})
     if row is None:
         return
     step = timeline.step_for(event.type, event.data)
-    await session.execute(
-        _INSERT_FOLDED,
+    await _INSERT_FOLDED.execute(
+        session,
         {
             "work_order_id": order_id,
             "at": event.time,
@@ -268,20 +269,22 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
             "data": {"event_type": event.type},
         },
     )
-    await session.execute(
-        _SET_STATUS,
+    await _SET_STATUS.execute(
+        session,
         {
             "b_id": order_id,
-            "b_status": domain.next_status(row.status, event.type),
-            "b_updated": max(row.updated_at, event.time) if row.updated_at else event.time,
+            "b_status": domain.next_status(row["status"], event.type),
+            "b_updated": max(row["updated_at"], event.time) if row["updated_at"] else event.time,
         },
     )
 
 
 _W = WorkOrder.__table__
-_LOCK_FOR_FOLD = select(_W.c.status, _W.c.updated_at).where(_W.c.id == bindparam("id")).with_for_update()
-_INSERT_FOLDED = insert(TimelineEntry.__table__)
-_SET_STATUS = (
+_LOCK_FOR_FOLD = FastStatement(
+    select(_W.c.status, _W.c.updated_at).where(_W.c.id == bindparam("id")).with_for_update()
+)
+_INSERT_FOLDED = FastStatement(insert(TimelineEntry.__table__))
+_SET_STATUS = FastStatement(
     update(_W)
     .where(_W.c.id == bindparam("b_id"))
     .values(status=bindparam("b_status"), updated_at=bindparam("b_updated"))
@@ -289,11 +292,11 @@ _SET_STATUS = (
 
 
 # ---- helpers for create -----------------------------------------------------------------
-_NEXT_NUMBER = select(order_number_seq.next_value())  # built once: statement construction costs CPU
+_NEXT_NUMBER = FastStatement(select(order_number_seq.next_value()))  # see libs/common/fastsql.py
 
 
 async def next_number(session: AsyncSession, now: datetime) -> str:
-    seq = await session.scalar(_NEXT_NUMBER)
+    seq = await _NEXT_NUMBER.fetchval(session)
     return domain.format_number(now, int(seq))
 
 
