@@ -85,19 +85,32 @@ def tokens(text: str) -> list[str]:
 
 def _score(text: str, toks: set[str], rules: list[tuple[str, float]]) -> tuple[float, list[str]]:
     score, hits = 0.0, []
-    for term, weight in rules:
-        if term.startswith("re:"):
-            m = re.search(term[3:], text)
+    for term, pattern, weight in _compiled(rules):
+        if pattern is not None:
+            m = pattern.search(text)
             if m:
                 score += weight
                 hits.append(m.group(0))
-        elif term in toks:
-            score += weight
-            hits.append(term)
-        elif term in text:
-            score += weight * 0.8
+        elif term in text:  # a token is in the text too: one substring test rules most terms out
+            score += weight if term in toks else weight * 0.8
             hits.append(term)
     return score, hits
+
+
+_Compiled = list[tuple[str, re.Pattern[str] | None, float]]
+_COMPILED: dict[int, tuple[list[tuple[str, float]], _Compiled]] = {}
+
+
+def _compiled(rules: list[tuple[str, float]]) -> _Compiled:
+    """The rule list with its "re:" patterns compiled, once per list (the tables are module
+    constants): every new order is scored against all of them."""
+    found = _COMPILED.get(id(rules))
+    if found is None or found[0] is not rules:  # keeps the list: its id cannot be reused
+        found = _COMPILED[id(rules)] = (
+            rules,
+            [(t, re.compile(t[3:]) if t.startswith("re:") else None, w) for t, w in rules],
+        )
+    return found[1]
 
 
 def _rank(text: str, toks: set[str], table: dict[str, list[tuple[str, float]]], base: dict[str, float]):
