@@ -18,7 +18,7 @@ Every staff member passed in gets a candidate row saying why they were passed ov
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -129,25 +129,58 @@ def _always_on(slots: list[Slot]) -> bool:
     return len(slots) >= 7 and len({s.weekday for s in slots}) == 7
 
 
-def windows_on(s: StaffView, day: date, is_workday: Callable[[date], bool]) -> list[tuple[time, time]]:
-    """Duty windows of one local date: weekly pattern on working days, minus days off, plus extras."""
-    if any(a <= day <= b for a, b in s.leave):
-        return []
-    exc = [e for e in s.exceptions if e.day == day]
-    if any(e.kind == "off" and e.start is None for e in exc):
-        return []
-    out = []
-    if _always_on(s.slots):
-        out = [(w.start, w.end) for w in s.slots if w.weekday == day.weekday()]
-    elif is_workday(day):
+class _Week:
+    """One person's weekly pattern as sorted windows per weekday, worked out once per
+    next_duty() call instead of filtering every slot again for each date of the horizon."""
+
+    __slots__ = ("always", "by_weekday")
+
+    def __init__(self, slots: list[Slot]) -> None:
+        self.always = _always_on(slots)
+        by_weekday: dict[int, list[tuple[time, time]]] = {}
+        for w in slots:
+            by_weekday.setdefault(w.weekday, []).append((w.start, w.end))
+        for windows in by_weekday.values():
+            windows.sort()
+        self.by_weekday = by_weekday
+
+    def on(self, day: date, is_workday: Callable[[date], bool]) -> Sequence[tuple[time, time]]:
+        if self.always:
+            return self.by_weekday.get(day.weekday(), ())
         # A make-up working day (调休) on a weekend: the notices name no weekday, so the
         # office week's first day (Monday) roster applies — county centres open as usual.
         weekday = day.weekday() if day.weekday() < 5 else 0
-        out = [(w.start, w.end) for w in s.slots if w.weekday == weekday]
+        windows = self.by_weekday.get(weekday, ())
+        # The calendar is only asked when the pattern has something that day to give.
+        return windows if windows and is_workday(day) else ()
+
+
+def _on_leave(s: StaffView, day: date) -> bool:
+    return any(a <= day <= b for a, b in s.leave)
+
+
+def windows_on(s: StaffView, day: date, is_workday: Callable[[date], bool]) -> list[tuple[time, time]]:
+    """Duty windows of one local date: weekly pattern on working days, minus days off, plus extras."""
+    return list(_windows(s, day, is_workday, _Week(s.slots)))
+
+
+def _windows(
+    s: StaffView, day: date, is_workday: Callable[[date], bool], week: _Week
+) -> Sequence[tuple[time, time]]:
+    """windows_on() with the weekly pattern prepared; sorted, and possibly shared: read only."""
+    if s.leave and _on_leave(s, day):
+        return ()
+    if not s.exceptions:  # most people: the weekly pattern is the whole answer
+        return week.on(day, is_workday)
+    exc = [e for e in s.exceptions if e.day == day]
+    if not exc:
+        return week.on(day, is_workday)
+    if any(e.kind == "off" and e.start is None for e in exc):
+        return ()
     offs = [(e.start, e.end) for e in exc if e.kind == "off" and e.start is not None]
-    out = [w for w in out if not any(o[0] <= w[0] and w[1] <= o[1] for o in offs)]
+    out = [w for w in week.on(day, is_workday) if not any(o[0] <= w[0] and w[1] <= o[1] for o in offs)]
     out += [(e.start, e.end) for e in exc if e.kind == "extra" and e.start and e.end]
-    return sorted(out)
+    return sorted(out)  # type: ignore[arg-type]
 
 
 def on_duty(
@@ -157,7 +190,7 @@ def on_duty(
         local = at.astimezone(CHINA_TZ)
         return any(w.weekday == local.weekday() and w.start <= local.time() < w.end for w in s)
     local = at.astimezone(CHINA_TZ)
-    if any(a <= local.date() <= b for a, b in s.leave) or not s.active:
+    if _on_leave(s, local.date()) or not s.active:
         return False
     if s.signed_in is not None:  # 签到/签退 beats the roster for today
         return s.signed_in
@@ -170,20 +203,32 @@ def next_duty(
     """When this person is next on duty (now, if on duty), within the horizon."""
     if isinstance(s, list):
         s = StaffView("", "", "", frozenset(), "", "", "", None, 1, 0, slots=s)
-    wd = is_workday or _workday
-    if on_duty(s, at, wd):
-        return at
+    return _next_duty(s, at, at.astimezone(CHINA_TZ), is_workday or _workday)
+
+
+def _next_duty(
+    s: StaffView, at: datetime, local: datetime, is_workday: Callable[[date], bool]
+) -> datetime | None:
+    """next_duty() with `at` already in local time (decide() converts it once, not per person)."""
     if not s.active:
         return None
-    local = at.astimezone(CHINA_TZ)
-    for offset in range(HORIZON_DAYS):
-        d = local.date() + timedelta(days=offset)
-        if offset == 0 and s.signed_in is False:
-            continue  # signed out for the day
-        for start, _end in windows_on(s, d, wd):
-            begin = datetime.combine(d, start, tzinfo=CHINA_TZ)
-            if begin > local:
-                return begin
+    today, week = local.date(), _Week(s.slots)
+    if s.signed_in is None:
+        windows = _windows(s, today, is_workday, week)  # none while on leave
+        clock = local.time()
+        if any(a <= clock < b for a, b in windows):
+            return at
+        later = next((a for a, _b in windows if a > clock), None)  # sorted: the earliest
+        if later is not None:
+            return datetime.combine(today, later, tzinfo=CHINA_TZ)
+    elif s.signed_in and not _on_leave(s, today):  # 签到/签退 beats the roster for today
+        return at
+    # Nothing more today (or signed out for the day): the first window of a later date.
+    for offset in range(1, HORIZON_DAYS):
+        day = today + timedelta(days=offset)
+        windows = _windows(s, day, is_workday, week)
+        if windows:
+            return datetime.combine(day, windows[0][0], tzinfo=CHINA_TZ)
     return None
 
 
@@ -268,6 +313,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     rule = policy.match(facts)
     base = dict(policy_version=policy.version, complexity=cplx, band=band, weight=weight)
     max_dt = datetime.max.replace(tzinfo=CHINA_TZ)
+    local_now = now.astimezone(CHINA_TZ)  # once per decision, not once per person
 
     duty: dict[str, tuple[bool, datetime | None]] = {}
     cands: dict[str, Candidate] = {}
@@ -278,7 +324,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     def duty_of(s: StaffView) -> tuple[bool, datetime | None]:
         # Lazily: the roster is only worked out for people some target actually looks at.
         if s.id not in duty:
-            nd = next_duty(s, now, is_workday)
+            nd = _next_duty(s, now, local_now, is_workday)
             duty[s.id] = (nd == now, nd)
             cands[s.id].on_duty, cands[s.id].next_duty = nd == now, nd
         return duty[s.id]
