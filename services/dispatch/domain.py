@@ -375,15 +375,35 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
             target=target, step=step, offer_timeout_minutes=timeout, available_at=nd,
         )  # fmt: skip
 
+    # Targets and relaxation steps look at the same tiers again and again, and at night step 5
+    # repeats every (target, step) of 2–4: who is in scope, and what rules each one out, is
+    # worked out once per decision. _in_scope never takes a person of another tier, so people
+    # are grouped by tier first (keeping the order given: ties in the ranking keep it).
+    by_tier: dict[str, list[StaffView]] = {}
+    for s in staff:
+        by_tier.setdefault(s.tier, []).append(s)
+    scopes: dict[tuple[str, bool], list[StaffView]] = {}
+    verdicts: dict[tuple[int, str], list[tuple[StaffView, str | None]]] = {}
+
+    def in_scope(tier: str, step: str) -> list[StaffView]:
+        key = (tier, step == "neighbouring_township")  # the only step _in_scope tells apart
+        if key not in scopes:
+            scopes[key] = [s for s in by_tier.get(tier, ()) if _in_scope(s, order, tier, step)]
+        return scopes[key]
+
+    def blockers(ti: int, target: Target, step: str, tier: str) -> list[tuple[StaffView, str | None]]:
+        """Everyone this target and step looks at, with what rules them out (None: nothing)."""
+        if (ti, step) not in verdicts:
+            strict = step == "strict"
+            verdicts[ti, step] = [(s, blocker(s, target, strict)) for s in in_scope(tier, step)]
+        return verdicts[ti, step]
+
     def _pool(
         ti: int, target: Target, step: str, tier: str, *, now_only: bool
     ) -> list[tuple[tuple, StaffView]]:
         pool = []
-        for s in staff:
-            if not _in_scope(s, order, tier, step):
-                continue
+        for s, why in blockers(ti, target, step, tier):
             c = cands[s.id]
-            why = blocker(s, target, strict=(step == "strict"))
             if why is None and now_only and not duty_of(s)[0]:
                 why = "当前不在岗 | not on duty now"
             if why is None:
