@@ -313,6 +313,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     rule = policy.match(facts)
     base = dict(policy_version=policy.version, complexity=cplx, band=band, weight=weight)
     max_dt = datetime.max.replace(tzinfo=CHINA_TZ)
+    min_dt = datetime.min.replace(tzinfo=CHINA_TZ)
     local_now = now.astimezone(CHINA_TZ)  # once per decision, not once per person
 
     duty: dict[str, tuple[bool, datetime | None]] = {}
@@ -354,10 +355,19 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
 
     def score(s: StaffView, skill: str) -> tuple:
         on, nd = duty_of(s)
-        idle = s.last_assigned_at or datetime.min.replace(tzinfo=CHINA_TZ)
+        idle = s.last_assigned_at or min_dt
         lvl = s.levels.get(skill, 1) + (s.levels.get(order.domain, 0) if order.domain else 0)
         speaks = 0 if not order.language or order.language in s.languages else 1
         return (0 if on else 1, nd or max_dt, speaks, round(s.load / max(s.capacity, 1), 4), -lvl, idle)
+
+    def candidate_rows() -> list[Candidate]:
+        # Scores stay raw tuples while pools are ranked (several pools may score one person;
+        # the last stands) and are made JSON-ready once, for the rows the decision keeps.
+        rows = list(cands.values())
+        for c in rows:
+            if c.score:
+                c.score = _json(c.score)
+        return rows
 
     def finish(
         chosen: StaffView, rule_id: str, why: str, target: Target | None, step: str | None
@@ -371,7 +381,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
         )
         timeout = target.timeout_minutes if target else policy.offer_timeout_minutes
         return Decision(
-            rule_id, chosen, reason, list(cands.values()), **base,
+            rule_id, chosen, reason, candidate_rows(), **base,
             target=target, step=step, offer_timeout_minutes=timeout, available_at=nd,
         )  # fmt: skip
 
@@ -408,7 +418,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
                 why = "当前不在岗 | not on duty now"
             if why is None:
                 sc = score(s, target.skill)
-                c.score = _json(sc)
+                c.score = sc
                 pool.append((sc, s))
                 c.target, c.step = ti, step
             elif c.passed_over == generic:
@@ -432,7 +442,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     if order.previous_handler_id:
         prev = next((s for s in staff if s.id == order.previous_handler_id), None)
         if prev is not None and blocker(prev, None, False) is None:
-            cands[prev.id].score = _json(score(prev, order.service_type))
+            cands[prev.id].score = score(prev, order.service_type)
             return finish(
                 prev,
                 "follow-up/previous-handler",
@@ -480,7 +490,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
         return _label_and_finish(chosen, ti, target, step)
 
     reason = f"无可派人员：规则 {rule.id} 的各目标及放宽后均无合格人员 | nobody eligible, to supervisor queue"
-    return Decision(rule.id, None, reason, list(cands.values()), **base, offer_timeout_minutes=0)
+    return Decision(rule.id, None, reason, candidate_rows(), **base, offer_timeout_minutes=0)
 
 
 def _why_not(score: tuple, best: tuple) -> str:
