@@ -130,10 +130,10 @@ def _always_on(slots: list[Slot]) -> bool:
 
 
 class _Week:
-    """One person's weekly pattern as sorted windows per weekday, worked out once per
-    next_duty() call instead of filtering every slot again for each date of the horizon."""
+    """One person's weekly pattern as the sorted windows each weekday can give, worked out
+    once per next_duty() call instead of filtering every slot again for each date."""
 
-    __slots__ = ("always", "by_weekday")
+    __slots__ = ("always", "days")
 
     def __init__(self, slots: list[Slot]) -> None:
         self.always = _always_on(slots)
@@ -142,17 +142,22 @@ class _Week:
             by_weekday.setdefault(w.weekday, []).append((w.start, w.end))
         for windows in by_weekday.values():
             windows.sort()
-        self.by_weekday = by_weekday
+        get = by_weekday.get
+        if self.always:
+            self.days = tuple(get(d, ()) for d in range(7))
+        else:
+            # A make-up working day (调休) on a weekend: the notices name no weekday, so the
+            # office week's first day (Monday) roster applies — county centres open as usual.
+            monday = get(0, ())
+            self.days = (monday, get(1, ()), get(2, ()), get(3, ()), get(4, ()), monday, monday)
 
     def on(self, day: date, is_workday: Callable[[date], bool]) -> Sequence[tuple[time, time]]:
-        if self.always:
-            return self.by_weekday.get(day.weekday(), ())
-        # A make-up working day (调休) on a weekend: the notices name no weekday, so the
-        # office week's first day (Monday) roster applies — county centres open as usual.
-        weekday = day.weekday() if day.weekday() < 5 else 0
-        windows = self.by_weekday.get(weekday, ())
-        # The calendar is only asked when the pattern has something that day to give.
-        return windows if windows and is_workday(day) else ()
+        """Every day for a 7-day pattern, otherwise on working days only. The calendar is
+        only asked when the pattern has something to give that day."""
+        windows = self.days[day.weekday()]
+        if windows and not self.always and not is_workday(day):
+            return ()
+        return windows
 
 
 def _on_leave(s: StaffView, day: date) -> bool:
@@ -224,7 +229,12 @@ def _next_duty(
     elif s.signed_in and not _on_leave(s, today):  # 签到/签退 beats the roster for today
         return at
     # Nothing more today (or signed out for the day): the first window of a later date.
+    # Without leave or exceptions only the weekly pattern can give one, so weekdays on which
+    # it has nothing are passed over without building the date or asking the calendar.
+    plain = not s.leave and not s.exceptions
     for offset in range(1, HORIZON_DAYS):
+        if plain and not week.days[(today.weekday() + offset) % 7]:
+            continue
         day = today + timedelta(days=offset)
         windows = _windows(s, day, is_workday, week)
         if windows:
