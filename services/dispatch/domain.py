@@ -219,21 +219,21 @@ def _next_duty(
         return None
     today, week = local.date(), _Week(s.slots)
     if s.signed_in is None:
-        windows = _windows(s, today, is_workday, week)  # none while on leave
         clock = local.time()
-        if any(a <= clock < b for a, b in windows):
-            return at
-        later = next((a for a, _b in windows if a > clock), None)  # sorted: the earliest
-        if later is not None:
-            return datetime.combine(today, later, tzinfo=CHINA_TZ)
+        # Sorted by start: a window holding the clock comes before any that starts later.
+        for start, end in _windows(s, today, is_workday, week):  # none while on leave
+            if start <= clock < end:
+                return at
+            if start > clock:
+                return datetime.combine(today, start, tzinfo=CHINA_TZ)
     elif s.signed_in and not _on_leave(s, today):  # 签到/签退 beats the roster for today
         return at
     # Nothing more today (or signed out for the day): the first window of a later date.
     # Without leave or exceptions only the weekly pattern can give one, so weekdays on which
     # it has nothing are passed over without building the date or asking the calendar.
-    plain = not s.leave and not s.exceptions
+    plain, weekday = not s.leave and not s.exceptions, today.weekday()
     for offset in range(1, HORIZON_DAYS):
-        if plain and not week.days[(today.weekday() + offset) % 7]:
+        if plain and not week.days[(weekday + offset) % 7]:
             continue
         day = today + timedelta(days=offset)
         windows = _windows(s, day, is_workday, week)
