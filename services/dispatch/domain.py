@@ -185,7 +185,7 @@ def _windows(
     offs = [(e.start, e.end) for e in exc if e.kind == "off" and e.start is not None]
     out = [w for w in week.on(day, is_workday) if not any(o[0] <= w[0] and w[1] <= o[1] for o in offs)]
     out += [(e.start, e.end) for e in exc if e.kind == "extra" and e.start and e.end]
-    return sorted(out)  # type: ignore[arg-type]
+    return sorted(out)
 
 
 def on_duty(
