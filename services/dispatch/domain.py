@@ -18,7 +18,7 @@ Every staff member passed in gets a candidate row saying why they were passed ov
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -129,23 +129,61 @@ def _always_on(slots: list[Slot]) -> bool:
     return len(slots) >= 7 and len({s.weekday for s in slots}) == 7
 
 
+class _Week:
+    """One person's weekly pattern as the sorted windows each weekday can give, worked out
+    once per next_duty() call instead of filtering every slot again for each date."""
+
+    __slots__ = ("always", "days")
+
+    def __init__(self, slots: list[Slot]) -> None:
+        self.always = _always_on(slots)
+        by_weekday: dict[int, list[tuple[time, time]]] = {}
+        for w in slots:
+            by_weekday.setdefault(w.weekday, []).append((w.start, w.end))
+        for windows in by_weekday.values():
+            windows.sort()
+        get = by_weekday.get
+        if self.always:
+            self.days = tuple(get(d, ()) for d in range(7))
+        else:
+            # A make-up working day (调休) on a weekend: the notices name no weekday, so the
+            # office week's first day (Monday) roster applies — county centres open as usual.
+            monday = get(0, ())
+            self.days = (monday, get(1, ()), get(2, ()), get(3, ()), get(4, ()), monday, monday)
+
+    def on(self, day: date, is_workday: Callable[[date], bool]) -> Sequence[tuple[time, time]]:
+        """Every day for a 7-day pattern, otherwise on working days only. The calendar is
+        only asked when the pattern has something to give that day."""
+        windows = self.days[day.weekday()]
+        if windows and not self.always and not is_workday(day):
+            return ()
+        return windows
+
+
+def _on_leave(s: StaffView, day: date) -> bool:
+    return any(a <= day <= b for a, b in s.leave)
+
+
 def windows_on(s: StaffView, day: date, is_workday: Callable[[date], bool]) -> list[tuple[time, time]]:
     """Duty windows of one local date: weekly pattern on working days, minus days off, plus extras."""
-    if any(a <= day <= b for a, b in s.leave):
-        return []
+    return list(_windows(s, day, is_workday, _Week(s.slots)))
+
+
+def _windows(
+    s: StaffView, day: date, is_workday: Callable[[date], bool], week: _Week
+) -> Sequence[tuple[time, time]]:
+    """windows_on() with the weekly pattern prepared; sorted, and possibly shared: read only."""
+    if s.leave and _on_leave(s, day):
+        return ()
+    if not s.exceptions:  # most people: the weekly pattern is the whole answer
+        return week.on(day, is_workday)
     exc = [e for e in s.exceptions if e.day == day]
+    if not exc:
+        return week.on(day, is_workday)
     if any(e.kind == "off" and e.start is None for e in exc):
-        return []
-    out = []
-    if _always_on(s.slots):
-        out = [(w.start, w.end) for w in s.slots if w.weekday == day.weekday()]
-    elif is_workday(day):
-        # A make-up working day (调休) on a weekend: the notices name no weekday, so the
-        # office week's first day (Monday) roster applies — county centres open as usual.
-        weekday = day.weekday() if day.weekday() < 5 else 0
-        out = [(w.start, w.end) for w in s.slots if w.weekday == weekday]
+        return ()
     offs = [(e.start, e.end) for e in exc if e.kind == "off" and e.start is not None]
-    out = [w for w in out if not any(o[0] <= w[0] and w[1] <= o[1] for o in offs)]
+    out = [w for w in week.on(day, is_workday) if not any(o[0] <= w[0] and w[1] <= o[1] for o in offs)]
     out += [(e.start, e.end) for e in exc if e.kind == "extra" and e.start and e.end]
     return sorted(out)
 
@@ -157,7 +195,7 @@ def on_duty(
         local = at.astimezone(CHINA_TZ)
         return any(w.weekday == local.weekday() and w.start <= local.time() < w.end for w in s)
     local = at.astimezone(CHINA_TZ)
-    if any(a <= local.date() <= b for a, b in s.leave) or not s.active:
+    if _on_leave(s, local.date()) or not s.active:
         return False
     if s.signed_in is not None:  # 签到/签退 beats the roster for today
         return s.signed_in
@@ -170,20 +208,37 @@ def next_duty(
     """When this person is next on duty (now, if on duty), within the horizon."""
     if isinstance(s, list):
         s = StaffView("", "", "", frozenset(), "", "", "", None, 1, 0, slots=s)
-    wd = is_workday or _workday
-    if on_duty(s, at, wd):
-        return at
+    return _next_duty(s, at, at.astimezone(CHINA_TZ), is_workday or _workday)
+
+
+def _next_duty(
+    s: StaffView, at: datetime, local: datetime, is_workday: Callable[[date], bool]
+) -> datetime | None:
+    """next_duty() with `at` already in local time (decide() converts it once, not per person)."""
     if not s.active:
         return None
-    local = at.astimezone(CHINA_TZ)
-    for offset in range(HORIZON_DAYS):
-        d = local.date() + timedelta(days=offset)
-        if offset == 0 and s.signed_in is False:
-            continue  # signed out for the day
-        for start, _end in windows_on(s, d, wd):
-            begin = datetime.combine(d, start, tzinfo=CHINA_TZ)
-            if begin > local:
-                return begin
+    today, week = local.date(), _Week(s.slots)
+    if s.signed_in is None:
+        clock = local.time()
+        # Sorted by start: a window holding the clock comes before any that starts later.
+        for start, end in _windows(s, today, is_workday, week):  # none while on leave
+            if start <= clock < end:
+                return at
+            if start > clock:
+                return datetime.combine(today, start, tzinfo=CHINA_TZ)
+    elif s.signed_in and not _on_leave(s, today):  # 签到/签退 beats the roster for today
+        return at
+    # Nothing more today (or signed out for the day): the first window of a later date.
+    # Without leave or exceptions only the weekly pattern can give one, so weekdays on which
+    # it has nothing are passed over without building the date or asking the calendar.
+    plain, weekday = not s.leave and not s.exceptions, today.weekday()
+    for offset in range(1, HORIZON_DAYS):
+        if plain and not week.days[(weekday + offset) % 7]:
+            continue
+        day = today + timedelta(days=offset)
+        windows = _windows(s, day, is_workday, week)
+        if windows:
+            return datetime.combine(day, windows[0][0], tzinfo=CHINA_TZ)
     return None
 
 
@@ -268,6 +323,8 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     rule = policy.match(facts)
     base = dict(policy_version=policy.version, complexity=cplx, band=band, weight=weight)
     max_dt = datetime.max.replace(tzinfo=CHINA_TZ)
+    min_dt = datetime.min.replace(tzinfo=CHINA_TZ)
+    local_now = now.astimezone(CHINA_TZ)  # once per decision, not once per person
 
     duty: dict[str, tuple[bool, datetime | None]] = {}
     cands: dict[str, Candidate] = {}
@@ -278,7 +335,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     def duty_of(s: StaffView) -> tuple[bool, datetime | None]:
         # Lazily: the roster is only worked out for people some target actually looks at.
         if s.id not in duty:
-            nd = next_duty(s, now, is_workday)
+            nd = _next_duty(s, now, local_now, is_workday)
             duty[s.id] = (nd == now, nd)
             cands[s.id].on_duty, cands[s.id].next_duty = nd == now, nd
         return duty[s.id]
@@ -308,10 +365,19 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
 
     def score(s: StaffView, skill: str) -> tuple:
         on, nd = duty_of(s)
-        idle = s.last_assigned_at or datetime.min.replace(tzinfo=CHINA_TZ)
+        idle = s.last_assigned_at or min_dt
         lvl = s.levels.get(skill, 1) + (s.levels.get(order.domain, 0) if order.domain else 0)
         speaks = 0 if not order.language or order.language in s.languages else 1
         return (0 if on else 1, nd or max_dt, speaks, round(s.load / max(s.capacity, 1), 4), -lvl, idle)
+
+    def candidate_rows() -> list[Candidate]:
+        # Scores stay raw tuples while pools are ranked (several pools may score one person;
+        # the last stands) and are made JSON-ready once, for the rows the decision keeps.
+        rows = list(cands.values())
+        for c in rows:
+            if c.score:
+                c.score = _json(c.score)
+        return rows
 
     def finish(
         chosen: StaffView, rule_id: str, why: str, target: Target | None, step: str | None
@@ -325,24 +391,44 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
         )
         timeout = target.timeout_minutes if target else policy.offer_timeout_minutes
         return Decision(
-            rule_id, chosen, reason, list(cands.values()), **base,
+            rule_id, chosen, reason, candidate_rows(), **base,
             target=target, step=step, offer_timeout_minutes=timeout, available_at=nd,
         )  # fmt: skip
+
+    # Targets and relaxation steps look at the same tiers again and again, and at night step 5
+    # repeats every (target, step) of 2–4: who is in scope, and what rules each one out, is
+    # worked out once per decision. _in_scope never takes a person of another tier, so people
+    # are grouped by tier first (keeping the order given: ties in the ranking keep it).
+    by_tier: dict[str, list[StaffView]] = {}
+    for s in staff:
+        by_tier.setdefault(s.tier, []).append(s)
+    scopes: dict[tuple[str, bool], list[StaffView]] = {}
+    verdicts: dict[tuple[int, str], list[tuple[StaffView, str | None]]] = {}
+
+    def in_scope(tier: str, step: str) -> list[StaffView]:
+        key = (tier, step == "neighbouring_township")  # the only step _in_scope tells apart
+        if key not in scopes:
+            scopes[key] = [s for s in by_tier.get(tier, ()) if _in_scope(s, order, tier, step)]
+        return scopes[key]
+
+    def blockers(ti: int, target: Target, step: str, tier: str) -> list[tuple[StaffView, str | None]]:
+        """Everyone this target and step looks at, with what rules them out (None: nothing)."""
+        if (ti, step) not in verdicts:
+            strict = step == "strict"
+            verdicts[ti, step] = [(s, blocker(s, target, strict)) for s in in_scope(tier, step)]
+        return verdicts[ti, step]
 
     def _pool(
         ti: int, target: Target, step: str, tier: str, *, now_only: bool
     ) -> list[tuple[tuple, StaffView]]:
         pool = []
-        for s in staff:
-            if not _in_scope(s, order, tier, step):
-                continue
+        for s, why in blockers(ti, target, step, tier):
             c = cands[s.id]
-            why = blocker(s, target, strict=(step == "strict"))
             if why is None and now_only and not duty_of(s)[0]:
                 why = "当前不在岗 | not on duty now"
             if why is None:
                 sc = score(s, target.skill)
-                c.score = _json(sc)
+                c.score = sc
                 pool.append((sc, s))
                 c.target, c.step = ti, step
             elif c.passed_over == generic:
@@ -366,7 +452,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     if order.previous_handler_id:
         prev = next((s for s in staff if s.id == order.previous_handler_id), None)
         if prev is not None and blocker(prev, None, False) is None:
-            cands[prev.id].score = _json(score(prev, order.service_type))
+            cands[prev.id].score = score(prev, order.service_type)
             return finish(
                 prev,
                 "follow-up/previous-handler",
@@ -414,7 +500,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
         return _label_and_finish(chosen, ti, target, step)
 
     reason = f"无可派人员：规则 {rule.id} 的各目标及放宽后均无合格人员 | nobody eligible, to supervisor queue"
-    return Decision(rule.id, None, reason, list(cands.values()), **base, offer_timeout_minutes=0)
+    return Decision(rule.id, None, reason, candidate_rows(), **base, offer_timeout_minutes=0)
 
 
 def _why_not(score: tuple, best: tuple) -> str:
