@@ -92,7 +92,9 @@ class InboxConsumer:
         if self._runs and self.consumer_factory is not None:
             self.consumer = self.consumer_factory()
         self._runs += 1
-        lanes = PartitionLanes(self.consumer, self.process, concurrency=self.concurrency)
+        lanes = PartitionLanes(
+            self.consumer, self.process, concurrency=self.concurrency, handle_batch=self.process_batch
+        )
         try:
             # Inside the try: a service stopped while its consumer is still joining must
             # leave the group, or a zombie member holds partitions until its session expires.
@@ -102,6 +104,48 @@ class InboxConsumer:
         finally:
             await lanes.close()
             await self.consumer.stop()
+
+    async def process_batch(self, records: list[ConsumerRecord]) -> bool:
+        """A partition's waiting records in one transaction, in order (each still recorded in
+        the inbox, so a redelivery has no second effect). Under load this is what keeps a busy
+        county's lane up: one commit — for PostgreSQL one WAL flush — for the run instead of
+        one per record. If anything in the run fails, nothing of it is kept (False): the lane
+        then sends each record through `process`, with its own retries and dead-lettering."""
+        events = []
+        for record in records:
+            try:
+                event = Envelope.from_kafka(record.headers, record.value)
+            except Exception:
+                event = None  # unparseable: `process` dead-letters it
+            events.append(event)
+        if any(e is None for e in events):
+            return False  # unparseable: `process` dead-letters it
+        mine = [e for e in events if (self.handlers.get(e.type) or self.handlers.get("*")) is not None]
+        if not mine:
+            return True  # not ours: topics carry several event types
+        handled = duplicates = 0
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                for event in mine:
+                    if not await record_once(session, self.inbox, event):
+                        duplicates += 1
+                        continue
+                    token = correlation_id.set(event.correlation_id)
+                    try:
+                        await (self.handlers.get(event.type) or self.handlers["*"])(session, event)
+                    finally:
+                        correlation_id.reset(token)
+                    # The next handler starts as in a session of its own: nothing of this one's
+                    # objects (which raw statements may have made stale) stays in the session.
+                    await session.flush()
+                    session.expunge_all()
+                    handled += 1
+        except Exception as exc:
+            log.info("run of %d records failed together (%s): one by one", len(records), exc)
+            return False
+        self.processed += handled
+        self.duplicates += duplicates
+        return True
 
     async def process(self, record: ConsumerRecord) -> None:
         try:

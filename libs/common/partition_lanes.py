@@ -6,8 +6,11 @@ so a partition is one ordered stream and nothing orders records of two partition
 slow county (or a record being retried) no longer holds up every other county, and the
 database round trips of several transactions overlap instead of adding up.
 
-- A lane handles one record at a time; at most `concurrency` records are in progress
-  across all lanes (each holds a pooled DB connection for its transaction).
+- A lane handles one record at a time — or, given `handle_batch`, the run of records
+  waiting in its queue (up to `batch_max`) at once, in their order: under load a lane's
+  queue grows and one transaction (one commit, one fsync) serves the whole run. At most
+  `concurrency` records or runs are in progress across all lanes (each holds a pooled DB
+  connection for its transaction).
 - Offsets: a partition's offset is committed only up to its last record whose handling
   has finished (at-least-once; the inbox makes redelivery harmless). Commits are batched
   across partitions, at most every `commit_interval` seconds, off the lanes' path.
@@ -35,6 +38,9 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 log = logging.getLogger(__name__)
 
 RecordHandler = Callable[[ConsumerRecord], Awaitable[None]]
+# True: the whole run was handled together. False: none of it was kept (it failed together):
+# the lane then hands its records to the record handler one by one.
+BatchHandler = Callable[[list[ConsumerRecord]], Awaitable[bool]]
 
 
 @dataclass
@@ -63,8 +69,11 @@ class PartitionLanes(ConsumerRebalanceListener):
         max_backlog: int = 1000,
         commit_interval: float = 0.05,
         poll_ms: int = 100,
+        handle_batch: BatchHandler | None = None,
+        batch_max: int = 16,
     ) -> None:
         self.consumer, self.handle = consumer, handle
+        self.handle_batch, self.batch_max = handle_batch, batch_max
         self.max_backlog, self.commit_interval, self.poll_ms = max_backlog, commit_interval, poll_ms
         self.lanes: dict[TopicPartition, Lane] = {}
         self._slots = asyncio.Semaphore(concurrency)
@@ -111,10 +120,18 @@ class PartitionLanes(ConsumerRebalanceListener):
 
     async def _drain(self, lane: Lane) -> None:
         while lane.queue:
-            record = lane.queue.popleft()
-            async with self._slots:
-                await self.handle(record)
-            lane.done = record.offset + 1
+            take = min(len(lane.queue), self.batch_max) if self.handle_batch else 1
+            records = [lane.queue.popleft() for _ in range(take)]
+            if len(records) > 1:
+                async with self._slots:
+                    together = await self.handle_batch(records)  # type: ignore[misc]
+                if together:
+                    lane.done = records[-1].offset + 1
+                    records = []
+            for record in records:  # one at a time, each counted as done when it is
+                async with self._slots:
+                    await self.handle(record)
+                lane.done = record.offset + 1
             if lane.paused and len(lane.queue) <= self.max_backlog // 2:
                 lane.paused = False
                 if lane.tp in self.consumer.assignment():

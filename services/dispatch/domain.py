@@ -89,6 +89,9 @@ class OrderView:
     previous_handler_id: str | None = None  # follow-ups go back to this person
     exclude_staff: frozenset[str] = frozenset()  # already offered / rejected / returned
     conflicted_staff: frozenset[str] = frozenset()  # acted for another party of the matter
+    # Being given another order at this moment (their row is locked by a routing in progress,
+    # or that routing just took their last capacity): the next best is asked instead.
+    busy_staff: frozenset[str] = frozenset()
     language: str | None = None  # a dialect the requester needs (e.g. 长治话): speakers first
 
 
@@ -345,6 +348,8 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
             return "已停用 | inactive"
         if s.id in order.conflicted_staff:
             return "利益冲突：曾代理本事项另一方当事人 | conflict of interest: acted for another party"
+        if s.id in order.busy_staff:
+            return "正在被分派其他工单，改派下一位 | being assigned another order right now"
         if s.id in order.exclude_staff:
             return "本单已派过此人（拒单/超时/退单） | already offered this order"
         if target is not None:

@@ -37,15 +37,33 @@ REJECT_REASONS = ("conflict", "overload", "out_of_scope")
 OPEN = ("new", "offered", "escalated")
 
 
-# Routing's two fixed statements, built once (not rebuilt and re-keyed for every order).
+# Routing's fixed statements, built once (not rebuilt and re-keyed for every order).
 # The capacity is taken only if it is there: parallel orders on any instance never overfill.
 _STAFF = Staff.__table__
-_TAKE_CAPACITY = FastStatement(
-    update(_STAFF)
-    .where(_STAFF.c.id == bindparam("staff"), _STAFF.c.active_load + bindparam("weight") <= _STAFF.c.capacity)
-    .values(active_load=_STAFF.c.active_load + bindparam("weight"), last_assigned_at=bindparam("now"))
-    .returning(_STAFF.c.id)
-)
+
+
+def _take_capacity(*, skip_locked: bool) -> FastStatement:
+    """`skip_locked`: a person whose row another routing holds (until its commit) is not
+    waited for. Parallel lanes see the same loads and pick the same longest-idle person:
+    waiting made them queue behind each other's commits (measured at 80 orders/s: 1.6 ms
+    per UPDATE, most of it lock waits, p99 over a second); the next best takes the order."""
+    target = bindparam("staff")
+    if skip_locked:
+        target = (
+            select(_STAFF.c.id).where(_STAFF.c.id == bindparam("staff")).with_for_update(skip_locked=True)
+        )
+        target = target.scalar_subquery()
+    return FastStatement(
+        update(_STAFF)
+        .where(_STAFF.c.id == target, _STAFF.c.active_load + bindparam("weight") <= _STAFF.c.capacity)
+        .values(active_load=_STAFF.c.active_load + bindparam("weight"), last_assigned_at=bindparam("now"))
+        .returning(_STAFF.c.id)
+    )
+
+
+_TAKE_CAPACITY = _take_capacity(skip_locked=False)
+_TAKE_IF_FREE = _take_capacity(skip_locked=True)
+TAKE_ATTEMPTS = 5
 _NOTIFY = FastStatement(text("SELECT pg_notify(:channel, :payload)"))
 
 
@@ -172,8 +190,13 @@ async def offer_next(
     # No autoflush: the decision, the offer and the order's new state go in one flush below,
     # not one before each statement.
     with session.no_autoflush:
-        for _ in range(5):  # a lost capacity race just means: decide again without that person
+        wait = False  # set once only people another routing holds are left: wait for them
+        for attempt in range(TAKE_ATTEMPTS + 1):  # a lost race: decide again without that person
             decision = domain.decide(view, staff, now, policy=policy, calendar=network.calendar)
+            if decision.chosen is None and view.busy_staff and not wait:
+                # Nobody free, but someone busy only for the moment: never escalate for that.
+                view.busy_staff, wait = frozenset(), True
+                continue
             record = _record(order, decision, now)
             await insert_decision(session, record)
             order.complexity = decision.complexity.score if decision.complexity else 0
@@ -183,12 +206,15 @@ async def offer_next(
                 await session.flush()
                 await escalate(session, order=order, now=now, reason=decision.reason)
                 return None
-            took = await _TAKE_CAPACITY.fetchrow(
+            # Waiting, or at the last attempt: wait for a busy person's row (their capacity
+            # may still be there once the other routing commits).
+            take = _TAKE_CAPACITY if wait or attempt >= TAKE_ATTEMPTS - 1 else _TAKE_IF_FREE
+            took = await take.fetchrow(
                 session, {"staff": uuid.UUID(decision.chosen.id), "weight": decision.weight, "now": now}
             )
             if took is not None:
                 break
-            view.exclude_staff = view.exclude_staff | {decision.chosen.id}
+            view.busy_staff = view.busy_staff | {decision.chosen.id}
         else:
             await session.flush()
             await escalate(session, order=order, now=now, reason="候选人负荷竞争失败 | capacity races lost")

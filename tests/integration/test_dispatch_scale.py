@@ -25,7 +25,7 @@ from libs.common.testing.auth import auth, token
 from libs.common.testing.infra import consumers_ready, serve, wait_for
 from services.dispatch import service
 from services.dispatch.main import create_app
-from services.dispatch.models import Assignment, OrderSnapshot, Staff
+from services.dispatch.models import Assignment, Decision, OrderSnapshot, Staff
 from tests.integration.test_dispatch_offers import TUESDAY_10, new_order
 
 
@@ -204,5 +204,38 @@ async def test_parallel_orders_never_exceed_one_persons_capacity(infra):
             )
         assert person.active_load == 3 == offered  # weight 1 each: exactly capacity, never more
         assert escalated == 7
+    finally:
+        await engine.dispose()
+
+
+async def test_a_person_another_routing_holds_is_passed_over_not_waited_for(infra):
+    """Parallel lanes see the same loads and pick the same person: the second routing takes
+    the next best at once instead of queueing behind the first one's commit."""
+    url = await infra.fresh_database("dispatch")
+    engine = make_engine(url, pool_size=4)
+    sm = make_sessionmaker(engine)
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=CHINA_TZ)
+
+    def event(n: int):  # type: ignore[no-untyped-def]
+        return make_event(intake.WORKORDER_CREATED, source=intake.SOURCE, payload=created("140430", n, now))
+
+    try:
+        async with sm() as session:  # who would get it: decided, then rolled back
+            async with session.begin():
+                first = await service.route_new_order(session, event=event(1), now=now)
+                best = first.staff_id
+                await session.rollback()
+        async with sm() as holder, holder.begin():
+            # Another routing in progress holds the best person's row until its commit.
+            await holder.execute(select(Staff).where(Staff.id == best).with_for_update())
+            async with sm() as session, session.begin():
+                offer = await asyncio.wait_for(service.route_new_order(session, event=event(2), now=now), 5)
+            assert offer is not None and offer.staff_id != best
+        async with sm() as session:
+            decisions = list(
+                await session.scalars(select(Decision).where(Decision.work_order_id == offer.work_order_id))
+            )
+        held = [c for d in decisions for c in d.candidates if c["staff_id"] == str(best)]
+        assert any("正在被分派其他工单" in (c["passed_over"] or "") for c in held)
     finally:
         await engine.dispose()

@@ -216,3 +216,55 @@ async def _committed(consumer: InboxConsumer, tps: list[TopicPartition], want: l
         return False  # not in the group yet
     got = [await consumer.consumer.committed(tp) for tp in tps]
     return got == want
+
+
+async def test_a_partitions_waiting_records_share_one_transaction_and_a_failure_splits_them(infra, sessions):
+    """Under load a lane takes the run of records waiting in its partition in one transaction
+    (one commit for all); if one of them fails, none of the run is kept and each record goes
+    on its own — the others are handled once, in order, and the bad one is dead-lettered."""
+    topic = await _topic(infra, 1)
+    events = [_event(f"r{i}") for i in range(8)]
+    events.insert(5, _event("poison"))
+    transactions: dict[str, int] = {}
+
+    async def handler(session, event):  # type: ignore[no-untyped-def]
+        label = event.data["number"]
+        transactions[label] = await session.scalar(text("SELECT txid_current()"))
+        if label == "poison":
+            raise ValueError("cannot handle this one")
+        await session.execute(text("INSERT INTO effects VALUES (:id, :l)"), {"id": event.id, "l": label})
+
+    await _produce(infra.bootstrap, topic, [(0, e) for e in events])  # all waiting before the start
+    producer = make_producer(infra.bootstrap)
+    await producer.start()
+    consumer = _consumer(infra, sessions, topic, handler, producer=producer, max_attempts=1)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await wait_for(lambda: _count(consumer, 9), timeout=30, what="nine records")
+        assert await _effects(sessions) == [f"r{i}" for i in range(8)]  # once each, in order
+        assert consumer.dead_lettered == 1 and consumer.processed == 8
+        tp = TopicPartition(topic, 0)
+        await wait_for(lambda: _committed(consumer, [tp], [9]), timeout=10, what="the offset")
+        async with sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(inbox)) == 8
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+
+    # And without a poison record the run is one transaction.
+    topic = await _topic(infra, 1)
+    transactions.clear()
+    await _produce(infra.bootstrap, topic, [(0, _event(f"s{i}")) for i in range(6)])
+    producer = make_producer(infra.bootstrap)
+    await producer.start()
+    consumer = _consumer(infra, sessions, topic, handler, producer=producer, max_attempts=1)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await wait_for(lambda: _count(consumer, 6), timeout=30, what="six records")
+        assert len(set(transactions.values())) == 1, transactions
+        assert (await _effects(sessions))[-6:] == [f"s{i}" for i in range(6)]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()

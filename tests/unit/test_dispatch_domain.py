@@ -196,6 +196,17 @@ def test_conflict_of_interest_and_already_offered_are_never_chosen():
     assert "利益冲突" in why(d, "conflicted") and "已派过" in why(d, "rejected-it")
 
 
+def test_a_person_being_assigned_elsewhere_right_now_is_passed_for_the_next_best():
+    staff = [person("idle-longest"), person("next")]
+    o = order(service_type="lawyer_referral")
+    assert decide(o, staff, NOW).chosen is not None
+    first = decide(o, staff, NOW).chosen.id
+    o.busy_staff = frozenset({first})  # another routing holds their row (service.offer_next)
+    d = decide(o, staff, NOW)
+    assert d.chosen is not None and d.chosen.id != first
+    assert "正在被分派其他工单" in why(d, first)
+
+
 def test_follow_up_goes_back_to_the_previous_handler_unless_unavailable():
     staff = [person("first", tier="township", role="legal_worker", load=3), person("other")]
     o = order(service_type="consultation", previous_handler_id="first")
