@@ -16,7 +16,8 @@ What stays the same as SQLAlchemy's own execution:
 - the statement runs on the connection the session holds, in its transaction — begun here,
   as SQLAlchemy's driver adapter would begin it, if the session has sent nothing yet — so
   a rollback undoes it like any other;
-- driver errors come back as SQLAlchemy's exceptions (`IntegrityError`, …).
+- driver errors come back as SQLAlchemy's exceptions (`IntegrityError`, …), and a lost
+  connection is invalidated so the pool never hands it out again.
 What differs: rows are asyncpg Records (by index or by name, `r["id"]`, not `r.id`), and
 no Python-side column default is computed: a parameter without a value, or a column whose
 default SQLAlchemy would have computed, is an error naming it (at the first execution).
@@ -32,7 +33,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
 
 
@@ -85,7 +86,8 @@ class FastStatement:
         return out
 
     async def _run(self, session: AsyncSession, params: Mapping[str, Any], how: str) -> Any:
-        dialect, adapted = await _driver_of(session)
+        sa_conn, adapted = await _driver_of(session)
+        dialect = sa_conn.dialect
         c = self._compile(dialect, frozenset(params))
         args = self._args(c, params)
         try:
@@ -94,8 +96,15 @@ class FastStatement:
                     await adapted._start_transaction()
                 driver: asyncpg.Connection = adapted._connection
                 return await getattr(driver, how)(c.sql, *args)
-        except asyncpg.PostgresError as error:
-            raise _translated(dialect, c.sql, args, adapted, error) from error
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            translated = _translated(dialect, c.sql, args, adapted, error)
+            if isinstance(translated, exc.DBAPIError) and dialect.is_disconnect(
+                translated.orig, adapted, None
+            ):
+                # As SQLAlchemy does for its own statements: the pool must not hand it out again.
+                translated.connection_invalidated = True
+                await sa_conn.invalidate()
+            raise translated from error
 
     async def fetch(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[Any]:
         return await self._run(session, params or {}, "fetch")
@@ -110,17 +119,17 @@ class FastStatement:
         await self._run(session, params or {}, "execute")
 
 
-async def _driver_of(session: AsyncSession) -> tuple[Dialect, Any]:
-    """The dialect and the driver adapter of the connection the session's transaction holds.
-    Remembered for that transaction: asking the session costs two greenlet switches."""
+async def _driver_of(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+    """The connection the session's transaction holds and its driver adapter. Remembered for
+    that transaction: asking the session costs two greenlet switches."""
     txn = session.sync_session.get_transaction()
     held = session.info.get(_HELD)
     if held is not None and txn is not None and held[0] is txn and txn.is_active:
         return held[1], held[2]
     sa_conn = await session.connection()
     adapted = (await sa_conn.get_raw_connection()).dbapi_connection
-    session.info[_HELD] = (session.sync_session.get_transaction(), sa_conn.dialect, adapted)
-    return sa_conn.dialect, adapted
+    session.info[_HELD] = (session.sync_session.get_transaction(), sa_conn, adapted)
+    return sa_conn, adapted
 
 
 _HELD = "lawline.fastsql.connection"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import bindparam, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from libs.common.db import make_engine, make_sessionmaker
 from libs.common.fastsql import FastStatement
@@ -65,5 +65,23 @@ async def test_runs_in_the_sessions_transaction_and_binds_like_sqlalchemy(infra)
         with pytest.raises(ValueError, match="id \\(its default\\)"):  # SQLAlchemy would have made one
             async with sessions() as session, session.begin():
                 await INSERT.execute(session, {k: v for k, v in order("A-3").items() if k != "id"})
+    finally:
+        await engine.dispose()
+
+
+async def test_a_lost_connection_is_invalidated_and_the_next_session_gets_a_fresh_one(infra):
+    url = await infra.fresh_database("intake", seed=False)
+    engine = make_engine(url, pool_size=1)
+    sessions = make_sessionmaker(engine)
+    try:
+        with pytest.raises(DBAPIError) as lost:
+            async with sessions() as session, session.begin():
+                pid = await FastStatement(text("SELECT pg_backend_pid()")).fetchval(session)
+                async with sessions() as other, other.begin():  # (pool overflow: a second one)
+                    await other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                await NOW_FAST.fetchval(session)
+        assert lost.value.connection_invalidated
+        async with sessions() as session, session.begin():  # the pool did not hand out the dead one
+            assert await FastStatement(text("SELECT pg_backend_pid()")).fetchval(session) != pid
     finally:
         await engine.dispose()
