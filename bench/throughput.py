@@ -45,6 +45,34 @@ def process_cpu_s(pid: int | None) -> float | None:
     return sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
 
 
+def tree_cpu_s(root: int | None) -> float | None:
+    """CPU seconds of a process and all its live descendants (PostgreSQL's postmaster and
+    its backends, say), from /proc — reaped children are in the parent's cutime/cstime."""
+    if root is None:
+        return None
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += process_cpu_s(pid) or 0.0
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+def postmaster_pid(data_dir: str | os.PathLike) -> int | None:
+    try:
+        return int(open(os.path.join(data_dir, "postmaster.pid")).readline())
+    except (OSError, ValueError):
+        return None
+
+
 async def http_load(
     url: str,
     headers: dict[str, str],
