@@ -87,6 +87,9 @@ def main() -> int:
             log("postgres stopped")
 
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    # Started in the background from a script (`make run &`), a process inherits SIGINT as
+    # ignored: Ctrl-C or `kill -INT` would then leave everything running. Always honour it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if not os.environ.get("DATABASE_URL"):
             port = int(os.environ.get("LAWLINE_PG_PORT", "55432"))
