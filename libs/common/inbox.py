@@ -105,6 +105,10 @@ class InboxConsumer:
             await lanes.close()
             await self.consumer.stop()
 
+    def _handler_for(self, event: Envelope) -> Handler | None:
+        # "*" lets a service follow every event type (intake's timeline folds them all).
+        return self.handlers.get(event.type) or self.handlers.get("*")
+
     async def process_batch(self, records: list[ConsumerRecord]) -> bool:
         """A partition's waiting records in one transaction, in order (each still recorded in
         the inbox, so a redelivery has no second effect). Under load this is what keeps a busy
@@ -120,7 +124,7 @@ class InboxConsumer:
             events.append(event)
         if any(e is None for e in events):
             return False  # unparseable: `process` dead-letters it
-        mine = [e for e in events if (self.handlers.get(e.type) or self.handlers.get("*")) is not None]
+        mine = [e for e in events if self._handler_for(e) is not None]
         if not mine:
             return True  # not ours: topics carry several event types
         handled = duplicates = 0
@@ -132,7 +136,7 @@ class InboxConsumer:
                         continue
                     token = correlation_id.set(event.correlation_id)
                     try:
-                        await (self.handlers.get(event.type) or self.handlers["*"])(session, event)
+                        await self._handler_for(event)(session, event)  # type: ignore[misc]
                     finally:
                         correlation_id.reset(token)
                     # The next handler starts as in a session of its own: nothing of this one's
@@ -153,8 +157,7 @@ class InboxConsumer:
         except Exception as exc:
             await self._dead_letter(record, f"unparseable CloudEvent: {exc}")
             return
-        # "*" lets a service follow every event type (intake's timeline folds them all).
-        handler = self.handlers.get(event.type) or self.handlers.get("*")
+        handler = self._handler_for(event)
         if handler is None:
             return  # not ours: topics carry several event types
         token = correlation_id.set(event.correlation_id)
