@@ -3,20 +3,48 @@
 The embedded Tansu broker does not support the idempotent producer, so the design is
 at-least-once with idempotent consumers (see inbox.py); `acks="all"` still protects
 against a lost write on a real multi-broker Kafka.
+
+Topics are created by lawline only (`ensure_topics`, with the configured partition count),
+never by a client asking for metadata: aiokafka asks brokers to auto-create every topic it
+looks up, and a broker that restarted empty then creates them with its default partition
+count (4 on Tansu, 1 on Kafka) — seen after a broker restart: topics of 4 partitions instead
+of 12, keys mapped to other partitions, per-county order gone. A producer sending to a topic
+that does not exist now fails (UnknownTopicOrPartition, a transient error) until
+`ensure_topics` has made it. Production sets `auto.create.topics.enable: false` on the
+brokers as well (deploy/k8s).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
+import aiokafka.client
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from libs.common.events.topics import PARTITIONS
 
 log = logging.getLogger(__name__)
+
+
+def _never_auto_create_topics() -> None:
+    """aiokafka has no setting for it: every client's metadata request is built by
+    `aiokafka.client.MetadataRequest(topics)`, whose flag defaults to True. Binding the flag
+    to False there covers producers, consumers and the admin client of this process.
+    tests/integration/test_kafka_topics.py fails if an aiokafka upgrade undoes it."""
+    current = aiokafka.client.MetadataRequest
+    if isinstance(current, functools.partial):
+        return
+    aiokafka.client.MetadataRequest = functools.partial(  # type: ignore[misc]
+        MetadataRequest, allow_auto_topic_creation=False
+    )
+
+
+_never_auto_create_topics()
 
 
 def make_producer(bootstrap: str) -> AIOKafkaProducer:
@@ -45,10 +73,22 @@ def make_consumer(bootstrap: str, topics: list[str], group_id: str) -> AIOKafkaC
     )
 
 
-async def ensure_topics(bootstrap: str, names: list[str], partitions: int = PARTITIONS) -> None:
-    """Create topics if missing. Idempotent; safe for every service to call at start-up."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-    await admin.start()
+async def ensure_topics(
+    bootstrap: str,
+    names: list[str],
+    partitions: int = PARTITIONS,
+    *,
+    admin: AIOKafkaAdminClient | None = None,
+) -> dict[str, int]:
+    """Create the topics that are missing, with `partitions` partitions. Idempotent; safe for
+    every service to call at any time. Returns the topics whose partition count differs from
+    `partitions` (name -> count found): a partition count cannot be lowered, and raising it
+    would move keys to other partitions, so that is for an operator to decide — the caller
+    reports it loudly."""
+    own = admin is None
+    if admin is None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
@@ -57,10 +97,17 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int = PART
                 await admin.create_topics(
                     [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in missing]
                 )
+                log.info("created topics %s with %d partitions", ", ".join(missing), partitions)
             except TopicAlreadyExistsError:
-                pass
+                pass  # another service made them first
+        present = [n for n in names if n in existing]
+        if not present:
+            return {}
+        counts = {d["topic"]: len(d["partitions"]) for d in await admin.describe_topics(present)}
+        return {n: c for n, c in counts.items() if c != partitions}
     finally:
-        await admin.close()
+        if own:
+            await admin.close()
 
 
 async def broker_reachable(bootstrap: str, timeout: float = 2.0) -> bool:
