@@ -24,15 +24,17 @@ def alembic_config(service: str, url: str) -> Config:
 
 
 def upgrade(service: str, url: str, revision: str = "heads") -> None:
-    # "heads", plural: every service has a second branch ("audit", 0900_audit_log) besides its
-    # main line, so the audit table never conflicts with the main line's numbering.
+    # "heads", plural: every service has shared branches ("audit", 0900_audit_log; "pipeline",
+    # 0950_pipeline) besides its main line, so their tables never conflict with its numbering.
     command.upgrade(alembic_config(service, url), revision)
 
 
 def main_head(service: str, url: str) -> str:
     """The head of a service's main line (not the shared "audit" branch)."""
     script = ScriptDirectory.from_config(alembic_config(service, url))
-    heads = [h for h in script.get_heads() if "audit" not in (script.get_revision(h).branch_labels or ())]
+    heads = [
+        h for h in script.get_heads() if not SHARED_BRANCHES & set(script.get_revision(h).branch_labels or ())
+    ]
     if len(heads) != 1:
         raise RuntimeError(f"{service}: expected one main-line head, found {heads}")
     return heads[0]
@@ -58,7 +60,8 @@ async def upgrade_async(service: str, url: str) -> None:
 
 # Tables created by the shared "audit" branch, not by a service's models: autogenerate must
 # neither drop them nor re-create them on the main line.
-SHARED_BRANCH_TABLES = frozenset({"audit_log"})
+SHARED_BRANCHES = frozenset({"audit", "pipeline"})
+SHARED_BRANCH_TABLES = frozenset({"audit_log", "pipeline_state", "dead_letters"})
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
