@@ -32,6 +32,13 @@ def all_topics(prefix: str | None = None) -> list[str]:
     return [topic(n, prefix) for n in _BASE]
 
 
+def epoch_topic(prefix: str | None = None) -> str:
+    """One partition, never compacted or expired: its first record names the broker's epoch
+    (libs.common.broker_watch). A broker that lost its data has lost this record too."""
+    prefix = get_settings().topic_prefix if prefix is None else prefix
+    return prefix + "lawline.epoch.v1"
+
+
 WORKORDER = "workorder"
 DISPATCH = "dispatch"
 AID = "aid"

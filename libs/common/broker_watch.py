@@ -1,0 +1,206 @@
+"""Does the broker still hold what we gave it? — the broker's epoch, watched by every process.
+
+A broker can forget: the embedded Tansu keeps everything in memory and comes back empty after
+a restart, and a real Kafka cluster can lose a partition's tail (unclean leader election) or be
+rebuilt from scratch. Nothing in the Kafka protocol says so: consumers keep their positions and
+commit them into the new, shorter log (every record below them is silently skipped), relays
+have marked their rows published, and caches fed from a topic stay blind to what is written
+to the new log below their position. So lawline marks the broker itself:
+
+- The epoch topic (one partition, kept forever) holds, as its FIRST record, a random epoch id.
+  Whoever finds the topic missing or empty creates it and writes one; racing writers agree,
+  because the epoch is whatever record comes first. A broker that lost its data has lost that
+  record, and the next check finds a new epoch.
+- Every process runs one `BrokerWatch`, which every `interval` seconds makes sure every topic
+  exists with the configured partition count (creating what is missing, reporting loudly what
+  has another count) and reads the epoch. `poke()` asks for a check at once: a relay whose
+  sends came back with lower offsets than before, a consumer whose position is beyond a
+  partition's end.
+- The parts that depend on the broker's memory compare `epoch` with the epoch they last
+  handled — stored in their own database (`pipeline_state`), so a process that dies in
+  between still repairs after restart: the outbox relay republishes its window
+  (libs.common.outbox), the inbox consumer replays every partition from the start
+  (libs.common.inbox; its inbox table makes the replay harmless) and the credential feed
+  re-reads the identity topic (libs.common.apikeys).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from libs.common.events.topics import PARTITIONS
+from libs.common.kafka import ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+class BrokerWatch:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Sequence[str],
+        *,
+        epoch_topic: str,
+        partitions: int = PARTITIONS,
+        interval: float = 2.0,
+        service: str = "",
+    ) -> None:
+        self.bootstrap, self.topics, self.epoch_topic = bootstrap, list(topics), epoch_topic
+        self.partitions, self.interval, self.service = partitions, interval, service
+        self.epoch: str | None = None  # None until the first successful check
+        self.changes = 0  # epoch changes this process has seen (not counting the first read)
+        self.checked_at: float | None = None  # monotonic time of the last successful check
+        self.last_error: str | None = None
+        self.mismatched: dict[str, int] = {}  # topic -> partition count found, when not `partitions`
+        self.known = asyncio.Event()  # set once the epoch is known
+        self._poke = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._listeners: list[Callable[[], None]] = []
+        self._admin: AIOKafkaAdminClient | None = None
+        self._reader: AIOKafkaConsumer | None = None
+        self._writer: AIOKafkaProducer | None = None
+        self._tp = TopicPartition(epoch_topic, 0)
+
+    # ---- the loop --------------------------------------------------------------------------
+    async def run(self) -> None:
+        delay = self.interval
+        while True:
+            try:
+                await self.check()
+                delay = self.interval
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("broker check failed: %s", self.last_error)
+                await self._close_clients()  # reconnect from scratch next time
+                delay = min(self.interval, 1.0)
+            self._poke.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), delay)
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """`listener()` is called (synchronously, so keep it to setting an event) whenever the
+        epoch becomes known or changes."""
+        self._listeners.append(listener)
+
+    def poke(self) -> None:
+        """Check now: something looked like the broker forgot (offsets went backwards …)."""
+        self._poke.set()
+
+    def healthy(self, max_age: float | None = None) -> bool:
+        """The last check succeeded recently (default: three intervals, at least 6 s)."""
+        age = max_age if max_age is not None else max(3 * self.interval, 6.0)
+        return self.checked_at is not None and time.monotonic() - self.checked_at <= age
+
+    async def wait_change(self, since: str | None, timeout: float) -> str | None:
+        """Wait until the epoch differs from `since` (or `timeout` passes); the epoch."""
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait_for(lambda: self.epoch != since), timeout)
+        return self.epoch
+
+    async def close(self) -> None:
+        await self._close_clients()
+
+    # ---- one check -------------------------------------------------------------------------
+    async def check(self) -> str:
+        if self._admin is None:
+            self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+            await self._admin.start()
+        # The epoch topic first: a reader of a missing topic would wait for it.
+        await ensure_topics(self.bootstrap, [self.epoch_topic], partitions=1, admin=self._admin)
+        mismatched = await ensure_topics(self.bootstrap, self.topics, self.partitions, admin=self._admin)
+        if mismatched != self.mismatched:
+            for name, count in mismatched.items():
+                log.error(
+                    "topic %s has %d partitions, configured %d: keys map to other partitions than "
+                    "lawline expects (per-county order is not guaranteed); recreate it or change "
+                    "LAWLINE_TOPIC_PARTITIONS",
+                    name,
+                    count,
+                    self.partitions,
+                )
+            self.mismatched = mismatched
+        epoch = await self._read_epoch()
+        if epoch is None:
+            await self._write_epoch()
+            epoch = await self._read_epoch()
+            if epoch is None:
+                raise RuntimeError("the epoch record just written cannot be read back")
+        self.checked_at, self.last_error = time.monotonic(), None
+        if epoch != self.epoch:
+            if self.epoch is not None:
+                self.changes += 1
+                log.error(
+                    "broker epoch changed %s -> %s: the broker lost its data; republishing, "
+                    "replaying and re-reading credentials",
+                    self.epoch,
+                    epoch,
+                )
+            else:
+                log.info("broker epoch %s", epoch)
+            async with self._changed:
+                self.epoch = epoch
+                self._changed.notify_all()
+            self.known.set()
+            for listener in self._listeners:
+                listener()
+        return epoch
+
+    async def _read_epoch(self) -> str | None:
+        if self._reader is None:
+            self._reader = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=100,
+                request_timeout_ms=5000,
+            )
+            await self._reader.start()
+            self._reader.assign([self._tp])
+        reader = self._reader
+        begin = (await reader.beginning_offsets([self._tp]))[self._tp]
+        end = (await reader.end_offsets([self._tp]))[self._tp]
+        if end <= begin:
+            return None
+        reader.seek(self._tp, begin)
+        records = (await reader.getmany(self._tp, timeout_ms=3000, max_records=1)).get(self._tp) or []
+        if not records:
+            raise RuntimeError(f"epoch topic has records {begin}..{end} but none could be fetched")
+        return str(orjson.loads(records[0].value)["epoch"])
+
+    async def _write_epoch(self) -> None:
+        if self._writer is None:
+            self._writer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                acks="all",
+                enable_idempotence=False,
+                request_timeout_ms=5000,
+            )
+            await self._writer.start()
+        record = {
+            "epoch": uuid.uuid4().hex,
+            "created_at": datetime.now(UTC).isoformat(),
+            "by": f"{self.service}@{socket.gethostname()}",
+        }
+        await self._writer.send_and_wait(self.epoch_topic, orjson.dumps(record), partition=0)
+
+    async def _close_clients(self) -> None:
+        for client in (self._reader, self._writer, self._admin):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.close() if isinstance(client, AIOKafkaAdminClient) else await client.stop()
+        self._reader = self._writer = self._admin = None
