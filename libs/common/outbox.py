@@ -15,6 +15,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -40,6 +42,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit
+from libs.common.broker_watch import BrokerWatch
 from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
 from libs.common.kafka import ensure_topics
@@ -63,6 +66,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("last_error", Text),
         # Unpublished rows only: the relay's claim stays an index scan however big the outbox grows.
         Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        # Published rows: the republish window and the purge (libs.common.pipeline_migrations).
+        Index("ix_outbox_published", "published_at", postgresql_where=text("published_at IS NOT NULL")),
     )
 
 
@@ -143,6 +148,19 @@ async def enqueue_many(
 
 
 class OutboxRelay:
+    """Publishes this service's outbox rows, in id order, and keeps them published.
+
+    Published rows are kept for `retention` (default 7 days, Kafka's default retention) and
+    then purged. When the broker lost its data (`watch` reports a new epoch, or sends come back
+    with lower offsets than before), every row published within `retention` is published
+    again: consumers de-duplicate by event id, so this is harmless, and it is what brings a
+    broker that came back empty up to date — work orders, dispatch decisions, case events and
+    credentials alike. Which epoch the rows were last republished for is kept in the
+    database (`pipeline_state`), so a relay that died in between republishes after restart,
+    and of several replicas exactly one does it."""
+
+    EPOCH_KEY = "relay_epoch"
+
     def __init__(
         self,
         *,
@@ -153,14 +171,28 @@ class OutboxRelay:
         topics: list[str],
         poll_seconds: float = 1.0,
         batch_size: int = 200,
+        watch: BrokerWatch | None = None,
+        retention: timedelta = timedelta(days=7),
+        purge_seconds: float = 600.0,
     ) -> None:
         self.dsn, self.service, self.producer, self.bootstrap = dsn, service, producer, bootstrap
         self.topics = topics
         self.poll_seconds, self.batch_size = poll_seconds, batch_size
+        self.watch, self.retention, self.purge_seconds = watch, retention, purge_seconds
         self._wake = asyncio.Event()
         self._pool: asyncpg.Pool | None = None
         self._listen: asyncpg.Connection | None = None
+        self._epoch: str | None = None  # the broker epoch our published rows are known to be in
+        self._ends: dict[tuple[str, int], int] = {}  # last offset each partition gave us
+        self._purged_at = 0.0
+        self._requeued_at = 0.0  # wall-clock time of the last republish
         self.published = 0
+        self.republished = 0  # rows published again after a broker reset
+        self.purged = 0
+        self.failures = 0  # failed drains (the broker or the database away)
+        self.last_error: str | None = None
+        if watch is not None:
+            watch.subscribe(self._wake.set)
 
     async def run(self) -> None:
         backoff = 0.2
@@ -168,21 +200,29 @@ class OutboxRelay:
             try:
                 await self._connect()
                 while True:
+                    if self.watch is not None:
+                        await self.watch.known.wait()  # topics exist and the epoch is known
+                        await self._follow_epoch(self.watch.epoch)  # type: ignore[arg-type]
                     while await self.drain_once():
                         pass
-                    backoff = 0.2
+                    backoff, self.last_error = 0.2, None
+                    await self._purge_if_due()
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker or DB away: keep the rows, retry later
-                log.warning("outbox relay paused: %s", exc)
+                self.failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("outbox relay paused: %s", self.last_error)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                # A broker that restarted empty (the embedded one keeps nothing) needs its topics back.
-                with contextlib.suppress(Exception):
-                    await ensure_topics(self.bootstrap, self.topics)
+                if self.watch is not None:
+                    self.watch.poke()  # a restarted broker: topics and epoch checked at once
+                else:
+                    with contextlib.suppress(Exception):
+                        await ensure_topics(self.bootstrap, self.topics)
                 if self._listen is not None and self._listen.is_closed():
                     self._listen = None
 
@@ -192,6 +232,43 @@ class OutboxRelay:
         if self._listen is None:
             self._listen = await asyncpg.connect(self.dsn)
             await self._listen.add_listener(notify_channel(self.service), lambda *_: self._wake.set())
+
+    async def _follow_epoch(self, epoch: str) -> None:
+        if epoch == self._epoch:
+            return
+        assert self._pool is not None
+        async with self._pool.acquire() as conn, conn.transaction():
+            before = await conn.fetchval(
+                "SELECT value FROM pipeline_state WHERE key = $1 FOR UPDATE", self.EPOCH_KEY
+            )
+            if before is None:  # first run against any broker: nothing was published elsewhere
+                await conn.execute(
+                    "INSERT INTO pipeline_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    self.EPOCH_KEY,
+                    epoch,
+                )
+            elif before != epoch:
+                status = await conn.execute(
+                    "UPDATE outbox SET published_at = NULL WHERE published_at >= now() - $1::interval",
+                    self.retention,
+                )
+                n = int(status.split()[-1])
+                await conn.execute(
+                    "UPDATE pipeline_state SET value = $2, updated_at = now() WHERE key = $1",
+                    self.EPOCH_KEY,
+                    epoch,
+                )
+                self.republished += n
+                self._requeued_at = time.time()
+                self._ends.clear()
+                log.warning(
+                    "broker epoch %s -> %s: republishing %d outbox rows of the last %s",
+                    before,
+                    epoch,
+                    n,
+                    self.retention,
+                )
+        self._epoch = epoch
 
     async def drain_once(self) -> int:
         assert self._pool is not None
@@ -210,12 +287,55 @@ class OutboxRelay:
                 key = r["key"].encode() if r["key"] else None
                 futures.append(await self.producer.send(r["topic"], value=value, key=key, headers=headers))
             # If the broker fails here the transaction rolls back and the rows stay unpublished.
-            await asyncio.gather(*futures)
+            self._note_offsets(await asyncio.gather(*futures))
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE id = ANY($1)", [r["id"] for r in rows]
             )
             self.published += len(rows)
             return len(rows)
+
+    def _note_offsets(self, sent: list[Any]) -> None:
+        """A partition's offsets only grow — unless the broker lost the log: then check now
+        instead of at the watch's next round (fewer rows published into the new log before
+        the older ones are republished)."""
+        backwards = False
+        for md in sent:
+            k = (md.topic, md.partition)
+            backwards |= md.offset < self._ends.get(k, -1)
+            self._ends[k] = md.offset
+        if backwards and self.watch is not None:
+            log.warning("offsets went backwards on a partition: asking whether the broker lost its data")
+            self.watch.poke()
+
+    async def _purge_if_due(self) -> None:
+        """Published rows older than the republish window are no longer needed."""
+        if time.monotonic() - self._purged_at < self.purge_seconds:
+            return
+        self._purged_at = time.monotonic()
+        assert self._pool is not None
+        while True:
+            status = await self._pool.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - $1::interval "
+                "ORDER BY published_at LIMIT 5000)",
+                self.retention,
+            )
+            n = int(status.split()[-1])
+            self.purged += n
+            if n < 5000:
+                return
+
+    async def oldest_unpublished_age(self) -> float:
+        """Seconds the oldest waiting row has waited (0: none waits). A republished row waits
+        from its republish, not from its creation days ago."""
+        if self._pool is None:
+            return 0.0
+        created = await self._pool.fetchval(
+            "SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1"
+        )
+        if created is None:
+            return 0.0
+        waiting_since = max(created.timestamp(), self._requeued_at)
+        return max(0.0, time.time() - waiting_since)
 
     async def close(self) -> None:
         if self._listen is not None:
