@@ -3,8 +3,18 @@
 For every record: open a transaction, insert the event id into this service's inbox
 (ON CONFLICT DO NOTHING), run the handler only if the insert happened, commit — then
 commit the Kafka offset. A redelivered event finds its id already there and has no
-second effect. A handler that keeps failing sends the record to the dead-letter topic
-with the error attached, so one poison message cannot stall a county's partition.
+second effect, which is what makes every replay harmless: a redelivery, a broker reset
+(every partition read again from its start, libs.common.broker_watch) or a dead letter
+sent back by a person (libs.common.deadletters).
+
+Failures come in two kinds (libs.common.transient). The infrastructure's — the database
+refusing connections, a full pool, a broker timeout — are retried with backoff for as long
+as it takes, holding the partition (its later records wait, so order is kept) and logging
+each retry; they never dead-letter. The handler's own — a bug, data a constraint refuses —
+are tried `max_attempts` times, then the record is dead-lettered: stored in this service's
+database (`dead_letters`, listed and replayed with `python -m libs.common.deadletters`) and
+copied to the dead-letter topic with the error attached, so one poison message cannot stall
+a county's partition.
 
 Partitions are handled concurrently, each strictly in order (libs.common.partition_lanes):
 handlers must be safe against a handler of another partition running at the same time —
@@ -15,19 +25,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common import deadletters
+from libs.common.broker_watch import BrokerWatch
 from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
 from libs.common.logging import correlation_id
 from libs.common.partition_lanes import PartitionLanes
+from libs.common.pipeline_tables import claim_state, get_state
+from libs.common.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +76,17 @@ async def record_once(session: AsyncSession, table: Table, event: Envelope) -> b
     return row is not None
 
 
+class _Backoff:
+    """0.2 s doubling up to `ceiling`; `since` is when the waiting began."""
+
+    def __init__(self, ceiling: float) -> None:
+        self.ceiling, self.delay, self.since = ceiling, 0.2, time.monotonic()
+
+    def next(self) -> float:
+        delay, self.delay = self.delay, min(self.delay * 2, self.ceiling)
+        return delay
+
+
 class InboxConsumer:
     def __init__(
         self,
@@ -75,6 +101,8 @@ class InboxConsumer:
         service: str = "",
         consumer_factory: Callable[[], AIOKafkaConsumer] | None = None,
         concurrency: int = 8,
+        watch: BrokerWatch | None = None,
+        retry_max_seconds: float = 10.0,
     ) -> None:
         self.consumer, self.sessionmaker, self.inbox = consumer, sessionmaker, inbox
         self.handlers, self.producer, self.dead_letter_topic = handlers, producer, dead_letter_topic
@@ -83,18 +111,40 @@ class InboxConsumer:
         self.consumer_factory = consumer_factory
         # Records in progress at once, across partitions: each holds a DB connection.
         self.concurrency = concurrency
+        self.watch, self.retry_max_seconds = watch, retry_max_seconds
+        self.group = getattr(consumer, "_group_id", None) or service
+        self.lanes: PartitionLanes | None = None
         self._runs = 0
         self.processed = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        self.transient_retries = 0  # handler attempts that failed on the infrastructure, retried
+        self._waiting: set[_Backoff] = set()  # retries in progress (a record waits in each)
+
+    @property
+    def epoch_key(self) -> str:
+        return f"consumer_epoch:{self.group}"
 
     async def run(self) -> None:
         if self._runs and self.consumer_factory is not None:
             self.consumer = self.consumer_factory()
         self._runs += 1
+        start_epoch = None
+        if self.watch is not None:
+            await self.watch.known.wait()
+            # The epoch our committed offsets belong to: if the broker has another one now (it
+            # forgot while this service was down), every partition is read again from its start.
+            start_epoch = await self._with_retry(self._stored_epoch, "reading the consumer's epoch")
         lanes = PartitionLanes(
-            self.consumer, self.process, concurrency=self.concurrency, handle_batch=self.process_batch
+            self.consumer,
+            self.process,
+            concurrency=self.concurrency,
+            handle_batch=self.process_batch,
+            epoch=(lambda: self.watch.epoch) if self.watch is not None else None,  # type: ignore[union-attr]
+            start_epoch=start_epoch,
+            on_replay=self._store_epoch if self.watch is not None else None,
         )
+        self.lanes = lanes
         try:
             # Inside the try: a service stopped while its consumer is still joining must
             # leave the group, or a zombie member holds partitions until its session expires.
@@ -155,23 +205,24 @@ class InboxConsumer:
         try:
             event = Envelope.from_kafka(record.headers, record.value)
         except Exception as exc:
-            await self._dead_letter(record, f"unparseable CloudEvent: {exc}")
+            await self._dead_letter(record, f"unparseable CloudEvent: {exc}", None)
             return
         handler = self._handler_for(event)
         if handler is None:
             return  # not ours: topics carry several event types
         token = correlation_id.set(event.correlation_id)
+        backoff = _Backoff(self.retry_max_seconds)
         try:
-            for attempt in range(1, self.max_attempts + 1):
+            attempt = 0
+            while True:
                 try:
-                    async with self.sessionmaker() as session, session.begin():
-                        if not await record_once(session, self.inbox, event):
-                            self.duplicates += 1
-                            return
-                        await handler(session, event)
-                    self.processed += 1
+                    await self._handle_once(event, handler)
                     return
                 except Exception as exc:
+                    if is_transient(exc):
+                        await self._pause(f"handling {event.type}", exc, backoff)
+                        continue
+                    attempt += 1
                     log.warning(
                         "handler failed (attempt %d/%d) for %s: %s",
                         attempt,
@@ -179,43 +230,94 @@ class InboxConsumer:
                         event.type,
                         exc,
                     )
-                    if attempt == self.max_attempts:
-                        await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+                    if attempt >= self.max_attempts:
+                        await self._dead_letter(record, f"{type(exc).__name__}: {exc}", event)
                         return
                     await asyncio.sleep(0.05 * 2**attempt)
         finally:
             correlation_id.reset(token)
+            self._waiting.discard(backoff)
 
-    async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
+    async def _handle_once(self, event: Envelope, handler: Handler) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            if not await record_once(session, self.inbox, event):
+                self.duplicates += 1
+                return
+            await handler(session, event)
+        self.processed += 1
+
+    @property
+    def waiting_since(self) -> float | None:
+        """Monotonic time since which the longest transient retry has been waiting (None: none)."""
+        return min((b.since for b in self._waiting), default=None)
+
+    async def _pause(self, what: str, exc: BaseException, backoff: _Backoff) -> None:
+        """The infrastructure failed: wait (doubling up to `retry_max_seconds`) and try again."""
+        self._waiting.add(backoff)
+        self.transient_retries += 1
+        delay = backoff.next()
+        log.warning(
+            "%s: %s failed on the infrastructure (%s: %s); retrying in %.1f s (waiting %.0f s so far; "
+            "the partition holds its later records)",
+            self.service,
+            what,
+            type(exc).__name__,
+            exc,
+            delay,
+            time.monotonic() - backoff.since,
+        )
+        await asyncio.sleep(delay)
+
+    async def _with_retry(self, step: Callable[[], Awaitable[object]], what: str):  # type: ignore[no-untyped-def]
+        backoff = _Backoff(self.retry_max_seconds)
+        try:
+            while True:
+                try:
+                    return await step()
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    await self._pause(what, exc, backoff)
+        finally:
+            self._waiting.discard(backoff)
+
+    async def _stored_epoch(self) -> str | None:
+        async with self.sessionmaker() as session:
+            return await get_state(session, self.epoch_key)
+
+    async def _store_epoch(self, epoch: str) -> None:
+        async def store() -> None:
+            async with self.sessionmaker() as session, session.begin():
+                await claim_state(session, self.epoch_key, epoch)
+
+        await self._with_retry(store, "recording the consumer's epoch")
+
+    async def _dead_letter(self, record: ConsumerRecord, error: str, event: Envelope | None) -> None:
+        """Stored in our database first (retried until it is: a dead letter is never lost),
+        then copied to the dead-letter topic (best effort: the database copy is the one that
+        is listed and replayed)."""
+
+        async def store() -> None:
+            async with self.sessionmaker() as session, session.begin():
+                await deadletters.store(
+                    session, consumer=self.service, record=record, event=event, error=error
+                )
+
+        await self._with_retry(store, "storing a dead letter")
+        self.dead_lettered += 1
+        log.error("event dead-lettered by %s (%s): %s", self.service, event.type if event else "?", error)
         headers = list(record.headers or ()) + [
             ("lawline_error", error[:2000].encode()),
             ("lawline_original_topic", record.topic.encode()),
             ("lawline_consumer", self.service.encode()),
             ("lawline_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
-        await self.producer.send_and_wait(
-            self.dead_letter_topic, value=record.value, key=record.key, headers=headers
-        )
-        self.dead_lettered += 1
-        log.error("event sent to dead-letter topic: %s", error)
-
-
-async def replay_dead_letters(
-    consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, *, limit: int = 1000
-) -> int:
-    """Republish dead letters to their original topic (after the bug is fixed)."""
-    await consumer.start()
-    n = 0
-    try:
-        batches = await consumer.getmany(timeout_ms=2000, max_records=limit)
-        for tp, records in batches.items():
-            for r in records:
-                headers = [(k, v) for k, v in r.headers if not k.startswith("lawline_")]
-                original = dict(r.headers).get("lawline_original_topic", b"").decode()
-                if original:
-                    await producer.send_and_wait(original, value=r.value, key=r.key, headers=headers)
-                    n += 1
-            await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
-    finally:
-        await consumer.stop()
-    return n
+        try:
+            await asyncio.wait_for(
+                self.producer.send_and_wait(
+                    self.dead_letter_topic, value=record.value, key=record.key, headers=headers
+                ),
+                30,
+            )
+        except Exception as exc:
+            log.warning("dead letter kept in the database only (topic copy failed: %s)", exc)

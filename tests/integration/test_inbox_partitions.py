@@ -172,13 +172,21 @@ async def test_a_broken_lane_stops_the_consumer_and_a_restart_resumes_after_the_
         )
 
     await _produce(infra.bootstrap, topic, [(0, first), (0, poison), (0, last)])
-    dead = make_producer(infra.bootstrap)
-    await dead.start()
-    await dead.stop()  # the dead-letter topic is unreachable: the lane itself fails
+    # The dead letter cannot even be stored (its table is gone: a deterministic failure, not the
+    # database being away): the lane itself fails.
+    async with sessions() as s, s.begin():
+        await s.execute(text("ALTER TABLE dead_letters RENAME TO dead_letters_away"))
     group = f"t-{uuid.uuid4().hex}"
-    consumer = _consumer(infra, sessions, topic, handler, group, producer=dead, max_attempts=1)
-    with pytest.raises(Exception):  # noqa: B017 — whatever the stopped producer raises
-        await asyncio.wait_for(consumer.run(), 30)
+    live = make_producer(infra.bootstrap)
+    await live.start()
+    consumer = _consumer(infra, sessions, topic, handler, group, producer=live, max_attempts=1)
+    try:
+        with pytest.raises(Exception):  # noqa: B017 — whatever the missing table raises
+            await asyncio.wait_for(consumer.run(), 30)
+    finally:
+        await live.stop()
+        async with sessions() as s, s.begin():
+            await s.execute(text("ALTER TABLE dead_letters_away RENAME TO dead_letters"))
     assert await _effects(sessions) == ["first"]  # nothing after the poison ran out of order
     tp = TopicPartition(topic, 0)
     probe = make_consumer(infra.bootstrap, [topic], group)
