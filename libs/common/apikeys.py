@@ -7,7 +7,17 @@ topic from the beginning into an in-process `CredentialCache`; requests are chec
 against memory, with no call to identity on the hot path and no shared table. In
 production the topic is compacted (key = key id / jti), so a restarting service rebuilds
 the cache from the topic alone. Propagation is as fast as the outbox relay (NOTIFY-driven,
-typically well under a second); until a new replica has read the topic its keys answer 401.
+typically well under a second).
+
+A broker that forgets (libs.common.broker_watch) must not make a revoked token valid again
+nor a valid key invalid: the cache is never cleared, the feed reads the new log from its
+start as soon as the epoch changes (or its position is beyond a partition's end), and the
+identity service announces every live key and unexpired revocation again from its own
+database at start-up and after every reset (services/identity/service.py `announce_all`);
+its relay also republishes its outbox. Until a starting service has read the topic up to
+the end it saw at start (`CredentialCache.ready`), requests that need the cache get 503 with
+Retry-After instead of a wrong answer — a revocation it has not read yet must not let a
+token in, and a key it has not read yet must not be refused as invalid.
 
 Key format: `llk_<key id>_<secret>`; only SHA-256(key) is stored or published (the key is
 256 random bits, so a slow password hash adds nothing). Presented as `X-API-Key: …` or,
@@ -17,18 +27,22 @@ for Open311 GeoReport v2 clients, as the `api_key` query or form parameter.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import Request
 
-from libs.common.auth import Principal
+from libs.common.auth import Principal, credentials_loading
+from libs.common.broker_watch import BrokerWatch
 from libs.common.events.envelope import Envelope
-from libs.common.events.identity import API_KEY_CREATED, API_KEY_REVOKED, TOKEN_REVOKED
+from libs.common.events.identity import API_KEY_CREATED, API_KEY_REVOKED, CREDENTIALS_SNAPSHOT, TOKEN_REVOKED
+from libs.common.partition_lanes import rewind
 from libs.common.ratelimit import get_ratelimit_settings, hit
 
 log = logging.getLogger(__name__)
@@ -62,31 +76,46 @@ class CredentialCache:
     revoked_keys: set[str] = field(default_factory=set)
     revoked_jtis: dict[str, datetime] = field(default_factory=dict)
     events_seen: int = 0
+    # True once the feed has read the topic up to where it ended when the feed started.
+    ready: bool = False
 
     def apply(self, event: Envelope) -> None:
         data = event.data
         if event.type == API_KEY_CREATED:
-            if data["key_id"] not in self.revoked_keys:
-                self.keys_by_hash[data["key_hash"]] = KeyRecord(
-                    data["key_id"],
-                    data["name"],
-                    frozenset(data["scopes"]),
-                    data["region"],
-                    data["rate_limit"],
-                )
+            self._add_key(data)
         elif event.type == API_KEY_REVOKED:
-            self.revoked_keys.add(data["key_id"])
-            for h, rec in list(self.keys_by_hash.items()):
-                if rec.key_id == data["key_id"]:
-                    del self.keys_by_hash[h]
+            self._revoke_key(data["key_id"])
         elif event.type == TOKEN_REVOKED:
-            self.revoked_jtis[data["jti"]] = datetime.fromisoformat(data["expires_at"])
-            if len(self.revoked_jtis) > 10_000:  # bounded: expired tokens are refused by their exp anyway
-                now = datetime.now(UTC)
-                self.revoked_jtis = {j: exp for j, exp in self.revoked_jtis.items() if exp > now}
+            self._revoke_jti(data["jti"], data["expires_at"])
+        elif event.type == CREDENTIALS_SNAPSHOT:
+            # Revocations first: a key listed as live by an older page never outlives its revocation.
+            for key_id in data["revoked_key_ids"]:
+                self._revoke_key(key_id)
+            for token in data["revoked_tokens"]:
+                self._revoke_jti(token["jti"], token["expires_at"])
+            for key in data["keys"]:
+                self._add_key(key)
         else:
             return
         self.events_seen += 1
+
+    def _add_key(self, data: dict) -> None:  # type: ignore[type-arg]
+        if data["key_id"] not in self.revoked_keys:  # revocation is for ever, whatever the order
+            self.keys_by_hash[data["key_hash"]] = KeyRecord(
+                data["key_id"], data["name"], frozenset(data["scopes"]), data["region"], data["rate_limit"]
+            )
+
+    def _revoke_key(self, key_id: str) -> None:
+        self.revoked_keys.add(key_id)
+        for h, rec in list(self.keys_by_hash.items()):
+            if rec.key_id == key_id:
+                del self.keys_by_hash[h]
+
+    def _revoke_jti(self, jti: str, expires_at: str) -> None:
+        self.revoked_jtis[jti] = datetime.fromisoformat(expires_at)
+        if len(self.revoked_jtis) > 10_000:  # bounded: expired tokens are refused by their exp anyway
+            now = datetime.now(UTC)
+            self.revoked_jtis = {j: exp for j, exp in self.revoked_jtis.items() if exp > now}
 
     def key(self, plaintext: str) -> KeyRecord | None:
         return self.keys_by_hash.get(hash_key(plaintext))
@@ -101,35 +130,99 @@ class CredentialCache:
 
 
 class IdentityFeed:
-    """Reads the identity topic from the start, every partition, no consumer group."""
+    """Reads the identity topic from the start, every partition, no consumer group; reads it
+    again from the start whenever the broker forgot (a new epoch, a position past the end)."""
 
-    def __init__(self, bootstrap: str, topic: str, cache: CredentialCache) -> None:
-        self.bootstrap, self.topic, self.cache = bootstrap, topic, cache
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        cache: CredentialCache,
+        *,
+        watch: BrokerWatch | None = None,
+        stale_after: float = 15.0,
+    ) -> None:
+        self.bootstrap, self.topic, self.cache, self.watch = bootstrap, topic, cache, watch
+        self.stale_after = stale_after
         self.started = asyncio.Event()
+        self.polled_at: float | None = None
+        self.rereads = 0  # times the topic was read again from the start
+
+    def health(self) -> str:
+        if not self.cache.ready:
+            return "not caught up with the identity topic yet"
+        if self.polled_at is None or time.monotonic() - self.polled_at > self.stale_after:
+            return "identity feed not polling"
+        return "ok"
 
     async def run(self) -> None:
+        if self.watch is not None:
+            await self.watch.known.wait()
         consumer = AIOKafkaConsumer(
-            self.topic,
             bootstrap_servers=self.bootstrap,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=50,
+            fetch_max_wait_ms=200,
             retry_backoff_ms=200,
         )
         try:
             await consumer.start()
+            await consumer.topics()  # fresh metadata: the partitions of the identity topic
+            partitions = consumer.partitions_for_topic(self.topic)
+            if not partitions:
+                raise RuntimeError(f"topic {self.topic} not found")
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            for tp in tps:
+                rewind(consumer, tp)
+            epoch = self.watch.epoch if self.watch is not None else None
+            # Ready once everything written before we started has been read.
+            targets = await consumer.end_offsets(tps)
             self.started.set()
             while True:
-                batches = await consumer.getmany(timeout_ms=200, max_records=500)
+                if self.watch is not None and self.watch.epoch != epoch:
+                    epoch = self.watch.epoch
+                    await self._reread(consumer, tps, "the broker's epoch changed")
+                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                self.polled_at = time.monotonic()
                 for records in batches.values():
                     for record in records:
                         try:
                             self.cache.apply(Envelope.from_kafka(record.headers, record.value))
                         except Exception as exc:  # one bad record must not blind the cache
                             log.warning("ignored identity event: %s", exc)
+                await self._check_ends(consumer, tps)
+                if not self.cache.ready and await self._caught_up(consumer, targets):
+                    self.cache.ready = True
+                    log.info("credential cache ready (%d identity events read)", self.cache.events_seen)
         finally:
             await consumer.stop()
+
+    async def _caught_up(self, consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:
+        for tp, end in targets.items():
+            if await consumer.position(tp) < end:
+                return False
+        return True
+
+    async def _check_ends(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
+        for tp in tps:
+            hw = consumer.highwater(tp)
+            if hw is None:
+                continue
+            with contextlib.suppress(Exception):
+                if await asyncio.wait_for(consumer.position(tp), 0.5) > hw:
+                    await self._reread(consumer, tps, f"position beyond the end of {tp}")
+                    if self.watch is not None:
+                        self.watch.poke()
+                    return
+
+    async def _reread(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition], why: str) -> None:
+        """Keep what we know (revocations only ever add up) and read everything again."""
+        self.rereads += 1
+        log.warning("credential feed: %s; reading the identity topic again from its start", why)
+        for tp in tps:
+            rewind(consumer, tp)
 
 
 def presented_key(request: Request) -> str | None:
@@ -157,6 +250,8 @@ def make_resolver(cache: CredentialCache):  # type: ignore[no-untyped-def]
             return None
         record = cache.key(key)
         if record is None:
+            if not cache.ready:
+                raise credentials_loading()
             raise Problem(401, "API 密钥无效或已吊销", "invalid or revoked API key")
         await hit(record.rate_limit or get_ratelimit_settings().api_key_default, "apikey", record.key_id)
         return Principal(

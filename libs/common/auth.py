@@ -271,6 +271,8 @@ async def authorize(request: Request) -> None:
             )
             _VERIFIED.put(token, principal)
         credentials = getattr(request.app.state, "credentials", None)
+        if credentials is not None and not credentials.ready:
+            raise credentials_loading()  # a revocation not read yet must not let the token in
         if credentials is not None and credentials.jti_revoked(principal.jti):
             raise Problem(
                 401, "登录已注销，请重新登录", "token revoked", headers_www="Bearer", code="token_revoked"
@@ -279,6 +281,17 @@ async def authorize(request: Request) -> None:
         raise Problem(403, "您的角色无权执行此操作", f"role not allowed for {key}", code="role_forbidden")
     request.state.principal = principal
     _note_for_audit(principal)
+
+
+def credentials_loading() -> Problem:
+    """A starting service has not read every revocation and key yet (libs.common.apikeys)."""
+    return Problem(
+        503,
+        "服务刚启动，正在同步登录凭据，请稍后重试",
+        "credentials are still being loaded: retry shortly",
+        code="credentials_loading",
+        headers_retry="2",
+    )
 
 
 def permits(rule: Rule, who: Principal) -> bool:

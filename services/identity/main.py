@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from fastapi import FastAPI
 
 from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
-from services.identity import api
+from libs.common.transient import is_transient
+from services.identity import api, service
 from services.identity.access import POLICY
 from services.identity.models import inbox, outbox
+
+log = logging.getLogger(__name__)
+
+
+async def announce_loop(rt: Runtime) -> None:
+    """Announce the credential state at start-up and again after every broker reset (the
+    broker's epoch changed): every service's cache can then be rebuilt from the new log."""
+    assert rt.watch is not None
+    announced: str | None = None
+    while True:
+        epoch = await rt.watch.wait_change(announced, timeout=3600)
+        if epoch is None or epoch == announced:
+            continue
+        try:
+            async with rt.sessionmaker() as session, session.begin():
+                pages = await service.announce_credentials(session, now=rt.extras["clock"].now())
+            announced = epoch
+            log.info("credential snapshot announced for broker epoch %s (%d pages)", epoch, pages)
+        except Exception as exc:
+            if not is_transient(exc):
+                log.exception("credential snapshot failed")
+            await asyncio.sleep(2.0)  # the database away: try again
 
 
 def create_app(
@@ -16,6 +42,7 @@ def create_app(
 ) -> FastAPI:
     async def startup(rt: Runtime) -> None:
         rt.extras["clock"] = clock or Clock()
+        rt.spawn(announce_loop(rt), "credential-snapshot")
 
     spec = ServiceSpec(
         service="identity",

@@ -63,5 +63,17 @@ class ApiKey(IdentityBase):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class RevokedToken(IdentityBase):
+    """An access token revoked before it expired (logout), until it expires: the source of the
+    revocations announced again after a broker lost its data (service.announce_credentials)."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

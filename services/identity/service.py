@@ -10,7 +10,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import apikeys, audit
@@ -22,7 +23,7 @@ from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.problems import Problem
 from services.identity import domain
-from services.identity.models import Account, ApiKey, RefreshToken, outbox
+from services.identity.models import Account, ApiKey, RefreshToken, RevokedToken, outbox
 
 SERVICE = "identity"
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -169,6 +170,12 @@ async def logout(session: AsyncSession, *, who: Principal, refresh_token: str | 
             await revoke_family(session, family_id=row.family_id, now=now)
     if who.jti:
         expires = now + timedelta(seconds=get_auth_settings().access_ttl_seconds)
+        # Kept until it expires: announced again if the broker forgets the event (announce_credentials).
+        await session.execute(
+            insert(RevokedToken)
+            .values(jti=who.jti, account=who.sub[:64], expires_at=expires, revoked_at=now)
+            .on_conflict_do_nothing(index_elements=["jti"])
+        )
         payload = ev.TokenRevokedV1(jti=who.jti, account_id=who.sub, expires_at=expires)
         await _emit(session, ev.TOKEN_REVOKED, payload, key=who.jti)
 
@@ -213,6 +220,55 @@ async def revoke_api_key(session: AsyncSession, *, key_id: str, who: Principal, 
         payload = ev.ApiKeyRevokedV1(key_id=key_id, revoked_by=who.sub, revoked_at=now)
         await _emit(session, ev.API_KEY_REVOKED, payload, key=key_id)
     return key
+
+
+SNAPSHOT_PAGE = 500  # items per snapshot event: a page stays far below Kafka's 1 MB record limit
+
+
+async def announce_credentials(session: AsyncSession, *, now: datetime) -> int:
+    """Announce identity's whole credential state again, from its own database: every live
+    API key, every revoked key and every revoked access token not yet expired. Run at start-up
+    and whenever the broker lost its data (main.py), so a service's credential cache never
+    depends on the broker having kept each event — a key made weeks ago keeps working and a
+    token revoked by logout stays revoked. Returns the number of snapshot pages."""
+    await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    keys = (await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all()
+    live = [
+        ev.SnapshotKeyV1(
+            key_id=k.id,
+            key_hash=k.key_hash,
+            name=k.name,
+            scopes=k.scopes,
+            region=k.region,
+            rate_limit=k.rate_limit,
+        )
+        for k in keys
+        if k.revoked_at is None
+    ]
+    revoked_keys = [k.id for k in keys if k.revoked_at is not None]
+    tokens = [
+        ev.SnapshotRevocationV1(jti=t.jti, expires_at=t.expires_at)
+        for t in (await session.scalars(select(RevokedToken).order_by(RevokedToken.expires_at))).all()
+    ]
+    items: list[tuple[str, object]] = (
+        [("key", k) for k in live]
+        + [("revoked_key", k) for k in revoked_keys]
+        + [("token", t) for t in tokens]
+    )
+    pages = [items[i : i + SNAPSHOT_PAGE] for i in range(0, len(items), SNAPSHOT_PAGE)] or [[]]
+    snapshot_id = uuid.uuid4().hex
+    for number, page in enumerate(pages, start=1):
+        payload = ev.CredentialsSnapshotV1(
+            snapshot_id=snapshot_id,
+            page=number,
+            pages=len(pages),
+            taken_at=now,
+            keys=[v for kind, v in page if kind == "key"],  # type: ignore[misc]
+            revoked_key_ids=[v for kind, v in page if kind == "revoked_key"],  # type: ignore[misc]
+            revoked_tokens=[v for kind, v in page if kind == "token"],  # type: ignore[misc]
+        )
+        await _emit(session, ev.CREDENTIALS_SNAPSHOT, payload, key=f"snapshot:{number}")
+    return len(pages)
 
 
 async def _emit(session: AsyncSession, type_: str, payload, *, key: str) -> None:  # type: ignore[no-untyped-def]

@@ -115,6 +115,15 @@ async def serve(name: str, app) -> RunningService:  # type: ignore[no-untyped-de
         await asyncio.sleep(0.02)
     else:
         raise TimeoutError(f"{name} did not start")
+    # A service answers 503 until its credential cache has read the identity topic: wait for
+    # that here, as a client of a real deployment would wait for /readyz.
+    credentials = getattr(app.state, "credentials", None)
+    for _ in range(1500):
+        if credentials is None or credentials.ready:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise TimeoutError(f"{name}: credential cache not ready after 30 s")
     return RunningService(name, app, f"http://127.0.0.1:{port}", server, task)
 
 
