@@ -1,5 +1,6 @@
 """What every service's create_app() shares: engine and sessions, the Kafka producer,
-the outbox relay, inbox consumers, correlation ids, problem+json, /healthz and /readyz.
+the broker watch, the outbox relay, inbox consumers, correlation ids, problem+json,
+/healthz, /readyz, dead letters and metrics.
 
 Nothing connects at import: everything is started in the lifespan. Kafka is started in
 the background and retried, so a service keeps accepting work (into its outbox) while
@@ -14,23 +15,27 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Table, text
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from libs.common.apikeys import CredentialCache, IdentityFeed, make_resolver
 from libs.common.audit import AUDIT_POLICY, audit_router, chain_forever
 from libs.common.auth import PUBLIC, Rule, authorize
+from libs.common.broker_watch import BrokerWatch
 from libs.common.config import CommonSettings, get_settings, service_database_url
 from libs.common.db import asyncpg_dsn, make_engine, make_sessionmaker
-from libs.common.events.topics import DEAD_LETTER, IDENTITY, all_topics, topic
+from libs.common.deadletters import DEADLETTER_POLICY, deadletter_router
+from libs.common.events.topics import DEAD_LETTER, IDENTITY, all_topics, epoch_topic, topic
 from libs.common.hardening import install_hardening
+from libs.common.health import readiness
 from libs.common.inbox import Handler, InboxConsumer
-from libs.common.kafka import broker_reachable, ensure_topics, make_consumer, make_producer
+from libs.common.kafka import make_consumer, make_producer
 from libs.common.logging import configure_logging, correlation_id, new_correlation_id
 from libs.common.outbox import OutboxRelay
 from libs.common.problems import install_problem_handlers
@@ -49,6 +54,7 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     producer: AIOKafkaProducer | None = None
+    watch: BrokerWatch | None = None
     relay: OutboxRelay | None = None
     consumers: list[InboxConsumer] = field(default_factory=list)
     kafka_ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -128,6 +134,14 @@ def create_service_app(
         rt = Runtime(spec.service, settings, db_url, bootstrap, engine, make_sessionmaker(engine))
         app.state.rt = rt
         rt.extras["credentials"] = app.state.credentials
+        rt.watch = BrokerWatch(
+            bootstrap,
+            all_topics(),
+            epoch_topic=epoch_topic(),
+            interval=settings.broker_check_seconds,
+            service=spec.service,
+        )
+        rt.spawn(rt.watch.run(), "broker-watch")
         if spec.on_startup:
             await spec.on_startup(rt)
         rt.spawn(_start_kafka(rt, spec), "kafka")
@@ -148,6 +162,7 @@ def create_service_app(
             if rt.producer:
                 with contextlib.suppress(Exception):
                     await rt.producer.stop()
+            await rt.watch.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -157,7 +172,7 @@ def create_service_app(
         lifespan=lifespan,
         dependencies=[Depends(authorize)],
     )
-    app.state.policy = {**HEALTH_POLICY, **AUDIT_POLICY, **spec.policy}
+    app.state.policy = {**HEALTH_POLICY, **AUDIT_POLICY, **DEADLETTER_POLICY, **spec.policy}
     # API keys and revoked access tokens, fed by the identity topic (libs/common/apikeys.py).
     app.state.credentials = CredentialCache()
     app.state.resolve_credentials = make_resolver(app.state.credentials)
@@ -166,16 +181,19 @@ def create_service_app(
     install_problem_handlers(app)
     app.include_router(health_router())
     app.include_router(audit_router())
+    app.include_router(deadletter_router(spec.service, spec.outbox))
     for router in spec.routers:
         app.include_router(router)
     return app
 
 
 async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
+    assert rt.watch is not None
+    # The watch has made the topics (with their partition counts) and knows the broker's epoch.
+    await rt.watch.known.wait()
     delay = 0.2
     while True:
         try:
-            await ensure_topics(rt.bootstrap, all_topics())
             producer = make_producer(rt.bootstrap)
             await producer.start()
             break
@@ -193,9 +211,11 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
         bootstrap=rt.bootstrap,
         topics=all_topics(),
         poll_seconds=rt.settings.outbox_poll_seconds,
+        watch=rt.watch,
+        retention=timedelta(hours=rt.settings.outbox_retention_hours),
     )
     rt.spawn(rt.relay.run(), "outbox-relay")
-    feed = IdentityFeed(rt.bootstrap, topic(IDENTITY), rt.extras["credentials"])
+    feed = IdentityFeed(rt.bootstrap, topic(IDENTITY), rt.extras["credentials"], watch=rt.watch)
     rt.extras["identity_feed"] = feed
     rt.spawn(_supervise(feed.run, f"identity-feed:{spec.service}"), "identity-feed")
     if spec.consume and spec.handlers:
@@ -213,6 +233,8 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
             max_attempts=rt.settings.consumer_max_attempts,
             service=spec.service,
             concurrency=rt.settings.consumer_concurrency,
+            watch=rt.watch,
+            retry_max_seconds=rt.settings.consumer_retry_max_seconds,
         )
         rt.consumers.append(consumer)
         rt.spawn(_supervise(consumer.run, f"consumer:{spec.service}"), "consumer")
@@ -241,18 +263,16 @@ def health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Database and broker reachable")
+    @router.get(
+        "/readyz",
+        summary="Ready: database, broker, outbox relay, consumer and credentials all working",
+        description="503 names every check that fails: the database unreachable, the broker not "
+        "checked recently or a topic with another partition count, the oldest unpublished event "
+        "waiting too long, the consumer without partitions, not polling or stuck on a transient "
+        "error, the credential cache not yet caught up.",
+    )
     async def readyz(request: Request) -> JSONResponse:
-        rt: Runtime = request.app.state.rt
-        checks: dict[str, str] = {}
-        try:
-            async with rt.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"unreachable: {type(exc).__name__}"
-        reachable = rt.kafka_ready.is_set() and await broker_reachable(rt.bootstrap)
-        checks["broker"] = "ok" if reachable else "unreachable"
+        checks = await readiness(request.app.state.rt)
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503

@@ -50,6 +50,19 @@ class CommonSettings(BaseSettings):
     # Pooled DB connections for HTTP requests and background jobs; the service's pool holds
     # consumer_concurrency more (libs.common.app), so the consumer never starves requests.
     db_pool_size: int = 10
+    # Delivery under faults (libs.common.broker_watch, outbox, inbox):
+    # how often each process checks that the broker still holds its topics and its epoch;
+    broker_check_seconds: float = 2.0
+    # how long published outbox rows are kept, and republished after a broker reset
+    # (Kafka's default retention: 7 days);
+    outbox_retention_hours: float = 168.0
+    # the longest wait between two retries of a record on a transient error;
+    consumer_retry_max_seconds: float = 10.0
+    # /readyz turns red when the consumer has not polled, or has had no partitions, for this long,
+    # or a record has waited this long on a transient error,
+    ready_consumer_seconds: float = 15.0
+    # or the oldest unpublished outbox row has waited this long.
+    ready_outbox_seconds: float = 30.0
 
 
 def service_database_url(service: str, settings: CommonSettings | None = None) -> str:

@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from libs.common.transient import is_transient
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -135,9 +137,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         extra = dict(exc.extra)
-        headers = {"WWW-Authenticate": extra.pop("headers_www")} if "headers_www" in extra else None
+        headers = {}
+        if "headers_www" in extra:
+            headers["WWW-Authenticate"] = extra.pop("headers_www")
+        if "headers_retry" in extra:
+            headers["Retry-After"] = extra.pop("headers_retry")
         return problem_response(
-            exc.status, detail=exc.detail, detail_en=exc.detail_en, headers=headers, **extra
+            exc.status, detail=exc.detail, detail_en=exc.detail_en, headers=headers or None, **extra
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -147,5 +153,24 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            # The database or the broker is away (restarting, failing over, out of connections):
+            # nothing is wrong with the request, and nothing of it was kept — the client retries
+            # it (with the same Idempotency-Key) once we are back.
+            log.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
+            return dependency_unavailable()
         log.exception("unhandled error")
         return problem_response(500)
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def dependency_unavailable() -> JSONResponse:
+    return problem_response(
+        503,
+        detail="数据库或消息服务暂时不可用，您提交的内容未被保存，请稍后重试",
+        detail_en="the database or the message broker is briefly unavailable; nothing was saved, please retry",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        code="dependency_unavailable",
+    )
