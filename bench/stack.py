@@ -90,16 +90,20 @@ class Stack:
         name: str | None = None,
         profile_to: Path | None = None,
         root: Path = ROOT,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> Proc:
-        """`root`: the source tree to run (A/B comparisons of a patched copy)."""
+        """`root`: the source tree to run (A/B comparisons of a patched copy); `port`: the
+        same port again (a restart after a fault); `env`: settings for this run."""
         name = name or service
-        port = free_port()
+        port = port or free_port()
         env = {
             **os.environ,
             f"{service.upper()}_DATABASE_URL": db_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "LAWLINE_LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(root),
+            **(env or {}),
         }
         if profile_to is not None:
             cmd = [sys.executable, "-m", "bench.profiled", f"services.{service}.main:create_app", str(port)]

@@ -1,0 +1,347 @@
+"""Delivery under faults: a burst of orders from a correctly retrying client, one fault in the
+middle of it, and a check that trusts no hop — every acknowledged order stored once in intake,
+routed exactly once by dispatch (one decision, never two live offers) and folded back into its
+timeline, and how long that took after the fault was repaired.
+
+The stack is real and its parts are separate processes (bench.stack): embedded PostgreSQL,
+the Tansu broker (memory only: restarted, it comes back EMPTY), intake and dispatch as uvicorn
+subprocesses, so a fault is a real `kill -9`. The client retries what a client should retry —
+connection errors, timeouts, 5xx, 503 — with the same Idempotency-Key, until it gets its 201.
+
+`python -m bench.chaos` (`make chaos`): the full size (1,000 orders at 10/s, every fault) into
+bench/results/chaos.{md,json}; tests/faults runs a smaller burst of each fault in `make test`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.payloads import OrderFactory
+from bench.stack import Stack, start
+from libs.common.embedded import EmbeddedBroker, EmbeddedPostgres
+
+# Settings that make the repair paths fast enough to measure in minutes, not the production
+# defaults (broker checked every 2 s, reconciliation after 2 minutes).
+FAST = {
+    "LAWLINE_BROKER_CHECK_SECONDS": "1",
+    "INTAKE_RECONCILE_AFTER_SECONDS": "20",
+    "INTAKE_RECONCILE_SWEEP_SECONDS": "5",
+    "LAWLINE_READY_CONSUMER_SECONDS": "10",
+}
+
+
+@dataclass
+class ChaosStack:
+    stack: Stack
+    ports: dict[str, int] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=lambda: dict(FAST))
+
+    @property
+    def intake_url(self) -> str:
+        return self.stack.procs["intake"].url
+
+    async def start_services(self) -> None:
+        intake_url = await self.stack.database("chaos_intake", "intake", seed=True)
+        dispatch_url = await self.stack.database("chaos_dispatch", "dispatch", seed=True)
+        conn = await asyncpg.connect(self.stack.dsn("chaos_dispatch"))
+        try:  # a burst measures delivery, not "everyone is at capacity"
+            await conn.execute("UPDATE staff SET capacity = 1000000")
+        finally:
+            await conn.close()
+        self.stack.db_urls.update(intake=intake_url, dispatch=dispatch_url)
+        for name in ("intake", "dispatch"):
+            self.start(name)
+        for name in ("intake", "dispatch"):
+            await self.stack.ready(self.stack.procs[name], timeout=120)
+
+    def start(self, name: str) -> None:
+        proc = self.stack.start_service(
+            name, self.stack.db_urls[name], port=self.ports.get(name), env=self.env
+        )
+        self.ports[name] = int(proc.url.rsplit(":", 1)[1])
+
+    # ---- faults --------------------------------------------------------------------------
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        proc = self.stack.procs.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.popen.pid, sig)
+        proc.popen.wait(30)
+
+    async def restart(self, name: str) -> None:
+        self.start(name)
+        await self.stack.ready(self.stack.procs[name], timeout=120)
+
+    def kill_broker(self) -> None:
+        broker = self.stack.broker
+        assert broker.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(broker.process.pid, signal.SIGKILL)
+        broker.process.wait(10)
+        broker.process = None
+
+    def restart_broker(self) -> None:
+        old = self.stack.broker
+        self.stack.broker = EmbeddedBroker(old.port, log_path=old.log_path).start()
+
+    def kill_postgres(self) -> None:
+        pg = self.stack.pg
+        pid = int((pg.data_dir / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(100):  # its backends notice the postmaster's death and exit
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 0)
+                time.sleep(0.05)
+                continue
+            break
+
+    def restart_postgres(self) -> None:
+        pg = self.stack.pg
+        self.stack.pg = EmbeddedPostgres(pg.data_dir, pg.port).start()
+
+    def stop(self) -> None:
+        self.stack.stop()
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    label: str  # as the README table shows it
+    inject: Callable[[ChaosStack], Awaitable[None]]
+
+
+async def _broker(cs: ChaosStack) -> None:
+    cs.kill_broker()
+    await asyncio.sleep(5)
+    cs.restart_broker()
+
+
+async def _postgres(cs: ChaosStack) -> None:
+    cs.kill_postgres()
+    await asyncio.sleep(9)
+    await asyncio.to_thread(cs.restart_postgres)
+
+
+def _service(name: str, sig: signal.Signals) -> Callable[[ChaosStack], Awaitable[None]]:
+    async def inject(cs: ChaosStack) -> None:
+        cs.kill(name, sig)
+        await asyncio.sleep(2)
+        await cs.restart(name)
+
+    return inject
+
+
+FAULTS = {
+    f.name: f
+    for f in (
+        Fault("broker_kill9", "broker `kill -9`, restarted after 5 s (comes back empty)", _broker),
+        Fault("postgres_kill9", "PostgreSQL `kill -9`, back after 9 s", _postgres),
+        Fault("intake_kill9", "intake `kill -9`, restarted", _service("intake", signal.SIGKILL)),
+        Fault("dispatch_kill9", "dispatch `kill -9`, restarted", _service("dispatch", signal.SIGKILL)),
+        Fault("dispatch_sigterm", "dispatch SIGTERM, restarted", _service("dispatch", signal.SIGTERM)),
+    )
+}
+
+
+# ---- the client ------------------------------------------------------------------------------
+@dataclass
+class Burst:
+    run: str
+    acknowledged: dict[str, str] = field(default_factory=dict)  # marker -> order id
+    attempts: int = 0
+    retried: int = 0  # requests that needed more than one attempt
+    statuses: dict[int, int] = field(default_factory=dict)  # non-2xx answers seen, by status
+    gave_up: list[str] = field(default_factory=list)
+
+
+async def send_burst(
+    url: str, headers: dict[str, str], *, n: int, rate: float, run: str, give_up_after: float = 180.0
+) -> Burst:
+    """Open loop: order i leaves at t0 + i/rate; each is retried (same Idempotency-Key, backoff
+    0.2 s doubling to 2 s) on connection errors, timeouts, 5xx and 503 until it is acknowledged."""
+    burst = Burst(run)
+    factory = OrderFactory(seed=hash(run) & 0xFFFF)
+    t0 = time.monotonic()
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10, limits=limits) as client:
+
+        async def one(i: int) -> None:
+            await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+            marker = f"[{run}-{i}]"
+            body = factory.order()
+            body["description"] = f"{body['description']} {marker}"
+            key = f"{run}-{i}-{uuid.uuid4().hex[:6]}"
+            delay, deadline, tries = 0.2, time.monotonic() + give_up_after, 0
+            while time.monotonic() < deadline:
+                tries += 1
+                burst.attempts += 1
+                try:
+                    r = await client.post("/v1/work-orders", json=body, headers={"Idempotency-Key": key})
+                    if r.status_code in (200, 201):
+                        burst.acknowledged[marker] = r.json()["id"]
+                        burst.retried += tries > 1
+                        return
+                    burst.statuses[r.status_code] = burst.statuses.get(r.status_code, 0) + 1
+                    if r.status_code < 500 and r.status_code not in (408, 429):
+                        raise AssertionError(f"order {i} refused with {r.status_code}: {r.text[:300]}")
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            burst.gave_up.append(marker)
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+    return burst
+
+
+# ---- the check -------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    acknowledged: int
+    stored: int  # distinct acknowledged orders found in intake
+    duplicated: int  # extra rows for the same request
+    routed: int  # acknowledged orders dispatch has decided on (offered, or queued for a supervisor)
+    double_routed: int  # orders offered more than once
+    double_offers: int  # orders with more than one live offer
+    folded: int  # acknowledged orders whose timeline shows dispatch's answer
+    lost: int  # acknowledged, but not stored, or not routed, or not folded
+
+    @property
+    def complete(self) -> bool:
+        return self.lost == 0 and self.duplicated == 0 and self.double_routed == 0 and self.double_offers == 0
+
+
+async def check(cs: ChaosStack, burst: Burst) -> Outcome:
+    intake = await asyncpg.connect(cs.stack.dsn("chaos_intake"))
+    dispatch = await asyncpg.connect(cs.stack.dsn("chaos_dispatch"))
+    try:
+        rows = await intake.fetch(
+            "SELECT id, substring(description from '\\[[^\\]]+\\]$') AS marker, status FROM work_orders "
+            "WHERE description LIKE $1",
+            f"%[{burst.run}-%",
+        )
+        by_marker: dict[str, list] = {}
+        for r in rows:
+            by_marker.setdefault(r["marker"], []).append(r)
+        ids = [uuid.UUID(i) for i in burst.acknowledged.values()]
+        folded = {
+            r[0]
+            for r in await intake.fetch(
+                "SELECT DISTINCT work_order_id FROM timeline_entries "
+                "WHERE work_order_id = ANY($1) AND source_event_id IS NOT NULL",
+                ids,
+            )
+        }
+        # Decided: dispatch has the order and has acted on it (an offer, or the supervisor queue).
+        decided = {
+            r[0]
+            for r in await dispatch.fetch(
+                "SELECT work_order_id FROM orders WHERE work_order_id = ANY($1) AND status <> 'new'", ids
+            )
+        }
+        # No offer expires or is answered within a run: a second offer is a second routing.
+        offers = dict(
+            await dispatch.fetch(
+                "SELECT work_order_id, count(*) FROM assignments WHERE work_order_id = ANY($1) GROUP BY 1", ids
+            )
+        )
+        live = await dispatch.fetchval(
+            "SELECT count(*) FROM (SELECT work_order_id FROM assignments WHERE work_order_id = ANY($1) "
+            "AND status = 'offered' GROUP BY 1 HAVING count(*) > 1) x",
+            ids,
+        )
+    finally:
+        await intake.close()
+        await dispatch.close()
+    stored = {uuid.UUID(i) for m, i in burst.acknowledged.items() if by_marker.get(m)}
+    duplicated = sum(len(v) - 1 for v in by_marker.values() if len(v) > 1)
+    routed = decided & set(ids)
+    doubles = sum(1 for n in offers.values() if n > 1)
+    through = stored & routed & folded
+    return Outcome(
+        len(ids), len(stored), duplicated, len(routed) - doubles, doubles, live, len(folded), len(ids) - len(through)
+    )
+
+
+async def settle(cs: ChaosStack, burst: Burst, *, timeout: float) -> tuple[Outcome, float]:
+    """Poll the check until every acknowledged order is through (or `timeout`): the outcome and
+    how long it took."""
+    started = time.monotonic()
+    outcome = await check(cs, burst)
+    while not outcome.complete and time.monotonic() - started < timeout:
+        await asyncio.sleep(0.5)
+        outcome = await check(cs, burst)
+    return outcome, time.monotonic() - started
+
+
+@dataclass
+class Row:
+    fault: str
+    label: str
+    sent: int
+    acknowledged: int
+    retried: int
+    statuses: dict[int, int]
+    outcome: Outcome
+    recovered_after_s: float  # from the end of the fault's repair to the last order through
+    dead_letters: int
+
+
+async def run_fault(
+    cs: ChaosStack, fault: Fault, *, n: int, rate: float, settle_timeout: float = 240.0
+) -> Row:
+    from libs.common.testing.auth import auth
+
+    run = f"{fault.name}-{uuid.uuid4().hex[:6]}"
+    sending = asyncio.create_task(send_burst(cs.intake_url, auth("operator"), n=n, rate=rate, run=run))
+    await asyncio.sleep(n / rate / 3)  # a third of the burst is in flight
+    await fault.inject(cs)
+    repaired = time.monotonic()
+    burst = await sending
+    outcome, _ = await settle(cs, burst, timeout=settle_timeout)
+    recovered = time.monotonic() - repaired
+    return Row(
+        fault.name,
+        fault.label,
+        n,
+        len(burst.acknowledged),
+        burst.retried,
+        burst.statuses,
+        outcome,
+        round(recovered, 1),
+        await dead_letters(cs),
+    )
+
+
+async def dead_letters(cs: ChaosStack) -> int:
+    total = 0
+    for db in ("chaos_intake", "chaos_dispatch"):
+        conn = await asyncpg.connect(cs.stack.dsn(db))
+        try:
+            total += await conn.fetchval("SELECT count(*) FROM dead_letters")
+        finally:
+            await conn.close()
+    return total
+
+
+async def open_stack() -> ChaosStack:
+    cs = ChaosStack(start())
+    try:
+        await cs.start_services()
+    except BaseException:
+        cs.stop()
+        raise
+    return cs
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
