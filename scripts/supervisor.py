@@ -141,7 +141,9 @@ class Supervisor:
         try:
             child.start()
         except Exception as e:  # any failure to start is retried, never fatal
-            self._crashed(child, f"failed to start ({e})", 0.0)
+            # One line, whatever the exception: some carry a whole command line or traceback.
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            self._crashed(child, f"failed to start ({reason})", 0.0)
             return
         child.state, child.started_at = RUNNING, self.clock()
         info = child.describe()

@@ -31,6 +31,33 @@ def _pg_command(name: str) -> Callable[..., str]:
     return cast(Callable[..., str], getattr(_commands, name))
 
 
+SOCKET_DIR = Path("/tmp")  # postgres's unix socket and its lock file, .s.PGSQL.<port>.lock
+
+
+def _pid_in(lock_file: Path) -> int | None:
+    """The pid on the first line of a postgres lock file (postmaster.pid, the socket's lock)."""
+    try:
+        return int(lock_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _gone(p: psutil.Process) -> bool:
+    """Dead, zombies included: a zombie holds nothing (no shared memory, no port) and waits
+    only for its parent, which for a daemonized postmaster is init, to reap it."""
+    try:
+        return not p.is_running() or p.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -103,26 +130,26 @@ class EmbeddedPostgres:
         # with -9 and left backends behind: either blocks this start.
         self._shutdown()
         opts = (
-            f"-h 127.0.0.1 -p {self.port} -k /tmp -c max_connections=300 -c shared_buffers=256MB "
+            f"-h 127.0.0.1 -p {self.port} -k {SOCKET_DIR} -c max_connections=300 -c shared_buffers=256MB "
             "-c fsync=on -c synchronous_commit=on"
         )
-        _pg_command("pg_ctl")(
-            ["-w", "-t", "60", "-o", opts, "-l", str(self.data_dir / "server.log"), "start"],
-            pgdata=self.data_dir,
-            user=self.user,
-            timeout=90,
-        )
+        try:
+            _pg_command("pg_ctl")(
+                ["-w", "-t", "60", "-o", opts, "-l", str(self.data_dir / "server.log"), "start"],
+                pgdata=self.data_dir,
+                user=self.user,
+                timeout=90,
+            )
+        except subprocess.CalledProcessError as e:
+            # pg_ctl only says "could not start server": the reason is in the server's log.
+            raise RuntimeError(f"PostgreSQL did not start: {self._last_fatal()}") from e
         self.postmaster = self._live_postmaster()
         return self
 
     def running(self) -> bool:
         """Whether the postmaster we started is alive. postmaster.pid says nothing: a postmaster
         killed with -9 leaves it behind."""
-        p = self.postmaster
-        try:
-            return p is not None and p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
+        return self.postmaster is not None and not _gone(self.postmaster)
 
     def stop(self) -> None:
         self._shutdown()
@@ -143,11 +170,33 @@ class EmbeddedPostgres:
     def _live_postmaster(self) -> psutil.Process | None:
         """The postmaster named by postmaster.pid, if that pid really is one of ours: a stale
         file's pid may since belong to anything, even another cluster's postmaster."""
-        try:
-            pid = int((self.data_dir / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
+        pid = _pid_in(self.data_dir / "postmaster.pid")
         return next((p for p in self._processes() if p.pid == pid), None)
+
+    def _last_fatal(self) -> str:
+        try:
+            with open(self.data_dir / "server.log", "rb") as f:
+                f.seek(max(0, f.seek(0, os.SEEK_END) - 8192))
+                tail = f.read().decode(errors="replace").splitlines()
+        except OSError:
+            return "see server.log"
+        fatal = [line for line in tail if "FATAL:" in line or "PANIC:" in line]
+        return fatal[-1].split(":  ", 1)[-1].strip() if fatal else "see server.log"
+
+    def _remove_stale_locks(self) -> None:
+        """A postmaster killed with -9 stays a zombie until its parent — init, having adopted
+        it from pg_ctl — reaps it: in its own time (about 1.5 s on the VM this was written on), or never in a container
+        without a real init. kill(pid, 0) succeeds on a zombie, so a new postmaster takes the
+        pid in postmaster.pid (and in the socket's lock file) for a live server and refuses
+        to start. Called when nothing of this cluster runs any more, so a lock file naming a
+        zombie is stale; one naming any other pid is left to postgres's own check."""
+        pid_file = self.data_dir / "postmaster.pid"
+        pid = _pid_in(pid_file)
+        if pid is None or not _is_zombie(pid):
+            return
+        for lock in (pid_file, SOCKET_DIR / f".s.PGSQL.{self.port}.lock"):
+            if _pid_in(lock) == pid:
+                lock.unlink(missing_ok=True)
 
     def _shutdown(self) -> None:
         """Stop everything running on this data dir. A live postmaster is stopped by pg_ctl
@@ -167,7 +216,10 @@ class EmbeddedPostgres:
         for p in leftovers:
             with contextlib.suppress(psutil.Error):
                 p.kill()
-        psutil.wait_procs(leftovers, timeout=10)
+        deadline = time.monotonic() + 10
+        while not all(_gone(p) for p in leftovers) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self._remove_stale_locks()
         self.postmaster = None
 
 

@@ -166,7 +166,7 @@ def test_a_child_that_stayed_up_long_enough_restarts_after_the_initial_delay_aga
 def test_a_start_that_fails_is_retried_with_backoff(harness) -> None:
     t = harness(Backoff(initial=0.1, factor=2, maximum=1, reset_after=60))
     h = t.spawn("picky")
-    real_start, failures = h.start, [RuntimeError("port taken"), RuntimeError("port taken")]
+    real_start, failures = h.start, [RuntimeError("port taken\n  (details)"), RuntimeError("port taken")]
 
     def start() -> None:
         if failures:
