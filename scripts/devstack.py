@@ -77,7 +77,7 @@ def service_child(s: str) -> Child:
         "--log-level",
         "warning",
     ]
-    return ProcessHandle(cmd, popen_kwargs={"cwd": ROOT}).child(s, tier=2)
+    return ProcessHandle(cmd, popen_kwargs={"cwd": ROOT}, log=log).child(s, tier=2)
 
 
 def postgres_child(pg: EmbeddedPostgres) -> Child:

@@ -179,7 +179,10 @@ class ProcessHandle:
     stop_signal: int = signal.SIGTERM
     grace: float = 15.0  # then SIGKILL
     popen_kwargs: dict[str, Any] = field(default_factory=dict)
+    # Says which child needed the SIGKILL: a service whose shutdown hangs shows up here.
+    log: Callable[[str], None] | None = None
     process: subprocess.Popen | None = None
+    name: str = ""
 
     def start(self) -> None:
         self.process = subprocess.Popen(self.argv, **self.popen_kwargs)
@@ -200,9 +203,12 @@ class ProcessHandle:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+            if self.log:
+                self.log(f"{self.name or self.argv[0]} did not stop within {_seconds(self.grace)} s; killed")
 
     def describe(self) -> str:
         return f"pid {self.process.pid}" if self.process else ""
 
     def child(self, name: str, tier: int = 0) -> Child:
+        self.name = name
         return Child(name, self.start, self.alive, self.stop, self.exit_code, self.describe, tier)

@@ -232,11 +232,12 @@ def test_stop_kills_a_child_that_ignores_the_stop_signal(harness) -> None:
         "print('ready', flush=True); time.sleep(60)"
     )
     h = t.spawn("stubborn", [sys.executable, "-c", stubborn], stdout=subprocess.PIPE)
-    h.grace = 0.3
+    h.grace, h.log = 0.3, t.sup.log
     assert h.process.stdout.readline() == b"ready\n"
     t.thread.start()
     t.finish()
     assert h.process.returncode == -signal.SIGKILL
+    assert "stubborn did not stop within 0.3 s; killed" in t.text()
     h.process.stdout.close()
     t.assert_nothing_left()
 
