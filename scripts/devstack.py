@@ -3,7 +3,9 @@
 Starts an embedded PostgreSQL (data under ./var/pg) and the embedded Kafka-protocol
 broker unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name real ones, creates one
 database per service, migrates, loads the demo network, starts every service with
-uvicorn and stops all of it on Ctrl-C — no orphan postgres or broker.
+uvicorn, and supervises them (scripts/supervisor.py): a service, the broker or PostgreSQL that
+dies is restarted with backoff. Ctrl-C or SIGTERM stops all of it — services, then broker,
+then PostgreSQL — with no orphan left.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
 import urllib.request
@@ -20,6 +21,7 @@ from pathlib import Path
 from libs.common.config import SERVICES, service_database_url, service_port
 from libs.common.embedded import EmbeddedBroker, EmbeddedPostgres, create_database
 from libs.common.migrate import upgrade
+from scripts.supervisor import Child, ProcessHandle, Supervisor
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
@@ -46,61 +48,88 @@ async def prepare_databases(server_url: str) -> None:
     await seed_all()
 
 
-def wait_healthy(port: int, timeout: float = 60.0) -> bool:
+def wait_healthy(port: int, sup: Supervisor, timeout: float = 60.0) -> bool:
+    """Wait for a service's /healthz, supervising meanwhile (one may crash while another boots)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not sup.stop_requested:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
                 if r.status == 200:
                     return True
         except OSError:
+            sup.tick()
             time.sleep(0.2)
     return False
 
 
+def service_child(s: str) -> Child:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        f"services.{s}.main:create_app",
+        "--host",
+        os.environ.get("LAWLINE_HOST", "127.0.0.1"),
+        "--port",
+        str(service_port(s)),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    return ProcessHandle(cmd, popen_kwargs={"cwd": ROOT}, log=log).child(s, tier=2)
+
+
+def postgres_child(pg: EmbeddedPostgres) -> Child:
+    # The postmaster is daemonized by pg_ctl, not our child: no exit code to report.
+    def describe() -> str:
+        return f"postmaster pid {pg.postmaster.pid}" if pg.postmaster else ""
+
+    return Child("postgres", pg.start, pg.running, pg.stop, describe=describe, tier=0)
+
+
+def broker_child(broker: EmbeddedBroker) -> Child:
+    # Memory-only storage: a restarted broker comes back empty; the services repair that.
+    def describe() -> str:
+        return f"pid {broker.process.pid}" if broker.process else ""
+
+    return Child("broker", broker.start, broker.running, broker.stop, broker.exit_code, describe, tier=1)
+
+
 def main() -> int:
     VAR.mkdir(exist_ok=True)
-    pg: EmbeddedPostgres | None = None
-    broker: EmbeddedBroker | None = None
-    children: list[subprocess.Popen] = []
-    stopping = False
+    # Only the parts started here are supervised: external servers named by DATABASE_URL /
+    # KAFKA_BOOTSTRAP_SERVERS are someone else's to run.
+    sup = Supervisor(log=log)
+    supervising = False
 
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        if stopping:
-            return
-        stopping = True
-        log("stopping …")
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in children:
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if broker:
-            broker.stop()
-            log("broker stopped")
-        if pg:
-            pg.stop()
-            log("postgres stopped")
+    def on_signal(signum: int, _frame: object) -> None:
+        # While starting (migrations, seeding) nothing can be left half-done: interrupt at
+        # once. Once supervising, only ask: a restart in progress finishes, then stop() stops
+        # everything, so no postmaster or broker started meanwhile is left behind.
+        if not supervising:
+            raise KeyboardInterrupt
+        if not sup.stop_requested:
+            log(f"{signal.Signals(signum).name}: stopping …")
+        sup.request_stop()
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
     # Started in the background from a script (`make run &`), a process inherits SIGINT as
     # ignored: Ctrl-C or `kill -INT` would then leave everything running. Always honour it.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         if not os.environ.get("DATABASE_URL"):
             port = int(os.environ.get("LAWLINE_PG_PORT", "55432"))
-            pg = EmbeddedPostgres(VAR / "pg", port).start()
+            pg = EmbeddedPostgres(VAR / "pg", port)
+            sup.start(postgres_child(pg))
             os.environ["DATABASE_URL"] = pg.url
             log(f"embedded PostgreSQL on 127.0.0.1:{port} (data in var/pg)")
         else:
             log("using DATABASE_URL from the environment")
         if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
             port = int(os.environ.get("LAWLINE_BROKER_PORT", "19092"))
-            broker = EmbeddedBroker(port, log_path=VAR / "broker.log").start()
+            broker = EmbeddedBroker(port, log_path=VAR / "broker.log")
+            sup.start(broker_child(broker))
             os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
             log(f"embedded Kafka-protocol broker (Tansu) on {broker.bootstrap}")
         else:
@@ -108,38 +137,28 @@ def main() -> int:
         asyncio.run(prepare_databases(os.environ["DATABASE_URL"]))
         log("databases migrated, demo network loaded")
 
+        supervising = True
         for s in app_services():
-            port = service_port(s)
-            cmd = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                f"services.{s}.main:create_app",
-                "--host",
-                os.environ.get("LAWLINE_HOST", "127.0.0.1"),
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ]
-            children.append(subprocess.Popen(cmd, cwd=ROOT))
+            sup.start(service_child(s))
         for s in app_services():
-            ok = wait_healthy(service_port(s))
+            ok = wait_healthy(service_port(s), sup)
+            if sup.stop_requested:
+                break
             log(
                 f"{s:<10} http://127.0.0.1:{service_port(s)}  docs: http://127.0.0.1:{service_port(s)}/docs"
                 + ("" if ok else "  (NOT healthy yet)")
             )
-        log("ready — Ctrl-C stops everything")
-        while all(c.poll() is None for c in children):
-            time.sleep(0.5)
-        log("a service exited; shutting down")
-        return 1
+        if not sup.stop_requested:
+            log("ready — a part that dies is restarted; Ctrl-C stops everything")
+        sup.run()
+        return 0
     except KeyboardInterrupt:
         return 0
     finally:
-        stop()
+        supervising = True  # a second Ctrl-C must not cut the shutdown short
+        if not sup.stop_requested:
+            log("stopping …")
+        sup.stop()
 
 
 if __name__ == "__main__":
