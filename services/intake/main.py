@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
 from libs.common.events.topics import AID, DISPATCH, MEDIATION
-from services.intake import api, api_contact, api_loop, classify, open311, service
+from services.intake import api, api_contact, api_loop, classify, open311, reconcile, service
 from services.intake.access import POLICY
 from services.intake.handlers import build_handlers
 from services.intake.models import inbox, outbox
@@ -41,6 +41,9 @@ def create_app(
         rt.extras["clock"] = clock or Clock()
         await asyncio.to_thread(classify.warm_up)  # jieba's dictionary: once, off the event loop
         rt.spawn(purge_loop(rt), "idempotency-purge")
+        # Counters of the dispatch reconciliation (services/intake/reconcile.py), for metrics.
+        rt.extras["reconcile"] = reconcile.ReconcileStats()
+        rt.spawn(reconcile.reconcile_loop(rt), "reconcile")
 
     spec = ServiceSpec(
         service="intake",
