@@ -277,6 +277,27 @@ async def test_replicas_sweeping_at_once_reannounce_each_order_once(alone):
         assert len(await outbox_events(svc, intake_events.WORKORDER_ROUTING_REQUESTED, order_id)) == 1
 
 
+async def test_an_order_announced_only_at_unmerge_is_awaited_from_then(alone):
+    svc, clk = alone
+    phone = "13900160001"
+    async with svc.client(headers=auth("operator", region="1404")) as c:
+        first = (await c.post("/v1/work-orders", json=body(phone, WUXIANG))).json()
+        dup = (await c.post("/v1/work-orders", json=body(phone, WUXIANG))).json()
+        assert dup["status"] == "merged" and dup["duplicate_of"] == first["id"]  # an urge: not announced
+        o = await load(svc, dup["id"])
+        assert not o.dispatched and o.announced_at is None and o.reconcile_at is None
+        clk.advance(hours=1)
+        try:
+            r = await c.post(f"/v1/work-orders/{dup['id']}/unmerge", json={"reason": "实为另一笔欠薪"})
+            assert r.status_code == 200, r.text
+        finally:
+            clk.advance(hours=-1)
+    o = await load(svc, dup["id"])
+    later = T0 + timedelta(hours=1)
+    assert o.dispatched and o.announced_at == later and o.routed_at is None
+    assert o.reconcile_at == later + timedelta(minutes=2)
+
+
 # ---- the migration's backfill -------------------------------------------------------------------
 async def test_backfill_counts_orders_past_received_as_acknowledged(infra):
     name = f"t_intake_backfill_{uuid.uuid4().hex[:8]}"
