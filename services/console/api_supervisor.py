@@ -83,12 +83,14 @@ async def dashboard(request: Request) -> Response:
         (queue, queue_p),
         (aid, aid_p),
         (med, med_p),
+        (recon, _recon_p),
     ) = await asyncio.gather(
         _safe(_month_orders(request, tok), s.lang),
         _safe(b.overdue(tok), s.lang),
         _safe(b.queue(tok), s.lang),
         _safe(b.cases(tok, "aid"), s.lang),
         _safe(b.cases(tok, "mediation"), s.lang),
+        _safe(b.reconciliation(tok), s.lang),
     )
     settings = request.app.state.settings
     county_count = sum(1 for c in regions.counties() if c.code.startswith(s.user.get("region", "")[:6])) or 1
@@ -124,6 +126,8 @@ async def dashboard(request: Request) -> Response:
             "med_counts": domain.case_counts(med) if med is not None else None,
             "med_total": len(med) if med is not None else None,
             "med_problem": med_p,
+            # Not shown when intake cannot say (an older intake): the panel is a hint, not a figure.
+            "reconcile": domain.reconcile_panel(recon) if recon is not None else None,
             "charts_json": dumps(charts),
             "as_of": request.app.state.clock.now().astimezone(domain.CHINA_TZ),
         },

@@ -320,6 +320,20 @@ def case_counts(cases: list[dict]) -> dict[str, int]:
     return dict(Counter(c.get("status", "?") for c in cases).most_common())
 
 
+def reconcile_panel(body: dict) -> dict:
+    """Intake's reconciliation figures (GET /v1/pipeline/reconciliation) as the dashboard shows
+    them: whole minutes, zeros rather than gaps, and only the re-sent orders still waiting."""
+    seconds = body.get("oldest_waiting_seconds") or 0
+    recent = [r for r in body.get("recent") or [] if not r.get("acknowledged_at")]
+    return {
+        "awaiting": int(body.get("awaiting_ack") or 0),
+        "oldest_minutes": int(seconds) // 60,
+        "reemitted": int(body.get("reemitted_last_24h") or 0),
+        "reemitted_total": int(body.get("reemitted_total") or 0),
+        "waiting": recent[:5],
+    }
+
+
 def month_start(today: date) -> date:
     return today.replace(day=1)
 

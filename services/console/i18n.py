@@ -229,6 +229,18 @@ M: dict[str, tuple[str, str]] = {
     "sv.refresh": ("刷新", "Refresh"),
     "sv.as_of": ("数据时间", "As of"),
     "sv.no_overdue": ("暂无超期工单", "Nothing overdue"),
+    "sv.reconcile": ("派单确认", "Dispatch acknowledgement"),
+    "sv.reconcile_line": (
+        "待派单确认 %(n)s 单（最久 %(m)s 分钟）；已自动重发 %(k)s 单（近 24 小时）",
+        "%(n)s orders awaiting dispatch's acknowledgement (longest %(m)s min); "
+        "%(k)s re-sent automatically (last 24 h)",
+    ),
+    "sv.reconcile_hint": (
+        "工单已发往派单系统但尚未收到其确认的，系统会自动重发，直到确认为止。",
+        "Orders sent to dispatch without its acknowledgement are re-sent automatically until acknowledged.",
+    ),
+    "sv.reconcile_attempts": ("重发次数", "Re-sent"),
+    "sv.reconcile_last": ("最近重发", "Last re-sent"),
     # taxonomies
     "channel.hotline": ("12348热线", "Hotline"),
     "channel.web": ("网络平台", "Web"),

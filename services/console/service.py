@@ -182,6 +182,10 @@ class Backends:
     async def order(self, token: str, order_id: str) -> dict:
         return await self.json("intake", "GET", f"/v1/work-orders/{order_id}", token)
 
+    async def reconciliation(self, token: str) -> dict:
+        """Orders dispatch has not acknowledged yet, and intake's automatic re-announcements."""
+        return await self.json("intake", "GET", "/v1/pipeline/reconciliation", token)
+
     def orders(self, token: str, **filters: Any) -> AsyncIterator[list[dict]]:
         return self.pages("intake", "/v1/work-orders", token, _clean(filters))
 

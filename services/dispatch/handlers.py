@@ -8,12 +8,16 @@ from libs.common.app import Runtime
 from libs.common.events import aid, intake, mediation
 from libs.common.events.envelope import Envelope
 from libs.common.inbox import Handler
-from services.dispatch import offers, parties, service
+from services.dispatch import offers, parties, reconcile, service
 
 
 def build_handlers(rt: Runtime) -> dict[str, Handler]:
     async def on_created(session: AsyncSession, event: Envelope) -> None:
         await service.route_new_order(session, event=event, now=rt.extras["clock"].now())
+
+    async def on_routing_requested(session: AsyncSession, event: Envelope) -> None:
+        # Like created, but an order dispatch has already is confirmed, not routed again.
+        await reconcile.answer_routing_request(session, event=event, now=rt.extras["clock"].now())
 
     async def on_closed(session: AsyncSession, event: Envelope) -> None:
         await offers.close_order(session, event=event, now=rt.extras["clock"].now())
@@ -23,6 +27,7 @@ def build_handlers(rt: Runtime) -> dict[str, Handler]:
 
     return {
         intake.WORKORDER_CREATED: on_created,
+        intake.WORKORDER_ROUTING_REQUESTED: on_routing_requested,
         intake.WORKORDER_CLOSED: on_closed,
         aid.CASE_OPENED: on_case,
         mediation.CASE_OPENED: on_case,

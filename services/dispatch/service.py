@@ -78,6 +78,18 @@ async def route_new_order(
     session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy | None = None
 ) -> Assignment | None:
     policy = policy or default_policy()
+    order, network = await insert_order(session, event=event, now=now, policy=policy)
+    if order is None:
+        return None  # already routed (a replay from another path)
+    # A new order has no earlier offers to exclude.
+    return await offer_next(session, order=order, now=now, policy=policy, network=network, tried=frozenset())
+
+
+async def insert_order(
+    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy
+) -> tuple[OrderSnapshot | None, RoutingNetwork]:
+    """Dispatch's copy of an announced order (created or routing_requested) and the county's
+    network; no order when dispatch has it already."""
     data = event.data
     order_id = uuid.UUID(data["work_order_id"])
     received = datetime.fromisoformat(data["created_at"])
@@ -130,10 +142,7 @@ async def route_new_order(
         ),
         parties=party_rows([requester] + list(data.get("parties") or [])),
     )
-    if order is None:
-        return None  # already routed (a replay from another path)
-    # A new order has no earlier offers to exclude.
-    return await offer_next(session, order=order, now=now, policy=policy, network=network, tried=frozenset())
+    return order, network
 
 
 async def offer_next(

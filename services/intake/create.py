@@ -21,6 +21,7 @@ from libs.common.fastsql import FastStatement
 from libs.common.problems import FieldProblem
 from services.intake import classify, domain, validation
 from services.intake.models import OrderLink, Task, TimelineEntry, WorkOrder
+from services.intake.reconcile import announce
 from services.intake.schemas import WorkOrderCreate
 from services.intake.service import (
     CHANNEL_ZH,
@@ -210,6 +211,7 @@ async def create_work_order(
     if dispatching:  # known before the INSERT, so the row is written once, complete
         due, warnings = callback_due(now, order.urgency, s)
         order.due_at, order.dispatched = due, True
+        announce(order, now, s)
         for w in warnings:
             zh, _, en = w.partition(" | ")
             out.warnings.append({"code": "calendar_fallback", "message": zh, "message_en": en or zh})
@@ -286,6 +288,7 @@ async def create_work_order(
 EMPTY_ROW = {c.key: None for c in WorkOrder.__table__.columns} | {
     "urge_count": 0,
     "dispatched": False,
+    "reemits": 0,
     "callback_required": True,
 }
 

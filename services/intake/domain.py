@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from libs.common.clock import CHINA_TZ
+from libs.common.events import dispatch as dispatch_events
 from services.intake import timeline
 from services.intake.validation import (  # re-exported: the rest of the service imports them from here
     CHANNELS,
@@ -60,11 +61,78 @@ STATUS_RANK = {
 }
 
 
-def next_status(current: str, event_type: str) -> str:
-    proposed = STATUS_BY_EVENT.get(event_type)
+# dispatch.routing_confirmed says where dispatch has the order; its "new" (not decided yet) and
+# "closed" (intake closes its own orders, after the callback) move nothing here.
+STATUS_BY_DISPATCH_STATE = {"offered": "offered", "assigned": "assigned", "escalated": "escalated"}
+
+
+def proposed_status(event_type: str, data: dict | None = None) -> str | None:
+    if event_type == dispatch_events.ROUTING_CONFIRMED:
+        return STATUS_BY_DISPATCH_STATE.get(str((data or {}).get("status") or ""))
+    return STATUS_BY_EVENT.get(event_type)
+
+
+def next_status(current: str, event_type: str, data: dict | None = None) -> str:
+    proposed = proposed_status(event_type, data)
     if proposed is None or STATUS_RANK.get(proposed, 0) < STATUS_RANK.get(current, 0):
         return current
     return proposed
+
+
+# ---- reconciliation with dispatch (issue #14) -------------------------------------------
+DISPATCH_EVENT_PREFIX = "cn.lawline.dispatch."
+
+
+def acknowledges(event_type: str) -> bool:
+    """Dispatch's first event naming an order — offered, escalated, routing_confirmed, any — is
+    its acknowledgement that it has the order."""
+    return event_type.startswith(DISPATCH_EVENT_PREFIX)
+
+
+@dataclass(frozen=True)
+class ReconcilePolicy:
+    after: timedelta  # announced this long ago without an acknowledgement: announce again
+    backoff: timedelta  # then wait this long before the next time, doubling each time …
+    backoff_max: timedelta  # … up to this; never giving up while the order is unacknowledged
+
+
+@dataclass(frozen=True)
+class AckWait:
+    """An order as the reconciliation sweep sees it."""
+
+    status: str
+    dispatched: bool  # announced to dispatch (workorder.created)
+    announced_at: datetime | None
+    routed_at: datetime | None  # dispatch's acknowledgement; None: nothing heard yet
+    reemits: int = 0
+    last_reemit_at: datetime | None = None
+
+
+def awaits_ack(o: AckWait) -> bool:
+    """Announced, open and unacknowledged (the same predicate as the sweep's partial index)."""
+    return o.dispatched and o.routed_at is None and o.status not in TERMINAL and o.announced_at is not None
+
+
+def reemit_backoff(reemits: int, policy: ReconcilePolicy) -> timedelta:
+    """The wait after the `reemits`-th re-announcement: 2, 4, 8 … minutes (by default), capped."""
+    if reemits <= 0:
+        return policy.after
+    return min(policy.backoff * 2 ** min(reemits - 1, 30), policy.backoff_max)
+
+
+def next_check_at(o: AckWait, policy: ReconcilePolicy) -> datetime | None:
+    """When the order is next due for re-announcement; None when it needs none."""
+    if not awaits_ack(o):
+        return None
+    assert o.announced_at is not None
+    if o.reemits <= 0 or o.last_reemit_at is None:
+        return o.announced_at + policy.after
+    return o.last_reemit_at + reemit_backoff(o.reemits, policy)
+
+
+def due_for_reemit(o: AckWait, now: datetime, policy: ReconcilePolicy) -> bool:
+    at = next_check_at(o, policy)
+    return at is not None and at <= now
 
 
 # ---- closed loop ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from libs.common.problems import Problem
 from services.intake import domain
 from services.intake.create import callback_due
 from services.intake.models import ClassificationOverride, OrderLink, Task, WorkOrder
+from services.intake.reconcile import announce
 from services.intake.schemas import ClassificationIn
 from services.intake.service import add_timeline, classified_payload, created_payload, emit, load_order
 from services.intake.settings import get_intake_settings
@@ -292,8 +293,10 @@ async def unmerge(
     )
     if not order.dispatched:
         # It was merged at intake and never announced: it goes to dispatch now, with its own callback.
+        s = get_intake_settings()
         order.dispatched = True
-        order.due_at = order.due_at or callback_due(now, order.urgency, get_intake_settings())[0]
+        order.due_at = order.due_at or callback_due(now, order.urgency, s)[0]
+        announce(order, now, s)
         existing = [t for t in await tasks_of(session, order.id) if t.kind == "callback"]
         if not existing:
             session.add(

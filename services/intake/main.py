@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
 from libs.common.events.topics import AID, DISPATCH, MEDIATION
-from services.intake import api, api_contact, api_loop, classify, open311, service
+from services.intake import api, api_contact, api_loop, api_pipeline, classify, open311, reconcile, service
 from services.intake.access import POLICY
 from services.intake.handlers import build_handlers
 from services.intake.models import inbox, outbox
@@ -41,12 +41,15 @@ def create_app(
         rt.extras["clock"] = clock or Clock()
         await asyncio.to_thread(classify.warm_up)  # jieba's dictionary: once, off the event loop
         rt.spawn(purge_loop(rt), "idempotency-purge")
+        # Counters of the dispatch reconciliation (services/intake/reconcile.py), for metrics.
+        rt.extras["reconcile"] = reconcile.ReconcileStats()
+        rt.spawn(reconcile.reconcile_loop(rt), "reconcile")
 
     spec = ServiceSpec(
         service="intake",
         title="lawline intake",
         description="Work orders from every channel (受理), duplicates (并单), the closed loop (回拨/回访/评价), Open311.",
-        routers=[api.router, api_contact.router, api_loop.router, open311.router],
+        routers=[api.router, api_contact.router, api_loop.router, api_pipeline.router, open311.router],
         outbox=outbox,
         inbox=inbox,
         consume=[DISPATCH, AID, MEDIATION],

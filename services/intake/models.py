@@ -34,6 +34,11 @@ metadata = IntakeBase.metadata
 order_number_seq = Sequence("work_order_number_seq", metadata=metadata)
 
 
+# The partial index's predicate; the sweep's queries use this same clause, so the planner always
+# sees that the index applies.
+AWAITING_ACK = text("dispatched AND routed_at IS NULL AND status NOT IN ('closed', 'merged')")
+
+
 class WorkOrder(IntakeBase):
     __tablename__ = "work_orders"
 
@@ -64,6 +69,14 @@ class WorkOrder(IntakeBase):
     merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("work_orders.id"))
     urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     dispatched: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # Reconciliation with dispatch (issue #14, domain.AckWait): when the order was last announced
+    # (created, unmerged), dispatch's acknowledgement (its first event about it), the re-announcements,
+    # and when the sweep should look at it next (domain.next_check_at, kept here for the index).
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reemits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_reemit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reconcile_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     external_source: Mapped[str | None] = mapped_column(String(32))
     external_ref: Mapped[str | None] = mapped_column(String(100))
     answer_summary: Mapped[str | None] = mapped_column(Text)
@@ -120,6 +133,10 @@ class WorkOrder(IntakeBase):
             "due_at",
             postgresql_where=text("status NOT IN ('closed', 'merged')"),
         ),
+        # The reconciliation sweep and its figures: only announced, open, unacknowledged orders —
+        # a handful in flight, however many orders the table holds (domain.awaits_ack).
+        Index("ix_work_orders_awaiting_ack", "reconcile_at", postgresql_where=AWAITING_ACK),
+        Index("ix_work_orders_reemitted", "last_reemit_at", postgresql_where=text("reemits > 0")),
         Index("ix_work_orders_parent", "parent_id", postgresql_where=text("parent_id IS NOT NULL")),
         Index("ix_work_orders_merged_into", "merged_into", postgresql_where=text("merged_into IS NOT NULL")),
         # (source, reference) is the external system's own idempotency key.

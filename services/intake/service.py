@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -273,8 +273,10 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
         session,
         {
             "b_id": order_id,
-            "b_status": domain.next_status(row["status"], event.type),
+            "b_status": domain.next_status(row["status"], event.type, event.data),
             "b_updated": max(row["updated_at"], event.time) if row["updated_at"] else event.time,
+            # Dispatch's first word about the order acknowledges it (reconcile.py); later ones keep it.
+            "b_routed": event.time if domain.acknowledges(event.type) else None,
         },
     )
 
@@ -287,7 +289,11 @@ _INSERT_FOLDED = FastStatement(insert(TimelineEntry.__table__))
 _SET_STATUS = FastStatement(
     update(_W)
     .where(_W.c.id == bindparam("b_id"))
-    .values(status=bindparam("b_status"), updated_at=bindparam("b_updated"))
+    .values(
+        status=bindparam("b_status"),
+        updated_at=bindparam("b_updated"),
+        routed_at=func.coalesce(_W.c.routed_at, bindparam("b_routed", type_=_W.c.routed_at.type)),
+    )
 )
 
 

@@ -3,9 +3,12 @@ of these is a constant in the code."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.intake.domain import ReconcilePolicy
 
 
 class IntakeSettings(BaseSettings):
@@ -24,6 +27,23 @@ class IntakeSettings(BaseSettings):
     idempotency_ttl_hours: float = 48.0
     idempotency_cleanup_seconds: float = 3600.0
     max_page_size: int = 200
+    # Reconciliation (issue #14): an order announced to dispatch with no word from dispatch after
+    # this long is announced again (workorder.routing_requested), then after 2, 4, 8 … minutes
+    # (backoff doubling, capped) for as long as it stays unacknowledged. The sweep runs every
+    # interval and re-announces at most `batch` orders per run.
+    reconcile_after_seconds: float = 120.0
+    reconcile_backoff_seconds: float = 120.0
+    reconcile_backoff_max_seconds: float = 1800.0
+    reconcile_interval_seconds: float = 15.0
+    reconcile_batch: int = 200
+
+    @property
+    def reconcile_policy(self) -> ReconcilePolicy:
+        return ReconcilePolicy(
+            after=timedelta(seconds=self.reconcile_after_seconds),
+            backoff=timedelta(seconds=self.reconcile_backoff_seconds),
+            backoff_max=timedelta(seconds=self.reconcile_backoff_max_seconds),
+        )
 
 
 @lru_cache

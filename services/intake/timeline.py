@@ -35,6 +35,16 @@ _REJECTED_ZH = {
 _CLOCK_ZH = {"transfer": "转办", "reply": "答复", "max": "办结", "decision": "审查决定", "assignment": "指派"}
 
 
+# dispatch.routing_confirmed: dispatch's own state of an order intake asked about again.
+_DISPATCH_STATE_ZH = {
+    "new": "待分派",
+    "offered": "已分派，等待接单",
+    "assigned": "已接单",
+    "escalated": "已提交上级督办",
+    "closed": "已办结",
+}
+
+
 def _dispatch(event_type: str, data: dict) -> Step | None:
     point = data.get("service_point_name") or "服务点"
     if event_type == dispatch.OFFERED:
@@ -46,6 +56,12 @@ def _dispatch(event_type: str, data: dict) -> Step | None:
         return Step(kind, text)
     if event_type == dispatch.ESCALATED:
         return Step("escalated", "已提交上级督办")
+    if event_type == dispatch.ROUTING_CONFIRMED:
+        # Bookkeeping of the reconciliation (intake asked again, dispatch had it): nothing new
+        # happened to the order, so the citizen sees nothing.
+        state = _DISPATCH_STATE_ZH.get(data.get("status") or "", data.get("status") or "")
+        where = f"（{data['service_point_name']}）" if data.get("service_point_name") else ""
+        return Step("routing_confirmed", f"派单系统确认已收到本工单：{state}{where}", public=False)
     if event_type == dispatch.OVERDUE:
         level = int(data.get("level") or 0)
         clock = _CLOCK_ZH.get(data.get("clock", ""), "办理")

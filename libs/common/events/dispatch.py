@@ -15,6 +15,8 @@ OVERDUE = "cn.lawline.dispatch.overdue.v1"
 # Reference data other services keep a copy of (key: "calendar" / the staff's county code).
 CALENDAR_YEAR_UPDATED = "cn.lawline.dispatch.calendar_year_updated.v1"
 STAFF_AVAILABILITY = "cn.lawline.dispatch.staff_availability.v1"
+# The answer to `workorder.routing_requested` for an order dispatch already has (issue #14).
+ROUTING_CONFIRMED = "cn.lawline.dispatch.routing_confirmed.v1"
 
 
 class OfferedV1(BaseModel):
@@ -109,4 +111,17 @@ class StaffAvailabilityV1(BaseModel):
     signed_in: bool = False
     on_leave_until: date | None = None
     slots: list[DutySlotV1] = []
+    at: datetime
+
+
+class RoutingConfirmedV1(BaseModel):
+    """Dispatch already has the order intake asked about: where it stands — no second routing.
+    Intake's acknowledgement even when the original `offered` / `escalated` was lost."""
+
+    work_order_id: str
+    county_code: str
+    status: str  # dispatch's own: new | offered | assigned | escalated | closed
+    service_point_name: str | None = None  # the open offer's, else the handler's service point
+    offers_made: int = 0
+    attempt: int | None = None  # the intake re-announcement it answers
     at: datetime

@@ -144,3 +144,20 @@ class WorkOrderAnsweredOnCallV1(BaseModel):
     county_code: str
     operator_id: str | None = None
     answered_at: datetime
+
+
+# ---- added with issue #14: the end-to-end reconciliation with dispatch -----------------
+# An order announced to dispatch that dispatch has not acknowledged (no dispatch event naming
+# it) is announced again, with backoff, until it is: a lost `created` cannot lose the order.
+WORKORDER_ROUTING_REQUESTED = "cn.lawline.workorder.routing_requested.v1"
+
+
+class WorkOrderRoutingRequestedV1(WorkOrderCreatedV1):
+    """Intake heard nothing from dispatch about an announced order: route it if you do not have it,
+    otherwise say where it stands (`dispatch.routing_confirmed`) — never route it twice.
+
+    Every field of `workorder.created` (from the order's state now), plus which re-announcement
+    this is."""
+
+    attempt: int  # 1 for the first re-announcement, then 2, 3 …
+    requested_at: datetime
