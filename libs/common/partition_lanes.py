@@ -184,24 +184,27 @@ class PartitionLanes(ConsumerRebalanceListener):
     async def _check_log_ends(self) -> None:
         """A position beyond the partition's end: that log is not the one we were reading."""
         self._last_end_check = time.monotonic()
-        reset = []
+        ends = {}
         for tp in self.consumer.assignment():
             hw = self.consumer.highwater(tp)
-            if hw is None:
-                continue
-            try:
-                position = await asyncio.wait_for(self.consumer.position(tp), 0.5)
-            except (TimeoutError, IllegalStateError, KafkaError):
-                continue
-            if position > hw:
-                reset.append(tp)
-                log.warning(
-                    "partition %s: position %d is beyond the log's end %d (the broker lost records): "
-                    "reading it again from its first offset",
-                    tp,
-                    position,
-                    hw,
-                )
+            if hw is not None:
+                ends[tp] = hw
+        if not ends:
+            return
+        # Positions are known locally; awaiting them together keeps a stalled one (during a
+        # rebalance) from holding the fetch loop for more than a moment.
+        tps = list(ends)
+        found = await asyncio.gather(
+            *(asyncio.wait_for(self.consumer.position(tp), 0.2) for tp in tps), return_exceptions=True
+        )
+        reset = [tp for tp, pos in zip(tps, found, strict=True) if isinstance(pos, int) and pos > ends[tp]]
+        for tp in reset:
+            log.warning(
+                "partition %s: position is beyond the log's end %d (the broker lost records): "
+                "reading it again from its first offset",
+                tp,
+                ends[tp],
+            )
         if reset:
             await self._drop_lanes(reset)
             for tp in reset:
