@@ -37,6 +37,7 @@ from libs.common.health import readiness
 from libs.common.inbox import Handler, InboxConsumer
 from libs.common.kafka import make_consumer, make_producer
 from libs.common.logging import configure_logging, correlation_id, new_correlation_id
+from libs.common.metrics import METRICS_POLICY, MetricSource, metrics_router
 from libs.common.outbox import OutboxRelay
 from libs.common.problems import install_problem_handlers
 
@@ -60,6 +61,8 @@ class Runtime:
     kafka_ready: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Service-specific figures for /metrics (libs.common.metrics), e.g. intake's re-emits.
+    metric_sources: list[MetricSource] = field(default_factory=list)
 
     def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task:
         task: asyncio.Task[Any] = asyncio.create_task(coro, name=f"{self.service}:{name}")  # type: ignore[arg-type]
@@ -172,7 +175,7 @@ def create_service_app(
         lifespan=lifespan,
         dependencies=[Depends(authorize)],
     )
-    app.state.policy = {**HEALTH_POLICY, **AUDIT_POLICY, **DEADLETTER_POLICY, **spec.policy}
+    app.state.policy = {**HEALTH_POLICY, **METRICS_POLICY, **AUDIT_POLICY, **DEADLETTER_POLICY, **spec.policy}
     # API keys and revoked access tokens, fed by the identity topic (libs/common/apikeys.py).
     app.state.credentials = CredentialCache()
     app.state.resolve_credentials = make_resolver(app.state.credentials)
@@ -180,6 +183,7 @@ def create_service_app(
     install_hardening(app)  # outermost: size limit and audit context before anything else
     install_problem_handlers(app)
     app.include_router(health_router())
+    app.include_router(metrics_router())
     app.include_router(audit_router())
     app.include_router(deadletter_router(spec.service, spec.outbox))
     for router in spec.routers:

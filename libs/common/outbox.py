@@ -185,7 +185,7 @@ class OutboxRelay:
         self._epoch: str | None = None  # the broker epoch our published rows are known to be in
         self._ends: dict[tuple[str, int], int] = {}  # last offset each partition gave us
         self._purged_at = 0.0
-        self._requeued_at = 0.0  # wall-clock time of the last republish
+        self.requeued_at = 0.0  # wall-clock time of the last republish
         self.published = 0
         self.republished = 0  # rows published again after a broker reset
         self.purged = 0
@@ -259,7 +259,7 @@ class OutboxRelay:
                     epoch,
                 )
                 self.republished += n
-                self._requeued_at = time.time()
+                self.requeued_at = time.time()
                 self._ends.clear()
                 log.warning(
                     "broker epoch %s -> %s: republishing %d outbox rows of the last %s",
@@ -334,7 +334,7 @@ class OutboxRelay:
         )
         if created is None:
             return 0.0
-        waiting_since = max(created.timestamp(), self._requeued_at)
+        waiting_since = max(created.timestamp(), self.requeued_at)
         return max(0.0, time.time() - waiting_since)
 
     async def close(self) -> None:

@@ -43,6 +43,7 @@ def create_app(
         rt.spawn(purge_loop(rt), "idempotency-purge")
         # Counters of the dispatch reconciliation (services/intake/reconcile.py), for metrics.
         rt.extras["reconcile"] = reconcile.ReconcileStats()
+        rt.metric_sources.append(reconcile.metric_source(rt.extras["reconcile"]))
         rt.spawn(reconcile.reconcile_loop(rt), "reconcile")
 
     spec = ServiceSpec(

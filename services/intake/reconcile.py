@@ -48,6 +48,32 @@ class ReconcileStats:
     oldest_announced_at: datetime | None = None  # of those, the longest waiting
 
 
+def metric_source(stats: ReconcileStats, service: str = "intake"):  # type: ignore[no-untyped-def]
+    """The reconciliation's figures for /metrics (libs.common.metrics)."""
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    def collect():  # type: ignore[no-untyped-def]
+        reemits = CounterMetricFamily(
+            "lawline_reconcile_reemits",
+            "Orders announced to dispatch again for want of its word",
+            labels=["service"],
+        )
+        reemits.add_metric([service], stats.reemitted)
+        waiting = GaugeMetricFamily(
+            "lawline_reconcile_awaiting_ack",
+            "Announced orders dispatch has not acknowledged yet (at the last sweep)",
+            labels=["service"],
+        )
+        waiting.add_metric([service], stats.awaiting_ack)
+        failed = CounterMetricFamily(
+            "lawline_reconcile_failed_sweeps", "Sweeps that failed", labels=["service"]
+        )
+        failed.add_metric([service], stats.failed_sweeps)
+        return [reemits, waiting, failed]
+
+    return collect
+
+
 def ack_wait(order: WorkOrder) -> domain.AckWait:
     return domain.AckWait(
         status=order.status,
