@@ -35,8 +35,9 @@ from libs.common.embedded import EmbeddedBroker, EmbeddedPostgres
 # defaults (broker checked every 2 s, reconciliation after 2 minutes).
 FAST = {
     "LAWLINE_BROKER_CHECK_SECONDS": "1",
-    "INTAKE_RECONCILE_AFTER_SECONDS": "20",
-    "INTAKE_RECONCILE_SWEEP_SECONDS": "5",
+    "LAWLINE_INTAKE_RECONCILE_AFTER_SECONDS": "20",
+    "LAWLINE_INTAKE_RECONCILE_BACKOFF_SECONDS": "20",
+    "LAWLINE_INTAKE_RECONCILE_INTERVAL_SECONDS": "5",
     "LAWLINE_READY_CONSUMER_SECONDS": "10",
 }
 
@@ -158,6 +159,7 @@ FAULTS = {
 class Burst:
     run: str
     acknowledged: dict[str, str] = field(default_factory=dict)  # marker -> order id
+    acked_at: list[float] = field(default_factory=list)  # monotonic time of each acknowledgement
     attempts: int = 0
     retried: int = 0  # requests that needed more than one attempt
     statuses: dict[int, int] = field(default_factory=dict)  # non-2xx answers seen, by status
@@ -189,6 +191,7 @@ async def send_burst(
                     r = await client.post("/v1/work-orders", json=body, headers={"Idempotency-Key": key})
                     if r.status_code in (200, 201):
                         burst.acknowledged[marker] = r.json()["id"]
+                        burst.acked_at.append(time.monotonic())
                         burst.retried += tries > 1
                         return
                     burst.statuses[r.status_code] = burst.statuses.get(r.status_code, 0) + 1
@@ -252,7 +255,8 @@ async def check(cs: ChaosStack, burst: Burst) -> Outcome:
         # No offer expires or is answered within a run: a second offer is a second routing.
         offers = dict(
             await dispatch.fetch(
-                "SELECT work_order_id, count(*) FROM assignments WHERE work_order_id = ANY($1) GROUP BY 1", ids
+                "SELECT work_order_id, count(*) FROM assignments WHERE work_order_id = ANY($1) GROUP BY 1",
+                ids,
             )
         )
         live = await dispatch.fetchval(
@@ -269,7 +273,14 @@ async def check(cs: ChaosStack, burst: Burst) -> Outcome:
     doubles = sum(1 for n in offers.values() if n > 1)
     through = stored & routed & folded
     return Outcome(
-        len(ids), len(stored), duplicated, len(routed) - doubles, doubles, live, len(folded), len(ids) - len(through)
+        len(ids),
+        len(stored),
+        duplicated,
+        len(routed) - doubles,
+        doubles,
+        live,
+        len(folded),
+        len(ids) - len(through),
     )
 
 
@@ -294,6 +305,7 @@ class Row:
     statuses: dict[int, int]
     outcome: Outcome
     recovered_after_s: float  # from the end of the fault's repair to the last order through
+    serving_after_s: float | None  # from the repair to intake's next 201
     dead_letters: int
 
 
@@ -310,6 +322,7 @@ async def run_fault(
     burst = await sending
     outcome, _ = await settle(cs, burst, timeout=settle_timeout)
     recovered = time.monotonic() - repaired
+    after = [t - repaired for t in burst.acked_at if t >= repaired]
     return Row(
         fault.name,
         fault.label,
@@ -319,6 +332,7 @@ async def run_fault(
         burst.statuses,
         outcome,
         round(recovered, 1),
+        round(min(after), 2) if after else None,
         await dead_letters(cs),
     )
 
