@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint bench bench-long clean
+.PHONY: run test venv lint bench bench-long chaos clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
@@ -37,6 +37,10 @@ bench: $(STAMP)
 
 bench-long: $(STAMP)
 	$(BIN)/python -m bench.run --long
+
+# Delivery under faults, full size: 1,000 orders per fault into bench/results/chaos.* and README.
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf var/* .pytest_cache

@@ -307,6 +307,8 @@ class Row:
     recovered_after_s: float  # from the end of the fault's repair to the last order through
     serving_after_s: float | None  # from the repair to intake's next 201
     dead_letters: int
+    noticed: dict[str, list[str]] = field(default_factory=dict)  # service -> /readyz checks that went red
+    red_s: dict[str, float] = field(default_factory=dict)  # service -> seconds /readyz was red
 
 
 async def run_fault(
@@ -315,6 +317,8 @@ async def run_fault(
     from libs.common.testing.auth import auth
 
     run = f"{fault.name}-{uuid.uuid4().hex[:6]}"
+    watching = ReadyWatch(cs)
+    watching.start()
     sending = asyncio.create_task(send_burst(cs.intake_url, auth("operator"), n=n, rate=rate, run=run))
     await asyncio.sleep(n / rate / 3)  # a third of the burst is in flight
     await fault.inject(cs)
@@ -322,6 +326,7 @@ async def run_fault(
     burst = await sending
     outcome, _ = await settle(cs, burst, timeout=settle_timeout)
     recovered = time.monotonic() - repaired
+    await watching.stop()
     after = [t - repaired for t in burst.acked_at if t >= repaired]
     return Row(
         fault.name,
@@ -334,7 +339,47 @@ async def run_fault(
         round(recovered, 1),
         round(min(after), 2) if after else None,
         await dead_letters(cs),
+        {k: sorted(v) for k, v in watching.failed.items()},
+        {k: round(v, 1) for k, v in watching.red.items()},
     )
+
+
+class ReadyWatch:
+    """Polls every service's /readyz twice a second during a run: did lawline notice, and what."""
+
+    def __init__(self, cs: ChaosStack) -> None:
+        self.cs = cs
+        self.failed: dict[str, set[str]] = {}
+        self.red: dict[str, float] = {}
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _poll(self) -> None:
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            while True:
+                started = time.monotonic()
+                for name in ("intake", "dispatch"):
+                    port = self.cs.ports.get(name)
+                    try:
+                        r = await client.get(f"http://127.0.0.1:{port}/readyz")
+                        bad = (
+                            [k for k, v in r.json()["checks"].items() if v != "ok"]
+                            if r.status_code != 200
+                            else []
+                        )
+                    except (httpx.HTTPError, ValueError):
+                        bad = ["process down"]
+                    if bad:
+                        self.failed.setdefault(name, set()).update(bad)
+                        self.red[name] = self.red.get(name, 0.0) + 0.5
+                await asyncio.sleep(max(0.0, 0.5 - (time.monotonic() - started)))
 
 
 async def dead_letters(cs: ChaosStack) -> int:
@@ -359,3 +404,76 @@ async def open_stack() -> ChaosStack:
 
 
 RESULTS = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parents[1] / "README.md"
+MARK_START, MARK_END = "<!-- chaos:start -->", "<!-- chaos:end -->"
+
+
+def table(rows: list[Row], *, n: int, rate: float, when: str) -> str:
+    lines = [
+        f"`make chaos` ({when}): {n} orders at {rate:g}/s per fault from a client retrying with the same "
+        "Idempotency-Key; the fault a third of the way in.",
+        "",
+        "| fault during the burst | acknowledged 201 | stored once | routed once | folded into timeline "
+        "| lost | duplicated | all through after repair | intake serving after repair | noticed by lawline "
+        "(/readyz red) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        o = r.outcome
+        noticed = "; ".join(
+            f"{svc} {r.red_s.get(svc, 0):g} s ({', '.join(checks)})"
+            for svc, checks in sorted(r.noticed.items())
+        )
+        lines.append(
+            f"| {r.label} | {r.acknowledged}/{r.sent} | {o.stored} | {o.routed - o.double_routed} | {o.folded} "
+            f"| **{o.lost}** | {o.duplicated} | {r.recovered_after_s:g} s "
+            f"| {r.serving_after_s if r.serving_after_s is not None else '—'} s | {noticed or 'not red'} |"
+        )
+    return "\n".join(lines)
+
+
+def write_results(rows: list[Row], *, n: int, rate: float) -> str:
+    import dataclasses
+    from datetime import UTC, datetime
+
+    import orjson
+
+    when = datetime.now(UTC).isoformat(timespec="minutes")
+    md = table(rows, n=n, rate=rate, when=when)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "chaos.md").write_text(f"# Delivery under faults\n\n{md}\n", encoding="utf-8")
+    data = {"when": when, "orders": n, "rate": rate, "rows": [dataclasses.asdict(r) for r in rows]}
+    (RESULTS / "chaos.json").write_bytes(
+        orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    )
+    text = README.read_text(encoding="utf-8")
+    if MARK_START in text and MARK_END in text:
+        head, rest = text.split(MARK_START, 1)
+        _, tail = rest.split(MARK_END, 1)
+        README.write_text(f"{head}{MARK_START}\n{md}\n{MARK_END}{tail}", encoding="utf-8")
+    return md
+
+
+async def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__)
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--faults", nargs="*", default=list(FAULTS), choices=list(FAULTS))
+    args = parser.parse_args(argv)
+    cs = await open_stack()
+    rows = []
+    try:
+        for name in args.faults:
+            row = await run_fault(cs, FAULTS[name], n=args.orders, rate=args.rate, settle_timeout=600)
+            print(row, flush=True)
+            rows.append(row)
+    finally:
+        cs.stop()
+    print(write_results(rows, n=args.orders, rate=args.rate))
+    return 0 if all(r.outcome.complete for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))

@@ -100,9 +100,10 @@ class BrokerWatch:
         self._poke.set()
 
     def healthy(self, max_age: float | None = None) -> bool:
-        """The last check succeeded recently (default: three intervals, at least 6 s)."""
+        """The last check succeeded, and recently (default: three intervals, at least 6 s)."""
         age = max_age if max_age is not None else max(3 * self.interval, 6.0)
-        return self.checked_at is not None and time.monotonic() - self.checked_at <= age
+        recent = self.checked_at is not None and time.monotonic() - self.checked_at <= age
+        return recent and self.last_error is None
 
     async def wait_change(self, since: str | None, timeout: float) -> str | None:
         """Wait until the epoch differs from `since` (or `timeout` passes); the epoch."""
