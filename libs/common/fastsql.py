@@ -28,13 +28,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 @dataclass(frozen=True)
@@ -55,18 +56,21 @@ class FastStatement:
         found = self._compiled.get(cache_key)
         if found is not None:
             return found
-        compiled = self.statement.compile(dialect=dialect, column_keys=sorted(keys))
+        compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect, column_keys=sorted(keys)))
         if "__[POSTCOMPILE_" in compiled.string:
             # A constant IN list (`status NOT IN TERMINAL`): rendered into the SQL once.
             # Rendering wants a value for every parameter; placeholders stand in for ours.
             unset = {n: None for n, b in compiled.binds.items() if b.value is None and not b.expanding}
-            compiled = self.statement.params(unset).compile(
-                dialect=dialect, column_keys=sorted(keys), compile_kwargs={"render_postcompile": True}
+            compiled = cast(
+                SQLCompiler,
+                self.statement.params(unset).compile(
+                    dialect=dialect, column_keys=sorted(keys), compile_kwargs={"render_postcompile": True}
+                ),
             )
         expanded = getattr(compiled, "_post_compile_expanded_state", None)
         bound = expanded.parameters if expanded is not None else compiled.params
         names = tuple(expanded.positiontup if expanded is not None else compiled.positiontup or ())
-        processors = expanded.processors if expanded is not None else compiled._bind_processors
+        processors: Mapping[str, Any] = expanded.processors if expanded is not None else compiled._bind_processors
         fixed = {k: v for k, v in bound.items() if k not in keys and v is not None}
         missing = [n for n in names if n not in keys and n not in fixed]
         # Python-side column defaults are computed by SQLAlchemy's execution, not here.
@@ -99,7 +103,7 @@ class FastStatement:
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
             translated = _translated(dialect, c.sql, args, adapted, error)
             if isinstance(translated, exc.DBAPIError) and dialect.is_disconnect(
-                translated.orig, adapted, None
+                cast(Any, translated.orig), adapted, None
             ):
                 # As SQLAlchemy does for its own statements: the pool must not hand it out again.
                 translated.connection_invalidated = True

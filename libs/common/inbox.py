@@ -165,15 +165,12 @@ class InboxConsumer:
         county's lane up: one commit — for PostgreSQL one WAL flush — for the run instead of
         one per record. If anything in the run fails, nothing of it is kept (False): the lane
         then sends each record through `process`, with its own retries and dead-lettering."""
-        events = []
+        events: list[Envelope] = []
         for record in records:
             try:
-                event = Envelope.from_kafka(record.headers, record.value)
+                events.append(Envelope.from_kafka(record.headers, record.value))
             except Exception:
-                event = None  # unparseable: `process` dead-letters it
-            events.append(event)
-        if any(e is None for e in events):
-            return False  # unparseable: `process` dead-letters it
+                return False  # unparseable: `process` dead-letters it
         mine = [e for e in events if self._handler_for(e) is not None]
         if not mine:
             return True  # not ours: topics carry several event types

@@ -63,9 +63,10 @@ class PipelineCollector:
                         )
                     )
                 ).one()
-                letters = dict(
-                    (await conn.execute(text("SELECT status, count(*) FROM dead_letters GROUP BY 1"))).all()
-                )
+                rows = (
+                    await conn.execute(text("SELECT status, count(*) FROM dead_letters GROUP BY 1"))
+                ).all()
+                letters: dict[str, int] = {str(status): int(n) for status, n in rows}
         except Exception:
             return {"up": 0}
         age = float(waiting[1] or 0.0)

@@ -80,10 +80,10 @@ async def get_state(session: AsyncSession, key: str) -> str | None:
 async def claim_state(session: AsyncSession, key: str, value: str) -> bool:
     """Set `key` to `value` unless it already is; True if this call changed it. Several
     replicas racing to handle the same broker reset: exactly one of them wins."""
-    stmt = insert(PIPELINE_STATE).values(key=key, value=value)
-    stmt = stmt.on_conflict_do_update(
+    ins = insert(PIPELINE_STATE).values(key=key, value=value)
+    stmt = ins.on_conflict_do_update(
         index_elements=["key"],
-        set_={"value": stmt.excluded.value, "updated_at": func.now()},
-        where=PIPELINE_STATE.c.value.is_distinct_from(stmt.excluded.value),
+        set_={"value": ins.excluded.value, "updated_at": func.now()},
+        where=PIPELINE_STATE.c.value.is_distinct_from(ins.excluded.value),
     ).returning(PIPELINE_STATE.c.key)
     return (await session.execute(stmt)).first() is not None

@@ -8,6 +8,7 @@ by the module's pydantic model named `…SomeThingVN` (case-insensitive; a prefi
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import re
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class EventSpec:
     type: str
     producer: str
     topic: str
-    model: type[BaseModel] | None
+    model: builtins.type[BaseModel] | None  # `type` alone is the field above
 
 
 def _camel(const: str) -> str:
