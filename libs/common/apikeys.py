@@ -4,9 +4,10 @@ Design (simplest robust): the identity service owns keys and sessions and announ
 changes as events on the `identity` topic (key created — hash only —, key revoked,
 access token revoked by jti). Every service runs one group-less consumer that reads the
 topic from the beginning into an in-process `CredentialCache`; requests are checked
-against memory, with no call to identity on the hot path and no shared table. In
-production the topic is compacted (key = key id / jti), so a restarting service rebuilds
-the cache from the topic alone. Propagation is as fast as the outbox relay (NOTIFY-driven,
+against memory, with no call to identity on the hot path and no shared table. The topic
+keeps 7 days and identity announces a whole snapshot of its credentials (from its database)
+at least once a day, so a restarting service rebuilds the cache from the topic alone, however
+old a key is. Propagation is as fast as the outbox relay (NOTIFY-driven,
 typically well under a second).
 
 A broker that forgets (libs.common.broker_watch) must not make a revoked token valid again

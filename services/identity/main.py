@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 
 from fastapi import FastAPI
 
@@ -17,19 +19,25 @@ from services.identity.models import inbox, outbox
 log = logging.getLogger(__name__)
 
 
+# Also once a day: the identity topic keeps 7 days (deploy/k8s), so a service starting at any
+# time finds a whole snapshot in it, however old the keys are.
+SNAPSHOT_EVERY_SECONDS = float(os.environ.get("LAWLINE_IDENTITY_SNAPSHOT_SECONDS", "86400"))
+
+
 async def announce_loop(rt: Runtime) -> None:
-    """Announce the credential state at start-up and again after every broker reset (the
-    broker's epoch changed): every service's cache can then be rebuilt from the new log."""
+    """Announce the credential state at start-up, again after every broker reset (the broker's
+    epoch changed) and once a day: every service's cache can be rebuilt from the topic alone."""
     assert rt.watch is not None
     announced: str | None = None
+    due = 0.0
     while True:
-        epoch = await rt.watch.wait_change(announced, timeout=3600)
-        if epoch is None or epoch == announced:
+        epoch = await rt.watch.wait_change(announced, timeout=max(1.0, due - time.monotonic()))
+        if epoch is None or (epoch == announced and time.monotonic() < due):
             continue
         try:
             async with rt.sessionmaker() as session, session.begin():
                 pages = await service.announce_credentials(session, now=rt.extras["clock"].now())
-            announced = epoch
+            announced, due = epoch, time.monotonic() + SNAPSHOT_EVERY_SECONDS
             log.info("credential snapshot announced for broker epoch %s (%d pages)", epoch, pages)
         except Exception as exc:
             if not is_transient(exc):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from libs.common.events.topics import all_topics
+from libs.common.events.topics import all_topics, epoch_topic
 
 BASE = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "base"
 
@@ -37,4 +37,15 @@ def test_every_deployment_is_probed_limited_and_protected():
 
 def test_every_topic_in_code_is_declared_for_strimzi():
     declared = {d["metadata"]["name"] for d in _docs() if d["kind"] == "KafkaTopic"}
-    assert set(all_topics(prefix="")) <= declared
+    assert set(all_topics(prefix="")) | {epoch_topic(prefix="")} <= declared
+
+
+def test_the_epoch_topic_is_one_partition_kept_for_ever():
+    (epoch,) = [
+        d for d in _docs() if d["kind"] == "KafkaTopic" and d["metadata"]["name"] == epoch_topic(prefix="")
+    ]
+    assert epoch["spec"]["partitions"] == 1
+    assert (
+        epoch["spec"]["config"]["retention.ms"] == "-1"
+        and epoch["spec"]["config"]["cleanup.policy"] == "delete"
+    )

@@ -17,8 +17,8 @@ _BASE = {
     "aid": "lawline.aid.v1",
     "mediation": "lawline.mediation.v1",
     "dead_letter": "lawline.deadletter.v1",
-    # Key = key id / jti. Production: cleanup.policy=compact, so a starting service can
-    # rebuild its credential cache from the topic alone.
+    # Key = key id / jti. Kept 7 days; identity announces a whole credential snapshot at least
+    # daily, so a starting service rebuilds its credential cache from the topic alone.
     "identity": "lawline.identity.v1",
 }
 
