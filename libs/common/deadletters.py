@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 from aiokafka import ConsumerRecord
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -212,12 +212,16 @@ DEADLETTER_POLICY = {
 
 
 class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     ids: list[int] | None = Field(
         None, max_length=1000, description="dead letters to replay; omit to replay every open one"
     )
 
 
 class DiscardRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     note: str = Field(
         ..., min_length=2, max_length=1000, description="why it is not needed (kept in the audit log)"
     )
