@@ -70,7 +70,9 @@ class FastStatement:
         expanded = getattr(compiled, "_post_compile_expanded_state", None)
         bound = expanded.parameters if expanded is not None else compiled.params
         names = tuple(expanded.positiontup if expanded is not None else compiled.positiontup or ())
-        processors: Mapping[str, Any] = expanded.processors if expanded is not None else compiled._bind_processors
+        processors: Mapping[str, Any] = (
+            expanded.processors if expanded is not None else compiled._bind_processors
+        )
         fixed = {k: v for k, v in bound.items() if k not in keys and v is not None}
         missing = [n for n in names if n not in keys and n not in fixed]
         # Python-side column defaults are computed by SQLAlchemy's execution, not here.

@@ -9,12 +9,26 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from libs.common.transient import is_transient
+
+# Where the drivers' errors come from: OSError (refused, reset), TimeoutError, SQLAlchemy's
+# wrappers, asyncpg's own, aiokafka's.
+INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    sa_exc.SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    KafkaError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,16 +165,25 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(exc.status_code, detail=detail, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _infrastructure(_: Request, exc: Exception) -> JSONResponse:
         if is_transient(exc):
             # The database or the broker is away (restarting, failing over, out of connections):
             # nothing is wrong with the request, and nothing of it was kept — the client retries
-            # it (with the same Idempotency-Key) once we are back.
+            # it (with the same Idempotency-Key) once we are back. One warning line, no traceback.
             log.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
             return dependency_unavailable()
         log.exception("unhandled error")
         return problem_response(500)
+
+    # Registered by class, these are answered inside the app: a handler for plain Exception is
+    # run by Starlette's outermost middleware, which re-raises after answering, and every 503 of
+    # a database restart came with a traceback in the log.
+    for kind in INFRASTRUCTURE_ERRORS:
+        app.add_exception_handler(kind, _infrastructure)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return await _infrastructure(request, exc)
 
 
 RETRY_AFTER_SECONDS = 5
