@@ -27,7 +27,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.payloads import OrderFactory
+from bench.delivery_check import Outcome, send_burst, settle
 from bench.stack import Stack, start
 from libs.common.embedded import EmbeddedBroker, EmbeddedPostgres
 
@@ -154,147 +154,6 @@ FAULTS = {
 }
 
 
-# ---- the client ------------------------------------------------------------------------------
-@dataclass
-class Burst:
-    run: str
-    acknowledged: dict[str, str] = field(default_factory=dict)  # marker -> order id
-    acked_at: list[float] = field(default_factory=list)  # monotonic time of each acknowledgement
-    attempts: int = 0
-    retried: int = 0  # requests that needed more than one attempt
-    statuses: dict[int, int] = field(default_factory=dict)  # non-2xx answers seen, by status
-    gave_up: list[str] = field(default_factory=list)
-
-
-async def send_burst(
-    url: str, headers: dict[str, str], *, n: int, rate: float, run: str, give_up_after: float = 180.0
-) -> Burst:
-    """Open loop: order i leaves at t0 + i/rate; each is retried (same Idempotency-Key, backoff
-    0.2 s doubling to 2 s) on connection errors, timeouts, 5xx and 503 until it is acknowledged."""
-    burst = Burst(run)
-    factory = OrderFactory(seed=hash(run) & 0xFFFF)
-    t0 = time.monotonic()
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10, limits=limits) as client:
-
-        async def one(i: int) -> None:
-            await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
-            marker = f"[{run}-{i}]"
-            body = factory.order()
-            body["description"] = f"{body['description']} {marker}"
-            key = f"{run}-{i}-{uuid.uuid4().hex[:6]}"
-            delay, deadline, tries = 0.2, time.monotonic() + give_up_after, 0
-            while time.monotonic() < deadline:
-                tries += 1
-                burst.attempts += 1
-                try:
-                    r = await client.post("/v1/work-orders", json=body, headers={"Idempotency-Key": key})
-                    if r.status_code in (200, 201):
-                        burst.acknowledged[marker] = r.json()["id"]
-                        burst.acked_at.append(time.monotonic())
-                        burst.retried += tries > 1
-                        return
-                    burst.statuses[r.status_code] = burst.statuses.get(r.status_code, 0) + 1
-                    if r.status_code < 500 and r.status_code not in (408, 429):
-                        raise AssertionError(f"order {i} refused with {r.status_code}: {r.text[:300]}")
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-            burst.gave_up.append(marker)
-
-        await asyncio.gather(*(one(i) for i in range(n)))
-    return burst
-
-
-# ---- the check -------------------------------------------------------------------------------
-@dataclass
-class Outcome:
-    acknowledged: int
-    stored: int  # distinct acknowledged orders found in intake
-    duplicated: int  # extra rows for the same request
-    routed: int  # acknowledged orders dispatch has decided on (offered, or queued for a supervisor)
-    double_routed: int  # orders offered more than once
-    double_offers: int  # orders with more than one live offer
-    folded: int  # acknowledged orders whose timeline shows dispatch's answer
-    lost: int  # acknowledged, but not stored, or not routed, or not folded
-
-    @property
-    def complete(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and self.double_routed == 0 and self.double_offers == 0
-
-
-async def check(cs: ChaosStack, burst: Burst) -> Outcome:
-    intake = await asyncpg.connect(cs.stack.dsn("chaos_intake"))
-    dispatch = await asyncpg.connect(cs.stack.dsn("chaos_dispatch"))
-    try:
-        rows = await intake.fetch(
-            "SELECT id, substring(description from '\\[[^\\]]+\\]$') AS marker, status FROM work_orders "
-            "WHERE description LIKE $1",
-            f"%[{burst.run}-%",
-        )
-        by_marker: dict[str, list] = {}
-        for r in rows:
-            by_marker.setdefault(r["marker"], []).append(r)
-        ids = [uuid.UUID(i) for i in burst.acknowledged.values()]
-        folded = {
-            r[0]
-            for r in await intake.fetch(
-                "SELECT DISTINCT work_order_id FROM timeline_entries "
-                "WHERE work_order_id = ANY($1) AND source_event_id IS NOT NULL",
-                ids,
-            )
-        }
-        # Decided: dispatch has the order and has acted on it (an offer, or the supervisor queue).
-        decided = {
-            r[0]
-            for r in await dispatch.fetch(
-                "SELECT work_order_id FROM orders WHERE work_order_id = ANY($1) AND status <> 'new'", ids
-            )
-        }
-        # No offer expires or is answered within a run: a second offer is a second routing.
-        offers = dict(
-            await dispatch.fetch(
-                "SELECT work_order_id, count(*) FROM assignments WHERE work_order_id = ANY($1) GROUP BY 1",
-                ids,
-            )
-        )
-        live = await dispatch.fetchval(
-            "SELECT count(*) FROM (SELECT work_order_id FROM assignments WHERE work_order_id = ANY($1) "
-            "AND status = 'offered' GROUP BY 1 HAVING count(*) > 1) x",
-            ids,
-        )
-    finally:
-        await intake.close()
-        await dispatch.close()
-    stored = {uuid.UUID(i) for m, i in burst.acknowledged.items() if by_marker.get(m)}
-    duplicated = sum(len(v) - 1 for v in by_marker.values() if len(v) > 1)
-    routed = decided & set(ids)
-    doubles = sum(1 for n in offers.values() if n > 1)
-    through = stored & routed & folded
-    return Outcome(
-        len(ids),
-        len(stored),
-        duplicated,
-        len(routed) - doubles,
-        doubles,
-        live,
-        len(folded),
-        len(ids) - len(through),
-    )
-
-
-async def settle(cs: ChaosStack, burst: Burst, *, timeout: float) -> tuple[Outcome, float]:
-    """Poll the check until every acknowledged order is through (or `timeout`): the outcome and
-    how long it took."""
-    started = time.monotonic()
-    outcome = await check(cs, burst)
-    while not outcome.complete and time.monotonic() - started < timeout:
-        await asyncio.sleep(0.5)
-        outcome = await check(cs, burst)
-    return outcome, time.monotonic() - started
-
-
 @dataclass
 class Row:
     fault: str
@@ -305,7 +164,9 @@ class Row:
     statuses: dict[int, int]
     outcome: Outcome
     recovered_after_s: float  # from the end of the fault's repair to the last order through
+    caught_up_s: float  # from the burst's last acknowledgement to the last order through
     serving_after_s: float | None  # from the repair to intake's next 201
+    healthy_after_s: float  # from the repair to the last /readyz that was red
     dead_letters: int
     noticed: dict[str, list[str]] = field(default_factory=dict)  # service -> /readyz checks that went red
     red_s: dict[str, float] = field(default_factory=dict)  # service -> seconds /readyz was red
@@ -325,9 +186,11 @@ async def run_fault(
     repaired = time.monotonic()
     burst = await sending
     outcome, _ = await settle(cs, burst, timeout=settle_timeout)
-    recovered = time.monotonic() - repaired
+    through = time.monotonic()
+    await asyncio.sleep(2.0)  # /readyz a moment longer: is everything green again?
     await watching.stop()
     after = [t - repaired for t in burst.acked_at if t >= repaired]
+    last_ack = max(burst.acked_at, default=repaired)
     return Row(
         fault.name,
         fault.label,
@@ -336,8 +199,10 @@ async def run_fault(
         burst.retried,
         burst.statuses,
         outcome,
-        round(recovered, 1),
+        round(through - repaired, 1),
+        round(max(0.0, through - last_ack), 1),
         round(min(after), 2) if after else None,
+        round(max(0.0, watching.last_red - repaired), 1),
         await dead_letters(cs),
         {k: sorted(v) for k, v in watching.failed.items()},
         {k: round(v, 1) for k, v in watching.red.items()},
@@ -351,6 +216,7 @@ class ReadyWatch:
         self.cs = cs
         self.failed: dict[str, set[str]] = {}
         self.red: dict[str, float] = {}
+        self.last_red = 0.0  # monotonic time of the last red answer
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -362,7 +228,7 @@ class ReadyWatch:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _poll(self) -> None:
-        async with httpx.AsyncClient(timeout=1.0) as client:
+        async with httpx.AsyncClient(timeout=3.0) as client:
             while True:
                 started = time.monotonic()
                 for name in ("intake", "dispatch"):
@@ -379,6 +245,7 @@ class ReadyWatch:
                     if bad:
                         self.failed.setdefault(name, set()).update(bad)
                         self.red[name] = self.red.get(name, 0.0) + 0.5
+                        self.last_red = time.monotonic()
                 await asyncio.sleep(max(0.0, 0.5 - (time.monotonic() - started)))
 
 
@@ -414,9 +281,9 @@ def table(rows: list[Row], *, n: int, rate: float, when: str) -> str:
         "Idempotency-Key; the fault a third of the way in.",
         "",
         "| fault during the burst | acknowledged 201 | stored once | routed once | folded into timeline "
-        "| lost | duplicated | all through after repair | intake serving after repair | noticed by lawline "
-        "(/readyz red) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| lost | duplicated | last order through, after the burst's last 201 | intake serving after the repair "
+        "| noticed by lawline (/readyz red, total) | all green after the repair |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         o = r.outcome
@@ -426,8 +293,9 @@ def table(rows: list[Row], *, n: int, rate: float, when: str) -> str:
         )
         lines.append(
             f"| {r.label} | {r.acknowledged}/{r.sent} | {o.stored} | {o.routed - o.double_routed} | {o.folded} "
-            f"| **{o.lost}** | {o.duplicated} | {r.recovered_after_s:g} s "
-            f"| {r.serving_after_s if r.serving_after_s is not None else '—'} s | {noticed or 'not red'} |"
+            f"| **{o.lost}** | {o.duplicated} | {r.caught_up_s:g} s "
+            f"| {f'{r.serving_after_s:g} s' if r.serving_after_s is not None else 'never stopped'} "
+            f"| {noticed or 'not red'} | {r.healthy_after_s:g} s |"
         )
     return "\n".join(lines)
 
