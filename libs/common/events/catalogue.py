@@ -100,7 +100,10 @@ def asyncapi() -> dict[str, Any]:
             "headers": {
                 "type": "object",
                 "description": "CloudEvents 1.0 binary mode: ce_id, ce_source, ce_type, "
-                "ce_specversion, ce_time, ce_subject, ce_correlationid, content-type, traceparent",
+                "ce_specversion, ce_time, ce_subject, ce_correlationid, content-type, traceparent; ce_sequence "
+                "(CloudEvents Sequence extension) on workorder and dispatch events: the order's revision, "
+                "zero-padded — a consumer ignores an event older than one it applied (after a move to "
+                "another county, an order's events come by another partition)",
             },
             "payload": schema,
         }

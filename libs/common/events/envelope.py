@@ -20,6 +20,11 @@ from pydantic import BaseModel
 
 SPECVERSION = "1.0"
 _CORE = ("id", "source", "type", "specversion", "time", "subject")
+# The CloudEvents Sequence extension: the subject's revision, so a consumer can tell an older
+# event from a newer one when the two came by different partitions (an order moved to another
+# county is keyed by the new county from then on). Zero-padded: the spec compares strings.
+SEQUENCE = "sequence"
+_SEQUENCE_DIGITS = 12
 
 
 @dataclass(slots=True)
@@ -39,6 +44,12 @@ class Envelope:
     @property
     def correlation_id(self) -> str | None:
         return self.extensions.get("correlationid")
+
+    @property
+    def sequence(self) -> int | None:
+        """The subject's revision this event announces (None: the producer keeps none)."""
+        raw = self.extensions.get(SEQUENCE)
+        return int(raw) if raw and raw.isdigit() else None
 
     def payload(self, model: builtins.type[BaseModel]) -> Any:
         return model.model_validate(self.data)
@@ -142,8 +153,11 @@ def make_event(
     subject: str | None = None,
     correlation_id: str | None = None,
     traceparent: str | None = None,
+    sequence: int | None = None,
 ) -> Envelope:
     ext = {"correlationid": correlation_id} if correlation_id else {}
+    if sequence is not None:
+        ext[SEQUENCE] = f"{sequence:0{_SEQUENCE_DIGITS}d}"
     return Envelope(
         type=event_type,
         source=source,

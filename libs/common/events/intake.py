@@ -70,7 +70,7 @@ class WorkOrderClassifiedV1(BaseModel):
     evidence: dict[str, list[str]] = {}
     special_groups: list[str] = []
     urgency: str = "normal"
-    by: str  # auto | operator
+    by: str  # auto | operator | merge (a more urgent or special-group re-filing merged into it)
     operator: str | None = None
     classified_at: datetime
 
@@ -161,3 +161,25 @@ class WorkOrderRoutingRequestedV1(WorkOrderCreatedV1):
 
     attempt: int  # 1 for the first re-announcement, then 2, 3 …
     requested_at: datetime
+
+
+# ---- added with issue #15: the order's whole life reaches dispatch ----------------------
+# Every workorder event carries the order's revision in the CloudEvents `sequence` extension
+# (libs.common.events.envelope.SEQUENCE): the key is the county code, so an order moved to
+# another county sends its later events by another partition, and only the revision tells an
+# older event from a newer one.
+WORKORDER_TRANSFERRED = "cn.lawline.workorder.transferred.v1"
+
+
+class WorkOrderTransferredV1(WorkOrderCreatedV1):
+    """Staff moved an open order to another county (跨县转办): route it there, withdraw it here.
+
+    Every field of `workorder.created` as the order is now (in its new county: keyed by it, so
+    every later event of the order follows this one in the new county's partition), plus where
+    it came from and why. A consumer that never heard of the order takes it from this alone."""
+
+    from_region_code: str
+    from_county_code: str
+    reason: str
+    by: str
+    transferred_at: datetime
