@@ -105,19 +105,80 @@ class Principal:
 ANONYMOUS = Principal(sub="anonymous", kind="anonymous", roles=frozenset(), region="")
 
 
+# ---- object level: which object of a route a role may see --------------------------------
+# Function level says who may call a route; object level says, per role, what lets the caller
+# see ONE object of it (an order, its task). Any one grant suffices; none is a 404, exactly
+# like an object that does not exist. Services check it in their use cases (they know who
+# holds what); the access-matrix test generates its object-level cases from the same rules.
+JURISDICTION = (
+    "jurisdiction"  # the object lies inside the caller's region (registering, looking up, supervising)
+)
+HOLDER = "holder"  # offered to the caller or accepted by them — in any county: access follows the work
+HANDLER = "handler"  # accepted by the caller: the one who works it and must call the citizen back
+GRANTS = (JURISDICTION, HOLDER, HANDLER)
+
+
+@dataclass(frozen=True)
+class ObjectAccess:
+    """Per role, the grants that let it see one object (built with `object_access`)."""
+
+    by_role: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def roles(self) -> frozenset[str]:
+        return frozenset(r for r, _ in self.by_role)
+
+    def grants(self, roles: frozenset[str] | set[str]) -> frozenset[str]:
+        """Everything any of these roles is granted."""
+        return frozenset(g for r, gs in self.by_role if r in roles for g in gs)
+
+
+def object_access(
+    *, jurisdiction: tuple[str, ...] = (), holder: tuple[str, ...] = (), handler: tuple[str, ...] = ()
+) -> ObjectAccess:
+    given = {JURISDICTION: jurisdiction, HOLDER: holder, HANDLER: handler}
+    unknown = {r for roles in given.values() for r in roles} - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+    by_role: dict[str, set[str]] = {}
+    for grant, roles in given.items():
+        for r in roles:
+            by_role.setdefault(r, set()).add(grant)
+    return ObjectAccess(tuple(sorted((r, frozenset(g)) for r, g in by_role.items())))
+
+
+def object_visible(grants: frozenset[str], *, in_jurisdiction: bool, holds: bool, handles: bool) -> bool:
+    """Pure: does one of the caller's grants reach this object? `holds`: an open offer or an
+    accepted assignment of it is the caller's; `handles`: an accepted one is."""
+    return (
+        (JURISDICTION in grants and in_jurisdiction)
+        or (HOLDER in grants and (holds or handles))
+        or (HANDLER in grants and handles)
+    )
+
+
+def in_jurisdiction(who: Principal, region_code: str | None) -> bool:
+    return not who.region or who.covers(region_code)
+
+
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[str] = frozenset()
     public: bool = False
     scopes: frozenset[str] = frozenset()  # API-key scopes that also grant access
     note: str = ""
+    objects: ObjectAccess | None = None  # object level, where the route reads or acts on one object
 
 
-def allow(*roles: str, scopes: tuple[str, ...] = (), note: str = "") -> Rule:
+def allow(
+    *roles: str, scopes: tuple[str, ...] = (), note: str = "", objects: ObjectAccess | None = None
+) -> Rule:
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
-    return Rule(roles=frozenset(roles), scopes=frozenset(scopes), note=note)
+    if objects is not None and objects.roles() != set(roles):
+        # Every role let in must be told which objects it sees, and no other role named.
+        raise ValueError(f"object access names {sorted(objects.roles())}, the rule allows {sorted(roles)}")
+    return Rule(roles=frozenset(roles), scopes=frozenset(scopes), note=note, objects=objects)
 
 
 PUBLIC = Rule(public=True)
