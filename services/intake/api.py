@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse
 from libs.common.auth import Principal, ensure_visible, principal
 from libs.common.pii import mask_id_number, mask_phone
 from libs.common.problems import FieldProblem
-from services.intake import create, loop, queries, service, update, validation
+from services.intake import create, loop, queries, service, transfer, update, validation
 from services.intake.models import WorkOrder
 from services.intake.schemas import (
     EXAMPLE_ORDER,
     ClassificationIn,
+    CountyTransferIn,
     MergeIn,
     RatingOut,
     ReasonIn,
@@ -175,7 +176,10 @@ async def list_work_orders(
     who: Who,
     status: Annotated[
         list[str] | None,
-        Query(description="可多值：received, offered, assigned, in_progress, closed, merged"),
+        Query(
+            description="可多值：received, offered, rerouting（重新分派中）, escalated, assigned, in_progress, "
+            "closed, merged"
+        ),
     ] = None,
     channel: Annotated[str | None, Query(examples=["hotline"])] = None,
     service_type: Annotated[str | None, Query(examples=["legal_aid"])] = None,
@@ -372,3 +376,15 @@ async def patch_work_order(
     order_id: uuid.UUID, body: WorkOrderPatch, request: Request, who: Who
 ) -> WorkOrderOut:
     return await _mutate(request, update.update_order, order_id=order_id, who=who, data=body)
+
+
+@router.post(
+    "/work-orders/{order_id}/county-transfer",
+    response_model=WorkOrderOut,
+    summary="Move an open order to another county (跨县转办); dispatch routes it there",
+    responses={409: {"description": "closed or merged"}, 422: PROBLEM_422},
+)
+async def county_transfer(
+    order_id: uuid.UUID, body: CountyTransferIn, request: Request, who: Who
+) -> WorkOrderOut:
+    return await _mutate(request, transfer.transfer_county, order_id=order_id, who=who, data=body)

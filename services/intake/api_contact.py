@@ -1,6 +1,7 @@
 """Unmasked contact details of one order (PIPL Art 51: access to personal information is limited
 to who needs it and every access is recorded). Lists and the order view stay masked; a front-desk
-worker who must call back or verify identity asks here, with a reason, and the read is audited."""
+worker who must call back or verify identity, or the order's handler who must call the citizen
+back (回拨, in any county), asks here with a reason, and the read is audited."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from libs.common.audit import record_unmasked_read
 from libs.common.auth import Principal, principal
 from libs.common.problems import FieldProblem
 from services.intake import service
+from services.intake.access import CONTACT
 
 router = APIRouter(prefix="/v1", tags=["work orders"])
 
@@ -50,8 +52,8 @@ async def contact(
         )
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
-        # load_order checks jurisdiction (404 outside it) before anything is decrypted.
-        order = await service.load_order(session, order_id=order_id, who=who)
+        # Jurisdiction's front desk or the order's handler (404 otherwise), before anything is decrypted.
+        order = await service.load_order(session, order_id=order_id, who=who, access=CONTACT)
         id_number = await service.reveal_id_number(session, order_id=order_id, who=who)
         fields = ["phone"] + (["id_number"] if id_number else [])
         # Same transaction: no audit entry, no data (the commit happens before the response is sent).

@@ -7,12 +7,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select, true
 
 from libs.common import ratelimit
-from libs.common.auth import Principal, principal
+from libs.common.auth import HANDLER, JURISDICTION, Principal, principal
 from services.intake import classify as classifier
-from services.intake import loop, queries, service
+from services.intake import loop, queries, service, visibility
+from services.intake.access import ACT_ON_ORDER, TASKS
 from services.intake.api import _mutate, order_out
 from services.intake.models import Task
 from services.intake.schemas import (
@@ -87,7 +88,7 @@ async def close(order_id: uuid.UUID, body: CloseIn, request: Request, who: Who) 
 )
 async def rate_by_operator(order_id: uuid.UUID, body: RatingIn, request: Request, who: Who) -> WorkOrderOut:
     async def fn(session, *, now):  # type: ignore[no-untyped-def]
-        order = await service.load_order(session, order_id=order_id, who=who, lock=True)
+        order = await service.load_order(session, order_id=order_id, who=who, lock=True, access=ACT_ON_ORDER)
         return await loop.rate_order(
             session, order=order, score=body.score, comment=body.comment, via="operator", now=now
         )
@@ -98,7 +99,7 @@ async def rate_by_operator(order_id: uuid.UUID, body: RatingIn, request: Request
 @router.get(
     "/tasks",
     response_model=list[TaskOut],
-    summary="Callback and return-visit tasks (回拨/回访) in your jurisdiction",
+    summary="Callback and return-visit tasks (回拨/回访) in your jurisdiction, and the callbacks of orders you handle",
     responses={
         200: {
             "content": {
@@ -118,21 +119,35 @@ async def list_tasks(
 ) -> list[TaskOut]:
     rt = request.app.state.rt
     now = rt.extras["clock"].now()
-    q = select(Task)
-    region = queries.effective_region(who, None)
-    if region:
-        q = q.where(Task.region_code.like(region + "%"))
-    if kind:
-        q = q.where(Task.kind == kind)
-    if status:
-        q = q.where(Task.status == status)
-    if work_order_id:
-        q = q.where(Task.work_order_id == work_order_id)
-    if overdue is not None:
-        q = q.where((Task.due_at < now) if overdue else (Task.due_at >= now))
     async with rt.sessionmaker() as session:
+        q = select(Task).where(await _visible_tasks(session, who))
+        if kind:
+            q = q.where(Task.kind == kind)
+        if status:
+            q = q.where(Task.status == status)
+        if work_order_id:
+            q = q.where(Task.work_order_id == work_order_id)
+        if overdue is not None:
+            q = q.where((Task.due_at < now) if overdue else (Task.due_at >= now))
         rows = (await session.scalars(q.order_by(Task.due_at).limit(limit))).all()
     return [task_out(t, now) for t in rows]
+
+
+async def _visible_tasks(session, who: Principal):  # type: ignore[no-untyped-def]
+    """The jurisdiction's tasks, and the callback tasks of the orders the caller handles."""
+    grants = TASKS.grants(who.roles)
+    jurisdiction = None
+    if JURISDICTION in grants:
+        region = queries.effective_region(who, None)
+        jurisdiction = Task.region_code.like(region + "%") if region else true()
+    held = []
+    if HANDLER in grants:
+        held = await visibility.held_orders(
+            session, who=who, accepted_only=True, outside_region=jurisdiction is not None
+        )
+    handled = and_(Task.kind == "callback", Task.work_order_id.in_(held)) if held else None
+    parts = [c for c in (jurisdiction, handled) if c is not None]
+    return or_(*parts) if parts else false()
 
 
 @router.post(

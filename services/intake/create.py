@@ -13,13 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from libs.common.auth import Principal, ensure_visible
-from libs.common.calendar import DEFAULT_CALENDAR
-from libs.common.clock import CHINA_TZ
 from libs.common.crypto import get_cipher
 from libs.common.events import intake as ev
 from libs.common.fastsql import FastStatement
 from libs.common.problems import FieldProblem
-from services.intake import classify, domain, validation
+from services.intake import classify, domain, merging, validation
+from services.intake.deadlines import callback_due
 from services.intake.models import OrderLink, Task, TimelineEntry, WorkOrder
 from services.intake.reconcile import announce
 from services.intake.schemas import WorkOrderCreate
@@ -30,11 +29,12 @@ from services.intake.service import (
     classified_payload,
     created_payload,
     emit,
-    emit_many,
+    enqueue_prepared,
     id_groups,
     lock_external,
     next_number,
     party_indexes,
+    prepare_events,
 )
 from services.intake.settings import IntakeSettings, get_intake_settings
 
@@ -45,15 +45,6 @@ class Created:
     replayed: bool = False  # the external (source, reference) already made this order
     duplicate_of: WorkOrder | None = None
     warnings: list[dict] = field(default_factory=list)
-
-
-def callback_due(now: datetime, urgency: str, s: IntakeSettings) -> tuple[datetime, list[str]]:
-    """When the citizen must hear back: urgent within hours, otherwise N working days (end of day)."""
-    if urgency != "normal":
-        return now + timedelta(hours=s.urgent_callback_hours), []
-    deadline = DEFAULT_CALENDAR.add_workdays(now.astimezone(CHINA_TZ).date(), s.callback_workdays)
-    due = datetime.combine(deadline.due, datetime.max.time().replace(microsecond=0), tzinfo=CHINA_TZ)
-    return due, deadline.warnings
 
 
 def _candidates_statement(with_bidx: bool):  # type: ignore[no-untyped-def]
@@ -215,13 +206,6 @@ async def create_work_order(
         for w in warnings:
             zh, _, en = w.partition(" | ")
             out.warnings.append({"code": "calendar_fallback", "message": zh, "message_en": en or zh})
-    await insert_new(session, order)
-    received = timeline_row(
-        order,
-        at=now,
-        kind="received",
-        text_=f"已受理（{CHANNEL_ZH[order.channel]}），工单号 {order.number}",
-    )
     events: list[tuple[WorkOrder, str, BaseModel]] = []
     if auto:
         events.append((order, ev.WORKORDER_CLASSIFIED, classified_payload(order, by="auto", at=now)))
@@ -233,10 +217,21 @@ async def create_work_order(
                     "message_en": "automatic classification is uncertain: please check service type and domain",
                 }
             )
+    if dispatching:
+        events.append((order, ev.WORKORDER_CREATED, created_payload(order)))
+    # Numbered before the INSERT, so the row is written with its revision counter at once.
+    prepared = prepare_events(events)
+    await insert_new(session, order)
+    received = timeline_row(
+        order,
+        at=now,
+        kind="received",
+        text_=f"已受理（{CHANNEL_ZH[order.channel]}），工单号 {order.number}",
+    )
 
     if decision.kind == "urge":
         await _INSERT_TIMELINE.execute(session, received)
-        await emit_many(session, events)
+        await enqueue_prepared(session, prepared)
         await _urge(
             session,
             order=order,
@@ -248,7 +243,7 @@ async def create_work_order(
         return out
     if answered:
         await _INSERT_TIMELINE.execute(session, received)
-        await emit_many(session, events)
+        await enqueue_prepared(session, prepared)
         await _answered_on_call(
             session, order=order, now=now, operator=hotline.operator_id if hotline else None
         )
@@ -270,8 +265,7 @@ async def create_work_order(
             "created_at": now,
         },
     )
-    events.append((order, ev.WORKORDER_CREATED, created_payload(order)))
-    await emit_many(session, events)
+    await enqueue_prepared(session, prepared)
     if decision.kind == "follow_up":
         out.warnings.append(
             {
@@ -290,6 +284,8 @@ EMPTY_ROW = {c.key: None for c in WorkOrder.__table__.columns} | {
     "dispatched": False,
     "reemits": 0,
     "callback_required": True,
+    "event_seq": 0,
+    "dispatch_seq": 0,
 }
 
 
@@ -410,6 +406,7 @@ async def _urge(
             merged_at=now,
         ),
     )
+    await merging.raise_survivor(session, survivor=target, merged=order, now=now, by="auto")
     out.duplicate_of = target
     out.warnings.append(
         {

@@ -14,6 +14,7 @@ from services.intake import timeline
 from services.intake.validation import (  # re-exported: the rest of the service imports them from here
     CHANNELS,
     SERVICE_TYPES,
+    URGENCY_RANK,
     normalise_phone,
     resolve_region,
 )
@@ -42,41 +43,105 @@ def format_number(created_at: datetime, seq: int) -> str:
 
 
 # ---- status -----------------------------------------------------------------------------
-STATUS_BY_EVENT = {
-    "cn.lawline.dispatch.offered.v1": "offered",
-    "cn.lawline.dispatch.assigned.v1": "assigned",
-    "cn.lawline.dispatch.escalated.v1": "escalated",
-    "cn.lawline.aid.case_opened.v1": "in_progress",
-    "cn.lawline.mediation.case_opened.v1": "in_progress",
-}
-# Never move an order backwards: later stages win over late-arriving earlier events.
-STATUS_RANK = {
-    "received": 0,
-    "offered": 1,
-    "escalated": 1,
-    "assigned": 2,
-    "in_progress": 3,
-    "closed": 9,
-    "merged": 9,
-}
+# Intake's status of an open order follows dispatch (and the case services) both ways: a 退单,
+# a withdrawal or an escalation moves it back from 已接单. Dispatch numbers its events of each
+# order (CloudEvents `sequence`): an older one — it came by the partition of the county the
+# order left — reaches the timeline, never the status (`stale`).
+RECEIVED = "received"
+OFFERED = "offered"
+REROUTING = "rerouting"  # 重新分派中: returned, rejected, timed out, transferred or withdrawn
+ESCALATED = "escalated"
+ASSIGNED = "assigned"
+IN_PROGRESS = "in_progress"  # a legal-aid or mediation case is open for it
+OPEN_STATUSES = (RECEIVED, OFFERED, REROUTING, ESCALATED, ASSIGNED, IN_PROGRESS)
+STATUSES = (*OPEN_STATUSES, CLOSED, MERGED)
 
-
+# What a downstream event says about the order (None: nothing for its status).
+SIGNAL_BY_EVENT = {
+    dispatch_events.OFFERED: "offered",
+    dispatch_events.ASSIGNED: "assigned",
+    dispatch_events.ESCALATED: "escalated",
+    # Every way an offer or an assignment ends without the matter being done: rejected, timed
+    # out, 退单 (returned), 转办 (transferred), withdrawn (reclassified, merged, moved county).
+    dispatch_events.REJECTED: "rerouting",
+    "cn.lawline.aid.case_opened.v1": "case_opened",
+    "cn.lawline.mediation.case_opened.v1": "case_opened",
+}
 # dispatch.routing_confirmed says where dispatch has the order; its "new" (not decided yet) and
-# "closed" (intake closes its own orders, after the callback) move nothing here.
-STATUS_BY_DISPATCH_STATE = {"offered": "offered", "assigned": "assigned", "escalated": "escalated"}
+# "closed" (intake closes its own orders, after the callback) say nothing for the status here.
+SIGNAL_BY_DISPATCH_STATE = {"offered": "offered", "assigned": "assigned", "escalated": "escalated"}
+
+_BEFORE_CASE = (RECEIVED, OFFERED, REROUTING, ESCALATED, ASSIGNED)
+# (current status, signal) → next status. A pair not listed keeps the status; closed and merged
+# are never listed: dispatch's and the case services' events never change a terminal order.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    **{(s, "offered"): OFFERED for s in _BEFORE_CASE},
+    **{(s, "assigned"): ASSIGNED for s in _BEFORE_CASE},
+    **{(s, "escalated"): ESCALATED for s in OPEN_STATUSES},
+    **{(s, "rerouting"): REROUTING for s in OPEN_STATUSES},
+    **{(s, "case_opened"): IN_PROGRESS for s in OPEN_STATUSES},
+    # The case's own topic overtook dispatch's: its case_opened came before the offered/assigned
+    # that led to it. Those late ones must not move the order back (a new offer after a case
+    # always follows a withdrawal, which has left in_progress already).
+    (IN_PROGRESS, "offered"): IN_PROGRESS,
+    (IN_PROGRESS, "assigned"): IN_PROGRESS,
+}
 
 
-def proposed_status(event_type: str, data: dict | None = None) -> str | None:
+def signal_of(event_type: str, data: dict | None = None) -> str | None:
     if event_type == dispatch_events.ROUTING_CONFIRMED:
-        return STATUS_BY_DISPATCH_STATE.get(str((data or {}).get("status") or ""))
-    return STATUS_BY_EVENT.get(event_type)
+        return SIGNAL_BY_DISPATCH_STATE.get(str((data or {}).get("status") or ""))
+    return SIGNAL_BY_EVENT.get(event_type)
 
 
-def next_status(current: str, event_type: str, data: dict | None = None) -> str:
-    proposed = proposed_status(event_type, data)
-    if proposed is None or STATUS_RANK.get(proposed, 0) < STATUS_RANK.get(current, 0):
+def transition(current: str, signal: str | None, *, stale: bool = False, handler_current: bool = True) -> str:
+    """`stale`: a dispatch event older than one already folded. `handler_current`: for a case
+    opened, whether its handler still has the order (a case opened for someone who has since
+    returned it is late news)."""
+    if signal is None or stale or (signal == "case_opened" and not handler_current):
         return current
-    return proposed
+    return TRANSITIONS.get((current, signal), current)
+
+
+def next_status(
+    current: str,
+    event_type: str,
+    data: dict | None = None,
+    *,
+    stale: bool = False,
+    handler_current: bool = True,
+) -> str:
+    return transition(current, signal_of(event_type, data), stale=stale, handler_current=handler_current)
+
+
+def status_after_unmerge(*, dispatched: bool) -> str:
+    """An order dispatch had goes back to it to be offered again; one merged at intake before it
+    was ever announced starts at received (it is announced now)."""
+    return REROUTING if dispatched else RECEIVED
+
+
+# ---- order handlers (access follows the work) -------------------------------------------
+HANDLER_OFFERED, HANDLER_ACCEPTED, HANDLER_ENDED = "offered", "accepted", "ended"
+
+
+def handler_state(event_type: str) -> str | None:
+    """How a dispatch event changes its assignment's holder (None: not at all)."""
+    return {
+        dispatch_events.OFFERED: HANDLER_OFFERED,
+        dispatch_events.ASSIGNED: HANDLER_ACCEPTED,
+        dispatch_events.REJECTED: HANDLER_ENDED,
+    }.get(event_type)
+
+
+# ---- merging (并单) raises the surviving order ------------------------------------------
+def merged_classification(
+    *, urgency: str, groups: list[str], merged_urgency: str, merged_groups: list[str]
+) -> tuple[str, list[str]]:
+    """The survivor of a merge takes the more urgent of the two urgencies and both orders'
+    special groups: a re-filing that says "now it is urgent" or "I am disabled" must not lose
+    that by being merged (四优先 follow the person, not the first order)."""
+    more = merged_urgency if URGENCY_RANK.get(merged_urgency, 0) > URGENCY_RANK.get(urgency, 0) else urgency
+    return more, sorted(set(groups) | set(merged_groups))
 
 
 # ---- reconciliation with dispatch (issue #14) -------------------------------------------

@@ -10,7 +10,7 @@ from libs.common.app import Runtime
 from libs.common.events import dispatch
 from libs.common.events.envelope import Envelope
 from libs.common.inbox import Handler
-from services.intake import service
+from services.intake import fold as folding
 
 # Reference data on the same topics that is not about one order.
 IGNORED = frozenset({dispatch.CALENDAR_YEAR_UPDATED, dispatch.STAFF_AVAILABILITY})
@@ -32,6 +32,6 @@ class FoldAll(dict):
 
 def build_handlers(rt: Runtime) -> dict[str, Handler]:
     async def fold(session: AsyncSession, event: Envelope) -> None:
-        await service.apply_downstream_event(session, event=event)
+        await folding.apply_downstream_event(session, event=event)
 
     return FoldAll(fold)

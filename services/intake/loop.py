@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
@@ -15,9 +15,10 @@ from libs.common.clock import CHINA_TZ
 from libs.common.events import intake as ev
 from libs.common.pii import mask_text
 from libs.common.problems import Problem
-from services.intake import domain
+from services.intake import domain, merging, visibility
+from services.intake.access import ACT_ON_ORDER, CLOSE_ORDER, TASKS
 from services.intake.create import callback_due
-from services.intake.models import ClassificationOverride, OrderLink, Task, WorkOrder
+from services.intake.models import ClassificationOverride, OrderHandler, OrderLink, Task, WorkOrder
 from services.intake.reconcile import announce
 from services.intake.schemas import ClassificationIn
 from services.intake.service import add_timeline, classified_payload, created_payload, emit, load_order
@@ -40,7 +41,7 @@ async def _callback_outcomes(session: AsyncSession, order_id: uuid.UUID) -> list
 async def close_order(
     session: AsyncSession, *, order_id: uuid.UUID, who: Principal, result_summary: str, now: datetime
 ) -> WorkOrder:
-    order = await load_order(session, order_id=order_id, who=who, lock=True)
+    order = await load_order(session, order_id=order_id, who=who, lock=True, access=CLOSE_ORDER)
     children = (
         await session.scalars(
             select(WorkOrder.number).where(
@@ -67,6 +68,12 @@ async def close_order(
         result_summary,
         now,
     )
+    # An offer still open can no longer be taken; the handler keeps the closed order in view.
+    await session.execute(
+        update(OrderHandler)
+        .where(OrderHandler.work_order_id == order.id, OrderHandler.state == domain.HANDLER_OFFERED)
+        .values(state=domain.HANDLER_ENDED, until=now, reason_code="closed")
+    )
     add_timeline(session, order, at=now, kind="closed", text_="已办结，欢迎对本次服务进行评价")
     await emit(
         session,
@@ -87,8 +94,9 @@ async def record_attempt(
     session: AsyncSession, *, task_id: uuid.UUID, who: Principal, outcome: str, note: str, now: datetime
 ) -> Task:
     task = await session.get(Task, task_id, with_for_update=True)
-    if task is None or (who.region and not who.covers(task.region_code)):
+    if task is None:
         raise Problem(404, "未找到该任务", "task not found")
+    await visibility.ensure_task(session, task=task, who=who, access=TASKS)
     if task.status == "done":
         raise Problem(409, "该任务已完成", "this task is already completed")
     order = await load_order(session, order_id=task.work_order_id, lock=True)
@@ -182,7 +190,7 @@ async def rate_order(
 async def override_classification(
     session: AsyncSession, *, order_id: uuid.UUID, who: Principal, data: ClassificationIn, now: datetime
 ) -> WorkOrder:
-    order = await load_order(session, order_id=order_id, who=who, lock=True)
+    order = await load_order(session, order_id=order_id, who=who, lock=True, access=ACT_ON_ORDER)
     before = {
         "service_type": order.service_type,
         "domain": order.domain,
@@ -230,8 +238,8 @@ async def merge(
 ) -> WorkOrder:
     if order_id == into:
         raise Problem(422, "不能把工单并入它自己", "an order cannot be merged into itself")
-    order = await load_order(session, order_id=order_id, who=who, lock=True)
-    target = await load_order(session, order_id=into, who=who, lock=True)
+    order = await load_order(session, order_id=order_id, who=who, lock=True, access=ACT_ON_ORDER)
+    target = await load_order(session, order_id=into, who=who, lock=True, access=ACT_ON_ORDER)
     if order.status in domain.TERMINAL or target.status in domain.TERMINAL:
         raise Problem(409, "已办结或已并单的工单不能再并单", "closed or merged orders cannot be merged")
     order.status, order.merged_into, order.updated_at = domain.MERGED, target.id, now
@@ -257,13 +265,14 @@ async def merge(
             merged_at=now,
         ),
     )
+    await merging.raise_survivor(session, survivor=target, merged=order, now=now, by=who.sub)
     return order
 
 
 async def unmerge(
     session: AsyncSession, *, order_id: uuid.UUID, who: Principal, reason: str, now: datetime
 ) -> WorkOrder:
-    order = await load_order(session, order_id=order_id, who=who, lock=True)
+    order = await load_order(session, order_id=order_id, who=who, lock=True, access=ACT_ON_ORDER)
     if order.status != domain.MERGED or order.merged_into is None:
         raise Problem(409, "该工单未被并单", "this order is not merged")
     target = await load_order(session, order_id=order.merged_into, lock=True)
@@ -276,7 +285,10 @@ async def unmerge(
         link.undone_at = now
         if link.kind == "urge":
             target.urge_count = max(0, target.urge_count - 1)
-    order.status, order.merged_into, order.callback_required, order.updated_at = "received", None, True, now
+    # An order dispatch had goes back to it to be offered again (dispatch re-opens it on the
+    # unmerged event): 重新分派中 until dispatch's offer arrives, never "received" with an offer open.
+    status = domain.status_after_unmerge(dispatched=order.dispatched)
+    order.status, order.merged_into, order.callback_required, order.updated_at = status, None, True, now
     add_timeline(session, order, at=now, kind="unmerged", text_="经核实为不同事项，已单独办理")
     await emit(
         session,
@@ -291,9 +303,11 @@ async def unmerge(
             unmerged_at=now,
         ),
     )
-    if not order.dispatched:
+    s = get_intake_settings()
+    if order.dispatched:
+        announce(order, now, s)  # dispatch owes its word on the order again (reconcile.py)
+    else:
         # It was merged at intake and never announced: it goes to dispatch now, with its own callback.
-        s = get_intake_settings()
         order.dispatched = True
         order.due_at = order.due_at or callback_due(now, order.urgency, s)[0]
         announce(order, now, s)

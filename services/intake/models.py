@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -77,6 +78,12 @@ class WorkOrder(IntakeBase):
     reemits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_reemit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reconcile_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The order's revision: every event intake announces about it carries the next one (the
+    # CloudEvents `sequence`), so dispatch can order events that came by different partitions.
+    event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The newest dispatch revision folded into `status`: an older dispatch event (from the
+    # partition of the county the order left) still reaches the timeline, never the status.
+    dispatch_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     external_source: Mapped[str | None] = mapped_column(String(32))
     external_ref: Mapped[str | None] = mapped_column(String(100))
     answer_summary: Mapped[str | None] = mapped_column(Text)
@@ -221,6 +228,35 @@ class ClassificationOverride(IntakeBase):
     text: Mapped[str] = mapped_column(Text)  # masked description: what the rules saw
     by: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OrderHandler(IntakeBase):
+    """Who dispatch has offered or given each order to (from its offered / assigned / rejected
+    events): access follows the work — a handler sees the order, its callback task and, once
+    accepted, the contact details, whatever county they belong to. One row per offer; `state`
+    only moves forward (offered → accepted → ended), so events arriving out of order still end
+    where the last one left it."""
+
+    __tablename__ = "order_handlers"
+
+    assignment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"))
+    staff_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # offered | accepted | ended
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason_code: Mapped[str | None] = mapped_column(String(24))  # why it ended (dispatch's code)
+
+    __table_args__ = (
+        Index("ix_order_handlers_order", "work_order_id"),
+        # "Which orders does this person hold now": the list and every visibility check.
+        Index(
+            "ix_order_handlers_staff_open",
+            "staff_id",
+            "work_order_id",
+            postgresql_where=text("until IS NULL"),
+        ),
+    )
 
 
 class IdempotencyKey(IntakeBase):

@@ -13,17 +13,19 @@ import orjson
 from sqlalchemy import Select, String, and_, bindparam, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.auth import Principal
+from libs.common.auth import HANDLER, HOLDER, JURISDICTION, Principal
 from libs.common.clock import CHINA_TZ
 from libs.common.crypto import get_cipher
 from libs.common.pii import mask_phone
 from libs.common.problems import FieldProblem, Problem
-from services.intake import domain, validation
+from services.intake import domain, validation, visibility
+from services.intake.access import LIST_ORDERS
 from services.intake.models import TimelineEntry, WorkOrder
 
 STATUS_ZH = {
     "received": "已受理",
     "offered": "已分派",
+    "rerouting": "重新分派中",
     "escalated": "督办中",
     "assigned": "已接单",
     "in_progress": "办理中",
@@ -108,12 +110,30 @@ def number_day_bounds(number: str) -> list:  # type: ignore[type-arg]
     return [WorkOrder.created_at >= day - timedelta(days=1), WorkOrder.created_at < day + timedelta(days=2)]
 
 
-def list_query(f: ListFilter, who: Principal, now: datetime) -> Select:
+def list_query(
+    f: ListFilter,
+    who: Principal,
+    now: datetime,
+    *,
+    jurisdiction: bool = True,
+    held: list[uuid.UUID] | None = None,
+) -> Select:
+    """`jurisdiction`: the caller sees their region's orders; `held`: and these (offered or given
+    to them, wherever they are — visibility.held_orders)."""
     q = select(WorkOrder)
-    region = effective_region(who, f.region)
-    if region is False:
+    region = effective_region(who, f.region) if jurisdiction else False
+    if held:
+        mine = WorkOrder.id.in_(held)
+        if f.region:
+            mine = and_(mine, prefix_match(WorkOrder.region_code, f.region))
+        if region is False:
+            q = q.where(mine)
+        elif region:
+            q = q.where(or_(prefix_match(WorkOrder.region_code, region), mine))
+        # region None: the caller's jurisdiction is everywhere — the held orders are in it already.
+    elif region is False:
         return q.where(false())
-    if region:
+    elif region:
         q = q.where(prefix_match(WorkOrder.region_code, region))
     if f.status:
         q = q.where(WorkOrder.status.in_(f.status))
@@ -147,7 +167,14 @@ def list_query(f: ListFilter, who: Principal, now: datetime) -> Select:
 async def list_orders(
     session: AsyncSession, *, f: ListFilter, who: Principal, now: datetime
 ) -> tuple[list[WorkOrder], str | None]:
-    rows = list((await session.scalars(list_query(f, who, now))).all())
+    grants = LIST_ORDERS.grants(who.roles)
+    jurisdiction = JURISDICTION in grants
+    held = []
+    if grants & {HOLDER, HANDLER}:
+        # Usually none outside the caller's region: the list then keeps its plain region filter.
+        held = await visibility.held_orders(session, who=who, outside_region=jurisdiction)
+    q = list_query(f, who, now, jurisdiction=jurisdiction, held=held)
+    rows = list((await session.scalars(q)).all())
     more = len(rows) > f.limit
     rows = rows[: f.limit]
     return rows, encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None

@@ -385,3 +385,17 @@ class WorkOrderPatch(_Strict):
     _phone = field_validator("requester_phone")(lambda cls, x: v.normalise_phone(x) if x else None)
     _id = field_validator("requester_id_number")(lambda cls, x: v.normalise_id_number(x) if x else None)
     _region = field_validator("region_code")(lambda cls, x: v.resolve_region(x).code if x else None)
+
+
+class CountyTransferIn(_Strict):
+    """跨县（区）转办: the order moves to another county's service network, with a reason."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"region_code": "140429", "reason": "求助人实际居住在武乡县"}]},
+    )
+    region_code: str = Field(min_length=6, max_length=12, description="接收县（区）、乡镇或村的行政区划代码")
+    reason: str = Field(min_length=2, max_length=500, description="转办理由")
+
+    _region = field_validator("region_code")(lambda cls, x: v.resolve_region(x).code)

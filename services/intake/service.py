@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.auth import Principal, ensure_visible
+from libs.common.auth import ObjectAccess, Principal
 from libs.common.crypto import get_cipher
 from libs.common.events import intake as ev
 from libs.common.events.envelope import Envelope, make_event
@@ -24,7 +24,8 @@ from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue, enqueue_many
 from libs.common.pii import mask_phone, mask_text
 from libs.common.problems import FieldProblem, Problem
-from services.intake import domain, timeline, validation
+from services.intake import domain, fold, validation, visibility
+from services.intake.access import CONTACT, READ_ORDER
 from services.intake.models import IdempotencyKey, TimelineEntry, WorkOrder, order_number_seq, outbox
 
 SERVICE = "intake"
@@ -99,41 +100,47 @@ async def purge_idempotency_keys(session: AsyncSession, *, before: datetime) -> 
 
 
 # ---- events and timeline ----------------------------------------------------------------
+def next_sequence(order: WorkOrder) -> int:
+    """The order's next revision, for the event about to be announced (the caller holds the
+    order's row lock, or the order is new in this transaction: no two events share one)."""
+    order.event_seq = (order.event_seq or 0) + 1
+    return order.event_seq
+
+
+def prepare_events(events: list[tuple[WorkOrder, str, BaseModel]]) -> list[tuple[str, str, Envelope]]:
+    """(topic, key, event) for each, numbered with its order's next revisions — before the
+    order's row is written, on the path that inserts it, so the INSERT carries the counter."""
+    return [
+        (
+            topic(WORKORDER),
+            order.county_code,
+            make_event(
+                event_type,
+                source=ev.SOURCE,
+                subject=str(order.id),
+                payload=payload,
+                correlation_id=correlation_id.get(),
+                sequence=next_sequence(order),
+            ),
+        )
+        for order, event_type, payload in events
+    ]
+
+
 async def emit(session: AsyncSession, *, order: WorkOrder, event_type: str, payload: BaseModel) -> None:
     """Every state change announces itself in the same transaction (outbox)."""
-    event = make_event(
-        event_type,
-        source=ev.SOURCE,
-        subject=str(order.id),
-        payload=payload,
-        correlation_id=correlation_id.get(),
-    )
-    await enqueue(
-        session, outbox, service=SERVICE, topic=topic(WORKORDER), key=order.county_code, event=event
-    )
+    [(topic_, key, event)] = prepare_events([(order, event_type, payload)])
+    await enqueue(session, outbox, service=SERVICE, topic=topic_, key=key, event=event)
 
 
 async def emit_many(session: AsyncSession, events: list[tuple[WorkOrder, str, BaseModel]]) -> None:
     """A use case's events in one statement (libs.common.outbox.enqueue_many)."""
-    await enqueue_many(
-        session,
-        outbox,
-        service=SERVICE,
-        events=[
-            (
-                topic(WORKORDER),
-                order.county_code,
-                make_event(
-                    event_type,
-                    source=ev.SOURCE,
-                    subject=str(order.id),
-                    payload=payload,
-                    correlation_id=correlation_id.get(),
-                ),
-            )
-            for order, event_type, payload in events
-        ],
-    )
+    await enqueue_prepared(session, prepare_events(events))
+
+
+async def enqueue_prepared(session: AsyncSession, prepared: list[tuple[str, str, Envelope]]) -> None:
+    if prepared:
+        await enqueue_many(session, outbox, service=SERVICE, events=prepared)
 
 
 def add_timeline(
@@ -206,13 +213,19 @@ def party_indexes(requester_id_bidx: str | None, parties: list) -> list[dict]:  
 
 # ---- reading ----------------------------------------------------------------------------
 async def load_order(
-    session: AsyncSession, *, order_id: uuid.UUID, who: Principal | None = None, lock: bool = False
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    who: Principal | None = None,
+    lock: bool = False,
+    access: ObjectAccess = READ_ORDER,
 ) -> WorkOrder:
+    """The order, if `who` may see it for this kind of access (access.py; else 404)."""
     order = await session.get(WorkOrder, order_id, with_for_update=lock)
     if order is None:
         raise Problem(404, "未找到该工单", "work order not found")
     if who is not None:
-        ensure_visible(who, order.region_code)
+        await visibility.ensure_order(session, order=order, who=who, access=access)
     return order
 
 
@@ -233,7 +246,7 @@ async def get_work_order(
 async def reveal_id_number(session: AsyncSession, *, order_id: uuid.UUID, who: Principal) -> str | None:
     """The unmasked resident ID for an explicit, audited read (PIPL Art 51) — the endpoint and its
     access log belong to the security work; this is the one place that decrypts."""
-    order = await load_order(session, order_id=order_id, who=who)
+    order = await load_order(session, order_id=order_id, who=who, access=CONTACT)
     return get_cipher().decrypt(order.requester_id_enc)
 
 
@@ -243,58 +256,8 @@ async def children_of(session: AsyncSession, order_id: uuid.UUID) -> list[WorkOr
 
 # ---- downstream events ------------------------------------------------------------------
 async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> None:
-    """Fold a dispatch / aid / mediation (or any future) event that names a work order into the
-    order's status and timeline."""
-    raw = event.data.get("work_order_id") if isinstance(event.data, dict) else None
-    try:
-        order_id = uuid.UUID(str(raw)) if raw else None
-    except ValueError:
-        return
-    if order_id is None:
-        return
-    # Core statements built once: this runs for every downstream event of every order.
-    row = await _LOCK_FOR_FOLD.fetchrow(session, {"id": order_id})
-    if row is None:
-        return
-    step = timeline.step_for(event.type, event.data)
-    await _INSERT_FOLDED.execute(
-        session,
-        {
-            "work_order_id": order_id,
-            "at": event.time,
-            "kind": step.kind,
-            "text": step.text,
-            "public": step.public,
-            "source_event_id": event.id,
-            "data": {"event_type": event.type},
-        },
-    )
-    await _SET_STATUS.execute(
-        session,
-        {
-            "b_id": order_id,
-            "b_status": domain.next_status(row["status"], event.type, event.data),
-            "b_updated": max(row["updated_at"], event.time) if row["updated_at"] else event.time,
-            # Dispatch's first word about the order acknowledges it (reconcile.py); later ones keep it.
-            "b_routed": event.time if domain.acknowledges(event.type) else None,
-        },
-    )
-
-
-_W = WorkOrder.__table__
-_LOCK_FOR_FOLD = FastStatement(
-    select(_W.c.status, _W.c.updated_at).where(_W.c.id == bindparam("id")).with_for_update()
-)
-_INSERT_FOLDED = FastStatement(insert(TimelineEntry.__table__))
-_SET_STATUS = FastStatement(
-    update(_W)
-    .where(_W.c.id == bindparam("b_id"))
-    .values(
-        status=bindparam("b_status"),
-        updated_at=bindparam("b_updated"),
-        routed_at=func.coalesce(_W.c.routed_at, bindparam("b_routed", type_=_W.c.routed_at.type)),
-    )
-)
+    """Fold a dispatch / aid / mediation event into the order (services/intake/fold.py)."""
+    await fold.apply_downstream_event(session, event=event)
 
 
 # ---- helpers for create -----------------------------------------------------------------

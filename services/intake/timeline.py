@@ -28,9 +28,17 @@ def _name(event_type: str) -> str:
 
 
 # ---- dispatch (派单) -------------------------------------------------------------------------
+# dispatch.rejected by its reason_code: every way an offer or assignment ends before the matter
+# is done. (kind, citizen text, public). Codes not listed (the offeree's own conflict / overload /
+# out_of_scope, and any new one) read "工单正在重新分派".
 _REJECTED_ZH = {
-    "returned": ("returned", "工单已退回，正在重新分派"),
-    "transferred": ("transferred", "工单已转办至其他服务点，正在重新分派"),
+    "returned": ("returned", "工单已退回，正在重新分派", True),  # 退单
+    "transferred": ("transferred", "工单已转交其他工作人员，正在重新分派", True),  # 转办
+    "timeout": ("offer_expired", "原分派人员未及时接单，正在重新分派", True),
+    "reclassified": ("reclassified", "工单服务类型已调整，正在重新分派", True),
+    # Intake already told the citizen (已并单 / 已转至某县办理): dispatch's withdrawal is staff-only.
+    "merged": ("withdrawn_merged", "已并单：撤回原派单，释放承办人负荷", False),
+    "county_transfer": ("withdrawn_county", "跨县转办：撤回原县（区）的派单", False),
 }
 _CLOCK_ZH = {"transfer": "转办", "reply": "答复", "max": "办结", "decision": "审查决定", "assignment": "指派"}
 
@@ -52,8 +60,10 @@ def _dispatch(event_type: str, data: dict) -> Step | None:
     if event_type == dispatch.ASSIGNED:
         return Step("assigned", f"{point}工作人员已接单，将尽快与您联系")
     if event_type == dispatch.REJECTED:
-        kind, text = _REJECTED_ZH.get(data.get("reason_code") or "", ("returned", "工单正在重新分派"))
-        return Step(kind, text)
+        kind, text, public = _REJECTED_ZH.get(
+            data.get("reason_code") or "", ("rerouting", "工单正在重新分派", True)
+        )
+        return Step(kind, text, public)
     if event_type == dispatch.ESCALATED:
         return Step("escalated", "已提交上级督办")
     if event_type == dispatch.ROUTING_CONFIRMED:

@@ -13,6 +13,7 @@ from libs.common.events import intake as ev
 from libs.common.pii import mask_id_number, mask_phone, mask_text
 from libs.common.problems import FieldProblem, Problem
 from services.intake import domain, validation
+from services.intake.access import ACT_ON_ORDER
 from services.intake.models import WorkOrder
 from services.intake.schemas import WorkOrderPatch
 from services.intake.service import add_timeline, emit, load_order
@@ -21,7 +22,7 @@ from services.intake.service import add_timeline, emit, load_order
 async def update_order(
     session: AsyncSession, *, order_id: uuid.UUID, who: Principal, data: WorkOrderPatch, now: datetime
 ) -> WorkOrder:
-    order = await load_order(session, order_id=order_id, who=who, lock=True)
+    order = await load_order(session, order_id=order_id, who=who, lock=True, access=ACT_ON_ORDER)
     if order.status in domain.TERMINAL:
         raise Problem(409, "已办结或已并单的工单不能修改", "a closed or merged order cannot be changed")
     changed: dict[str, str | None] = {}
@@ -41,8 +42,8 @@ async def update_order(
             # Another county is another dispatcher's partition: that is a transfer, not a correction.
             raise FieldProblem(
                 "region_code",
-                "跨县（区）变更请走转办流程",
-                "moving an order to another county is a transfer, not a correction",
+                "跨县（区）变更请走跨县转办（POST /v1/work-orders/{id}/county-transfer）",
+                "moving an order to another county is a transfer (POST …/county-transfer), not a correction",
             )
         ensure_visible(who, region.code)
         order.region_code = changed["region_code"] = region.code

@@ -89,8 +89,9 @@ def test_suffix_compare():
     assert not domain.suffix_matches(None, "0000")
 
 
-def test_status_never_goes_back_and_timeline_is_generic():
-    assert domain.next_status("assigned", "cn.lawline.dispatch.offered.v1") == "assigned"
+def test_status_follows_dispatch_and_timeline_is_generic():
+    # An older dispatch event (stale) never moves the status; a newer one is dispatch's word.
+    assert domain.next_status("assigned", "cn.lawline.dispatch.offered.v1", stale=True) == "assigned"
     assert domain.next_status("received", "cn.lawline.dispatch.offered.v1") == "offered"
     assert domain.next_status("closed", "cn.lawline.aid.case_opened.v1") == "closed"
     assert domain.timeline_text("cn.lawline.aid.case_closed.v1", {}) == ("case_closed", "案件已办结")

@@ -89,15 +89,17 @@ def test_any_dispatch_event_acknowledges_others_do_not():
         ("received", "assigned", "assigned"),
         ("received", "new", "received"),  # dispatch has it, not decided yet: nothing to show
         ("received", "closed", "received"),  # intake closes its own orders (after the callback)
-        ("assigned", "offered", "assigned"),  # a late confirmation never moves an order back
-        ("in_progress", "assigned", "in_progress"),
+        ("assigned", "offered", "offered"),  # dispatch's newer word: offered again (after a 退单)
+        ("in_progress", "assigned", "in_progress"),  # the case opened: a confirmation never undoes that
         ("offered", "assigned", "assigned"),
         ("received", None, "received"),
     ],
 )
-def test_routing_confirmed_moves_status_forward_only(current, dispatch_state, after):
+def test_routing_confirmed_says_where_dispatch_has_it(current, dispatch_state, after):
     data = {"status": dispatch_state} if dispatch_state else {}
     assert domain.next_status(current, dispatch.ROUTING_CONFIRMED, data) == after
+    # A confirmation older than what was folded already (stale) moves nothing.
+    assert domain.next_status(current, dispatch.ROUTING_CONFIRMED, data, stale=True) == current
 
 
 def test_routing_confirmed_is_staff_only_on_the_timeline():

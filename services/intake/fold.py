@@ -1,0 +1,174 @@
+"""Folding downstream events into the order: every dispatch / aid / mediation (or future) event
+that names a work order adds its timeline entry, moves the status per the transition table
+(domain.TRANSITIONS: both ways — a 退单 moves 已接单 back to 重新分派中), records who holds the
+order now (order_handlers: access follows the work) and acknowledges the order for the
+reconciliation with dispatch (reconcile.py).
+
+Safe against redelivery (the inbox) and against order across topics and partitions: dispatch's
+events carry the order's dispatch revision (CloudEvents `sequence`); an older one than already
+folded reaches the timeline, not the status; a holder's state only moves forward."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.events import dispatch as dispatch_events
+from libs.common.events.envelope import Envelope
+from libs.common.fastsql import FastStatement
+from services.intake import domain, timeline
+from services.intake.models import OrderHandler, TimelineEntry, WorkOrder
+
+
+def _order_id(event: Envelope) -> uuid.UUID | None:
+    raw = event.data.get("work_order_id") if isinstance(event.data, dict) else None
+    try:
+        return uuid.UUID(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> None:
+    order_id = _order_id(event)
+    if order_id is None:
+        return
+    # Core statements built once: this runs for every downstream event of every order.
+    row = await _LOCK_FOR_FOLD.fetchrow(session, {"id": order_id})
+    if row is None:
+        return
+    step = timeline.step_for(event.type, event.data)
+    await _INSERT_FOLDED.execute(
+        session,
+        {
+            "work_order_id": order_id,
+            "at": event.time,
+            "kind": step.kind,
+            "text": step.text,
+            "public": step.public,
+            "source_event_id": event.id,
+            "data": {"event_type": event.type},
+        },
+    )
+    await record_handler(session, order_id=order_id, event=event)
+    from_dispatch = domain.acknowledges(event.type)
+    seq = event.sequence if from_dispatch else None
+    stale = seq is not None and seq <= row["dispatch_seq"]
+    signal = domain.signal_of(event.type, event.data)
+    current = True
+    if signal == "case_opened":
+        current = await handler_still_has_it(
+            session, order_id=order_id, staff_id=event.data.get("handler_staff_id")
+        )
+    await _SET_STATUS.execute(
+        session,
+        {
+            "b_id": order_id,
+            "b_status": domain.transition(row["status"], signal, stale=stale, handler_current=current),
+            "b_seq": max(row["dispatch_seq"], seq or 0),
+            "b_updated": max(row["updated_at"], event.time) if row["updated_at"] else event.time,
+            # Dispatch's first word about the order acknowledges it (reconcile.py); later ones keep it.
+            "b_routed": event.time if from_dispatch else None,
+        },
+    )
+
+
+async def record_handler(session: AsyncSession, *, order_id: uuid.UUID, event: Envelope) -> None:
+    """offered → a holder; assigned → the handler; rejected (any ending) → no longer. Each
+    statement only moves a row forward, so a late `offered` never revives an ended offer."""
+    state = domain.handler_state(event.type)
+    data = event.data
+    if state is None or not data.get("assignment_id") or not data.get("staff_id"):
+        return
+    at = {
+        dispatch_events.OFFERED: "offered_at",
+        dispatch_events.ASSIGNED: "accepted_at",
+        dispatch_events.REJECTED: "rejected_at",
+    }[event.type]
+    when = _time(data.get(at)) or event.time
+    params = {
+        "assignment_id": uuid.UUID(str(data["assignment_id"])),
+        "work_order_id": order_id,
+        "staff_id": str(data["staff_id"]),
+        "state": state,
+        "since": when,
+        "until": when if state == domain.HANDLER_ENDED else None,
+        "reason_code": data.get("reason_code") if state == domain.HANDLER_ENDED else None,
+    }
+    await _UPSERT_HANDLER[state].execute(session, params)
+
+
+def _time(raw: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+async def handler_still_has_it(session: AsyncSession, *, order_id: uuid.UUID, staff_id: str | None) -> bool:
+    """A case opened for this person: still theirs unless every offer of the order to them has
+    ended (returned, transferred, withdrawn). Nothing heard about them yet counts as theirs —
+    the case's topic may simply have overtaken dispatch's."""
+    if not staff_id:
+        return True
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(OrderHandler.until.is_(None))).where(
+                OrderHandler.work_order_id == order_id, OrderHandler.staff_id == str(staff_id)
+            )
+        )
+    ).one()
+    return row[0] == 0 or row[1] > 0
+
+
+_W = WorkOrder.__table__
+_H = OrderHandler.__table__
+_LOCK_FOR_FOLD = FastStatement(
+    select(_W.c.status, _W.c.updated_at, _W.c.dispatch_seq)
+    .where(_W.c.id == bindparam("id"))
+    .with_for_update()
+)
+_INSERT_FOLDED = FastStatement(insert(TimelineEntry.__table__))
+_SET_STATUS = FastStatement(
+    update(_W)
+    .where(_W.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        dispatch_seq=bindparam("b_seq"),
+        updated_at=bindparam("b_updated"),
+        routed_at=func.coalesce(_W.c.routed_at, bindparam("b_routed", type_=_W.c.routed_at.type)),
+    )
+)
+
+
+def _upsert(state: str) -> FastStatement:
+    stmt = insert(_H).values({c.name: bindparam(c.name, type_=c.type) for c in _H.columns})
+    if state == domain.HANDLER_OFFERED:
+        return FastStatement(stmt.on_conflict_do_nothing(index_elements=["assignment_id"]))
+    if state == domain.HANDLER_ACCEPTED:
+        return FastStatement(
+            stmt.on_conflict_do_update(
+                index_elements=["assignment_id"],
+                set_={"state": stmt.excluded.state},
+                where=_H.c.state == domain.HANDLER_OFFERED,
+            )
+        )
+    return FastStatement(
+        stmt.on_conflict_do_update(
+            index_elements=["assignment_id"],
+            set_={
+                "state": stmt.excluded.state,
+                "until": stmt.excluded.until,
+                "reason_code": stmt.excluded.reason_code,
+            },
+            where=_H.c.state != domain.HANDLER_ENDED,
+        )
+    )
+
+
+_UPSERT_HANDLER = {
+    s: _upsert(s) for s in (domain.HANDLER_OFFERED, domain.HANDLER_ACCEPTED, domain.HANDLER_ENDED)
+}

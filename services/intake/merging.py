@@ -1,0 +1,62 @@
+"""What a merge (并单) does to the order that survives it: a re-filing that is more urgent, or
+names special groups the first order did not, raises the survivor (domain.merged_classification)
+and announces it as a classification change, so dispatch re-prioritises (and re-decides) it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.events import intake as ev
+from services.intake import domain
+from services.intake.deadlines import callback_due
+from services.intake.models import Task, WorkOrder
+from services.intake.service import add_timeline, classified_payload, emit
+from services.intake.settings import get_intake_settings
+
+
+async def raise_survivor(
+    session: AsyncSession, *, survivor: WorkOrder, merged: WorkOrder, now: datetime, by: str
+) -> bool:
+    """True if the survivor changed. The caller holds both orders' row locks."""
+    urgency, groups = domain.merged_classification(
+        urgency=survivor.urgency,
+        groups=list(survivor.special_groups or []),
+        merged_urgency=merged.urgency,
+        merged_groups=list(merged.special_groups or []),
+    )
+    if urgency == survivor.urgency and groups == sorted(survivor.special_groups or []):
+        return False
+    more_urgent = urgency != survivor.urgency
+    survivor.urgency, survivor.special_groups, survivor.updated_at = urgency, groups, now
+    survivor.classification = {**(survivor.classification or {}), "raised_by_merge": str(merged.id)}
+    if more_urgent and survivor.status not in domain.TERMINAL:
+        # The citizen is told sooner too: the callback clock of the new urgency, from receipt.
+        due, _ = callback_due(survivor.created_at, urgency, get_intake_settings())
+        if survivor.due_at is None or due < survivor.due_at:
+            survivor.due_at = due
+            for task in await session.scalars(
+                select(Task).where(
+                    Task.work_order_id == survivor.id, Task.kind == "callback", Task.status == "open"
+                )
+            ):
+                task.due_at = min(task.due_at, due)
+    add_timeline(
+        session,
+        survivor,
+        at=now,
+        kind="raised_by_merge",
+        text_=f"并入的工单 {merged.number} 更紧急或涉及特殊群体，本单已相应提升",
+        public=False,
+        urgency=urgency,
+        special_groups=groups,
+    )
+    await emit(
+        session,
+        order=survivor,
+        event_type=ev.WORKORDER_CLASSIFIED,
+        payload=classified_payload(survivor, by="merge", at=now, operator=by),
+    )
+    return True
