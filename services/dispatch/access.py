@@ -1,19 +1,30 @@
-"""Dispatch's access policy — the one place that says who may call what (deny by default)."""
+"""Dispatch's access policy — the one place that says who may call what (deny by default), and
+which orders' offers each role sees (object level, libs.common.auth.object_access).
 
-from libs.common.auth import allow
+Access follows the work: whoever holds an order (an open offer or the accepted assignment, in
+any county — a transfer across counties included) sees its offers and may transfer it on; the
+front desk and supervisors see their jurisdiction's; a case worker sees nothing of orders that
+are not theirs."""
+
+from libs.common.auth import allow, object_access
 
 STAFF = ("operator", "counter_staff", "lawyer", "mediator", "aid_officer", "supervisor", "admin")
 HANDLERS = ("counter_staff", "lawyer", "mediator", "aid_officer")
 MANAGERS = ("supervisor", "admin")
 
+# ---- object level: which order ------------------------------------------------------------
+ORDER_OFFERS = object_access(jurisdiction=("operator", "counter_staff", *MANAGERS), holder=STAFF)
+# 转办 by the order's current holder, or a supervisor of its jurisdiction (also their pick from the queue).
+TRANSFER = object_access(jurisdiction=MANAGERS, holder=HANDLERS)
+
 POLICY = {
-    "GET /v1/assignments": allow(*STAFF),
+    "GET /v1/assignments": allow(*STAFF, objects=ORDER_OFFERS),
     "GET /v1/inbox": allow(*HANDLERS, *MANAGERS),
     "GET /v1/inbox/stream": allow(*HANDLERS, note="only the caller's own offers"),
     "POST /v1/assignments/{assignment_id}/accept": allow(*HANDLERS),
     "POST /v1/assignments/{assignment_id}/reject": allow(*HANDLERS),
     "POST /v1/assignments/{assignment_id}/return": allow(*HANDLERS),
-    "POST /v1/work-orders/{work_order_id}/transfer": allow(*HANDLERS, *MANAGERS),
+    "POST /v1/work-orders/{work_order_id}/transfer": allow(*HANDLERS, *MANAGERS, objects=TRANSFER),
     "POST /v1/work-orders/{work_order_id}/parties": allow("operator", "counter_staff", *MANAGERS),
     "GET /v1/work-orders/{work_order_id}/decision": allow("operator", *MANAGERS),
     "GET /v1/work-orders/{work_order_id}/decisions": allow("operator", *MANAGERS),

@@ -12,7 +12,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from libs.common.auth import Principal, ensure_visible, principal, region_filter
 from libs.common.problems import Problem
-from services.dispatch import offers, service, supervision
+from services.dispatch import offers, queries, service, supervision
 from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint, Staff
 from services.dispatch.schemas import (
     AssignmentOut,
@@ -64,7 +64,7 @@ async def _one(session, assignment_id: uuid.UUID) -> AssignmentOut:  # type: ign
 @router.get("/assignments", response_model=list[AssignmentOut], summary="Offers and assignments of an order")
 async def list_assignments(request: Request, work_order_id: uuid.UUID, who: Who) -> list[AssignmentOut]:
     async with request.app.state.rt.sessionmaker() as session:
-        rows = await service.list_assignments(session, work_order_id=work_order_id, who=who)
+        rows = await queries.list_assignments(session, work_order_id=work_order_id, who=who)
     return [_out(*r) for r in rows]
 
 
@@ -78,7 +78,7 @@ async def inbox(request: Request, who: Who, staff_id: uuid.UUID | None = None) -
     if not who.has_role("supervisor", "admin") and str(staff_id) != who.staff_id:
         raise Problem(403, "只能查看本人的待办", "you can only read your own inbox")
     async with request.app.state.rt.sessionmaker() as session:
-        rows = await service.list_assignments(
+        rows = await queries.list_assignments(
             session, staff_id=staff_id, statuses=("offered", "accepted"), who=who
         )
     return [_out(*r) for r in rows]
@@ -218,7 +218,7 @@ def _decision_out(d) -> DecisionOut:  # type: ignore[no-untyped-def]
 )
 async def decision(work_order_id: uuid.UUID, request: Request, who: Who) -> DecisionOut:
     async with request.app.state.rt.sessionmaker() as session:
-        d, _order = await service.latest_decision(session, work_order_id=work_order_id, who=who)
+        d, _order = await queries.latest_decision(session, work_order_id=work_order_id, who=who)
     return _decision_out(d)
 
 
@@ -229,7 +229,7 @@ async def decision(work_order_id: uuid.UUID, request: Request, who: Who) -> Deci
 )
 async def decisions(work_order_id: uuid.UUID, request: Request, who: Who) -> list[DecisionOut]:
     async with request.app.state.rt.sessionmaker() as session:
-        rows = await service.all_decisions(session, work_order_id=work_order_id, who=who)
+        rows = await queries.all_decisions(session, work_order_id=work_order_id, who=who)
     return [_decision_out(d) for d in rows]
 
 

@@ -161,7 +161,9 @@ class DutySlot(DispatchBase):
 
 
 class OrderSnapshot(DispatchBase):
-    """What dispatch knows of a work order (from workorder.created)."""
+    """What dispatch knows of a work order: from workorder.created, then every change intake
+    announces (services/dispatch/lifecycle.py). Status: new | offered | assigned | escalated |
+    closed | merged."""
 
     __tablename__ = "orders"
 
@@ -196,6 +198,11 @@ class OrderSnapshot(DispatchBase):
     supervision_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     at_risk_raised: Mapped[bool] = mapped_column(default=False, server_default="false")
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Revisions (CloudEvents `sequence`): the newest intake event applied — an older one, come by
+    # the partition of a county the order has left, changes nothing — and the last dispatch event
+    # announced about the order, so intake can order dispatch's events the same way.
+    intake_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    event_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_orders_queue", "status", "priority", "transfer_due"),

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.auth import Principal, ensure_visible
+from libs.common.auth import Principal, in_jurisdiction, object_visible
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope
 from libs.common.problems import FieldProblem, Problem
+from services.dispatch.access import TRANSFER
 from services.dispatch.models import Assignment, OrderSnapshot, Staff
 from services.dispatch.parties import conflicted_staff, record_parties
 from services.dispatch.policy import default_policy
@@ -53,8 +54,7 @@ async def _give_back(
     await emit(
         session,
         event_type=ev.REJECTED,
-        key=order.county_code,
-        subject=str(order.work_order_id),
+        order=order,
         payload=ev.RejectedV1(
             assignment_id=str(a.id),
             work_order_id=str(order.work_order_id),
@@ -109,17 +109,22 @@ async def transfer(
     order = await session.get(OrderSnapshot, work_order_id, with_for_update=True)
     if order is None:
         raise Problem(404, "未找到该工单", "work order not found")
-    ensure_visible(who, order.region_code)
-    if order.closed_at is not None:
-        raise Problem(409, "工单已办结，不能转办", "order is closed", allowed=[])
     current = await session.scalar(
         select(Assignment)
         .where(Assignment.work_order_id == work_order_id, Assignment.status.in_(("offered", "accepted")))
         .with_for_update()
     )
-    is_handler = current is not None and str(current.staff_id) == who.staff_id
-    if not (who.has_role("supervisor", "admin") or is_handler):
+    holds = current is not None and str(current.staff_id) == who.staff_id
+    # Its holder, whatever county they are in, or a supervisor of its jurisdiction (access.py).
+    if not object_visible(
+        TRANSFER.grants(who.roles),
+        in_jurisdiction=in_jurisdiction(who, order.region_code),
+        holds=holds,
+        handles=holds and current is not None and current.status == "accepted",
+    ):
         raise Problem(404, "未找到该工单", "work order not found")
+    if order.closed_at is not None:
+        raise Problem(409, "工单已办结或已并单，不能转办", "order is closed or merged", allowed=[])
     if str(to_staff_id) in await conflicted_staff(session, order_id=work_order_id):
         raise FieldProblem("to_staff_id", "该人员与本事项存在利益冲突", "conflict of interest", status=409)
     target = await session.get(Staff, to_staff_id)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope
+from services.dispatch import lifecycle
 from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint
 from services.dispatch.policy import Policy, default_policy
 from services.dispatch.service import emit, insert_order, offer_next
@@ -29,6 +30,9 @@ async def answer_routing_request(
     order, network = await insert_order(session, event=event, now=now, policy=policy)
     attempt = event.data.get("attempt")
     if order is None:
+        # Dispatch has it: follow intake's state now if it is newer (a move, new facts), then say
+        # where it stands.
+        await lifecycle.converge(session, event=event, now=now, policy=policy)
         await confirm_routing(
             session, work_order_id=uuid.UUID(event.data["work_order_id"]), now=now, attempt=attempt
         )
@@ -45,7 +49,8 @@ async def answer_routing_request(
 async def confirm_routing(
     session: AsyncSession, *, work_order_id: uuid.UUID, now: datetime, attempt: int | None = None
 ) -> None:
-    order = await session.get(OrderSnapshot, work_order_id)
+    # Locked: the confirmation takes the order's next dispatch revision.
+    order = await session.get(OrderSnapshot, work_order_id, with_for_update=True)
     assert order is not None  # insert_order found it
     # The open offer's service point (at most one, uq_assignments_one_open_offer), else the handler's.
     point_id = await session.scalar(
@@ -58,8 +63,7 @@ async def confirm_routing(
     await emit(
         session,
         event_type=ev.ROUTING_CONFIRMED,
-        key=order.county_code,
-        subject=str(work_order_id),
+        order=order,
         payload=ev.RoutingConfirmedV1(
             work_order_id=str(work_order_id),
             county_code=order.county_code,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.auth import Principal, ensure_visible, region_filter
+from libs.common.auth import Principal
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import DISPATCH, topic
@@ -24,7 +24,7 @@ from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.problems import Problem
 from services.dispatch import clocks, domain
-from services.dispatch.models import Assignment, Decision, OrderSnapshot, ServicePoint, Staff, outbox
+from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint, Staff, outbox
 from services.dispatch.network_cache import RoutingNetwork, routing_network
 from services.dispatch.parties import _index, party_rows, requester_history
 from services.dispatch.policy import Policy, default_policy
@@ -67,9 +67,39 @@ TAKE_ATTEMPTS = 5
 _NOTIFY = FastStatement(text("SELECT pg_notify(:channel, :payload)"))
 
 
-async def emit(session: AsyncSession, *, event_type: str, payload, key: str, subject: str) -> None:  # type: ignore[no-untyped-def]
+# Offers and assignments that ended because the ORDER changed (intake reclassified, merged or
+# moved it: services/dispatch/lifecycle.py), not because the person refused: they stay candidates.
+LIFECYCLE_CODES = ("reclassified", "region_corrected", "merged", "county_transfer")
+
+
+def next_sequence(order: OrderSnapshot) -> int:
+    """The order's next dispatch revision (the caller holds its row lock, or inserted it)."""
+    order.event_seq = (order.event_seq or 0) + 1
+    return order.event_seq
+
+
+async def emit(  # type: ignore[no-untyped-def]
+    session: AsyncSession,
+    *,
+    event_type: str,
+    payload,
+    order: OrderSnapshot | None = None,
+    sequence: int | None = None,
+    key: str | None = None,
+    subject: str | None = None,
+) -> None:
+    """An order's event is keyed by its county and carries its next dispatch revision (CloudEvents
+    `sequence`; `sequence` when the caller took it already); others name key and subject."""
+    if order is not None:
+        key, subject = order.county_code, str(order.work_order_id)
+        sequence = sequence if sequence is not None else next_sequence(order)
     event = make_event(
-        event_type, source=ev.SOURCE, payload=payload, subject=subject, correlation_id=correlation_id.get()
+        event_type,
+        source=ev.SOURCE,
+        payload=payload,
+        subject=subject,
+        correlation_id=correlation_id.get(),
+        sequence=sequence,
     )
     await enqueue(session, outbox, service=SERVICE, topic=topic(DISPATCH), key=key, event=event)
 
@@ -139,6 +169,8 @@ async def insert_order(
             supervision_level=0,
             at_risk_raised=False,
             escalated_at=None,
+            intake_seq=event.sequence or 0,
+            event_seq=0,
         ),
         parties=party_rows([requester] + list(data.get("parties") or [])),
     )
@@ -166,34 +198,9 @@ async def offer_next(
         )
         return None
     if tried is None:
-        tried = frozenset(
-            str(s)
-            for s in await session.scalars(
-                select(Assignment.staff_id).where(Assignment.work_order_id == order.work_order_id)
-            )
-        )
-    previous = None
-    if order.follow_up_of and not tried:
-        prev = await session.get(OrderSnapshot, order.follow_up_of)
-        previous = str(prev.handler_staff_id) if prev and prev.handler_staff_id else None
-    prior_orders, conflicted = await requester_history(
-        session, order_id=order.work_order_id, requester_index=_index(order.requester_name)
-    )
-    view = domain.OrderView(
-        id=str(order.work_order_id),
-        service_type=order.service_type,
-        county_code=order.county_code,
-        region_code=order.region_code,
-        domain=order.domain,
-        special_groups=tuple(order.special_groups or ()),
-        urgency=order.urgency,
-        channel=order.channel,
-        description=order.description,
-        prior_orders=prior_orders,
-        previous_handler_id=previous,
-        exclude_staff=tried,
-        conflicted_staff=conflicted,
-    )
+        tried = await tried_staff(session, order_id=order.work_order_id)
+    view = await order_view(session, order=order, tried=tried)
+    previous = view.previous_handler_id
     network = network or await routing_network(session, county_code=order.county_code, now=now)
     staff = await network.staff(session, now=now, also=[previous] if previous else [])
     # No autoflush: the decision, the offer and the order's new state go in one flush below,
@@ -242,6 +249,46 @@ async def offer_next(
         decision_id=record["id"],
         kind="follow_up" if decision.rule.startswith("follow-up") else "offer",
         names=(chosen.name, chosen.service_point_name),
+    )
+
+
+async def tried_staff(session: AsyncSession, *, order_id: uuid.UUID) -> frozenset[str]:
+    """Everyone offered this order before, except those it was withdrawn from because the order
+    changed (LIFECYCLE_CODES): they did not refuse it."""
+    rows = await session.scalars(
+        select(Assignment.staff_id).where(
+            Assignment.work_order_id == order_id,
+            Assignment.reason_code.is_(None) | Assignment.reason_code.not_in(LIFECYCLE_CODES),
+        )
+    )
+    return frozenset(str(s) for s in rows)
+
+
+async def order_view(
+    session: AsyncSession, *, order: OrderSnapshot, tried: frozenset[str] = frozenset()
+) -> domain.OrderView:
+    """What routing sees of the order as dispatch knows it now."""
+    previous = None
+    if order.follow_up_of and not tried:
+        prev = await session.get(OrderSnapshot, order.follow_up_of)
+        previous = str(prev.handler_staff_id) if prev and prev.handler_staff_id else None
+    prior_orders, conflicted = await requester_history(
+        session, order_id=order.work_order_id, requester_index=_index(order.requester_name)
+    )
+    return domain.OrderView(
+        id=str(order.work_order_id),
+        service_type=order.service_type,
+        county_code=order.county_code,
+        region_code=order.region_code,
+        domain=order.domain,
+        special_groups=tuple(order.special_groups or ()),
+        urgency=order.urgency,
+        channel=order.channel,
+        description=order.description,
+        prior_orders=prior_orders,
+        previous_handler_id=previous,
+        exclude_staff=tried,
+        conflicted_staff=conflicted,
     )
 
 
@@ -315,6 +362,7 @@ async def make_offer(
     )
     await insert_offer(session, assignment)
     order.status, order.offers_made = "offered", order.offers_made + 1
+    sequence = next_sequence(order)  # before the write: one UPDATE carries it
     await save_changes(session, order)
     # Delivered at commit, to every instance's listener: the SSE inbox of this person.
     # Before the event: emitting takes the audit chain's lock, held until our commit, so
@@ -324,8 +372,8 @@ async def make_offer(
     await emit(
         session,
         event_type=ev.OFFERED,
-        key=order.county_code,
-        subject=str(order.work_order_id),
+        order=order,
+        sequence=sequence,
         payload=ev.OfferedV1(
             assignment_id=str(assignment.id),
             work_order_id=str(order.work_order_id),
@@ -369,8 +417,7 @@ async def escalate(session: AsyncSession, *, order: OrderSnapshot, now: datetime
     await emit(
         session,
         event_type=ev.ESCALATED,
-        key=order.county_code,
-        subject=str(order.work_order_id),
+        order=order,
         payload=ev.EscalatedV1(
             work_order_id=str(order.work_order_id),
             county_code=order.county_code,
@@ -421,8 +468,7 @@ async def accept(
     await emit(
         session,
         event_type=ev.ASSIGNED,
-        key=order.county_code,
-        subject=str(order.work_order_id),
+        order=order,
         payload=ev.AssignedV1(
             assignment_id=str(assignment.id),
             work_order_id=str(order.work_order_id),
@@ -439,55 +485,3 @@ async def accept(
         ),
     )
     return assignment
-
-
-async def list_assignments(
-    session: AsyncSession,
-    *,
-    who: Principal,
-    work_order_id: uuid.UUID | None = None,
-    staff_id: uuid.UUID | None = None,
-    statuses: tuple[str, ...] | None = None,
-    limit: int = 100,
-) -> list[tuple[Assignment, Staff, ServicePoint, OrderSnapshot]]:
-    q = (
-        select(Assignment, Staff, ServicePoint, OrderSnapshot)
-        .join(Staff, Assignment.staff_id == Staff.id)
-        .join(ServicePoint, Assignment.service_point_id == ServicePoint.id)
-        .join(OrderSnapshot, OrderSnapshot.work_order_id == Assignment.work_order_id)
-        .where(region_filter(OrderSnapshot.region_code, who))
-    )
-    if work_order_id:
-        q = q.where(Assignment.work_order_id == work_order_id)
-    if staff_id:
-        q = q.where(Assignment.staff_id == staff_id)
-    if statuses:
-        q = q.where(Assignment.status.in_(statuses))
-    # 四优先 first, then the earliest transfer deadline, then the newest offer.
-    q = q.order_by(OrderSnapshot.priority, OrderSnapshot.transfer_due, Assignment.offered_at.desc())
-    rows = await session.execute(q.limit(limit))
-    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
-
-
-async def latest_decision(
-    session: AsyncSession, *, work_order_id: uuid.UUID, who: Principal
-) -> tuple[Decision, OrderSnapshot]:
-    order = await session.get(OrderSnapshot, work_order_id)
-    decision = await session.scalar(
-        select(Decision).where(Decision.work_order_id == work_order_id).order_by(Decision.seq.desc()).limit(1)
-    )
-    if decision is None or order is None:
-        raise Problem(404, "该工单尚无派单决定", "no routing decision for this work order yet")
-    ensure_visible(who, order.region_code)
-    return decision, order
-
-
-async def all_decisions(session: AsyncSession, *, work_order_id: uuid.UUID, who: Principal) -> list[Decision]:
-    order = await session.get(OrderSnapshot, work_order_id)
-    if order is None:
-        raise Problem(404, "未找到该工单", "work order not found")
-    ensure_visible(who, order.region_code)
-    rows = await session.scalars(
-        select(Decision).where(Decision.work_order_id == work_order_id).order_by(Decision.seq)
-    )
-    return list(rows)

@@ -82,8 +82,7 @@ async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, 
         await service.emit(
             session,
             event_type=ev.OVERDUE,
-            key=o.county_code,
-            subject=str(o.work_order_id),
+            order=o,
             payload=ev.OverdueV1(
                 work_order_id=str(o.work_order_id),
                 county_code=o.county_code,
