@@ -186,4 +186,6 @@ async def order_detail(request: Request, order_id: uuid.UUID) -> Response:
         parts.append(part("decision", b.decision(tok, str(order_id))))
     await asyncio.gather(*parts)
     ctx["region"] = domain.region_label((ctx.get("order") or {}).get("region_code"))
+    if domain.can_transfer_county(ctx.get("order"), s.roles):
+        ctx["transfer_counties"] = domain.other_counties(ctx.get("order"))
     return render(request, "order.html", ctx)

@@ -133,3 +133,19 @@ async def close_order(request: Request, order_id: uuid.UUID) -> Response:
     except (Unavailable, BackendError) as exc:
         return render(request, "_result.html", problem_ctx(exc, s.lang))
     return render(request, "_result.html", {"ok": True, "result": result})
+
+
+@router.post("/orders/{order_id}/county-transfer", response_class=HTMLResponse)
+async def county_transfer(request: Request, order_id: uuid.UUID) -> Response:
+    s = require(request, "orders")
+    form = await check_csrf(request)
+    try:
+        await backends(request).county_transfer(
+            await token(request),
+            str(order_id),
+            region_code=form.get("region_code", ""),
+            reason=form.get("reason", ""),
+        )
+    except (Unavailable, BackendError) as exc:
+        return render(request, "_result.html", problem_ctx(exc, s.lang))
+    return render(request, "_result.html", {"ok": True, "message_key": "od.county_transferred"})

@@ -59,6 +59,21 @@ SPECIAL_GROUPS = (
     "military_family",
 )
 URGENCIES = ("normal", "urgent", "critical")
+# Intake's statuses of a work order (services/intake/domain.py STATUSES), for the list's filter.
+ORDER_STATUSES = (
+    "received",
+    "offered",
+    "rerouting",
+    "escalated",
+    "assigned",
+    "in_progress",
+    "closed",
+    "merged",
+)
+TERMINAL_ORDER_STATUSES = ("closed", "merged")
+# Who may move an order to another county (intake's access.py: a supervisor of its jurisdiction
+# or its handler — intake checks which one the caller is).
+COUNTY_TRANSFER_ROLES = ("supervisor", "admin", "counter_staff", "lawyer", "mediator", "aid_officer")
 REJECT_REASONS = ("conflict", "overload", "out_of_scope")
 CALLBACK_OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "refused")
 DONE_STATUSES = frozenset({"closed", "answered", "resolved", "completed", "archived"})
@@ -395,3 +410,18 @@ def _number(s: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def can_transfer_county(order: dict | None, roles: list[str]) -> bool:
+    """Offer 跨县转办 only on an open order, to a role that may do it."""
+    return (
+        bool(order)
+        and order.get("status") not in TERMINAL_ORDER_STATUSES
+        and bool(set(roles) & set(COUNTY_TRANSFER_ROLES))
+    )
+
+
+def other_counties(order: dict | None) -> list[tuple[str, str]]:
+    """The counties an order can be moved to: every one but its own."""
+    own = (order or {}).get("county_code")
+    return [(code, name) for code, name in region_options(None) if code != own]

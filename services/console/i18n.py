@@ -147,6 +147,13 @@ M: dict[str, tuple[str, str]] = {
     "od.close": ("办结工单", "Close the order"),
     "od.close_summary": ("办理结果", "Outcome summary"),
     "od.handler": ("承办人", "Handler"),
+    "od.county_transfer": ("跨县（区）转办", "Move to another county"),
+    "od.county_transfer_to": ("接收县（区）", "Receiving county"),
+    "od.county_transfer_reason": ("转办理由", "Reason"),
+    "od.county_transferred": (
+        "已转办，接收县（区）将重新分派",
+        "Moved: the receiving county routes it again",
+    ),
     # order list
     "ol.title": ("工单查询", "Work orders"),
     "ol.q": ("工单号/姓名", "Number or name"),
@@ -286,6 +293,8 @@ M: dict[str, tuple[str, str]] = {
     "urgency.urgent": ("紧急", "Urgent"),
     "urgency.critical": ("特急", "Critical"),
     "status.received": ("已受理", "Received"),
+    "status.rerouting": ("重新分派中", "Being re-routed"),
+    "status.escalated": ("督办中", "Escalated"),
     "status.dispatched": ("已派单", "Dispatched"),
     "status.in_progress": ("办理中", "In progress"),
     "status.closed": ("已办结", "Closed"),

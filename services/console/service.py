@@ -229,6 +229,12 @@ class Backends:
         body = {"result_summary": summary}
         return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/close", token, json=body)
 
+    async def county_transfer(self, token: str, order_id: str, *, region_code: str, reason: str) -> dict:
+        body = {"region_code": region_code, "reason": reason}
+        return await self.json(
+            "intake", "POST", f"/v1/work-orders/{order_id}/county-transfer", token, json=body
+        )
+
     # ---- dispatch -------------------------------------------------------------------------------
     async def inbox(self, token: str, staff_id: str) -> list[dict]:
         return await self.json("dispatch", "GET", "/v1/inbox", token, params={"staff_id": staff_id})
