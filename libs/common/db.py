@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import event, exc
@@ -62,3 +64,41 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
     """asyncpg wants a plain postgresql:// DSN (for LISTEN connections and raw benchmarks)."""
     return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+T = TypeVar("T")
+# The transaction lost a conflict the server resolved by aborting it: running it again is the
+# documented remedy (PostgreSQL manual, "Serialization Failure Handling").
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def lost_a_conflict(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if (getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)) in RETRY_SQLSTATES:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+async def run_transaction(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    work: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    attempts: int = 3,
+) -> T:
+    """`work` in a transaction of its own, run again (a few times) when the server aborted it
+    to resolve a deadlock or a serialization conflict — a person's click that met a consumer's
+    batch on the same rows answers normally instead of 503. `work` must do nothing outside
+    the session (it may run more than once)."""
+    for attempt in range(attempts):
+        try:
+            async with sessionmaker() as session, session.begin():
+                return await work(session)
+        except exc.DBAPIError as error:
+            if attempt + 1 >= attempts or not lost_a_conflict(error):
+                raise
+            await asyncio.sleep(0.02 * 2**attempt)
+    raise AssertionError("unreachable")

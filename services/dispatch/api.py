@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from libs.common.auth import Principal, ensure_visible, principal, region_filter
+from libs.common.db import run_transaction
 from libs.common.problems import Problem
 from services.dispatch import offers, queries, service, supervision
 from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint, Staff
@@ -122,9 +123,12 @@ async def inbox_stream(request: Request, who: Who) -> EventSourceResponse:
 )
 async def accept(assignment_id: uuid.UUID, request: Request, who: Who) -> AssignmentOut:
     rt = request.app.state.rt
-    async with rt.sessionmaker() as session, session.begin():
+
+    async def work(session):  # type: ignore[no-untyped-def]
         a = await service.accept(session, assignment_id=assignment_id, now=rt.extras["clock"].now(), who=who)
         return await _one(session, a.id)
+
+    return await run_transaction(rt.sessionmaker, work)
 
 
 @router.post(
@@ -134,7 +138,8 @@ async def accept(assignment_id: uuid.UUID, request: Request, who: Who) -> Assign
 )
 async def reject(assignment_id: uuid.UUID, body: RejectIn, request: Request, who: Who) -> AssignmentOut:
     rt = request.app.state.rt
-    async with rt.sessionmaker() as session, session.begin():
+
+    async def work(session):  # type: ignore[no-untyped-def]
         a = await offers.reject(
             session,
             assignment_id=assignment_id,
@@ -145,6 +150,8 @@ async def reject(assignment_id: uuid.UUID, body: RejectIn, request: Request, who
         )
         return await _one(session, a.id)
 
+    return await run_transaction(rt.sessionmaker, work)
+
 
 @router.post(
     "/assignments/{assignment_id}/return",
@@ -153,11 +160,14 @@ async def reject(assignment_id: uuid.UUID, body: RejectIn, request: Request, who
 )
 async def return_order(assignment_id: uuid.UUID, body: ReturnIn, request: Request, who: Who) -> AssignmentOut:
     rt = request.app.state.rt
-    async with rt.sessionmaker() as session, session.begin():
+
+    async def work(session):  # type: ignore[no-untyped-def]
         a = await offers.return_order(
             session, assignment_id=assignment_id, reason=body.reason, now=rt.extras["clock"].now(), who=who
         )
         return await _one(session, a.id)
+
+    return await run_transaction(rt.sessionmaker, work)
 
 
 @router.post(
@@ -167,7 +177,8 @@ async def return_order(assignment_id: uuid.UUID, body: ReturnIn, request: Reques
 )
 async def transfer(work_order_id: uuid.UUID, body: TransferIn, request: Request, who: Who) -> AssignmentOut:
     rt = request.app.state.rt
-    async with rt.sessionmaker() as session, session.begin():
+
+    async def work(session):  # type: ignore[no-untyped-def]
         a = await offers.transfer(
             session,
             work_order_id=work_order_id,
@@ -177,6 +188,8 @@ async def transfer(work_order_id: uuid.UUID, body: TransferIn, request: Request,
             who=who,
         )
         return await _one(session, a.id)
+
+    return await run_transaction(rt.sessionmaker, work)
 
 
 @router.post(

@@ -28,7 +28,7 @@ from services.dispatch.models import Assignment, OrderSnapshot
 from services.dispatch.network_cache import routing_network
 from services.dispatch.offers import _give_back
 from services.dispatch.policy import Policy, default_policy
-from services.dispatch.service import offer_next, order_view, route_new_order
+from services.dispatch.service import insert_order, offer_next, order_view
 from services.dispatch.writes import insert_decision
 
 # Why an offer or assignment was withdrawn, by cause (dispatch.rejected's reason_code; these
@@ -83,8 +83,17 @@ async def on_transferred(
     if order is None:
         # Never heard of it (its created is still on the old county's partition): the move
         # carries the whole order — route it where it is now; the late created changes nothing.
-        await route_new_order(session, event=event, now=now, policy=policy)
-        return
+        policy = policy or default_policy()
+        inserted, network = await insert_order(session, event=event, now=now, policy=policy)
+        if inserted is not None:
+            await offer_next(
+                session, order=inserted, now=now, policy=policy, network=network, tried=frozenset()
+            )
+            return
+        # The insert met the created being handled at this moment by the old county's lane and
+        # waited for its commit: the order is there now, and this move is newer. Apply it.
+        order = await _locked(session, event)
+        assert order is not None
     if not _fresh(order, event):
         return
     await move_county(session, order=order, after=payload_facts(event.data), now=now, policy=policy)
@@ -225,8 +234,13 @@ async def move_county(
     network = await routing_network(session, county_code=after.county_code, now=now)
     if change.clocks:
         _recompute_clocks(order, policy=policy, calendar=network.calendar)
-    if order.status in ("closed", "merged"):
+    if order.status == "closed":
         return
+    if order.status == "merged":
+        # Intake moves only open orders: it was unmerged, and that event is still on the old
+        # county's partition (older, so it will change nothing when it comes). Open it here.
+        order.closed_at, order.escalated_at = None, None
+        order.supervision_level, order.at_risk_raised = 0, False
     reason = (
         f"跨县转办 {before.county_code}→{after.county_code}：撤回原县（区）的派单，在新县（区）重新分派 "
         f"| moved to county {after.county_code}: withdrawn there, routed here"

@@ -25,6 +25,7 @@ async def add_parties(
     session: AsyncSession, *, order: OrderSnapshot, parties: list[dict], now: datetime
 ) -> None:
     """Parties learnt after routing: if the current holder turns out conflicted, withdraw and re-route."""
+    await session.refresh(order, with_for_update=True)  # the order first, then its offer (service._mine)
     await record_parties(session, order_id=order.work_order_id, parties=parties)
     await session.flush()
     conflicted = await conflicted_staff(session, order_id=order.work_order_id)
@@ -163,7 +164,9 @@ async def expire_offers(session: AsyncSession, *, now: datetime, limit: int = 10
             .where(Assignment.status == "offered", Assignment.expires_at <= now)
             .order_by(OrderSnapshot.priority, OrderSnapshot.transfer_due, Assignment.expires_at)
             .limit(limit)
-            .with_for_update(of=Assignment, skip_locked=True)
+            # Both rows, skipping either if taken: the order is locked first everywhere else
+            # (service._mine), and a sweep must never wait holding an offer.
+            .with_for_update(of=(Assignment, OrderSnapshot), skip_locked=True)
         )
     ).all()
     for a in due:

@@ -438,10 +438,14 @@ async def _release(session: AsyncSession, a: Assignment) -> None:
 
 
 async def _mine(session: AsyncSession, assignment_id: uuid.UUID, who: Principal, status: str) -> Assignment:
-    a = await session.get(Assignment, assignment_id, with_for_update=True)
+    a = await session.get(Assignment, assignment_id)
     # Object level: only the person offered may act; to anyone else the offer does not exist.
     if a is None or str(a.staff_id) != who.staff_id:
         raise Problem(404, "未找到该派单", "assignment not found")
+    # Locks in one order everywhere — the order, then its offer (transfer, the lifecycle handlers
+    # and closure do the same): a response and a change of the order at once never deadlock.
+    await session.get(OrderSnapshot, a.work_order_id, with_for_update=True)
+    await session.refresh(a, with_for_update=True)
     if a.status != status:
         raise Problem(
             409,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from libs.common.auth import Principal, ensure_visible, principal
+from libs.common.db import run_transaction
 from libs.common.pii import mask_id_number, mask_phone
 from libs.common.problems import FieldProblem
 from services.intake import create, loop, queries, service, transfer, update, validation
@@ -329,9 +330,10 @@ async def get_work_order(order_id: uuid.UUID, request: Request, who: Who) -> Wor
 async def _mutate(request: Request, fn, **kw) -> WorkOrderOut:  # type: ignore[no-untyped-def]
     rt = request.app.state.rt
     now = rt.extras["clock"].now()
+    # Run again if the server aborted it in a deadlock (a person's change meeting the consumer's
+    # fold of the same order): the answer, not a 503.
+    order = await run_transaction(rt.sessionmaker, lambda session: fn(session, now=now, **kw))
     async with rt.sessionmaker() as session:
-        async with session.begin():
-            order = await fn(session, now=now, **kw)
         return await order_out(session, order, now)
 
 

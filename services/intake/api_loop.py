@@ -11,6 +11,7 @@ from sqlalchemy import and_, false, or_, select, true
 
 from libs.common import ratelimit
 from libs.common.auth import HANDLER, JURISDICTION, Principal, principal
+from libs.common.db import run_transaction
 from services.intake import classify as classifier
 from services.intake import loop, queries, service, visibility
 from services.intake.access import ACT_ON_ORDER, TASKS
@@ -159,10 +160,12 @@ async def _visible_tasks(session, who: Principal):  # type: ignore[no-untyped-de
 async def record_attempt(task_id: uuid.UUID, body: AttemptIn, request: Request, who: Who) -> TaskOut:
     rt = request.app.state.rt
     now = rt.extras["clock"].now()
-    async with rt.sessionmaker() as session, session.begin():
-        task = await loop.record_attempt(
+    task = await run_transaction(
+        rt.sessionmaker,
+        lambda session: loop.record_attempt(
             session, task_id=task_id, who=who, outcome=body.outcome, note=body.note, now=now
-        )
+        ),
+    )
     return task_out(task, now)
 
 

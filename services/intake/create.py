@@ -360,6 +360,10 @@ async def _urge(
 ) -> None:
     """并单: the request is kept (full trace) but merged into the open order as an urge (催办)."""
     target = await session.get(WorkOrder, target_id, with_for_update=True)
+    # The candidate was read before its lock: if staff merged it meanwhile, the urge goes to the
+    # order it was merged into (the matter's surviving order).
+    while target is not None and target.status == domain.MERGED and target.merged_into is not None:
+        target = await session.get(WorkOrder, target.merged_into, with_for_update=True)
     assert target is not None
     order.status, order.merged_into, order.callback_required = domain.MERGED, target.id, False
     target.urge_count += 1

@@ -93,13 +93,15 @@ async def close_order(
 async def record_attempt(
     session: AsyncSession, *, task_id: uuid.UUID, who: Principal, outcome: str, note: str, now: datetime
 ) -> Task:
-    task = await session.get(Task, task_id, with_for_update=True)
+    task = await session.get(Task, task_id)
     if task is None:
         raise Problem(404, "未找到该任务", "task not found")
     await visibility.ensure_task(session, task=task, who=who, access=TASKS)
+    # The order first, then its task — as a county transfer locks them (no deadlock between the two).
+    order = await load_order(session, order_id=task.work_order_id, lock=True)
+    await session.refresh(task, with_for_update=True)
     if task.status == "done":
         raise Problem(409, "该任务已完成", "this task is already completed")
-    order = await load_order(session, order_id=task.work_order_id, lock=True)
     attempts = [*task.attempts, {"at": now.isoformat(), "outcome": outcome, "note": note, "by": who.sub}]
     task.attempts = attempts
     done = (
@@ -236,10 +238,13 @@ async def override_classification(
 async def merge(
     session: AsyncSession, *, order_id: uuid.UUID, into: uuid.UUID, who: Principal, reason: str, now: datetime
 ) -> WorkOrder:
-    if order_id == into:
+    # Both rows locked in id order: two merges of the same pair in opposite directions never deadlock.
+    for oid in sorted({order_id, into}):
+        await session.get(WorkOrder, oid, with_for_update=True)
+    order = await load_order(session, order_id=order_id, who=who, access=ACT_ON_ORDER)
+    if order_id == into:  # after the object check: an order the caller cannot see is not found
         raise Problem(422, "不能把工单并入它自己", "an order cannot be merged into itself")
-    order = await load_order(session, order_id=order_id, who=who, lock=True, access=ACT_ON_ORDER)
-    target = await load_order(session, order_id=into, who=who, lock=True, access=ACT_ON_ORDER)
+    target = await load_order(session, order_id=into, who=who, access=ACT_ON_ORDER)
     if order.status in domain.TERMINAL or target.status in domain.TERMINAL:
         raise Problem(409, "已办结或已并单的工单不能再并单", "closed or merged orders cannot be merged")
     order.status, order.merged_into, order.updated_at = domain.MERGED, target.id, now
@@ -272,10 +277,15 @@ async def merge(
 async def unmerge(
     session: AsyncSession, *, order_id: uuid.UUID, who: Principal, reason: str, now: datetime
 ) -> WorkOrder:
-    order = await load_order(session, order_id=order_id, who=who, lock=True, access=ACT_ON_ORDER)
+    order = await load_order(session, order_id=order_id, who=who, access=ACT_ON_ORDER)
     if order.status != domain.MERGED or order.merged_into is None:
         raise Problem(409, "该工单未被并单", "this order is not merged")
-    target = await load_order(session, order_id=order.merged_into, lock=True)
+    for oid in sorted({order.id, order.merged_into}):  # in id order, as merge locks them
+        # populate_existing: the order is loaded already — read it again under the lock.
+        await session.get(WorkOrder, oid, with_for_update=True, populate_existing=True)
+    if order.status != domain.MERGED or order.merged_into is None:  # changed while we waited
+        raise Problem(409, "该工单未被并单", "this order is not merged")
+    target = await load_order(session, order_id=order.merged_into)
     link = await session.scalar(
         select(OrderLink)
         .where(OrderLink.linked_order_id == order.id, OrderLink.undone_at.is_(None))

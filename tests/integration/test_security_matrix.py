@@ -1,4 +1,5 @@
-"""Role × endpoint × jurisdiction, generated from every service's declared POLICY, plus the
+"""Role × endpoint × jurisdiction, generated from every service's declared POLICY (function level,
+and object level where a rule declares it: jurisdiction / holder / handler), plus the
 OWASP API Top 10 (2023) items that apply: API1 object level (BOLA), API3 property level
 (mass assignment), API5 function level, API4 resource consumption; and the hardening.
 
@@ -16,12 +17,15 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from sqlalchemy import select
 
-from libs.common.auth import ROLES, Rule
+from libs.common.auth import ROLES, Rule, object_visible
 from libs.common.config import SERVICES
 from libs.common.events import dispatch as dispatch_events
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, services, wait_for
+from services.dispatch.models import Staff
+from services.intake.models import OrderHandler, Task
 
 POLICY_DENIALS = {"role_forbidden", "no_rule"}
 SOME_ID = "00000000-0000-4000-8000-000000000000"
@@ -292,3 +296,180 @@ async def test_resource_limits_headers_and_cors(stack):
         assert ok.headers.get("access-control-allow-origin") == "http://127.0.0.1:8000"
         evil = await c.options("/v1/work-orders", headers={"origin": "https://evil.example", **pre})
         assert "access-control-allow-origin" not in evil.headers
+
+
+# ---- object level, generated from the rules' `objects` (libs.common.auth.object_access) --------
+# Every rule that declares object-level access is probed, for every role it lets in, by three
+# callers: inside the order's jurisdiction, outside it but holding the order (offered to them,
+# then accepted: a transfer across counties), and outside it with nothing — and the outcome must
+# be what `object_visible` says for that role's grants.
+OBJECT_CASES = [
+    (svc, m, p, rule) for svc, m, p, rule in CASES if rule is not None and rule.objects is not None
+]
+HOME, AWAY = "140430", "140429"  # the order's county (沁县), the holder's (武乡县)
+# Non-GET object routes are probed with a body that passes the object check and is then refused,
+# or changes nothing, so probing leaves the orders as they were; a new rule without one fails.
+PROBE_BODIES = {
+    "PATCH /v1/work-orders/{order_id}": lambda ids: {"reason": "核对信息"},  # no change: nothing announced
+    "PUT /v1/work-orders/{order_id}/classification": lambda ids: {"reason": "核对分类"},  # the same facts
+    "POST /v1/work-orders/{order_id}/merge": lambda ids: {
+        "into": ids["order_id"],
+        "reason": "核对",
+    },  # 422: itself
+    "POST /v1/work-orders/{order_id}/unmerge": lambda ids: {"reason": "核对"},  # 409: not merged
+    "POST /v1/work-orders/{order_id}/county-transfer": lambda ids: {
+        "region_code": f"{HOME}001",
+        "reason": "核对",
+    },
+    "POST /v1/work-orders/{order_id}/close": lambda ids: {
+        "result_summary": "核对办结"
+    },  # 409: a child is open
+    "POST /v1/work-orders/{order_id}/rating": lambda ids: {"score": 5},  # 409: not closed
+    "POST /v1/tasks/{task_id}/attempts": lambda ids: {"outcome": "no_answer"},
+    "POST /v1/work-orders/{work_order_id}/transfer": lambda ids: {
+        "to_staff_id": SOME_ID,
+        "reason": "核对",
+    },  # 422
+}
+
+
+def test_every_object_rule_can_be_probed():
+    missing = [
+        f"{svc} {m} {p}" for svc, m, p, _ in OBJECT_CASES if m != "GET" and f"{m} {p}" not in PROBE_BODIES
+    ]
+    assert not missing, f"object-level rules without a harmless probe body: {missing}"
+    assert len(OBJECT_CASES) >= 10
+
+
+def _object_request(method: str, path: str, route: APIRoute, ids: dict[str, str]) -> dict:
+    url = path
+    for name in ("order_id", "work_order_id", "task_id"):
+        url = url.replace("{" + name + "}", ids["task_id" if name == "task_id" else "order_id"])
+    values = {"reason": "回拨核实身份", "work_order_id": ids["order_id"], "q": ids["number"]}
+    params = {q.name: values[q.name] for q in route.dependant.query_params if q.name in values}
+    out: dict = {"method": method, "url": url, "params": params}
+    if method != "GET":
+        out["json"] = PROBE_BODIES[f"{method} {path}"](ids)
+    return out
+
+
+async def _hold(stack, *, order: dict, holder: str, accept: bool) -> None:
+    """Transfer the order (by a supervisor, through dispatch) to `holder` of 武乡县; accept it if told."""
+    async with stack["dispatch"].client(headers=auth("supervisor", region="1404")) as d:
+
+        async def offered():  # type: ignore[no-untyped-def]
+            rows = (await d.get("/v1/assignments", params={"work_order_id": order["id"]})).json()
+            return rows if rows and rows[0]["status"] == "offered" else None
+
+        await wait_for(offered, timeout=15, what="the first offer")
+        r = await d.post(
+            f"/v1/work-orders/{order['id']}/transfer", json={"to_staff_id": holder, "reason": "转办"}
+        )
+        assert r.status_code == 200, r.text
+        offer = r.json()
+    if accept:
+        async with stack["dispatch"].client(headers=auth("aid_officer", region=AWAY, staff_id=holder)) as d:
+            assert (await d.post(f"/v1/assignments/{offer['id']}/accept")).status_code == 200
+    want = "accepted" if accept else "offered"
+
+    async def learnt():  # type: ignore[no-untyped-def]
+        async with stack["intake"].rt.sessionmaker() as s:
+            state = await s.scalar(
+                select(OrderHandler.state).where(
+                    OrderHandler.work_order_id == uuid.UUID(order["id"]),
+                    OrderHandler.staff_id == holder,
+                    OrderHandler.until.is_(None),
+                )
+            )
+        return state == want
+
+    await wait_for(learnt, timeout=15, what=f"intake to learn the holder ({want})")
+
+
+async def _order_with_child(intake) -> dict:  # type: ignore[no-untyped-def]
+    """An order of 沁县 with an open child order (so probing `close` can never close it)."""
+    async with intake.client(headers=auth("operator", region=HOME)) as c:
+        phone = f"137{uuid.uuid4().int % 10**8:08d}"
+        r = await c.post("/v1/work-orders", json={**ORDER, "requester": {"name": "辛某", "phone": phone}})
+        assert r.status_code == 201, r.text
+        order = r.json()
+        child = {
+            **ORDER,
+            "requester": {"name": "辛某", "phone": phone},
+            "parent_id": order["id"],
+            "service_type": "mediation",
+            "description": "另有邻里纠纷需要调解。",
+        }
+        assert (await c.post("/v1/work-orders", json=child)).status_code == 201
+    async with intake.rt.sessionmaker() as s:
+        task = await s.scalar(select(Task.id).where(Task.work_order_id == uuid.UUID(order["id"])))
+    return {"order_id": order["id"], "number": order["number"], "task_id": str(task), "id": order["id"]}
+
+
+async def test_object_level_rules_hold_for_every_role_and_caller(stack):
+    """Access follows the work: jurisdiction, or holding (then handling) the order — across counties."""
+    async with stack["dispatch"].rt.sessionmaker() as s:
+        holder = str(
+            await s.scalar(
+                select(Staff.id)
+                .where(Staff.county_code == AWAY, Staff.role == "aid_officer")
+                .order_by(Staff.code)
+            )
+        )
+    phases = {}
+    for phase, accepted in (("offered", False), ("accepted", True)):
+        ids = await _order_with_child(stack["intake"])
+        await _hold(stack, order=ids, holder=holder, accept=accepted)
+        phases[phase] = ids
+    routes = {(svc, m, p): route for svc, app in APPS.items() for m, p, route in api_routes(app)}
+    failures: list[str] = []
+    wanted: list[bool] = []
+    clients = {svc: stack[svc].client() for svc in stack}
+    sem = asyncio.Semaphore(16)
+
+    async def probe(phase: str, svc: str, method: str, path: str, rule: Rule, role: str, caller: str) -> None:
+        ids = phases[phase]
+        region, staff = {"inside": (HOME, None), "holder": (AWAY, holder), "outside": (AWAY, None)}[caller]
+        headers = auth(role, region=region, staff_id=staff or str(uuid.uuid4()))
+        assert rule.objects is not None
+        want = object_visible(
+            rule.objects.grants(frozenset({role})),
+            in_jurisdiction=caller == "inside",
+            holds=caller == "holder",
+            handles=caller == "holder" and phase == "accepted",
+        )
+        wanted.append(want)
+        req = _object_request(method, path, routes[(svc, method, path)], ids)
+        async with sem:
+            r = await clients[svc].request(headers=headers, **req)
+        if "{" in path:  # one object: found or not
+            seen = r.status_code not in (401, 403, 404)
+            bad = r.status_code in (401, 403) or r.status_code >= 500
+        else:  # a list: the order is in it or not
+            seen = r.status_code == 200 and ids["order_id"] in r.text
+            bad = r.status_code != 200
+        if bad or seen != want:
+            failures.append(
+                f"{phase}: {svc} {method} {path} as {role} ({caller}): want {'seen' if want else 'hidden'}, "
+                f"got {r.status_code} {r.text[:120]}"
+            )
+
+    def probes(phase: str, get: bool):  # type: ignore[no-untyped-def]
+        return [
+            probe(phase, svc, m, p, rule, role, caller)
+            for svc, m, p, rule in OBJECT_CASES
+            if (m == "GET") == get
+            for role in sorted(rule.roles)
+            for caller in ("inside", "holder", "outside")
+        ]
+
+    try:
+        for phase in phases:  # reads first: the mutations' probes may complete the callback task
+            await asyncio.gather(*probes(phase, get=True))
+            await asyncio.gather(*probes(phase, get=False))
+    finally:
+        for c in clients.values():
+            await c.aclose()
+    assert not failures, "\n".join(failures)
+    # Both outcomes, many times over: the matrix really tells the callers apart.
+    assert wanted.count(True) > 100 and wanted.count(False) > 100, (wanted.count(True), wanted.count(False))
