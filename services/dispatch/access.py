@@ -1,9 +1,11 @@
 """Dispatch's access policy — the one place that says who may call what (deny by default)."""
 
 from libs.common.auth import allow
+from services.dispatch.acting import OFFER_ROLES
 
 STAFF = ("operator", "counter_staff", "lawyer", "mediator", "aid_officer", "supervisor", "admin")
-HANDLERS = ("counter_staff", "lawyer", "mediator", "aid_officer")
+# Whoever may take an offer — the same roles routing checks before offering (acting.py).
+HANDLERS = OFFER_ROLES
 MANAGERS = ("supervisor", "admin")
 
 POLICY = {

@@ -124,7 +124,9 @@ async def set_roster(
 ) -> Staff:
     st = await get_staff(session, staff_id, who, lock=True)
     await session.execute(delete(DutySlot).where(DutySlot.staff_id == st.id))
-    session.add_all(DutySlot(staff_id=st.id, weekday=h.weekday, start=h.start, end=h.end) for h in body.slots)
+    session.add_all(
+        DutySlot(staff_id=st.id, weekday=h.weekday, start=h.start, end=h.end, kind=h.kind) for h in body.slots
+    )
     await session.flush()
     await availability_event(session, staff=st, now=now)
     return st

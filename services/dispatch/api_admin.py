@@ -55,7 +55,7 @@ async def get_staff(staff_id: uuid.UUID, request: Request, who: Who) -> dict:
     async with request.app.state.rt.sessionmaker() as session:
         st = await admin.get_staff(session, staff_id, who)
         slots = await session.scalars(
-            select(DutySlot).where(DutySlot.staff_id == st.id).order_by(DutySlot.weekday)
+            select(DutySlot).where(DutySlot.staff_id == st.id).order_by(DutySlot.weekday, DutySlot.start)
         )
         exc = await session.scalars(
             select(RosterException).where(RosterException.staff_id == st.id).order_by(RosterException.day)
@@ -64,7 +64,8 @@ async def get_staff(staff_id: uuid.UUID, request: Request, who: Who) -> dict:
         return {
             **s.StaffOut.model_validate(st, from_attributes=True).model_dump(mode="json"),
             "roster": [
-                dict(weekday=x.weekday, start=x.start.isoformat(), end=x.end.isoformat()) for x in slots
+                dict(weekday=x.weekday, start=x.start.isoformat(), end=x.end.isoformat(), kind=x.kind)
+                for x in slots
             ],
             "exceptions": [
                 dict(

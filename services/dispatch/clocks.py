@@ -1,7 +1,7 @@
 """Service and statutory clocks of a work order — pure, unit-tested.
 
 Hotline rule (Shandong 2017; provincial, so it lives in policy.yaml): transfer the
-order within 1 working day, an urgent one within 1 hour; tell the caller the result
+order within 1 working day, an urgent (or critical) one within 1 hour; tell the caller the result
 within 5 working days, at most 15 with approval. Legal aid: decide within 7 days of
 the application (法律援助法 Art 43), natural days per 民法典 Art 201/203 (start day not
 counted, a deadline on a holiday rolls to the next working day).
@@ -33,8 +33,9 @@ def order_clocks(
 ) -> Clocks:
     r = policy.clock(service_type)
     warnings: list[str] = []
-    if urgency == "urgent":
-        transfer = received_at + timedelta(hours=r.urgent_transfer_hours)  # 12348 is 7×24: natural hours
+    hours = r.transfer_hours(urgency)  # urgent and critical alike (libs.common.urgency)
+    if hours is not None:
+        transfer = received_at + timedelta(hours=hours)  # 12348 is 7×24: natural hours
     else:
         t = calendar.add_workdays_at(received_at, r.transfer_workdays)
         transfer, warnings = t.due, warnings + t.warnings

@@ -135,6 +135,7 @@ class Party(DispatchBase):
     side: Mapped[str] = mapped_column(String(16))  # requester | counterparty
     name_index: Mapped[str | None] = mapped_column(String(64), index=True)
     id_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)  # libs.common.pii.phone_key
 
 
 class Representation(DispatchBase):
@@ -149,7 +150,9 @@ class Representation(DispatchBase):
 
 
 class DutySlot(DispatchBase):
-    """Weekly duty pattern (值班), in China local time."""
+    """Weekly duty pattern (值班), in China local time. `weekly`: working days only (the
+    holiday calendar decides); `on_call`: that weekday of every week, holidays included
+    (a 7×24 rota). See duty.py."""
 
     __tablename__ = "duty_slots"
 
@@ -158,6 +161,7 @@ class DutySlot(DispatchBase):
     weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday
     start: Mapped[time] = mapped_column(Time)
     end: Mapped[time] = mapped_column(Time)
+    kind: Mapped[str] = mapped_column(String(8), default="weekly", server_default="weekly")
 
 
 class OrderSnapshot(DispatchBase):
@@ -253,6 +257,9 @@ class Assignment(DispatchBase):
     kind: Mapped[str] = mapped_column(String(16), default="offer", server_default="offer")
     reason_code: Mapped[str | None] = mapped_column(String(24))  # conflict|overload|out_of_scope|timeout|…
     response_note: Mapped[str | None] = mapped_column(Text)
+    # When the person accepted: only then did they act on the matter (conflict of interest);
+    # kept when the assignment is later returned, transferred or completed.
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_assignments_staff_status", "staff_id", "status", "offered_at"),
@@ -264,6 +271,12 @@ class Assignment(DispatchBase):
             postgresql_where=text("status = 'offered'"),
         ),
         Index("ix_assignments_expiry", "expires_at", postgresql_where=text("status = 'offered'")),
+        Index(
+            "ix_assignments_accepted",
+            "work_order_id",
+            "staff_id",
+            postgresql_where=text("accepted_at IS NOT NULL"),
+        ),
     )
 
 

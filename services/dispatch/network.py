@@ -168,13 +168,20 @@ async def seed_demo_network(session: AsyncSession, *, now: datetime | None = Non
     await session.execute(insert(Staff), staff_rows)
     await session.execute(
         insert(DutySlot),
-        [dict(staff_id=s.id, weekday=d, start=a, end=b) for s in people for d, a, b in s.slots],
+        [dict(staff_id=s.id, weekday=d, start=a, end=b, kind="weekly") for s in people for d, a, b in s.slots]
+        + [
+            dict(staff_id=s.id, weekday=d, start=a, end=b, kind="on_call")
+            for s in people
+            for d, a, b in s.on_call
+        ],
     )
     # One availability event per person, in one multi-row insert (1,086 rows) and one NOTIFY.
     rows = []
     by_id = {r["id"]: r for r in staff_rows}
     for s in people:
-        slots = [domain.Slot(d, a, b) for d, a, b in s.slots]
+        slots = [domain.Slot(d, a, b) for d, a, b in s.slots] + [
+            domain.Slot(d, a, b, "on_call") for d, a, b in s.on_call
+        ]
         staff = Staff(**by_id[s.id])
         payload = _availability(staff, s.point, slots, None, False, now)
         event = make_event(ev.STAFF_AVAILABILITY, source=ev.SOURCE, payload=payload, subject=str(s.id))

@@ -14,6 +14,7 @@ from libs.common.auth import Principal, ensure_visible
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope
 from libs.common.problems import FieldProblem, Problem
+from services.dispatch.acting import can_act_on_offer, cannot_act_reason
 from services.dispatch.models import Assignment, OrderSnapshot, Staff
 from services.dispatch.parties import conflicted_staff, record_parties
 from services.dispatch.policy import default_policy
@@ -125,6 +126,9 @@ async def transfer(
     target = await session.get(Staff, to_staff_id)
     if target is None or not target.active:
         raise FieldProblem("to_staff_id", "未找到该在职人员", "no such active staff member")
+    if not can_act_on_offer(target.role, "transfer"):  # the same rule routing follows
+        zh, en = cannot_act_reason(target.role).split(" | ")
+        raise FieldProblem("to_staff_id", zh, en, status=409)
     if current is not None:
         await _give_back(session, a=current, now=now, status="transferred", code="transferred", note=reason)
     took = await session.execute(

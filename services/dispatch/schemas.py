@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class RequestModel(BaseModel):
@@ -44,6 +44,7 @@ class CandidateOut(BaseModel):
     passed_over: str | None
     target: int | None = None
     step: str | None = None
+    warning: str | None = None  # e.g. a party matching only by name (conflicts.py): check it
 
 
 class DecisionOut(BaseModel):
@@ -147,11 +148,13 @@ class PartyIn(BaseModel):
     side: Literal["requester", "counterparty"] = "counterparty"
     name: str | None = Field(None, max_length=100)
     id_number: str | None = Field(None, max_length=18)
+    # Kept as a blind index only; with the ID number it tells two namesakes apart.
+    phone: str | None = Field(None, max_length=20, description="电话（可选；只保存不可逆索引）")
 
     @model_validator(mode="after")
     def _one(self) -> PartyIn:
-        if not (self.name or self.id_number):
-            raise ValueError("请填写当事人姓名或身份证号 | give a name or an ID number")
+        if not (self.name or self.id_number or self.phone):
+            raise ValueError("请填写当事人姓名、身份证号或电话 | give a name, an ID number or a phone")
         return self
 
 
@@ -167,7 +170,12 @@ TIER = Literal["city", "county", "township", "village"]
 class HoursIn(BaseModel):
     weekday: int = Field(ge=0, le=6)
     start: time
-    end: time
+    end: time = Field(description="结束时间；到午夜写 24:00 | end; 24:00 for midnight")
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _midnight(cls, v: object) -> object:
+        return time.max if isinstance(v, str) and v.strip() in ("24:00", "24:00:00") else v
 
     @model_validator(mode="after")
     def _order(self) -> HoursIn:
@@ -227,8 +235,14 @@ class StaffPatch(RequestModel):
     active: bool | None = None
 
 
+class RosterSlotIn(HoursIn):
+    # weekly: working days only (the holiday calendar decides); on_call: a 7×24 rota slot,
+    # that weekday of every week, weekends and holidays included (services/dispatch/duty.py).
+    kind: Literal["weekly", "on_call"] = "weekly"
+
+
 class RosterIn(RequestModel):
-    slots: list[HoursIn] = Field(max_length=28)
+    slots: list[RosterSlotIn] = Field(max_length=28)
 
 
 class RosterExceptionIn(RequestModel):

@@ -176,7 +176,7 @@ async def offer_next(
     if order.follow_up_of and not tried:
         prev = await session.get(OrderSnapshot, order.follow_up_of)
         previous = str(prev.handler_staff_id) if prev and prev.handler_staff_id else None
-    prior_orders, conflicted = await requester_history(
+    prior_orders, conflicts = await requester_history(
         session, order_id=order.work_order_id, requester_index=_index(order.requester_name)
     )
     view = domain.OrderView(
@@ -192,7 +192,9 @@ async def offer_next(
         prior_orders=prior_orders,
         previous_handler_id=previous,
         exclude_staff=tried,
-        conflicted_staff=conflicted,
+        conflicted_staff=conflicts.blocked,
+        conflict_reasons=conflicts.reasons,
+        namesake_staff=conflicts.warned,
     )
     network = network or await routing_network(session, county_code=order.county_code, now=now)
     staff = await network.staff(session, now=now, also=[previous] if previous else [])
@@ -270,6 +272,7 @@ def _record(order: OrderSnapshot, d: domain.Decision, now: datetime) -> dict:
                 passed_over=c.passed_over,
                 target=c.target,
                 step=c.step,
+                warning=c.warning,
             )
             for c in d.candidates
             # Keep the explanation readable: the chosen one and everyone a target looked at.
@@ -413,7 +416,7 @@ async def accept(
     staff = await session.get(Staff, assignment.staff_id)
     point = await session.get(ServicePoint, assignment.service_point_id)
     assert order and staff and point
-    assignment.status, assignment.responded_at = "accepted", now
+    assignment.status, assignment.responded_at, assignment.accepted_at = "accepted", now, now
     order.status, order.handler_staff_id, order.service_point_id = "assigned", staff.id, point.id
     order.assigned_at = now
     # The transfer clock stops here; the reply clock starts its own warning and ladder.
