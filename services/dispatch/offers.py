@@ -146,7 +146,7 @@ async def transfer(
         point_id=target.service_point_id,
         reason=f"转办：{reason} | transferred by {who.name or who.sub}",
         now=now,
-        timeout=timedelta(minutes=default_policy().offer_timeout_minutes),
+        timeout=timedelta(minutes=default_policy().offer_timeout(order.urgency, None)),  # urgent: capped
         kind="transfer",
     )
 

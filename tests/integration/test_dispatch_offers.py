@@ -318,7 +318,8 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
             assert any("此前已有" in r for r in dec["complexity_reasons"])  # a repeat requester scores higher
 
 
-async def test_clocks_raise_supervision_up_the_ladder(infra, broker):
+@pytest.mark.parametrize("urgency", ["urgent", "critical"])  # critical: never looser than urgent
+async def test_clocks_raise_supervision_up_the_ladder(infra, broker, urgency):
     # Friday 16:00: an urgent order must be transferred within 1 hour.
     clock = FrozenClock(datetime(2026, 11, 27, 16, 0, tzinfo=CHINA_TZ))
     async with dispatch(infra, broker, clock) as d:
@@ -327,7 +328,7 @@ async def test_clocks_raise_supervision_up_the_ladder(infra, broker):
                 d,
                 clock,
                 service_type="consultation",
-                urgency="urgent",
+                urgency=urgency,
                 special_groups=["elderly"],
                 description="老人被骗",
             )
