@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -22,6 +23,8 @@ from libs.common.testing.infra import serve, wait_for
 from services.mediation.main import create_app
 from services.mediation.models import WebhookDelivery, outbox
 from services.mediation.settings import MediationSettings
+from tests.integration.console_helpers import console_for
+from tests.unit.test_console_app import csrf_of, dev_login
 
 NOW = datetime(2026, 11, 24, 21, 40, tzinfo=CHINA_TZ)  # a Tuesday night
 SECRET = "police-webhook-test-secret"
@@ -162,3 +165,32 @@ async def test_a_risk_report_is_queued_acknowledged_and_posted_once(stack):
 
 async def _n(items, n: int) -> bool:  # type: ignore[no-untyped-def]
     return len(items) >= n
+
+
+async def test_the_console_lists_the_report_in_chinese_and_records_the_acknowledgement(stack):
+    app, _receiver, _clock = stack
+    async with app.client(headers=MEDIATOR) as api:
+        case = await new_case(api)
+        r = await api.post(
+            f"/v1/cases/{case['id']}/risk",
+            json={"risk_kind": "mass_incident", "description": "多户村民聚集欲堵路"},
+        )
+        assert r.status_code == 200, r.text
+    async with console_for(mediation=app.url) as c:
+        await dev_login(c, "supervisor", region="140403", staff_id="00000000-0000-4000-8000-00000000005a")
+        page = await c.get("/liaison")
+        assert page.status_code == 200 and "矛盾激化风险警情通报" in page.text
+        assert "可能引发群体性事件" in page.text and case["number"] in page.text and "确认已通报" in page.text
+        (liaison_id,) = re.findall(r'hx-post="/liaison/([0-9a-f-]+)/acknowledge"', page.text)
+        r = await c.post(
+            f"/liaison/{liaison_id}/acknowledge",
+            data={
+                "police_unit": "潞州区公安分局城东派出所",
+                "action_taken": "已通报值班民警，民警已到场疏导",
+            },
+            headers={"X-CSRF-Token": csrf_of(page.text)},
+        )
+        assert r.status_code == 200 and "已确认通报" in r.text, r.text
+        page = await c.get("/liaison")
+        assert "暂无待确认的风险通报" in page.text and "城东派出所" in page.text
+        assert "确认已通报" not in page.text  # no action left once acknowledged

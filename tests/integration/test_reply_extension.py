@@ -5,6 +5,7 @@ others. The real dispatch app on real PostgreSQL, time moved with an injected cl
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from libs.common.clock import CHINA_TZ, FrozenClock
 from libs.common.events import dispatch as ev
 from libs.common.testing.auth import auth
 from services.dispatch.supervision import sweep_once
+from tests.integration.console_helpers import console_for
 from tests.integration.test_dispatch_offers import (
     QINXIAN,
     as_handler,
@@ -23,6 +25,7 @@ from tests.integration.test_dispatch_offers import (
     new_order,
     offers,
 )
+from tests.unit.test_console_app import csrf_of, dev_login
 
 __all__ = ["broker"]  # the module-scoped private broker fixture
 
@@ -156,3 +159,30 @@ async def test_a_refused_extension_leaves_the_ordinary_clock_and_statutory_perio
         aid_order = await new_order(d, clock, service_type="legal_aid", description="申请法律援助")
         r = await boss.post(f"/v1/work-orders/{aid_order}/reply-extension", json={"reason": "需要更多时间"})
         assert r.status_code == 409 and "第四十三条" in r.json()["detail"]
+
+
+async def test_the_console_asks_for_and_approves_an_extension_in_chinese(d, clock):
+    oid, offer = await accepted_order(d, clock)
+    async with console_for(dispatch=d.url) as handler:
+        await dev_login(handler, "lawyer", region=QINXIAN, staff_id=offer["staff_id"])
+        page = await handler.get("/login")  # any page carries the CSRF token
+        r = await handler.post(
+            f"/orders/{oid}/reply-extension",
+            data={"reason": "需等待鉴定意见"},
+            headers={"X-CSRF-Token": csrf_of(page.text)},
+        )
+        assert r.status_code == 200 and "延期申请已提交" in r.text, r.text
+    async with console_for(dispatch=d.url) as boss:
+        await dev_login(boss, "supervisor", region=QINXIAN, staff_id=SUPERVISOR_ID)
+        page = await boss.get("/extensions")
+        assert page.status_code == 200 and "答复期限延期审批" in page.text and "需等待鉴定意见" in page.text
+        assert "待审批" in page.text and "批准延期" in page.text
+        (x_id,) = set(re.findall(r'hx-post="/extensions/([0-9a-f-]+)/approve"', page.text))
+        r = await boss.post(
+            f"/extensions/{x_id}/approve",
+            data={"reason": "同意"},
+            headers={"X-CSRF-Token": csrf_of(page.text)},
+        )
+        assert r.status_code == 200 and "已批准延期" in r.text, r.text
+        page = await boss.get("/extensions")
+        assert f'/extensions/{x_id}/approve"' not in page.text and "已批准" in page.text
