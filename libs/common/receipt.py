@@ -97,14 +97,21 @@ def resolve(
     return Receipt(at=at, reason=text, entered=given is not None, backdated=backdated)
 
 
-def correction(*, received_at: datetime, reason: str, now: datetime, field: str = "received_at") -> Receipt:
+def correction(
+    *,
+    received_at: datetime,
+    reason: str | None,
+    now: datetime,
+    field: str = "received_at",
+    reason_field: str = "reason",
+) -> Receipt:
     """A later correction: always with a reason, never in the future."""
     text = (reason or "").strip()
     if len(text) < MIN_REASON:
         raise FieldProblem(
-            "reason",
+            reason_field,
             f"更正收到时间须写明原因（至少 {MIN_REASON} 个字）",
             f"a correction of the receipt needs a reason (at least {MIN_REASON} characters)",
             code="reason_required",
         )
-    return resolve(received_at=received_at, reason=text, now=now, field=field, reason_field="reason")
+    return resolve(received_at=received_at, reason=text, now=now, field=field, reason_field=reason_field)

@@ -243,11 +243,13 @@ async def submit_application(
         await correct_receipt(
             session,
             case=case,
-            body=ReceiptIn(received_at=body.received_at, reason=body.receipt_reason or ""),
+            # Not validated here: a missing reason is reported by the rule, on receipt_reason.
+            body=ReceiptIn.model_construct(received_at=body.received_at, reason=body.receipt_reason or ""),
             who=who,
             now=now,
             cal=cal,
             rules=rules,
+            reason_field="receipt_reason",
         )
     _store_application(case, body, rules)
     today = local_day(now)

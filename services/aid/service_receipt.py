@@ -79,11 +79,13 @@ async def correct_receipt(
     now: datetime,
     cal: WorkCalendar,
     rules: AidRules,
+    reason_field: str = "reason",
 ) -> Case:
     """A later correction (a date typed wrong, the post-room's stamp found): with a reason, audited,
-    and every open clock that counts from the receipt recomputed."""
+    and every open clock that counts from the receipt recomputed. `reason_field`: the field a
+    missing reason is reported on (receipt_reason when it comes with the application)."""
     guard(case, "correct_receipt")
-    r = correction(received_at=body.received_at, reason=body.reason, now=now)
+    r = correction(received_at=body.received_at, reason=body.reason, now=now, reason_field=reason_field)
     before = case.received_at
     case.received_at, case.received_on = r.at, local_day(r.at)
     entry = {

@@ -12,9 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from libs.common.audit import AUDIT
+from libs.common.calendar import WorkCalendar
 from libs.common.clock import CHINA_TZ, FrozenClock
+from libs.common.events import dispatch
+from libs.common.events.envelope import make_event
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import services
+from services.aid import service as aid_service
 from tests.integration.test_aid_case_flow import application
 
 COUNTY = "140430"
@@ -224,3 +228,45 @@ async def test_mediation_registration_counts_from_the_receipt_and_can_be_correct
         assert fixed["due_date"] == "2026-04-09" and len(fixed["receipt"]["corrections"]) == 1
     entries = [e["action"] for e in await audit_entries(mediation, case["id"])]
     assert "mediation.receipt_entered" in entries and "mediation.receipt_corrected" in entries
+
+
+async def test_a_paper_form_for_a_dispatched_order_moves_the_clock_to_its_receipt(aid):
+    """A case opened when the officer took the order (Monday); the signed form arrived by post on
+    Friday: entering it with its receipt counts Art 43's seven days from Friday."""
+    assigned = dispatch.AssignedV1(
+        assignment_id=str(uuid.uuid4()),
+        work_order_id=str(uuid.uuid4()),
+        county_code=COUNTY,
+        region_code=f"{COUNTY}003",
+        service_type="legal_aid",
+        staff_id=OFFICER_ID,
+        staff_name="李干事",
+        service_point_id=str(uuid.uuid4()),
+        service_point_name="沁县公共法律服务中心",
+        requester_name="王秀英",
+        description="被拖欠工资，申请法律援助",
+        accepted_at=MONDAY_10,
+    )
+    event = make_event(dispatch.ASSIGNED, source=dispatch.SOURCE, payload=assigned)
+    async with aid.rt.sessionmaker() as s, s.begin():
+        case = await aid_service.open_case_from_assignment(s, event=event, now=MONDAY_10, cal=WorkCalendar())
+        case_id = str(case.id)
+    body = application()
+    body.pop("region_code")
+    async with aid.client(headers=OFFICER) as api:
+        opened = (await api.get(f"/v1/cases/{case_id}")).json()
+        assert (
+            clock(opened, "decision")["due"] == "2026-03-16" and opened["receipt"]["source"] == "work_order"
+        )
+        r = await api.post(
+            f"/v1/cases/{case_id}/application", json=body | {"received_at": FRIDAY_16.isoformat()}
+        )
+        assert field_error(r)["field"] == "receipt_reason"  # it corrects the receipt: a reason is required
+        r = await api.post(
+            f"/v1/cases/{case_id}/application",
+            json=body | {"received_at": FRIDAY_16.isoformat(), "receipt_reason": "申请表周五邮寄送达"},
+        )
+        assert r.status_code == 200, r.text
+        case = r.json()
+    assert case["received_on"] == "2026-03-06" and clock(case, "decision")["due"] == "2026-03-13"
+    assert case["status"] == "under_review"
