@@ -79,7 +79,13 @@ SCREENS = {  # screen → roles that may open it (UX only: every service still c
     "cases": ("aid_officer", "lawyer", "mediator", "supervisor", "admin"),
     "supervisor": ("supervisor", "admin"),
     "orders": ("operator", "counter_staff", "aid_officer", "lawyer", "mediator", "supervisor", "admin"),
+    # 人民调解法 Art 25: risk reports for the police, worked by the county supervisor (or the mediator).
+    "liaison": ("supervisor", "mediator", "admin"),
+    "extensions": ("supervisor", "admin"),  # reply extensions awaiting approval
 }
+RISK_KINDS = ("violence", "criminal", "self_harm", "mass_incident")
+WEBHOOK_STATES = ("not_configured", "pending", "retrying", "delivered")
+CLOCK_NAMES = ("transfer", "reply", "max")
 
 
 def home_for(roles: list[str]) -> str:

@@ -284,6 +284,34 @@ class Backends:
         body = {"to_staff_id": to_staff_id, "reason": reason}
         return await self.json("dispatch", "POST", f"/v1/work-orders/{order_id}/transfer", token, json=body)
 
+    async def reply_extensions(self, token: str, status: str | None = None) -> list[dict]:
+        return await self.json(
+            "dispatch", "GET", "/v1/reply-extensions", token, params=_clean({"status": status})
+        )
+
+    async def request_extension(self, token: str, order_id: str, *, reason: str) -> dict:
+        body = {"reason": reason}
+        return await self.json(
+            "dispatch", "POST", f"/v1/work-orders/{order_id}/reply-extension", token, json=body
+        )
+
+    async def decide_extension(self, token: str, extension_id: str, *, approve: bool, reason: str) -> dict:
+        path = f"/v1/reply-extensions/{extension_id}/{'approve' if approve else 'refuse'}"
+        return await self.json("dispatch", "POST", path, token, json={"reason": reason})
+
+    # ---- police liaison (mediation, 人民调解法 Art 25) ----------------------------------------------
+    async def liaisons(self, token: str, status: str | None = None) -> list[dict]:
+        params = _clean({"status": status, "limit": 200})
+        return await self.json("mediation", "GET", "/v1/police-liaisons", token, params=params)
+
+    async def acknowledge_liaison(
+        self, token: str, liaison_id: str, *, police_unit: str, action_taken: str
+    ) -> dict:
+        body = {"police_unit": police_unit, "action_taken": action_taken}
+        return await self.json(
+            "mediation", "POST", f"/v1/police-liaisons/{liaison_id}/acknowledge", token, json=body
+        )
+
     # ---- aid / mediation ------------------------------------------------------------------------
     async def case_pages(
         self, token: str, service: str, page_size: int = 500, **filters: Any

@@ -19,6 +19,12 @@ POLICY = {
     "POST /v1/work-orders/{work_order_id}/parties": allow("operator", "counter_staff", *MANAGERS),
     "GET /v1/work-orders/{work_order_id}/decision": allow("operator", *MANAGERS),
     "GET /v1/work-orders/{work_order_id}/decisions": allow("operator", *MANAGERS),
+    "POST /v1/work-orders/{work_order_id}/reply-extension": allow(
+        *HANDLERS, *MANAGERS, note="the order's own handler (or a supervisor)"
+    ),
+    "GET /v1/reply-extensions": allow(*MANAGERS),
+    "POST /v1/reply-extensions/{extension_id}/approve": allow(*MANAGERS, note="of the order's jurisdiction"),
+    "POST /v1/reply-extensions/{extension_id}/refuse": allow(*MANAGERS, note="of the order's jurisdiction"),
     "GET /v1/supervision/overdue": allow(*MANAGERS),
     "GET /v1/supervision/queue": allow(*MANAGERS),
     "GET /v1/service-points": allow(*STAFF),

@@ -16,6 +16,8 @@ from libs.common.problems import FieldProblem, Problem
 from services.dispatch import schemas as s
 from services.dispatch.models import CalendarYear, DutySlot, Leave, RosterException, ServicePoint, Staff
 from services.dispatch.network import availability_event, calendar_event, load_calendar
+from services.dispatch.policy import default_policy
+from services.dispatch.recompute import recompute_open_orders
 
 
 async def get_point(
@@ -204,6 +206,10 @@ async def put_calendar_year(
     row.updated_at, row.updated_by = now, who.name or who.sub
     await session.flush()
     await calendar_event(session, row=row)
+    # Dispatch's own open clocks follow at once; aid and mediation recompute theirs from the event.
+    await recompute_open_orders(
+        session, year=year, now=now, policy=default_policy(), calendar=await load_calendar(session)
+    )
     return row
 
 

@@ -200,6 +200,9 @@ class OrderSnapshot(DispatchBase):
     supervision_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     at_risk_raised: Mapped[bool] = mapped_column(default=False, server_default="false")
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # (0007) A supervisor approved the reply extension: reply_due is then the 15-working-day limit
+    # and the reply clock is supervised as "max".
+    reply_extended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_orders_queue", "status", "priority", "transfer_due"),
@@ -219,6 +222,44 @@ class Supervision(DispatchBase):
     notified: Mapped[str] = mapped_column(String(16))  # service_point | county | city
     due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReplyExtension(DispatchBase):
+    """The hotline rule's "at most 15 working days with approval": the handler asks (with a reason),
+    a supervisor of the order's jurisdiction approves or refuses (with a reason). One open request or
+    approval per order at a time (a refused one may be asked again)."""
+
+    __tablename__ = "reply_extensions"
+    __table_args__ = (
+        Index(
+            "uq_reply_extensions_live",
+            "work_order_id",
+            unique=True,
+            postgresql_where=text("status IN ('requested', 'approved')"),
+        ),
+        Index(
+            "ix_reply_extensions_pending",
+            "county_code",
+            "requested_at",
+            postgresql_where=text("status = 'requested'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    county_code: Mapped[str] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12), default="requested")  # requested | approved | refused
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_by_name: Mapped[str | None] = mapped_column(String(50))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reply_due_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reply_due_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # proposed, then approved
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_by_name: Mapped[str | None] = mapped_column(String(50))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Decision(DispatchBase):

@@ -284,3 +284,34 @@ class CalendarYearOut(BaseModel):
     holidays: list[date]
     workdays: list[date]
     warnings: list[str]
+
+
+class ReplyExtensionIn(RequestModel):
+    """Why the reply needs longer than the ordinary period (e.g. 需调取档案、多部门会商)."""
+
+    reason: str = Field(min_length=4, max_length=1000)
+
+
+class ExtensionDecisionIn(RequestModel):
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class ReplyExtensionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    order_number: str | None = None
+    county_code: str
+    status: str  # requested | approved | refused
+    reason: str
+    requested_by: str
+    requested_by_name: str | None
+    requested_at: datetime
+    reply_due_before: datetime
+    reply_due_after: datetime
+    decided_by: str | None
+    decided_by_name: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    allowed_actions: list[str] = []

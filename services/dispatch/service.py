@@ -139,6 +139,7 @@ async def insert_order(
             supervision_level=0,
             at_risk_raised=False,
             escalated_at=None,
+            reply_extended_at=None,
         ),
         parties=party_rows([requester] + list(data.get("parties") or [])),
     )

@@ -52,7 +52,12 @@ async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, 
         )
     ).all()
     for o in orders:
-        name, due = clocks.running_clock(status_=o.status, transfer_due=o.transfer_due, reply_due=o.reply_due)
+        name, due = clocks.running_clock(
+            status_=o.status,
+            transfer_due=o.transfer_due,
+            reply_due=o.reply_due,
+            extended=o.reply_extended_at is not None,
+        )
         if due is None:
             continue
         state = clocks.status(now, o.received_at, due, policy.at_risk_fraction)
@@ -144,7 +149,12 @@ async def overdue_and_at_risk(
     for o in await session.scalars(
         q.order_by(OrderSnapshot.priority, OrderSnapshot.transfer_due).limit(5000)
     ):
-        name, due = clocks.running_clock(status_=o.status, transfer_due=o.transfer_due, reply_due=o.reply_due)
+        name, due = clocks.running_clock(
+            status_=o.status,
+            transfer_due=o.transfer_due,
+            reply_due=o.reply_due,
+            extended=o.reply_extended_at is not None,
+        )
         state = clocks.status(now, o.received_at, due, policy.at_risk_fraction)
         if state == "ok":
             continue

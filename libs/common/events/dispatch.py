@@ -17,6 +17,9 @@ CALENDAR_YEAR_UPDATED = "cn.lawline.dispatch.calendar_year_updated.v1"
 STAFF_AVAILABILITY = "cn.lawline.dispatch.staff_availability.v1"
 # The answer to `workorder.routing_requested` for an order dispatch already has (issue #14).
 ROUTING_CONFIRMED = "cn.lawline.dispatch.routing_confirmed.v1"
+# The hotline's "at most 15 working days with approval": asked by the handler, decided by a supervisor.
+REPLY_EXTENSION_REQUESTED = "cn.lawline.dispatch.reply_extension_requested.v1"
+REPLY_EXTENSION_DECIDED = "cn.lawline.dispatch.reply_extension_decided.v1"
 
 
 class OfferedV1(BaseModel):
@@ -125,3 +128,29 @@ class RoutingConfirmedV1(BaseModel):
     offers_made: int = 0
     attempt: int | None = None  # the intake re-announcement it answers
     at: datetime
+
+
+class ReplyExtensionRequestedV1(BaseModel):
+    """The handler asks to extend the reply period to the maximum (e.g. 5 → 15 working days)."""
+
+    extension_id: str
+    work_order_id: str
+    county_code: str
+    reason: str
+    requested_by: str
+    reply_due: datetime  # in force now
+    proposed_due: datetime  # if approved
+    requested_at: datetime
+
+
+class ReplyExtensionDecidedV1(BaseModel):
+    """A supervisor of the order's jurisdiction approved or refused the extension, with a reason."""
+
+    extension_id: str
+    work_order_id: str
+    county_code: str
+    approved: bool
+    reason: str
+    decided_by: str
+    reply_due: datetime  # in force after the decision
+    decided_at: datetime
