@@ -2,7 +2,9 @@
 reads the network through network_cache).
 Keyword-only; never commits. Every change to a person's availability (roster, sign-in/out,
 leave, staff record) emits dispatch.staff_availability keyed by county, in the same
-transaction — the mediation service keeps mediator availability from these events.
+transaction — the mediation service keeps mediator availability from these events. A change
+to the staff record itself (added; name, role, home point, active) also emits
+dispatch.staff_changed — identity keeps each person's login from those.
 """
 
 from __future__ import annotations
@@ -85,6 +87,34 @@ async def availability_event(session: AsyncSession, *, staff: Staff, now: dateti
     )
 
 
+async def staff_changed_event(session: AsyncSession, *, staff: Staff, now: datetime) -> None:
+    point = await session.get(ServicePoint, staff.service_point_id)
+    assert point is not None
+    payload = ev.StaffChangedV1(
+        staff_id=str(staff.id),
+        code=staff.code,
+        name=staff.name,
+        role=staff.role,
+        service_point_id=str(point.id),
+        service_point_name=point.name,
+        tier=point.tier,
+        county_code=staff.county_code,
+        region_code=point.region_code,
+        active=staff.active,
+        changed_at=now,
+    )
+    event = make_event(
+        ev.STAFF_CHANGED,
+        source=ev.SOURCE,
+        payload=payload,
+        subject=str(staff.id),
+        correlation_id=correlation_id.get(),
+    )
+    await enqueue(
+        session, outbox, service=SERVICE, topic=topic(DISPATCH), key=_key(staff, point), event=event
+    )
+
+
 def _key(staff: Staff, point: ServicePoint) -> str:
     return staff.county_code or point.region_code[:6]
 
@@ -124,7 +154,9 @@ async def calendar_event(session: AsyncSession, *, row: CalendarYear) -> None:
 
 
 async def seed_demo_network(session: AsyncSession, *, now: datetime | None = None) -> bool:
-    """Load the 长治 demo network once, and announce every person's availability once."""
+    """Load the 长治 demo network once, and announce every person's availability once.
+    No staff_changed here: identity seeds the same people's logins from the same generator
+    (services/identity/seed.py), and a fresh stack need not push 1,086 records through it."""
     if await session.scalar(select(func.count()).select_from(ServicePoint)):
         return False
     now = now or datetime.now(CHINA_TZ)
