@@ -6,6 +6,7 @@ Taxonomy codes (service types, channels, …) are labelled here too, under `<kin
 
 from __future__ import annotations
 
+from services.console.i18n_accounts import ACCOUNTS
 from services.console.i18n_cases import CASES
 
 LANGS = ("zh", "en")
@@ -326,6 +327,7 @@ M: dict[str, tuple[str, str]] = {
 
 
 M.update(CASES)
+M.update(ACCOUNTS)
 
 
 def t(key: str, lang: str = "zh") -> str:
