@@ -56,9 +56,9 @@ async def test_whoever_gets_the_readme_order_can_log_in_see_it_and_accept_it(inf
                 assert r.status_code == 201, r.text
                 order = r.json()
 
-                async def offered():  # type: ignore[no-untyped-def]
+                async def offered(order_id: str = order["id"]):  # type: ignore[no-untyped-def]
                     rows = await dispatch.get(
-                        "/v1/assignments", params={"work_order_id": order["id"]}, headers=operator["headers"]
+                        "/v1/assignments", params={"work_order_id": order_id}, headers=operator["headers"]
                     )
                     return [a for a in rows.json() if a["status"] == "offered"] or None
 
