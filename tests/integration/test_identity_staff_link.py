@@ -168,3 +168,20 @@ async def test_an_old_change_arriving_late_changes_nothing(svc):
         await apply_staff_changed(session, staff=stale)
     after = await account_of(svc, "S00913")
     assert after.name == "新名字" and after.active
+
+
+async def test_announcing_the_staff_again_makes_the_missing_logins(svc):
+    """People who were in dispatch before identity followed it (or after identity lost its
+    database) get their logins from one re-announcement; those who have one keep it as it is."""
+    async with svc["identity"].rt.sessionmaker() as session, session.begin():
+        gone = await session.scalar(select(Account).where(Account.username == "S00914"))
+        keep = await session.scalar(select(Account).where(Account.username == "S00915"))
+        await session.delete(gone)
+    async with svc["dispatch"].client(headers=auth("admin", region="140430")) as dispatch:
+        r = await dispatch.post("/v1/staff/announce")
+        assert r.status_code == 200, r.text
+        assert 50 < r.json()["announced"] < 200  # 沁县's people only
+    back = await until(svc, "S00914", lambda a: True, "S00914's login made again")
+    assert back.staff_id == gone.staff_id and back.roles == gone.roles and back.region == "140430"
+    after = await account_of(svc, "S00915")
+    assert after.password_hash == keep.password_hash and after.roles == keep.roles
