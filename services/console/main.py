@@ -19,6 +19,7 @@ from libs.common.clock import Clock
 from libs.common.logging import configure_logging
 from services.console import (
     api,
+    api_accounts,
     api_cases,
     api_clocks,
     api_counter,
@@ -70,6 +71,7 @@ def create_app(settings: ConsoleSettings | None = None, clock: Any = None, **url
         api_orders.router,
         api_cases.router,
         api_supervisor.router,
+        api_accounts.router,
         api_clocks.router,
     ):
         app.include_router(r)

@@ -146,6 +146,38 @@ class Backends:
     async def logout(self, token: str, refresh_token: str | None) -> None:
         await self.call("identity", "POST", "/v1/auth/logout", token, json={"refresh_token": refresh_token})
 
+    async def change_password(self, username: str, current: str, new: str) -> dict:
+        """The person's own change (current or temporary password); answers with a new session."""
+        body = {"username": username, "current_password": current, "new_password": new}
+        return await self.json("identity", "POST", "/v1/auth/password", json=body)
+
+    # ---- identity: account administration (admins, inside their jurisdiction) ------------------
+    async def accounts(self, token: str, **filters: Any) -> dict:
+        body = await self.json("identity", "GET", "/v1/accounts", token, params=_clean(filters))
+        return body if isinstance(body, dict) else {"items": body, "next_cursor": None}
+
+    async def account(self, token: str, account_id: str) -> dict:
+        return await self.json("identity", "GET", f"/v1/accounts/{account_id}", token)
+
+    async def create_account(self, token: str, body: dict) -> dict:
+        return await self.json("identity", "POST", "/v1/accounts", token, json=_clean(body))
+
+    async def update_account(self, token: str, account_id: str, body: dict) -> dict:
+        return await self.json("identity", "PATCH", f"/v1/accounts/{account_id}", token, json=body)
+
+    async def account_action(
+        self, token: str, account_id: str, action: str, body: dict | None = None
+    ) -> dict:
+        assert action in ("disable", "enable", "reset-password")
+        return await self.json("identity", "POST", f"/v1/accounts/{account_id}/{action}", token, json=body)
+
+    async def link_staff(self, token: str, account_id: str, staff_id: str) -> dict:
+        body = {"staff_id": staff_id}
+        return await self.json("identity", "PUT", f"/v1/accounts/{account_id}/staff", token, json=body)
+
+    async def unlink_staff(self, token: str, account_id: str) -> dict:
+        return await self.json("identity", "DELETE", f"/v1/accounts/{account_id}/staff", token)
+
     # ---- intake ---------------------------------------------------------------------------------
     async def create_order(self, token: str, payload: dict, idem_key: str) -> tuple[dict, list[str]]:
         """Create an order; if this intake does not know an optional field yet, retry without it.
@@ -265,6 +297,11 @@ class Backends:
 
     async def decision(self, token: str, order_id: str) -> dict:
         return await self.json("dispatch", "GET", f"/v1/work-orders/{order_id}/decision", token)
+
+    async def staff_search(self, token: str, q: str, limit: int = 20) -> list[dict]:
+        """Active staff whose code starts with / name contains `q` (the link picker)."""
+        params = _clean({"q": q.strip(), "active": "true", "limit": limit})
+        return await self.json("dispatch", "GET", "/v1/staff", token, params=params)
 
     async def duty(self, token: str, staff_id: str, action: str) -> dict:
         assert action in ("sign-in", "sign-out")

@@ -32,6 +32,7 @@ POLICY = {
     "PATCH /v1/service-points/{point_id}": allow("admin"),
     "GET /v1/staff": allow(*STAFF),
     "POST /v1/staff": allow("admin"),
+    "POST /v1/staff/announce": allow("admin", note="re-announces staff_changed for identity"),
     "GET /v1/staff/{staff_id}": allow(*STAFF),
     "PATCH /v1/staff/{staff_id}": allow("admin"),
     "PUT /v1/staff/{staff_id}/roster": allow(*MANAGERS),

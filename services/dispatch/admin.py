@@ -15,9 +15,12 @@ from libs.common.auth import Principal, ensure_visible
 from libs.common.problems import FieldProblem, Problem
 from services.dispatch import schemas as s
 from services.dispatch.models import CalendarYear, DutySlot, Leave, RosterException, ServicePoint, Staff
-from services.dispatch.network import availability_event, calendar_event, load_calendar
+from services.dispatch.network import availability_event, calendar_event, load_calendar, staff_changed_event
 from services.dispatch.policy import default_policy
 from services.dispatch.recompute import recompute_open_orders
+
+# The staff record as identity sees it: a change to any of these re-announces the person.
+IDENTITY_FIELDS = ("code", "name", "role", "service_point_id", "active")
 
 
 async def get_point(
@@ -103,6 +106,7 @@ async def create_staff(session: AsyncSession, *, body: s.StaffIn, who: Principal
     session.add(st)
     await session.flush()
     await availability_event(session, staff=st, now=now)
+    await staff_changed_event(session, staff=st, now=now)
     return st
 
 
@@ -111,6 +115,7 @@ async def patch_staff(
 ) -> Staff:
     st = await get_staff(session, staff_id, who, lock=True)
     data = body.model_dump(exclude_unset=True)
+    before = {f: getattr(st, f) for f in IDENTITY_FIELDS}
     if "service_point_id" in data:
         point = await get_point(session, data["service_point_id"], who, "service_point_id")
         st.county_code = point.county_code
@@ -118,6 +123,8 @@ async def patch_staff(
         setattr(st, k, v)
     await session.flush()
     await availability_event(session, staff=st, now=now)
+    if any(getattr(st, f) != v for f, v in before.items()):
+        await staff_changed_event(session, staff=st, now=now)
     return st
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy import select
 
 from libs.common.auth import Principal, principal
-from services.dispatch import admin
+from services.dispatch import admin, network
 from services.dispatch import schemas as s
 from services.dispatch.models import DutySlot, Leave, RosterException
 from services.dispatch.policy import default_policy
@@ -48,6 +48,16 @@ async def create_staff(body: s.StaffIn, request: Request, who: Who) -> s.StaffOu
     async with request.app.state.rt.sessionmaker() as session, session.begin():
         st = await admin.create_staff(session, body=body, who=who, now=_now(request))
         return s.StaffOut.model_validate(st, from_attributes=True)
+
+
+@router.post(
+    "/staff/announce",
+    summary="Announce every staff record in my jurisdiction again (identity makes / updates their logins)",
+)
+async def announce_staff(request: Request, who: Who) -> dict:
+    async with request.app.state.rt.sessionmaker() as session, session.begin():
+        n = await network.announce_staff(session, region=who.region, now=_now(request))
+    return {"announced": n}
 
 
 @router.get("/staff/{staff_id}", summary="A staff member with roster, exceptions and leave")

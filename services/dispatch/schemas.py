@@ -20,6 +20,8 @@ class AssignmentOut(BaseModel):
     work_order_id: uuid.UUID
     staff_id: uuid.UUID
     staff_name: str
+    # The person's login name (every staff member logs in with their staff code): who has it.
+    staff_code: str | None = None
     service_point_id: uuid.UUID
     service_point_name: str
     status: str
@@ -205,19 +207,22 @@ class ServicePointPatch(RequestModel):
 Level = Annotated[int, Field(ge=1, le=5)]
 
 
+StaffRole = Literal[
+    "operator",
+    "counter_staff",
+    "lawyer",
+    "legal_worker",
+    "mediator",
+    "aid_officer",
+    "notary",
+    "volunteer",
+]
+
+
 class StaffIn(RequestModel):
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=2, max_length=50)
-    role: Literal[
-        "operator",
-        "counter_staff",
-        "lawyer",
-        "legal_worker",
-        "mediator",
-        "aid_officer",
-        "notary",
-        "volunteer",
-    ]
+    role: StaffRole
     skills: list[str] = Field(min_length=1, max_length=20)
     levels: dict[str, Level] = Field(default_factory=dict)
     languages: list[str] = Field(default_factory=lambda: ["普通话"], max_length=10)
@@ -227,6 +232,7 @@ class StaffIn(RequestModel):
 
 class StaffPatch(RequestModel):
     name: str | None = Field(None, min_length=2, max_length=50)
+    role: StaffRole | None = None  # the person's login roles follow (identity, staff_changed)
     skills: list[str] | None = Field(None, min_length=1, max_length=20)
     levels: dict[str, Level] | None = None
     languages: list[str] | None = Field(None, max_length=10)

@@ -57,7 +57,7 @@ def _take_capacity(*, skip_locked: bool) -> FastStatement:
         update(_STAFF)
         .where(_STAFF.c.id == target, _STAFF.c.active_load + bindparam("weight") <= _STAFF.c.capacity)
         .values(active_load=_STAFF.c.active_load + bindparam("weight"), last_assigned_at=bindparam("now"))
-        .returning(_STAFF.c.id)
+        .returning(_STAFF.c.id, _STAFF.c.code)
     )
 
 
@@ -245,6 +245,7 @@ async def offer_next(
         decision_id=record["id"],
         kind="follow_up" if decision.rule.startswith("follow-up") else "offer",
         names=(chosen.name, chosen.service_point_name),
+        staff_code=took["code"],
     )
 
 
@@ -294,14 +295,16 @@ async def make_offer(
     decision_id: uuid.UUID | None = None,
     kind: str = "offer",
     names: tuple[str, str] | None = None,
+    staff_code: str | None = None,
 ) -> Assignment:
     """Create the offer (capacity already taken), emit dispatch.offered and NOTIFY the inboxes.
-    `names`: (person, service point) when the caller has them — routing does — else read."""
-    if names is None:
+    `names`: (person, service point) and `staff_code` when the caller has them — routing
+    does — else read."""
+    if names is None or staff_code is None:
         staff = await session.get(Staff, staff_id)
         point = await session.get(ServicePoint, point_id)
         assert staff is not None and point is not None
-        names = (staff.name, point.name)
+        names, staff_code = names or (staff.name, point.name), staff.code
     staff_name, point_name = names
     weight = order.weight or 1
     assignment = Assignment(
@@ -323,7 +326,7 @@ async def make_offer(
     # Delivered at commit, to every instance's listener: the SSE inbox of this person.
     # Before the event: emitting takes the audit chain's lock, held until our commit, so
     # nothing else should happen after it.
-    note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name)
+    note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name, staff_code=staff_code)
     await _NOTIFY.execute(session, {"channel": OFFER_CHANNEL, "payload": note})
     await emit(
         session,
@@ -347,12 +350,15 @@ async def make_offer(
     return assignment
 
 
-def offer_note(a: Assignment, order: OrderSnapshot, *, staff_name: str, point_name: str) -> str:
+def offer_note(
+    a: Assignment, order: OrderSnapshot, *, staff_name: str, point_name: str, staff_code: str | None = None
+) -> str:
     """The NOTIFY payload: who, and the offer as the inbox shows it — so the SSE stream of
     every instance pushes it without reading it back (it used to cost 4 queries per offer).
     NOTIFY takes at most 8000 bytes: a longer one goes without the offer, which is then read."""
     offer = dict(
         id=str(a.id), work_order_id=str(a.work_order_id), staff_id=str(a.staff_id), staff_name=staff_name,
+        staff_code=staff_code,
         service_point_id=str(a.service_point_id), service_point_name=point_name, status=a.status,
         reason=a.reason, offered_at=_utc(a.offered_at), responded_at=None,
         expires_at=_utc(a.expires_at) if a.expires_at else None, kind=a.kind, reason_code=None,

@@ -52,6 +52,7 @@ def test_every_dynamic_key_family_is_complete():
         "webhook": domain.WEBHOOK_STATES,
         "clock": domain.CLOCK_NAMES,
         "ext": ("requested", "approved", "refused"),
+        "staffrole": domain.STAFF_ROLES,
         "cs": tuple(STEPS),
         "act": [a for steps in STEPS.values() for a, _ in steps],
         "f": [n for steps in STEPS.values() for _, fields in steps for n, _, _ in fields]

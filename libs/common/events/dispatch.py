@@ -15,6 +15,9 @@ OVERDUE = "cn.lawline.dispatch.overdue.v1"
 # Reference data other services keep a copy of (key: "calendar" / the staff's county code).
 CALENDAR_YEAR_UPDATED = "cn.lawline.dispatch.calendar_year_updated.v1"
 STAFF_AVAILABILITY = "cn.lawline.dispatch.staff_availability.v1"
+# A staff record itself (who, what role, which service point, active): identity keeps each
+# person's login in step with it. Not sent for sign-in, rosters or leave (that is availability).
+STAFF_CHANGED = "cn.lawline.dispatch.staff_changed.v1"
 # The answer to `workorder.routing_requested` for an order dispatch already has (issue #14).
 ROUTING_CONFIRMED = "cn.lawline.dispatch.routing_confirmed.v1"
 # The hotline's "at most 15 working days with approval": asked by the handler, decided by a supervisor.
@@ -115,6 +118,25 @@ class StaffAvailabilityV1(BaseModel):
     on_leave_until: date | None = None
     slots: list[DutySlotV1] = []
     at: datetime
+
+
+class StaffChangedV1(BaseModel):
+    """A staff member was added, or their name, role, home service point or active flag changed.
+    Identity creates, updates or disables the person's login from it (username = `code`).
+    Keyed by county like every dispatch event; a move to another county sends the next change
+    on another partition, so `changed_at` orders one person's changes."""
+
+    staff_id: str
+    code: str
+    name: str
+    role: str
+    service_point_id: str
+    service_point_name: str
+    tier: str  # city | county | township | village
+    county_code: str | None  # None: the city centre
+    region_code: str  # of the service point
+    active: bool
+    changed_at: datetime
 
 
 class RoutingConfirmedV1(BaseModel):
