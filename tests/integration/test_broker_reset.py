@@ -314,3 +314,38 @@ async def test_a_process_started_after_the_reset_republishes_once_and_replays(in
     finally:
         for p in replicas:
             await p.stop()
+
+
+async def test_an_event_the_old_broker_had_but_no_one_consumed_keeps_its_place(infra, db, private_broker):
+    """X was acknowledged by the broker, which then died before anyone consumed X; Y, of the
+    same county, was accepted during the outage and its first send failed. In the new log X
+    must come before Y (per-county order), not after a copy of Y the relay sent too early."""
+    url, sessions = db
+    topic = _name()
+    proc = await Process(
+        private_broker.bootstrap, url, sessions, topic, "unused", recording_handler(), consume=False
+    ).start()
+    try:
+        x, y = closed_event(COUNTIES[0], "x"), closed_event(COUNTIES[0], "y")
+        await enqueue_events(sessions, topic, [(COUNTIES[0], x)])
+        await wait_for(lambda: _published(sessions, 1), timeout=10, what="x acknowledged by the broker")
+        private_broker.stop()
+        await enqueue_events(sessions, topic, [(COUNTIES[0], y)])
+        # Until the send of y has timed out (the producer's 5 s): the relay knows the broker is away.
+        await wait_for(lambda: _async(proc.relay.failures >= 1), timeout=20, what="the send of y to fail")
+        private_broker.start()
+
+        async def both():
+            ids = ce_ids(await read_topic(private_broker.bootstrap, topic))
+            return ids if {x.id, y.id} <= set(ids) else None
+
+        ids = await wait_for(both, timeout=20, what="x and y in the new log")
+        assert ids.index(x.id) < ids.index(y.id), f"y before x in the new log: {ids}"
+    finally:
+        await proc.stop()
+
+
+async def _published(sessions, n: int):  # type: ignore[no-untyped-def]
+    async with sessions() as s:
+        found = await s.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"))
+    return found >= n
