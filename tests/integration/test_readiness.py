@@ -165,7 +165,7 @@ class DatabaseClosed:
         await self._sql((f'ALTER DATABASE "{db_url.rsplit("/", 1)[1]}" ALLOW_CONNECTIONS true',))
 
 
-@pytest.mark.parametrize("outage", ["server stopped"])
+@pytest.mark.parametrize("outage", ["server stopped", "database closed"])
 async def test_requests_get_503_with_retry_after_while_the_database_is_away(
     infra, private_broker, fast_settings, outage
 ):
