@@ -65,9 +65,8 @@ class Handler:
         )
 
 
-@pytest.fixture(scope="module")
-async def svc(infra):
-    broker = PrivateBroker(infra.tmp or Path(tempfile.mkdtemp(prefix="lawline-dl-"))).start()
+async def _start(infra, broker: PrivateBroker):  # type: ignore[no-untyped-def]
+    """A service process consuming the work-order topic with a `Handler`, on `broker`."""
     url = await infra.fresh_database("intake", seed=False)
     handler = Handler()
     spec = ServiceSpec(
@@ -90,12 +89,23 @@ async def svc(infra):
     try:
         await make_effects_table(running.rt.sessionmaker)
         await consumers_ready(running)
-        running.handler = handler  # type: ignore[attr-defined]
-        running.bootstrap = broker.bootstrap  # type: ignore[attr-defined]
-        running.db_url = url  # type: ignore[attr-defined]
-        yield running
-    finally:
+    except BaseException:
         await running.stop()
+        raise
+    running.handler = handler  # type: ignore[attr-defined]
+    running.bootstrap = broker.bootstrap  # type: ignore[attr-defined]
+    running.db_url = url  # type: ignore[attr-defined]
+    return running
+
+
+@pytest.fixture(scope="module")
+async def svc(infra):
+    broker = PrivateBroker(infra.tmp or Path(tempfile.mkdtemp(prefix="lawline-dl-"))).start()
+    try:
+        running = await _start(infra, broker)
+        yield running
+        await running.stop()
+    finally:
         broker.stop()
 
 
@@ -322,3 +332,34 @@ async def test_infrastructure_failures_are_retried_in_order_and_never_dead_lette
             return r if r.status_code == 200 else None
 
         await wait_for(ready, timeout=10, what="readyz green again")
+
+
+async def test_a_discarded_event_stays_discarded_when_the_broker_delivers_it_again(infra, private_broker):
+    """A person judged the event not needed (say, handled by hand). After a broker reset every
+    partition is read again from its start and the relay republishes its window: the event must
+    not be handled then, even though the handler would now succeed, nor open its letter again."""
+    svc = await _start(infra, private_broker)
+    try:
+        svc.handler.poison.add("discarded")
+        (event,) = await _publish(svc, "discarded")
+        letter = await _letter(svc, event.id, status="open")
+        async with svc.client(headers=ADMIN) as c:
+            r = await c.post(f"/v1/dead-letters/{letter['id']}/discard", json={"note": "已人工处理"})
+            assert r.status_code == 200
+        svc.handler.poison.discard("discarded")  # the handler would succeed now
+
+        epoch = svc.rt.watch.epoch
+        private_broker.restart()
+
+        async def new_epoch():
+            return svc.rt.watch.epoch != epoch
+
+        await wait_for(new_epoch, timeout=20, what="the new epoch")
+        # Published after the republished window, on the same partition: once it is handled, the
+        # discarded event has been read again from the new log.
+        (marker,) = await _publish(svc, "after-the-reset")
+        await _handled(svc, marker)
+        assert await _effects_of(svc, event.id) == 0
+        await _letter(svc, event.id, status="discarded")
+    finally:
+        await svc.stop()
