@@ -95,6 +95,7 @@ async def _start(infra, broker: PrivateBroker):  # type: ignore[no-untyped-def]
     running.handler = handler  # type: ignore[attr-defined]
     running.bootstrap = broker.bootstrap  # type: ignore[attr-defined]
     running.db_url = url  # type: ignore[attr-defined]
+    running.broker = broker  # type: ignore[attr-defined]
     return running
 
 
@@ -334,32 +335,29 @@ async def test_infrastructure_failures_are_retried_in_order_and_never_dead_lette
         await wait_for(ready, timeout=10, what="readyz green again")
 
 
-async def test_a_discarded_event_stays_discarded_when_the_broker_delivers_it_again(infra, private_broker):
+async def test_a_discarded_event_stays_discarded_when_the_broker_delivers_it_again(svc):
     """A person judged the event not needed (say, handled by hand). After a broker reset every
     partition is read again from its start and the relay republishes its window: the event must
-    not be handled then, even though the handler would now succeed, nor open its letter again."""
-    svc = await _start(infra, private_broker)
-    try:
-        svc.handler.poison.add("discarded")
-        (event,) = await _publish(svc, "discarded")
-        letter = await _letter(svc, event.id, status="open")
-        async with svc.client(headers=ADMIN) as c:
-            r = await c.post(f"/v1/dead-letters/{letter['id']}/discard", json={"note": "已人工处理"})
-            assert r.status_code == 200
-        svc.handler.poison.discard("discarded")  # the handler would succeed now
+    not be handled then, even though the handler would now succeed, nor open its letter again.
+    (Last in this module: it restarts the module's broker.)"""
+    svc.handler.poison.add("discarded")
+    (event,) = await _publish(svc, "discarded")
+    letter = await _letter(svc, event.id, status="open")
+    async with svc.client(headers=ADMIN) as c:
+        r = await c.post(f"/v1/dead-letters/{letter['id']}/discard", json={"note": "已人工处理"})
+        assert r.status_code == 200
+    svc.handler.poison.discard("discarded")  # the handler would succeed now
 
-        epoch = svc.rt.watch.epoch
-        private_broker.restart()
+    epoch = svc.rt.watch.epoch
+    svc.broker.restart()
 
-        async def new_epoch():
-            return svc.rt.watch.epoch != epoch
+    async def new_epoch():
+        return svc.rt.watch.epoch != epoch
 
-        await wait_for(new_epoch, timeout=20, what="the new epoch")
-        # Published after the republished window, on the same partition: once it is handled, the
-        # discarded event has been read again from the new log.
-        (marker,) = await _publish(svc, "after-the-reset")
-        await _handled(svc, marker)
-        assert await _effects_of(svc, event.id) == 0
-        await _letter(svc, event.id, status="discarded")
-    finally:
-        await svc.stop()
+    await wait_for(new_epoch, timeout=20, what="the new epoch")
+    # Published after the republished window, on the same partition: once it is handled, the
+    # discarded event has been read again from the new log.
+    (marker,) = await _publish(svc, "after-the-reset")
+    await _handled(svc, marker)
+    assert await _effects_of(svc, event.id) == 0
+    await _letter(svc, event.id, status="discarded")
