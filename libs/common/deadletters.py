@@ -184,6 +184,10 @@ async def replay(
 
 
 async def discard(session: AsyncSession, *, service: str, ids: list[int], by: str, note: str) -> int:
+    """Close open dead letters for good: their events are also marked as seen in this service's
+    inbox (every service's is named `inbox`), so the same event delivered again — as after a
+    broker reset, when every partition is read from its start and relays republish — is a
+    duplicate and not handled after all."""
     result = await session.execute(
         update(DEAD_LETTERS)
         .where(DEAD_LETTERS.c.id.in_(ids), DEAD_LETTERS.c.status == "open")
@@ -191,6 +195,14 @@ async def discard(session: AsyncSession, *, service: str, ids: list[int], by: st
         .returning(DEAD_LETTERS.c.id)
     )
     done = [row[0] for row in result.all()]
+    if done:
+        await session.execute(
+            text(
+                "INSERT INTO inbox (event_id, event_type) SELECT event_id, event_type FROM dead_letters "
+                "WHERE id = ANY(:ids) AND event_id IS NOT NULL ON CONFLICT (event_id) DO NOTHING"
+            ),
+            {"ids": done},
+        )
     for letter_id in done:
         await audit.record(
             session,
