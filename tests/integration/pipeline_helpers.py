@@ -178,6 +178,7 @@ class Process:
                 service="test",
                 watch=self.watch,
                 retry_max_seconds=1.0,
+                group=self.group,
             )
             self.tasks.append(asyncio.create_task(supervise(self.consumer.run)))
         return self

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import uuid
 
+import httpx
 from sqlalchemy import text
 
 from libs.common.events.identity import CREDENTIALS_SNAPSHOT
@@ -114,7 +115,7 @@ async def test_keys_and_revocations_survive_a_broker_restart(infra, private_brok
         await _until(intake, new_key, 404)
 
         # A service that starts now knows only the new log: identity's snapshot and what followed.
-        async with services(private, "intake") as fresh:
+        async with services(private, "intake", stand_in=False) as fresh:
             late = fresh["intake"]
             assert late.app.state.credentials.ready
             assert await _answers(late, old_key) == (404, None)
@@ -122,3 +123,53 @@ async def test_keys_and_revocations_survive_a_broker_restart(infra, private_brok
             assert await _answers(late, new_key) == (404, None)
         assert await _answers(intake, old_key) == (404, None)
         assert await _answers(intake, revoked) == (401, "token_revoked")
+
+
+async def test_a_service_started_while_identity_is_away_after_a_reset_waits_for_its_snapshot(
+    infra, private_broker, fast_settings
+):
+    """The broker came back empty while identity was down: a service starting then has nothing to
+    learn revocations from. It answers 503 (never lets a revoked token in, never calls a valid key
+    invalid) until identity is back and has announced its snapshot."""
+    from libs.common.testing.infra import serve
+    from services.identity.main import create_app as identity_app
+
+    fast_settings(broker_check_seconds=CHECK_SECONDS)
+    private = private_broker.infra(infra)
+    async with services(private, "identity") as svc:
+        identity = svc["identity"]
+        async with identity.client() as c:
+            key = {"X-API-Key": await _new_key(c, await _login(c, "admin"))}
+            session = await _login(c, "op_140430")
+            revoked = {"Authorization": f"Bearer {session['access_token']}"}
+            r = await c.post(
+                "/v1/auth/logout", headers=revoked, json={"refresh_token": session["refresh_token"]}
+            )
+            assert r.status_code == 204
+        identity_db = identity.rt.db_url
+    private_broker.restart()  # identity is down: nobody re-announces
+
+    from services.intake.main import create_app as intake_app
+
+    url = await private.fresh_database("intake")
+    app = intake_app(db_url=url, bootstrap=private_broker.bootstrap)
+    starting = asyncio.create_task(serve("intake", app, stand_in=False))
+    await asyncio.sleep(6 * CHECK_SECONDS + 2)
+    assert not starting.done() and not app.state.credentials.ready  # still waiting for the cache
+    assert app.state.rt.extras["identity_feed"].health() == "waiting for identity's credential snapshot"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as c:
+        for headers in (key, revoked):
+            r = await c.get(NOBODY, headers=headers)
+            assert r.status_code == 503 and r.headers["retry-after"], r.text
+            assert r.json()["code"] == "credentials_loading"
+    # Identity comes back and announces its snapshot from its database: the service is ready.
+    back = await serve("identity", identity_app(db_url=identity_db, bootstrap=private_broker.bootstrap))
+    try:
+        late = await asyncio.wait_for(starting, 30)
+        try:
+            assert await _answers(late, key) == (404, None)
+            assert await _answers(late, revoked) == (401, "token_revoked")
+        finally:
+            await late.stop()
+    finally:
+        await back.stop()

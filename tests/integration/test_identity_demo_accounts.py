@@ -37,7 +37,9 @@ async def test_every_staff_member_has_an_account_and_logs_in_as_their_staff_code
             )
             directory = await session.scalar(select(func.count()).select_from(StaffMember))
             hashes = (await session.scalars(select(func.count(func.distinct(Account.password_hash))))).one()
-        assert codes == codes_of_staff and len(codes) == 1093 and directory == 1093  # with the city centre's 7 on-call staff
+        assert (
+            codes == codes_of_staff and len(codes) == 1093 and directory == 1093
+        )  # with the city centre's 7 on-call staff
         assert hashes == 1  # one shared argon2 hash: that is what keeps the seed fast
 
         async with identity.client() as c:
