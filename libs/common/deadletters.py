@@ -294,6 +294,7 @@ def _main(argv: list[str] | None = None) -> int:
     from libs.common.config import SERVICES, service_database_url
     from libs.common.db import make_engine, make_sessionmaker
     from libs.common.outbox import outbox_table
+    from libs.common.transient import is_transient
 
     parser = argparse.ArgumentParser(
         prog="python -m libs.common.deadletters",
@@ -349,6 +350,15 @@ def _main(argv: list[str] | None = None) -> int:
             out = asyncio.run(run(name))
         except Problem as exc:
             print(orjson.dumps({"service": name, "error": exc.detail, "error_en": exc.detail_en}).decode())
+            status = 1
+            continue
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            where = service_database_url(name).rsplit("@", 1)[-1]
+            print(
+                f"{name}: cannot reach its database at {where} ({type(exc).__name__}: {exc}); is DATABASE_URL set?"
+            )
             status = 1
             continue
         print(orjson.dumps({"service": name, "result": out}, option=orjson.OPT_INDENT_2).decode())
