@@ -60,10 +60,13 @@ class ChaosStack:
             await conn.execute("UPDATE staff SET capacity = 1000000")
         finally:
             await conn.close()
-        self.stack.db_urls.update(intake=intake_url, dispatch=dispatch_url)
-        for name in ("intake", "dispatch"):
+        # Identity too: after the broker comes back empty, it is what a restarted service learns
+        # its credentials from (libs.common.apikeys).
+        identity_url = await self.stack.database("chaos_identity", "identity", seed=True)
+        self.stack.db_urls.update(intake=intake_url, dispatch=dispatch_url, identity=identity_url)
+        for name in ("identity", "intake", "dispatch"):
             self.start(name)
-        for name in ("intake", "dispatch"):
+        for name in ("identity", "intake", "dispatch"):
             await self.stack.ready(self.stack.procs[name], timeout=120)
 
     def start(self, name: str) -> None:

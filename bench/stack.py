@@ -162,6 +162,9 @@ def start() -> Stack:
 async def start_app_stack(stack: Stack, *, dispatch: bool = True) -> None:
     """intake (+ dispatch) on fresh databases. Dispatch's demo staff get a capacity no
     benchmark can fill, so a long run measures routing, not "everyone is at capacity"."""
+    from libs.common.testing.infra import stand_in_identity
+
+    await stand_in_identity(stack.bootstrap)  # no identity here: nothing to learn credentials from
     intake_url = await stack.database("bench_intake", "intake", seed=True)
     stack.db_urls["intake"] = intake_url
     stack.start_service("intake", intake_url)

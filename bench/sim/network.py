@@ -84,7 +84,8 @@ def build() -> Network:
             county_code=p.point.county_code,
             capacity=p.capacity,
             load=0,
-            slots=[domain.Slot(d, a, b) for d, a, b in p.slots],
+            slots=[domain.Slot(d, a, b) for d, a, b in p.slots]
+            + [domain.Slot(d, a, b, "on_call") for d, a, b in p.on_call],
             last_assigned_at=None,
             levels=demo_network.skill_levels(p),
             region_code=p.point.region_code,

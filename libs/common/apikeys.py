@@ -16,7 +16,9 @@ start as soon as the epoch changes (or its position is beyond a partition's end)
 identity service announces every live key and unexpired revocation again from its own
 database at start-up and after every reset (services/identity/service.py `announce_all`);
 its relay also republishes its outbox. Until a starting service has read the topic up to
-the end it saw at start (`CredentialCache.ready`), requests that need the cache get 503 with
+the end it saw at start AND found a whole credential snapshot in it (`CredentialCache.ready`;
+an empty log after a broker reset is not "caught up": it lacks what identity knows), requests
+that need the cache get 503 with
 Retry-After instead of a wrong answer — a revocation it has not read yet must not let a
 token in, and a key it has not read yet must not be refused as invalid.
 
@@ -77,8 +79,11 @@ class CredentialCache:
     revoked_keys: set[str] = field(default_factory=set)
     revoked_jtis: dict[str, datetime] = field(default_factory=dict)
     events_seen: int = 0
-    # True once the feed has read the topic up to where it ended when the feed started.
+    # True once the feed has read the topic up to where it ended when the feed started and has
+    # seen every page of at least one snapshot.
     ready: bool = False
+    snapshot_pages: dict[str, set[int]] = field(default_factory=dict)  # snapshot id -> pages seen
+    snapshot_complete: bool = False
 
     def apply(self, event: Envelope) -> None:
         data = event.data
@@ -89,6 +94,9 @@ class CredentialCache:
         elif event.type == TOKEN_REVOKED:
             self._revoke_jti(data["jti"], data["expires_at"])
         elif event.type == CREDENTIALS_SNAPSHOT:
+            seen = self.snapshot_pages.setdefault(data["snapshot_id"], set())
+            seen.add(int(data["page"]))
+            self.snapshot_complete |= len(seen) >= int(data["pages"])
             # Revocations first: a key listed as live by an older page never outlives its revocation.
             for key_id in data["revoked_key_ids"]:
                 self._revoke_key(key_id)
@@ -151,6 +159,8 @@ class IdentityFeed:
 
     def health(self) -> str:
         if not self.cache.ready:
+            if not self.cache.snapshot_complete:
+                return "waiting for identity's credential snapshot"
             return "not caught up with the identity topic yet"
         if self.polled_at is None or time.monotonic() - self.polled_at > self.stale_after:
             return "identity feed not polling"
@@ -194,7 +204,11 @@ class IdentityFeed:
                         except Exception as exc:  # one bad record must not blind the cache
                             log.warning("ignored identity event: %s", exc)
                 await self._check_ends(consumer, tps)
-                if not self.cache.ready and await self._caught_up(consumer, targets):
+                if (
+                    not self.cache.ready
+                    and self.cache.snapshot_complete
+                    and await self._caught_up(consumer, targets)
+                ):
                     self.cache.ready = True
                     log.info("credential cache ready (%d identity events read)", self.cache.events_seen)
         finally:

@@ -239,6 +239,7 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
             concurrency=rt.settings.consumer_concurrency,
             watch=rt.watch,
             retry_max_seconds=rt.settings.consumer_retry_max_seconds,
+            group=group,
         )
         rt.consumers.append(consumer)
         rt.spawn(_supervise(consumer.run, f"consumer:{spec.service}"), "consumer")

@@ -66,6 +66,7 @@ class BrokerWatch:
         self.known = asyncio.Event()  # set once the epoch is known
         self._poke = asyncio.Event()
         self._changed = asyncio.Condition()
+        self._checked = asyncio.Condition()
         self._listeners: list[Callable[[], None]] = []
         self._admin: AIOKafkaAdminClient | None = None
         self._reader: AIOKafkaConsumer | None = None
@@ -104,6 +105,11 @@ class BrokerWatch:
         age = max_age if max_age is not None else max(3 * self.interval, 6.0)
         recent = self.checked_at is not None and time.monotonic() - self.checked_at <= age
         return recent and self.last_error is None
+
+    async def checked_after(self, since: float) -> None:
+        """Wait for a successful check that ended after `since` (monotonic time)."""
+        async with self._checked:
+            await self._checked.wait_for(lambda: self.checked_at is not None and self.checked_at > since)
 
     async def wait_change(self, since: str | None, timeout: float) -> str | None:
         """Wait until the epoch differs from `since` (or `timeout` passes); the epoch."""
@@ -158,6 +164,8 @@ class BrokerWatch:
             self.known.set()
             for listener in self._listeners:
                 listener()
+        async with self._checked:  # after the epoch is updated: a waiter acts on this check's epoch
+            self._checked.notify_all()
         return epoch
 
     async def _read_epoch(self) -> str | None:

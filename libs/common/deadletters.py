@@ -184,6 +184,10 @@ async def replay(
 
 
 async def discard(session: AsyncSession, *, service: str, ids: list[int], by: str, note: str) -> int:
+    """Close open dead letters for good: their events are also marked as seen in this service's
+    inbox (every service's is named `inbox`), so the same event delivered again — as after a
+    broker reset, when every partition is read from its start and relays republish — is a
+    duplicate and not handled after all."""
     result = await session.execute(
         update(DEAD_LETTERS)
         .where(DEAD_LETTERS.c.id.in_(ids), DEAD_LETTERS.c.status == "open")
@@ -191,6 +195,14 @@ async def discard(session: AsyncSession, *, service: str, ids: list[int], by: st
         .returning(DEAD_LETTERS.c.id)
     )
     done = [row[0] for row in result.all()]
+    if done:
+        await session.execute(
+            text(
+                "INSERT INTO inbox (event_id, event_type) SELECT event_id, event_type FROM dead_letters "
+                "WHERE id = ANY(:ids) AND event_id IS NOT NULL ON CONFLICT (event_id) DO NOTHING"
+            ),
+            {"ids": done},
+        )
     for letter_id in done:
         await audit.record(
             session,
@@ -282,6 +294,7 @@ def _main(argv: list[str] | None = None) -> int:
     from libs.common.config import SERVICES, service_database_url
     from libs.common.db import make_engine, make_sessionmaker
     from libs.common.outbox import outbox_table
+    from libs.common.transient import is_transient
 
     parser = argparse.ArgumentParser(
         prog="python -m libs.common.deadletters",
@@ -337,6 +350,15 @@ def _main(argv: list[str] | None = None) -> int:
             out = asyncio.run(run(name))
         except Problem as exc:
             print(orjson.dumps({"service": name, "error": exc.detail, "error_en": exc.detail_en}).decode())
+            status = 1
+            continue
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            where = service_database_url(name).rsplit("@", 1)[-1]
+            print(
+                f"{name}: cannot reach its database at {where} ({type(exc).__name__}: {exc}); is DATABASE_URL set?"
+            )
             status = 1
             continue
         print(orjson.dumps({"service": name, "result": out}, option=orjson.OPT_INDENT_2).decode())

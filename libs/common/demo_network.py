@@ -7,6 +7,12 @@ lawyers, mediation's mediators, the demo login accounts): same ids on every mach
 (one adviser serves up to 5 villages, 一村一法律顾问), with staff and weekly rosters:
 county centres 5 days a week, township stations 1–2 days (≥ 4 h), village advisers a
 few hours. All rows are flagged demo=True.
+
+The city centre also keeps the 7×24 on-call tier (值班): duty lawyers (值班律师) and duty
+aid officers in turns, a lawyer and an aid officer on every 12-hour shift (08:00–20:00,
+20:00–08:00) of every day, weekends and holidays included — so an urgent or critical order
+at 02:00 on a Sunday reaches someone who can accept it (dispatch's policy.yaml `on_call`).
+They are appended after everyone else: no earlier id, name or staff code changed.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ COUNTY_TEAM = [  # role, count, skills
     ("notary", 1, ["notarization", "consultation"]),
 ]
 WEEKDAYS_9_TO_5 = [(d, time(8, 30), time(17, 30)) for d in range(5)]
+ON_CALL_LAWYERS, ON_CALL_AID_OFFICERS = 4, 3
+ON_CALL_SKILLS = {"lawyer": ["on_call"], "aid_officer": ["on_call"]}  # only the on-call tier's orders
+DAY_SHIFT, NIGHT_SHIFT = (time(8, 0), time(20, 0)), time(20, 0)
 
 
 @dataclass
@@ -56,6 +65,8 @@ class DemoStaff:
     practice_years: int = 0  # lawyers: years in practice (Art 26 of 法律援助法 needs ≥ 3 for grave cases)
     firm: str | None = None
     languages: list[str] = field(default_factory=lambda: ["普通话"])
+    # 7×24 rota slots (weekday, start, end): that weekday of every week, holidays included.
+    on_call: list[tuple[int, time, time]] = field(default_factory=list)
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -96,7 +107,7 @@ def build() -> tuple[list[DemoPoint], list[DemoStaff]]:
         "140400",
         None,
         None,
-        ["12348热线", "法律援助", "综合受理"],
+        ["12348热线", "法律援助", "综合受理", "7×24值班"],
     )
     points.append(city)
     for _ in range(6):
@@ -165,7 +176,27 @@ def build() -> tuple[list[DemoPoint], list[DemoStaff]]:
                     5,
                     [(rng.randrange(5), time(14, 0), time(17, 0))],
                 )
+    # Last, so that nothing above changes: the city centre's on-call rota.
+    lawyers = [_on_call_member(add_staff, city, "lawyer", staff) for _ in range(ON_CALL_LAWYERS)]
+    aid = [_on_call_member(add_staff, city, "aid_officer", staff) for _ in range(ON_CALL_AID_OFFICERS)]
+    for team in (lawyers, aid):
+        for shift in range(14):  # Monday day, Monday night, … Sunday night
+            team[shift % len(team)].on_call.extend(shift_slots(shift))
     return points, staff
+
+
+def _on_call_member(add_staff, city: DemoPoint, role: str, staff: list[DemoStaff]) -> DemoStaff:  # type: ignore[no-untyped-def]
+    add_staff(city, role, ON_CALL_SKILLS[role], 12, [])
+    return staff[-1]
+
+
+def shift_slots(shift: int) -> list[tuple[int, time, time]]:
+    """The weekly slots of one 12-hour shift (0 = Monday day, 1 = Monday night, …): a night
+    runs 20:00 to midnight and on into the next weekday until 08:00."""
+    day = shift // 2
+    if shift % 2 == 0:
+        return [(day, *DAY_SHIFT)]
+    return [(day, NIGHT_SHIFT, time.max), ((day + 1) % 7, time(0, 0), DAY_SHIFT[0])]
 
 
 LEGAL_DOMAINS = (

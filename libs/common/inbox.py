@@ -103,6 +103,7 @@ class InboxConsumer:
         concurrency: int = 8,
         watch: BrokerWatch | None = None,
         retry_max_seconds: float = 10.0,
+        group: str | None = None,
     ) -> None:
         self.consumer, self.sessionmaker, self.inbox = consumer, sessionmaker, inbox
         self.handlers, self.producer, self.dead_letter_topic = handlers, producer, dead_letter_topic
@@ -112,7 +113,7 @@ class InboxConsumer:
         # Records in progress at once, across partitions: each holds a DB connection.
         self.concurrency = concurrency
         self.watch, self.retry_max_seconds = watch, retry_max_seconds
-        self.group = getattr(consumer, "_group_id", None) or service
+        self.group = group or service  # the consumer group: names its stored epoch and its metrics
         self.lanes: PartitionLanes | None = None
         self._runs = 0
         self.processed = 0
@@ -142,7 +143,7 @@ class InboxConsumer:
             handle_batch=self.process_batch,
             epoch=(lambda: self.watch.epoch) if self.watch is not None else None,  # type: ignore[union-attr]
             start_epoch=start_epoch,
-            on_replay=self._store_epoch if self.watch is not None else None,
+            on_epoch=self._store_epoch if self.watch is not None else None,
         )
         self.lanes = lanes
         try:

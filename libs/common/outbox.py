@@ -186,6 +186,7 @@ class OutboxRelay:
         self._ends: dict[tuple[str, int], int] = {}  # last offset each partition gave us
         self._purged_at = 0.0
         self.requeued_at = 0.0  # wall-clock time of the last republish
+        self._failed_at: float | None = None  # monotonic time of the last failed drain
         self.published = 0
         self.republished = 0  # rows published again after a broker reset
         self.purged = 0
@@ -202,6 +203,7 @@ class OutboxRelay:
                 while True:
                     if self.watch is not None:
                         await self.watch.known.wait()  # topics exist and the epoch is known
+                        await self._checked_since_failure()
                         await self._follow_epoch(self.watch.epoch)  # type: ignore[arg-type]
                     while await self.drain_once():
                         pass
@@ -214,6 +216,7 @@ class OutboxRelay:
                 raise
             except Exception as exc:  # broker or DB away: keep the rows, retry later
                 self.failures += 1
+                self._failed_at = time.monotonic()
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("outbox relay paused: %s", self.last_error)
                 await asyncio.sleep(backoff)
@@ -232,6 +235,19 @@ class OutboxRelay:
         if self._listen is None:
             self._listen = await asyncpg.connect(self.dsn)
             await self._listen.add_listener(notify_channel(self.service), lambda *_: self._wake.set())
+
+    async def _checked_since_failure(self) -> None:
+        """After a failed drain, send nothing until the watch has checked the broker again. A
+        broker that came back empty then has its new epoch known (and the window republished,
+        in id order) before any newer row reaches it: sending at once put a row accepted during
+        the outage into the new log ahead of an older row of the same key that the old broker
+        had acknowledged but no one had consumed (tests/integration/test_broker_reset.py)."""
+        assert self.watch is not None
+        if self._failed_at is None:
+            return
+        self.watch.poke()
+        await self.watch.checked_after(self._failed_at)
+        self._failed_at = None
 
     async def _follow_epoch(self, epoch: str) -> None:
         if epoch == self._epoch:

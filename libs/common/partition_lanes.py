@@ -92,7 +92,7 @@ class PartitionLanes(ConsumerRebalanceListener):
         batch_max: int = 16,
         epoch: Callable[[], str | None] | None = None,
         start_epoch: str | None = None,
-        on_replay: Callable[[str], Awaitable[None]] | None = None,
+        on_epoch: Callable[[str], Awaitable[None]] | None = None,
         commit_timeout: float = 5.0,
         revoke_grace: float = 10.0,
         end_check_seconds: float = 1.0,
@@ -111,7 +111,7 @@ class PartitionLanes(ConsumerRebalanceListener):
         self._last_end_check = 0.0
         # Broker epochs: the one our positions belong to, and (after a reset) which partitions
         # have been sent back to their first offset in the new one.
-        self._epoch_now, self.epoch, self._on_replay = epoch, start_epoch, on_replay
+        self._epoch_now, self.epoch, self._on_epoch = epoch, start_epoch, on_epoch
         self._replaying = False
         self._replayed: set[TopicPartition] = set()
         self.replays = 0  # partitions read again from the start (a reset log or a new epoch)
@@ -171,8 +171,8 @@ class PartitionLanes(ConsumerRebalanceListener):
             self._replaying, self._replayed = True, set()
             self._rewind(self.consumer.assignment())
         self.epoch = current
-        if self._on_replay is not None:
-            await self._on_replay(current)
+        if self._on_epoch is not None:
+            await self._on_epoch(current)
 
     def _rewind(self, partitions: set[TopicPartition] | list[TopicPartition]) -> None:
         todo = [tp for tp in partitions if tp not in self._replayed]

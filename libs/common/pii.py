@@ -75,3 +75,15 @@ def scrub(value: object, path: str = "") -> tuple[object, list[str]]:
             found += hits
         return items, found
     return value, []
+
+
+def phone_key(phone: str | None) -> str | None:
+    """A phone number reduced to what identifies it — digits only, without +86 / 0086 — so
+    "0355-2021234", "0355 2021234" and "+86 138 3456 7890" / "13834567890" give one key in
+    every service. Blind-index it (libs.common.crypto) before storing or sending it."""
+    digits = re.sub(r"\D", "", phone or "")
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits or None

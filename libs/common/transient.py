@@ -85,6 +85,11 @@ def _one(e: BaseException) -> bool:
         sqlstate in _TRANSIENT_SQLSTATES or sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
     ):
         return True
+    if sqlstate == "55000" and "not currently accepting connections" in str(e):
+        # The server's answer to a connection attempt while the database is closed to them
+        # (ALLOW_CONNECTIONS false, as during maintenance). 55000 is otherwise a statement's
+        # error (currval before nextval …), hence the message.
+        return True
     if getattr(e, "connection_invalidated", False):  # SQLAlchemy DBAPIError on a dead connection
         return True
     name = type(e).__name__

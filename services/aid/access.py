@@ -20,6 +20,7 @@ POLICY = {
     "POST /v1/cases/{case_id}/application": allow(*DESK),
     "POST /v1/cases/{case_id}/supplement": allow(*DESK),
     "POST /v1/cases/{case_id}/withdraw": allow(*DESK),
+    "POST /v1/cases/{case_id}/receipt": allow(*DESK, note="correct the receipt: reason required, audited"),
     "POST /v1/cases/{case_id}/decision": allow(*OFFICER),
     "POST /v1/cases/{case_id}/assign": allow(*OFFICER),
     "POST /v1/cases/{case_id}/lawyer-accept": allow("lawyer"),

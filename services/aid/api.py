@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, principal, region_filter
 from libs.common.calendar import WorkCalendar
-from services.aid import domain, queries, service, service_case, service_decision, service_notification
+from services.aid import (
+    domain,
+    queries,
+    service,
+    service_case,
+    service_decision,
+    service_notification,
+    service_receipt,
+)
 from services.aid.calendar_store import load_calendar
 from services.aid.models import Case, Lawyer
 from services.aid.schemas import (
@@ -30,6 +38,7 @@ from services.aid.schemas import (
     ObjectionDecisionIn,
     ProgressIn,
     ReasonIn,
+    ReceiptIn,
     ReturnVisitIn,
     SubsidyIn,
     SupplementIn,
@@ -199,6 +208,22 @@ async def supplement(case_id: uuid.UUID, body: SupplementIn, request: Request, w
         case_id,
         who,
         lambda s, c, x: service.supplement(
+            s, case=c, body=body, who=x.who, now=x.now, cal=x.cal, rules=x.rules
+        ),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/receipt",
+    response_model=CaseOut,
+    summary="Correct when the application / notice was received (reason required; clocks recomputed)",
+)
+async def correct_receipt(case_id: uuid.UUID, body: ReceiptIn, request: Request, who: Who) -> CaseOut:
+    return await _act(
+        request,
+        case_id,
+        who,
+        lambda s, c, x: service_receipt.correct_receipt(
             s, case=c, body=body, who=x.who, now=x.now, cal=x.cal, rules=x.rules
         ),
     )

@@ -66,6 +66,9 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "objection_reject": {"objecting_refusal": "refused", "objecting_termination": "terminated"},
 }
 TERMINAL = {"archived", "withdrawn"}
+# When the application / notice was really received can be corrected (with a reason) while the
+# case lives; the clocks counted from it follow (法律援助法 Art 43, 36).
+TRANSITIONS["correct_receipt"] = {s: s for s in STATES if s not in TERMINAL}
 
 
 class IllegalTransition(Exception):
@@ -291,6 +294,22 @@ SUPPLEMENT_ARTICLE = "法律援助法第四十三条（一次性告知，逾期�
 def clock_due(cal: WorkCalendar, name: str, start: date, *, days: int | None = None) -> Deadline:
     """民法典 Art 201/203: start day not counted; a due date on a holiday rolls to the next workday."""
     return cal.add_days(start, CLOCKS[name].days if days is None else days)
+
+
+RECEIPT = "receipt"  # CaseClock.counts_from: the clock runs from the receipt (Art 43, Art 36)
+
+
+def clock_days(name: str, days: int | None, rules: AidRules) -> int:
+    """The period of a stored clock (older rows may not carry it)."""
+    if days is not None:
+        return days
+    return rules.supplement_days if name == "supplement" else CLOCKS[name].days
+
+
+def touches_year(started_on: date, due: date, year: int) -> bool:
+    """Did computing this clock read days of `year`? (start excluded, roll past holidays: only the
+    days from start to due were consulted, so a year outside that span cannot move it)."""
+    return started_on.year <= year <= due.year
 
 
 def breached(due: date, today: date) -> bool:

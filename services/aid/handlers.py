@@ -1,5 +1,5 @@
 """Kafka event → aid service call: an accepted legal_aid order opens a case; the admin-entered
-holiday schedule is copied into aid's own table."""
+holiday schedule is copied into aid's own table and the open clocks it affects are recomputed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from libs.common.events.envelope import Envelope
 from libs.common.inbox import Handler
 from services.aid import service
 from services.aid.calendar_store import load_calendar, store_year
+from services.aid.service_receipt import recompute_for_year
 
 
 def build_handlers(rt: Runtime) -> dict[str, Handler]:
@@ -19,6 +20,15 @@ def build_handlers(rt: Runtime) -> dict[str, Handler]:
         await service.open_case_from_assignment(session, event=event, now=rt.extras["clock"].now(), cal=cal)
 
     async def on_calendar(session: AsyncSession, event: Envelope) -> None:
-        await store_year(session, dispatch.CalendarYearUpdatedV1.model_validate(event.data))
+        year = dispatch.CalendarYearUpdatedV1.model_validate(event.data)
+        await store_year(session, year)
+        # The open clocks that counted through that year (some without its holidays) follow.
+        await recompute_for_year(
+            session,
+            year=year.year,
+            cal=await load_calendar(session),
+            now=rt.extras["clock"].now(),
+            rules=rt.extras["rules"],
+        )
 
     return {dispatch.ASSIGNED: on_assigned, dispatch.CALENDAR_YEAR_UPDATED: on_calendar}

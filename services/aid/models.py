@@ -44,6 +44,10 @@ class Case(AidCaseBase):
         String(20), server_default="work_order"
     )  # work_order | window | notice
     received_on: Mapped[date | None] = mapped_column(Date)
+    # --- the legal start (0003): when the application / notice was RECEIVED (法律援助法 Art 43, 36),
+    # entered by staff with a reason when earlier than the entry; received_on is its local date.
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    receipt: Mapped[Json | None] = mapped_column(JSONB)  # reason, source, who entered it, corrections
     # PIPL Art 28: the ID number only encrypted; exact lookups through the blind index.
     id_number_enc: Mapped[str | None] = mapped_column(Text)
     id_number_index: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -94,6 +98,10 @@ class CaseClock(AidCaseBase):
     started_on: Mapped[date] = mapped_column(Date)
     due: Mapped[date] = mapped_column(Date)
     warnings: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+    # (0003) The period itself and what it counts from, so a corrected receipt or a newly entered
+    # holiday year recomputes it: "receipt" = from the application / notice received (Art 43, 36).
+    days: Mapped[int | None] = mapped_column(Integer)
+    counts_from: Mapped[str | None] = mapped_column(String(12))
     met_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

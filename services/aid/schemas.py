@@ -136,6 +136,13 @@ class ApplicationIn(BaseModel):
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50)
     accept_with_missing: bool = False  # 容缺受理
     preferred_lawyer_id: uuid.UUID | None = None  # 点援制
+    # When the application was really received (Art 43 counts from it): a paper application
+    # received on Friday and entered on Monday counts from Friday. Empty = received now. Before the
+    # day of entry it needs the reason; on a case already open it corrects the receipt.
+    received_at: datetime | None = Field(default=None, description="收到申请的时间（默认为录入时）")
+    receipt_reason: str | None = Field(default=None, max_length=500, description="收到时间早于录入当日的原因")
+
+    _rtz = field_validator("received_at")(classmethod(lambda cls, v: china_time(v)))
 
     @field_validator("exemption")
     @classmethod
@@ -253,8 +260,12 @@ class NotificationIn(BaseModel):
     defendant: ApplicantIn
     cause: str = Field(min_length=1, max_length=200)
     stage: str = Field(default="审判", max_length=60)
+    # Art 36 counts from the notice's receipt: by default the notice's own time (an electronic
+    # notice arrives when it is sent); a paper notice that arrived later gives its receipt here.
+    received_at: datetime | None = Field(default=None, description="收到通知的时间（默认为通知时间）")
+    receipt_reason: str | None = Field(default=None, max_length=500, description="收到时间早于录入当日的原因")
 
-    _tz = field_validator("notified_at")(classmethod(lambda cls, v: china_time(v)))
+    _tz = field_validator("notified_at", "received_at")(classmethod(lambda cls, v: china_time(v)))
 
     @field_validator("ground")
     @classmethod
@@ -266,6 +277,17 @@ class NotificationIn(BaseModel):
         return v
 
 
+class ReceiptIn(BaseModel):
+    """A later correction of when the application / notice was received."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    received_at: datetime
+    reason: str = Field(min_length=1, max_length=500)
+
+    _tz = field_validator("received_at")(classmethod(lambda cls, v: china_time(v)))
+
+
 class ClockOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -274,6 +296,8 @@ class ClockOut(BaseModel):
     started_on: date
     due: date
     warnings: list[str]
+    days: int | None = None
+    counts_from: str | None = None  # receipt = from the application / notice received
     met_at: datetime | None
     cancelled_at: datetime | None
     breached_at: datetime | None
@@ -321,6 +345,8 @@ class CaseOut(BaseModel):
     termination: dict[str, Any] | None
     objection: dict[str, Any] | None
     received_on: date | None
+    received_at: datetime | None = None
+    receipt: dict[str, Any] | None = None
     opened_at: datetime
     archived_at: datetime | None
     allowed_actions: list[str] = []

@@ -18,9 +18,11 @@ from libs.common.events import aid as ev
 from libs.common.events.envelope import Envelope
 from libs.common.pii import mask_id_number, mask_phone
 from libs.common.problems import FieldProblem, Problem
+from libs.common.receipt import resolve
 from services.aid import domain
 from services.aid.models import Case, CaseLog, case_number_seq
-from services.aid.schemas import ApplicationIn, SupplementIn, WindowApplicationIn
+from services.aid.schemas import ApplicationIn, ReceiptIn, SupplementIn, WindowApplicationIn
+from services.aid.service_receipt import audit_entered, correct_receipt, receipt_values
 from services.aid.settings import AidRules
 from services.aid.workflow import (
     actor_of,
@@ -31,11 +33,19 @@ from services.aid.workflow import (
     settle_clocks,
     staff_uuid,
     start_clock,
+    start_statutory,
     step,
 )
 
 
-async def _new_case(session: AsyncSession, *, now: datetime, values: dict) -> Case | None:  # type: ignore[type-arg]
+async def _new_case(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    values: dict,
+    received: dict,  # type: ignore[type-arg]
+) -> Case | None:
+    """`received`: the receipt's columns (service_receipt.receipt_values)."""
     seq = await session.scalar(case_number_seq.next_value())
     case_id = uuid.uuid4()
     inserted = await session.execute(
@@ -44,8 +54,8 @@ async def _new_case(session: AsyncSession, *, now: datetime, values: dict) -> Ca
             id=case_id,
             number=domain.format_case_number(now, values["county_code"], int(seq)),
             opened_at=now,
-            received_on=local_day(now),
             updated_at=now,
+            **received,
             **values,
         )
         .on_conflict_do_nothing(index_elements=["work_order_id"])
@@ -76,12 +86,10 @@ async def _opened(
         CaseLog(case_id=case.id, action=action, from_state=None, to_state=case.status, actor="system", at=now)
     )
     if case.status == "received":
-        # Art 43: the 7 days run from receipt (民法典 Art 201: the receipt day itself not counted).
-        today = local_day(now)
-        rule = domain.CLOCKS["decision"]
-        await start_clock(
-            session, case, "decision", today, domain.clock_due(cal, "decision", today), rule.article
-        )
+        # Art 43: the 7 days run from receipt — the day it was received, not entered (民法典 Art 201:
+        # the receipt day itself not counted).
+        start = case.received_on or local_day(now)
+        await start_statutory(session, case, "decision", start, cal, counts_from=domain.RECEIPT)
 
 
 async def open_case_from_assignment(
@@ -106,6 +114,11 @@ async def open_case_from_assignment(
             applicant={"name": data["requester_name"]},
             summary=data["description"],
         ),
+        # Received when the officer took the order; a paper form received earlier is entered with
+        # the application (or corrected) by staff.
+        received=receipt_values(
+            resolve(received_at=None, reason=None, now=now), by="system", now=now, source="work_order"
+        ),
     )
     if case is not None:
         await _opened(session, case, now=now, cal=cal, action="receive")
@@ -125,9 +138,11 @@ async def apply_at_window(
     if county is None or regions.lookup(body.region_code) is None:
         raise FieldProblem("region_code", "未知的行政区划代码", "unknown region code")
     ensure_visible(who, body.region_code)
+    received = resolve(received_at=body.received_at, reason=body.receipt_reason, now=now)
     case = await _new_case(
         session,
         now=now,
+        received=receipt_values(received, by=actor_of(who), now=now, source="window"),
         values=dict(
             work_order_id=None,
             county_code=county,
@@ -142,8 +157,11 @@ async def apply_at_window(
         ),
     )
     assert case is not None
+    await audit_entered(session, case, received)
     await _opened(session, case, now=now, cal=cal, action="receive")
-    await submit_application(session, case=case, body=body, who=who, now=now, cal=cal, rules=rules)
+    # The receipt is the case's already: the application itself must not "correct" it again.
+    application = body.model_copy(update={"received_at": None})
+    await submit_application(session, case=case, body=application, who=who, now=now, cal=cal, rules=rules)
     return case
 
 
@@ -219,6 +237,20 @@ async def submit_application(
     rules: AidRules,
 ) -> Case:
     guard(case, "accept_application")  # only while the file is still being put together
+    if body.received_at is not None and body.received_at != case.received_at:
+        # The paper form of a case opened from a work order was received earlier than the case:
+        # the clocks count from that receipt (Art 43), like any correction — with a reason.
+        await correct_receipt(
+            session,
+            case=case,
+            # Not validated here: a missing reason is reported by the rule, on receipt_reason.
+            body=ReceiptIn.model_construct(received_at=body.received_at, reason=body.receipt_reason or ""),
+            who=who,
+            now=now,
+            cal=cal,
+            rules=rules,
+            reason_field="receipt_reason",
+        )
     _store_application(case, body, rules)
     today = local_day(now)
     actor = actor_of(who)
@@ -238,7 +270,9 @@ async def submit_application(
         case.missing_items = missing
         case.supplement_due = due.due
         await settle_clocks(session, case.id, "decision", now=now, cancel=True)
-        await start_clock(session, case, "supplement", today, due, domain.SUPPLEMENT_ARTICLE)
+        await start_clock(
+            session, case, "supplement", today, due, domain.SUPPLEMENT_ARTICLE, days=rules.supplement_days
+        )
         names = [domain.ATTACHMENT_NAMES[m] for m in missing]
         await step(
             session,
@@ -267,10 +301,7 @@ async def _accept(
     await settle_clocks(session, case.id, "supplement", now=now)
     if await open_clock(session, case.id, "decision") is None:
         # Supplement received: the review period starts from the day the file became complete.
-        rule = domain.CLOCKS["decision"]
-        await start_clock(
-            session, case, "decision", today, domain.clock_due(cal, "decision", today), rule.article
-        )
+        await start_statutory(session, case, "decision", today, cal)
     await step(session, case, "accept_application", now=now, actor=actor, details={"deferred": deferred})
 
 
@@ -294,10 +325,7 @@ async def _provide_first(
         "decided_at": now.isoformat(),
     }
     await settle_clocks(session, case.id, "decision", "supplement", now=now)
-    rule = domain.CLOCKS["assignment"]
-    await start_clock(
-        session, case, "assignment", today, domain.clock_due(cal, "assignment", today), rule.article
-    )
+    await start_statutory(session, case, "assignment", today, cal)
     await step(session, case, "provide_first", now=now, actor=actor, reason=why)
     return case
 
@@ -308,7 +336,7 @@ async def _custody_forwarding(session: AsyncSession, case: Case, *, now: datetim
     if proxy.get("kind") != "custody" or not proxy.get("custody_received_at"):
         return
     got = datetime.fromisoformat(proxy["custody_received_at"])
-    late = domain.custody_forwarding_late(got, now)
+    late = domain.custody_forwarding_late(got, case.received_at or now)  # the agency's receipt
     case.proxy = {**proxy, "forwarded_within_24h": not late}
     if late:
         await emit(

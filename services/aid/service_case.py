@@ -32,6 +32,7 @@ from services.aid.workflow import (
     local_day,
     settle_clocks,
     start_clock,
+    start_statutory,
     step,
 )
 
@@ -152,10 +153,7 @@ async def lawyer_decline(
     case.declined_by = [*case.declined_by, str(case.lawyer_id)]
     case.lawyer_id = case.lawyer_name = case.lawyer_firm = None
     today = local_day(now)
-    rule = domain.CLOCKS["assignment"]
-    await start_clock(
-        session, case, "assignment", today, domain.clock_due(cal, "assignment", today), rule.article
-    )
+    await start_statutory(session, case, "assignment", today, cal)
     await step(session, case, "lawyer_decline", now=now, actor=actor_of(who), reason=reason)
     return case
 
@@ -281,7 +279,15 @@ async def file_objection(
         "filed_at": now.isoformat(),
         "due": due.due.isoformat(),
     }
-    await start_clock(session, case, "objection", today, due, domain.CLOCKS["objection"].article)
+    await start_clock(
+        session,
+        case,
+        "objection",
+        today,
+        due,
+        domain.CLOCKS["objection"].article,
+        days=domain.CLOCKS["objection"].days,
+    )
     await step(
         session, case, "object", now=now, actor=actor_of(who), reason=reason, details={"against": against}
     )
@@ -310,10 +316,7 @@ async def decide_objection(
         # 责令改正: aid is (re)granted and a lawyer must be assigned within 3 days (Art 43).
         today = local_day(now)
         case.lawyer_id = case.lawyer_name = case.lawyer_firm = None
-        rule = domain.CLOCKS["assignment"]
-        await start_clock(
-            session, case, "assignment", today, domain.clock_due(cal, "assignment", today), rule.article
-        )
+        await start_statutory(session, case, "assignment", today, cal)
     await step(
         session,
         case,

@@ -19,7 +19,7 @@ from services.aid.workflow import (
     guard,
     local_day,
     settle_clocks,
-    start_clock,
+    start_statutory,
     step,
 )
 
@@ -63,10 +63,7 @@ async def decide(
         }
         await settle_clocks(session, case.id, "decision", now=now)
         # Art 43: a lawyer within 3 days of the decision to grant.
-        rule = domain.CLOCKS["assignment"]
-        await start_clock(
-            session, case, "assignment", today, domain.clock_due(cal, "assignment", today), rule.article
-        )
+        await start_statutory(session, case, "assignment", today, cal)
         await step(session, case, "grant", now=now, actor=actor, details={"basis": result.basis})
         return case
     reasons = body.reasons.strip() or "；".join(result.problems)

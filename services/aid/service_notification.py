@@ -15,16 +15,17 @@ from libs.common.crypto import get_cipher
 from libs.common.events import aid as ev
 from libs.common.pii import mask_id_number
 from libs.common.problems import FieldProblem
+from libs.common.receipt import Receipt, local_day, resolve
 from services.aid import domain
 from services.aid.models import Case, case_number_seq
 from services.aid.schemas import (
     NotificationIn,
 )
+from services.aid.service_receipt import audit_entered, receipt_values
 from services.aid.workflow import (
     actor_of,
     emit,
-    local_day,
-    start_clock,
+    start_statutory,
     step,
 )
 
@@ -57,6 +58,28 @@ async def _confirm_notification(session: AsyncSession, case: Case, *, now: datet
     )
 
 
+def _notice_receipt(body: NotificationIn, who: Principal, now: datetime) -> Receipt:
+    """The notice's receipt: the time staff entered, else the notice's own time. A notifying
+    body's system (external_system key) stamps its own time, which is the evidence; staff who
+    enter a paper notice dated before today say why (it starts the 3 days earlier)."""
+    machine = who.kind == "api_key" or who.has_role("external_system")
+    received = resolve(
+        received_at=body.received_at,
+        reason=body.receipt_reason,
+        now=now,
+        label=("收到通知的时间", "received_at"),
+        default=body.notified_at,
+        default_field="notified_at",
+        default_label=("通知时间", "notified_at"),
+        reason_required=not machine,
+    )
+    if body.received_at is not None and body.received_at < body.notified_at:
+        raise FieldProblem(
+            "received_at", "收到通知的时间不能早于通知时间", "received_at cannot be before notified_at"
+        )
+    return received
+
+
 async def receive_notification(
     session: AsyncSession, *, body: NotificationIn, who: Principal, now: datetime, cal: WorkCalendar
 ) -> Case:
@@ -65,10 +88,10 @@ async def receive_notification(
     if county is None or regions.lookup(body.region_code) is None:
         raise FieldProblem("region_code", "未知的行政区划代码", "unknown region code")
     ensure_visible(who, body.region_code)
+    received = _notice_receipt(body, who, now)
     seq = await session.scalar(case_number_seq.next_value())
     d = body.defendant
     cipher = get_cipher()
-    today = local_day(now)
     case = Case(
         id=uuid.uuid4(),
         number=domain.format_case_number(now, county, int(seq)),
@@ -108,10 +131,13 @@ async def receive_notification(
             "basis": ["法律援助法第三十六条：收到通知后指派律师"],
             "decided_at": now.isoformat(),
         },
-        notification=body.model_dump(mode="json", exclude={"defendant"}),
+        notification={
+            **body.model_dump(mode="json", exclude={"defendant", "received_at", "receipt_reason"}),
+            "received_at": received.at.isoformat(),
+        },
         opened_at=now,
-        received_on=today,
         updated_at=now,
+        **receipt_values(received, by=actor_of(who), now=now, source="notice"),
         attachments=[],
         special_groups=[],
         missing_items=[],
@@ -121,10 +147,10 @@ async def receive_notification(
     )
     session.add(case)
     await session.flush()
-    rule = domain.CLOCKS["assignment"]
-    await start_clock(
-        session, case, "assignment", today, domain.clock_due(cal, "assignment", today), rule.article
-    )
+    await audit_entered(session, case, received)
+    # Art 36: "收到通知后三日内" — from the day the notice was received, not entered.
+    start = local_day(received.at)
+    await start_statutory(session, case, "assignment", start, cal, counts_from=domain.RECEIPT)
     await step(
         session,
         case,

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, region_filter
-from libs.common.calendar import Deadline
+from libs.common.calendar import Deadline, WorkCalendar
 from libs.common.clock import CHINA_TZ
 from libs.common.events import aid as ev
 from libs.common.events.envelope import make_event
@@ -46,6 +46,7 @@ ACTION_EVENTS = {
     "objection_accept": ev.OBJECTION_DECIDED,
     "objection_reject": ev.OBJECTION_DECIDED,
     "notify": ev.NOTIFICATION_RECEIVED,
+    "correct_receipt": ev.RECEIPT_CORRECTED,
 }
 
 
@@ -134,8 +135,18 @@ async def step(
 
 
 async def start_clock(
-    session: AsyncSession, case: Case, name: str, start: date, deadline: Deadline, article: str
+    session: AsyncSession,
+    case: Case,
+    name: str,
+    start: date,
+    deadline: Deadline,
+    article: str,
+    *,
+    days: int,
+    counts_from: str | None = None,
 ) -> CaseClock:
+    """`days` and `counts_from` are kept so the clock can be recomputed (a corrected receipt,
+    a holiday year entered later)."""
     clock = CaseClock(
         case_id=case.id,
         name=name,
@@ -143,9 +154,28 @@ async def start_clock(
         started_on=start,
         due=deadline.due,
         warnings=deadline.warnings,
+        days=days,
+        counts_from=counts_from,
     )
     session.add(clock)
     return clock
+
+
+async def start_statutory(
+    session: AsyncSession,
+    case: Case,
+    name: str,
+    start: date,
+    cal: WorkCalendar,
+    *,
+    counts_from: str | None = None,
+) -> CaseClock:
+    """One of the statutory clocks (domain.CLOCKS), counted per 民法典 Art 201/203 from `start`."""
+    rule = domain.CLOCKS[name]
+    due = domain.clock_due(cal, name, start)
+    return await start_clock(
+        session, case, name, start, due, rule.article, days=rule.days, counts_from=counts_from
+    )
 
 
 async def settle_clocks(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from libs.common.auth import ROLES
-from services.console import domain
+from services.console import domain, i18n
 from services.console import session as sess
 from services.console.service import BackendError, Unavailable
 from services.console.web import backends, check_csrf, expiry_of, redirect, render
@@ -46,7 +46,7 @@ def _login_ctx(request: Request, **extra: object) -> dict:
     return {"dev_login": request.app.state.settings.dev_login, "roles": ROLES, **extra}
 
 
-def _start_session(request: Request, body: dict) -> Response:
+def _start_session(request: Request, body: dict, *, flash: str | None = None) -> Response:
     """A fresh session (new CSRF token: no fixation) holding the tokens and who the user is."""
     old = sess.load(request)
     s = sess.Session(lang=old.lang)
@@ -57,23 +57,79 @@ def _start_session(request: Request, body: dict) -> Response:
     )
     s.user = body.get("user") or {}
     request.state.session = s
-    return redirect(request, domain.home_for(s.roles))
+    return redirect(request, domain.home_for(s.roles), flash=flash)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await check_csrf(request)
+    username, password = form.get("username", ""), form.get("password", "")
     try:
-        body = await backends(request).login(form.get("username", ""), form.get("password", ""))
+        body = await backends(request).login(username, password)
     except Unavailable:
         return render(request, "login.html", _login_ctx(request, error_key="login.identity_down"), 503)
     except BackendError as exc:
-        if exc.status in (400, 401, 403, 422):
+        code = exc.body.get("code")
+        if code == "password_change_required":
+            # The temporary password was right: the person sets their own before anything else.
+            s = sess.load(request)
+            s.pending_change = {"username": username, "password": password, "at": time.time()}
+            return redirect(request, "/password")
+        if exc.status in (400, 401, 422) and code != "temporary_password_expired":
             return render(request, "login.html", _login_ctx(request, error_key="login.failed"), 401)
-        # e.g. 429 after too many attempts: the identity service's own words (with its Retry-After advice)
+        # Disabled, temporary password expired, 429 after too many attempts: the identity
+        # service's own words (they only come after a right password, or say when to retry).
         lang = sess.load(request).lang
         return render(request, "login.html", _login_ctx(request, error=exc.message(lang)), exc.status)
     return _start_session(request, body)
+
+
+def _pending(s: sess.Session) -> dict:
+    p = s.pending_change
+    if p and time.time() - float(p.get("at", 0)) > sess.PENDING_CHANGE_SECONDS:
+        s.pending_change = p = {}
+    return p
+
+
+@router.get("/password", response_class=HTMLResponse)
+async def password_page(request: Request) -> Response:
+    s = sess.load(request)
+    forced = _pending(s)
+    if not forced and not s.logged_in:
+        return redirect(request, "/login")
+    username = forced.get("username") if forced else s.user.get("username", "")
+    return render(request, "password.html", {"forced": bool(forced), "username": username})
+
+
+@router.post("/password", response_class=HTMLResponse)
+async def change_password(request: Request) -> Response:
+    """The person's own password: after a reset (the temporary one kept from the login a moment
+    ago) or any time while logged in (with the current one)."""
+    form = await check_csrf(request)
+    s = sess.load(request)
+    forced = _pending(s)
+    if not forced and not s.logged_in:
+        return redirect(request, "/login")
+    username = forced.get("username") if forced else s.user.get("username", "")
+    current = forced.get("password") if forced else form.get("current_password", "")
+    new = form.get("new_password", "")
+    ctx: dict = {"forced": bool(forced), "username": username}
+    if new != form.get("new_password_repeat", ""):
+        return render(request, "password.html", {**ctx, "error_key": "pw.mismatch"}, 422)
+    try:
+        body = await backends(request).change_password(username, current, new)
+    except Unavailable:
+        return render(request, "password.html", {**ctx, "error_key": "login.identity_down"}, 503)
+    except BackendError as exc:
+        if exc.status == 401 and not forced:
+            return render(request, "password.html", {**ctx, "error_key": "pw.wrong"}, 401)
+        if exc.status == 401 or exc.status == 403:
+            s.pending_change = {}
+            return render(request, "login.html", _login_ctx(request, error=exc.message(s.lang)), exc.status)
+        errors = [m for _, m in exc.field_errors(s.lang)] or [exc.message(s.lang)]
+        return render(request, "password.html", {**ctx, "error": "；".join(errors)}, exc.status)
+    s.pending_change = {}
+    return _start_session(request, body, flash=i18n.t("pw.done", s.lang))
 
 
 @router.post("/login/dev", include_in_schema=False)

@@ -59,8 +59,12 @@ STEPS: dict[str, list[tuple[str, list[Field]]]] = {
                     ("identity", "matter_materials", "hardship_statement", "honesty_commitment"),
                 ),
                 ("accept_with_missing", "bool", ("no", "yes")),
+                # 法律援助法 Art 43 counts from the receipt: a paper form received earlier says when, and why.
+                ("received_at", "datetime", ()),
+                ("receipt_reason", "text", ()),
             ],
         ),
+        ("receipt", [("received_at", "datetime", ()), ("reason", "textarea", ())]),  # correction, audited
         ("decision", [("decision", "select", ("grant", "refuse")), ("reasons", "textarea", ())]),  # Art 43
         ("assign", [("lawyer_id", "text", ())]),  # empty = rotation; the applicant's choice where allowed
         ("lawyer-accept", [("firm_consent_by", "text", ())]),
@@ -112,6 +116,10 @@ STEPS: dict[str, list[tuple[str, list[Field]]]] = {
             [("signer", "select", ("party", "mediator", "committee_seal")), ("party_id", "party", ())],
         ),
         ("failure", [("reason", "textarea", ())]),
+        (
+            "receipt",
+            [("received_at", "datetime", ()), ("reason", "textarea", ())],
+        ),  # the period counts from it
     ],
 }
 STEP_PATHS = {"signatures": "agreement/signatures"}

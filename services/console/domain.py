@@ -94,7 +94,27 @@ SCREENS = {  # screen → roles that may open it (UX only: every service still c
     "cases": ("aid_officer", "lawyer", "mediator", "supervisor", "admin"),
     "supervisor": ("supervisor", "admin"),
     "orders": ("operator", "counter_staff", "aid_officer", "lawyer", "mediator", "supervisor", "admin"),
+    # 人民调解法 Art 25: risk reports for the police, worked by the county supervisor (or the mediator).
+    "liaison": ("supervisor", "mediator", "admin"),
+    "extensions": ("supervisor", "admin"),  # reply extensions awaiting approval
+    "accounts": ("admin",),
 }
+RISK_KINDS = ("violence", "criminal", "self_harm", "mass_incident")
+WEBHOOK_STATES = ("not_configured", "pending", "retrying", "delivered")
+CLOCK_NAMES = ("transfer", "reply", "max")
+# Roles an admin can give an account (checkboxes), in the order people think of them.
+ACCOUNT_ROLES = ("operator", "counter_staff", "aid_officer", "lawyer", "mediator", "supervisor", "admin")
+# dispatch's staff roles (staffrole.* labels).
+STAFF_ROLES = (
+    "operator",
+    "counter_staff",
+    "legal_worker",
+    "lawyer",
+    "mediator",
+    "aid_officer",
+    "notary",
+    "volunteer",
+)
 
 
 def home_for(roles: list[str]) -> str:
@@ -196,6 +216,29 @@ def order_list_params(filters: dict[str, str]) -> dict[str, str]:
 def region_options(parent: str | None) -> list[tuple[str, str]]:
     kids = regions.children(parent) if parent else regions.counties()
     return [(r.code, r.name) for r in kids]
+
+
+def jurisdiction_name(code: str | None) -> str:
+    """A jurisdiction prefix by name: "1404" → 长治市, "140430" → 沁县."""
+    if not code:
+        return ""
+    r = regions.lookup(code + {2: "0000", 4: "00"}.get(len(code), ""))
+    return r.name if r else code
+
+
+def jurisdiction_options(region: str) -> list[tuple[str, str]]:
+    """The jurisdictions an admin may give an account: their own, and below it the city and
+    its counties (a province or city admin) or the townships (a county admin)."""
+    name = jurisdiction_name
+    own = region or "14"
+    out = [(own, name(own))]
+    if len(own) <= 2:
+        out.append(("1404", name("1404")))
+    if len(own) <= 4:
+        out += [(c.code, f"{name('1404')} · {c.name}") for c in regions.counties() if c.code.startswith(own)]
+    elif len(own) == 6:
+        out += [(t.code, f"{name(own)} · {t.name}") for t in regions.children(own)]
+    return out
 
 
 def region_label(code: str | None) -> str:

@@ -6,7 +6,9 @@ Taxonomy codes (service types, channels, …) are labelled here too, under `<kin
 
 from __future__ import annotations
 
+from services.console.i18n_accounts import ACCOUNTS
 from services.console.i18n_cases import CASES
+from services.console.i18n_clocks import CLOCKS
 
 LANGS = ("zh", "en")
 
@@ -335,6 +337,8 @@ M: dict[str, tuple[str, str]] = {
 
 
 M.update(CASES)
+M.update(CLOCKS)
+M.update(ACCOUNTS)
 
 
 def t(key: str, lang: str = "zh") -> str:

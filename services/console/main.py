@@ -17,7 +17,16 @@ from fastapi.staticfiles import StaticFiles
 
 from libs.common.clock import Clock
 from libs.common.logging import configure_logging
-from services.console import api, api_cases, api_counter, api_operator, api_orders, api_supervisor
+from services.console import (
+    api,
+    api_accounts,
+    api_cases,
+    api_clocks,
+    api_counter,
+    api_operator,
+    api_orders,
+    api_supervisor,
+)
 from services.console.service import Backends
 from services.console.session import SessionCodec
 from services.console.settings import ConsoleSettings, get_console_settings
@@ -62,6 +71,8 @@ def create_app(settings: ConsoleSettings | None = None, clock: Any = None, **url
         api_orders.router,
         api_cases.router,
         api_supervisor.router,
+        api_accounts.router,
+        api_clocks.router,
     ):
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

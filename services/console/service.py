@@ -146,6 +146,38 @@ class Backends:
     async def logout(self, token: str, refresh_token: str | None) -> None:
         await self.call("identity", "POST", "/v1/auth/logout", token, json={"refresh_token": refresh_token})
 
+    async def change_password(self, username: str, current: str, new: str) -> dict:
+        """The person's own change (current or temporary password); answers with a new session."""
+        body = {"username": username, "current_password": current, "new_password": new}
+        return await self.json("identity", "POST", "/v1/auth/password", json=body)
+
+    # ---- identity: account administration (admins, inside their jurisdiction) ------------------
+    async def accounts(self, token: str, **filters: Any) -> dict:
+        body = await self.json("identity", "GET", "/v1/accounts", token, params=_clean(filters))
+        return body if isinstance(body, dict) else {"items": body, "next_cursor": None}
+
+    async def account(self, token: str, account_id: str) -> dict:
+        return await self.json("identity", "GET", f"/v1/accounts/{account_id}", token)
+
+    async def create_account(self, token: str, body: dict) -> dict:
+        return await self.json("identity", "POST", "/v1/accounts", token, json=_clean(body))
+
+    async def update_account(self, token: str, account_id: str, body: dict) -> dict:
+        return await self.json("identity", "PATCH", f"/v1/accounts/{account_id}", token, json=body)
+
+    async def account_action(
+        self, token: str, account_id: str, action: str, body: dict | None = None
+    ) -> dict:
+        assert action in ("disable", "enable", "reset-password")
+        return await self.json("identity", "POST", f"/v1/accounts/{account_id}/{action}", token, json=body)
+
+    async def link_staff(self, token: str, account_id: str, staff_id: str) -> dict:
+        body = {"staff_id": staff_id}
+        return await self.json("identity", "PUT", f"/v1/accounts/{account_id}/staff", token, json=body)
+
+    async def unlink_staff(self, token: str, account_id: str) -> dict:
+        return await self.json("identity", "DELETE", f"/v1/accounts/{account_id}/staff", token)
+
     # ---- intake ---------------------------------------------------------------------------------
     async def create_order(self, token: str, payload: dict, idem_key: str) -> tuple[dict, list[str]]:
         """Create an order; if this intake does not know an optional field yet, retry without it.
@@ -272,6 +304,11 @@ class Backends:
     async def decision(self, token: str, order_id: str) -> dict:
         return await self.json("dispatch", "GET", f"/v1/work-orders/{order_id}/decision", token)
 
+    async def staff_search(self, token: str, q: str, limit: int = 20) -> list[dict]:
+        """Active staff whose code starts with / name contains `q` (the link picker)."""
+        params = _clean({"q": q.strip(), "active": "true", "limit": limit})
+        return await self.json("dispatch", "GET", "/v1/staff", token, params=params)
+
     async def duty(self, token: str, staff_id: str, action: str) -> dict:
         assert action in ("sign-in", "sign-out")
         return await self.json("dispatch", "POST", f"/v1/staff/{staff_id}/{action}", token)
@@ -289,6 +326,34 @@ class Backends:
     async def transfer(self, token: str, order_id: str, *, to_staff_id: str, reason: str) -> dict:
         body = {"to_staff_id": to_staff_id, "reason": reason}
         return await self.json("dispatch", "POST", f"/v1/work-orders/{order_id}/transfer", token, json=body)
+
+    async def reply_extensions(self, token: str, status: str | None = None) -> list[dict]:
+        return await self.json(
+            "dispatch", "GET", "/v1/reply-extensions", token, params=_clean({"status": status})
+        )
+
+    async def request_extension(self, token: str, order_id: str, *, reason: str) -> dict:
+        body = {"reason": reason}
+        return await self.json(
+            "dispatch", "POST", f"/v1/work-orders/{order_id}/reply-extension", token, json=body
+        )
+
+    async def decide_extension(self, token: str, extension_id: str, *, approve: bool, reason: str) -> dict:
+        path = f"/v1/reply-extensions/{extension_id}/{'approve' if approve else 'refuse'}"
+        return await self.json("dispatch", "POST", path, token, json={"reason": reason})
+
+    # ---- police liaison (mediation, 人民调解法 Art 25) ----------------------------------------------
+    async def liaisons(self, token: str, status: str | None = None) -> list[dict]:
+        params = _clean({"status": status, "limit": 200})
+        return await self.json("mediation", "GET", "/v1/police-liaisons", token, params=params)
+
+    async def acknowledge_liaison(
+        self, token: str, liaison_id: str, *, police_unit: str, action_taken: str
+    ) -> dict:
+        body = {"police_unit": police_unit, "action_taken": action_taken}
+        return await self.json(
+            "mediation", "POST", f"/v1/police-liaisons/{liaison_id}/acknowledge", token, json=body
+        )
 
     # ---- aid / mediation ------------------------------------------------------------------------
     async def case_pages(

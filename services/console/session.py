@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Request, Response
 
 COOKIE = "lawline_console"
+PENDING_CHANGE_SECONDS = 600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
@@ -37,6 +38,10 @@ class Session:
     user: dict[str, Any] = field(default_factory=dict)
     issued: float = field(default_factory=time.time)
     flash: str | None = None
+    # Between a login refused with "set a new password first" and that change: the username and
+    # the temporary password just typed, so the person is not asked for it twice. Encrypted like
+    # the tokens, and dropped after PENDING_CHANGE_SECONDS or the change.
+    pending_change: dict[str, Any] = field(default_factory=dict)
 
     @property
     def logged_in(self) -> bool:

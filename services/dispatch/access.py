@@ -7,9 +7,11 @@ front desk and supervisors see their jurisdiction's; a case worker sees nothing 
 are not theirs."""
 
 from libs.common.auth import allow, object_access
+from services.dispatch.acting import OFFER_ROLES
 
 STAFF = ("operator", "counter_staff", "lawyer", "mediator", "aid_officer", "supervisor", "admin")
-HANDLERS = ("counter_staff", "lawyer", "mediator", "aid_officer")
+# Whoever may take an offer — the same roles routing checks before offering (acting.py).
+HANDLERS = OFFER_ROLES
 MANAGERS = ("supervisor", "admin")
 
 # ---- object level: which order ------------------------------------------------------------
@@ -28,6 +30,12 @@ POLICY = {
     "POST /v1/work-orders/{work_order_id}/parties": allow("operator", "counter_staff", *MANAGERS),
     "GET /v1/work-orders/{work_order_id}/decision": allow("operator", *MANAGERS),
     "GET /v1/work-orders/{work_order_id}/decisions": allow("operator", *MANAGERS),
+    "POST /v1/work-orders/{work_order_id}/reply-extension": allow(
+        *HANDLERS, *MANAGERS, note="the order's own handler (or a supervisor)"
+    ),
+    "GET /v1/reply-extensions": allow(*MANAGERS),
+    "POST /v1/reply-extensions/{extension_id}/approve": allow(*MANAGERS, note="of the order's jurisdiction"),
+    "POST /v1/reply-extensions/{extension_id}/refuse": allow(*MANAGERS, note="of the order's jurisdiction"),
     "GET /v1/supervision/overdue": allow(*MANAGERS),
     "GET /v1/supervision/queue": allow(*MANAGERS),
     "GET /v1/service-points": allow(*STAFF),
@@ -35,6 +43,7 @@ POLICY = {
     "PATCH /v1/service-points/{point_id}": allow("admin"),
     "GET /v1/staff": allow(*STAFF),
     "POST /v1/staff": allow("admin"),
+    "POST /v1/staff/announce": allow("admin", note="re-announces staff_changed for identity"),
     "GET /v1/staff/{staff_id}": allow(*STAFF),
     "PATCH /v1/staff/{staff_id}": allow("admin"),
     "PUT /v1/staff/{staff_id}/roster": allow(*MANAGERS),

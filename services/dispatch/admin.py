@@ -15,7 +15,12 @@ from libs.common.auth import Principal, ensure_visible
 from libs.common.problems import FieldProblem, Problem
 from services.dispatch import schemas as s
 from services.dispatch.models import CalendarYear, DutySlot, Leave, RosterException, ServicePoint, Staff
-from services.dispatch.network import availability_event, calendar_event, load_calendar
+from services.dispatch.network import availability_event, calendar_event, load_calendar, staff_changed_event
+from services.dispatch.policy import default_policy
+from services.dispatch.recompute import recompute_open_orders
+
+# The staff record as identity sees it: a change to any of these re-announces the person.
+IDENTITY_FIELDS = ("code", "name", "role", "service_point_id", "active")
 
 
 async def get_point(
@@ -101,6 +106,7 @@ async def create_staff(session: AsyncSession, *, body: s.StaffIn, who: Principal
     session.add(st)
     await session.flush()
     await availability_event(session, staff=st, now=now)
+    await staff_changed_event(session, staff=st, now=now)
     return st
 
 
@@ -109,6 +115,7 @@ async def patch_staff(
 ) -> Staff:
     st = await get_staff(session, staff_id, who, lock=True)
     data = body.model_dump(exclude_unset=True)
+    before = {f: getattr(st, f) for f in IDENTITY_FIELDS}
     if "service_point_id" in data:
         point = await get_point(session, data["service_point_id"], who, "service_point_id")
         st.county_code = point.county_code
@@ -116,6 +123,8 @@ async def patch_staff(
         setattr(st, k, v)
     await session.flush()
     await availability_event(session, staff=st, now=now)
+    if any(getattr(st, f) != v for f, v in before.items()):
+        await staff_changed_event(session, staff=st, now=now)
     return st
 
 
@@ -124,7 +133,9 @@ async def set_roster(
 ) -> Staff:
     st = await get_staff(session, staff_id, who, lock=True)
     await session.execute(delete(DutySlot).where(DutySlot.staff_id == st.id))
-    session.add_all(DutySlot(staff_id=st.id, weekday=h.weekday, start=h.start, end=h.end) for h in body.slots)
+    session.add_all(
+        DutySlot(staff_id=st.id, weekday=h.weekday, start=h.start, end=h.end, kind=h.kind) for h in body.slots
+    )
     await session.flush()
     await availability_event(session, staff=st, now=now)
     return st
@@ -202,6 +213,10 @@ async def put_calendar_year(
     row.updated_at, row.updated_by = now, who.name or who.sub
     await session.flush()
     await calendar_event(session, row=row)
+    # Dispatch's own open clocks follow at once; aid and mediation recompute theirs from the event.
+    await recompute_open_orders(
+        session, year=year, now=now, policy=default_policy(), calendar=await load_calendar(session)
+    )
     return row
 
 

@@ -39,6 +39,7 @@ def _out(a: Assignment, s: Staff, p: ServicePoint, o: OrderSnapshot | None = Non
         work_order_id=a.work_order_id,
         staff_id=a.staff_id,
         staff_name=s.name,
+        staff_code=s.code,
         service_point_id=p.id,
         service_point_name=p.name,
         status=a.status,
@@ -300,23 +301,33 @@ async def staff(
     county_code: str | None = None,
     role: str | None = None,
     service_point_id: uuid.UUID | None = None,
+    active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=50, description="人员编号或姓名 | staff code or name")] = None,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[StaffOut]:
-    q = (
+    query = (
         select(Staff)
         .join(ServicePoint, Staff.service_point_id == ServicePoint.id)
         .where(region_filter(ServicePoint.region_code, who))
         .order_by(Staff.code)
     )
     if county_code:
-        q = q.where(Staff.county_code == county_code)
+        query = query.where(Staff.county_code == county_code)
     if role:
-        q = q.where(Staff.role == role)
+        query = query.where(Staff.role == role)
     if service_point_id:
-        q = q.where(Staff.service_point_id == service_point_id)
+        query = query.where(Staff.service_point_id == service_point_id)
+    if active is not None:
+        query = query.where(Staff.active.is_(active))
+    if q and q.strip():
+        # A picker's search: the code from its start (S009…), the name anywhere (王…).
+        needle = q.strip()
+        query = query.where(
+            Staff.code.istartswith(needle, autoescape=True) | Staff.name.contains(needle, autoescape=True)
+        )
     if after:
-        q = q.where(Staff.code > after)
+        query = query.where(Staff.code > after)
     async with request.app.state.rt.sessionmaker() as session:
-        rows = (await session.scalars(q.limit(limit))).all()
+        rows = (await session.scalars(query.limit(limit))).all()
     return [StaffOut.model_validate(s, from_attributes=True) for s in rows]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy import select
 
 from libs.common.auth import Principal, principal
-from services.dispatch import admin
+from services.dispatch import admin, network
 from services.dispatch import schemas as s
 from services.dispatch.models import DutySlot, Leave, RosterException
 from services.dispatch.policy import default_policy
@@ -50,12 +50,22 @@ async def create_staff(body: s.StaffIn, request: Request, who: Who) -> s.StaffOu
         return s.StaffOut.model_validate(st, from_attributes=True)
 
 
+@router.post(
+    "/staff/announce",
+    summary="Announce every staff record in my jurisdiction again (identity makes / updates their logins)",
+)
+async def announce_staff(request: Request, who: Who) -> dict:
+    async with request.app.state.rt.sessionmaker() as session, session.begin():
+        n = await network.announce_staff(session, region=who.region, now=_now(request))
+    return {"announced": n}
+
+
 @router.get("/staff/{staff_id}", summary="A staff member with roster, exceptions and leave")
 async def get_staff(staff_id: uuid.UUID, request: Request, who: Who) -> dict:
     async with request.app.state.rt.sessionmaker() as session:
         st = await admin.get_staff(session, staff_id, who)
         slots = await session.scalars(
-            select(DutySlot).where(DutySlot.staff_id == st.id).order_by(DutySlot.weekday)
+            select(DutySlot).where(DutySlot.staff_id == st.id).order_by(DutySlot.weekday, DutySlot.start)
         )
         exc = await session.scalars(
             select(RosterException).where(RosterException.staff_id == st.id).order_by(RosterException.day)
@@ -64,7 +74,8 @@ async def get_staff(staff_id: uuid.UUID, request: Request, who: Who) -> dict:
         return {
             **s.StaffOut.model_validate(st, from_attributes=True).model_dump(mode="json"),
             "roster": [
-                dict(weekday=x.weekday, start=x.start.isoformat(), end=x.end.isoformat()) for x in slots
+                dict(weekday=x.weekday, start=x.start.isoformat(), end=x.end.isoformat(), kind=x.kind)
+                for x in slots
             ],
             "exceptions": [
                 dict(

@@ -1,8 +1,8 @@
 """Service and statutory clocks of a work order — pure, unit-tested.
 
 Hotline rule (Shandong 2017; provincial, so it lives in policy.yaml): transfer the
-order within 1 working day, an urgent one within 1 hour; tell the caller the result
-within 5 working days, at most 15 with approval. Legal aid: decide within 7 days of
+order within 1 working day, an urgent (or critical) one within 1 hour; tell the caller the result
+within 5 working days, at most 15 with approval (a supervisor's, extensions.py). Legal aid: decide within 7 days of
 the application (法律援助法 Art 43), natural days per 民法典 Art 201/203 (start day not
 counted, a deadline on a holiday rolls to the next working day).
 Working days come from the holiday calendar (调休 included); a year nobody entered
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from libs.common.calendar import WorkCalendar
-from services.dispatch.policy import Policy, Rung
+from services.dispatch.policy import ClockRule, Policy, Rung
 
 CLOCKS = ("transfer", "reply", "max")
 
@@ -33,8 +33,9 @@ def order_clocks(
 ) -> Clocks:
     r = policy.clock(service_type)
     warnings: list[str] = []
-    if urgency == "urgent":
-        transfer = received_at + timedelta(hours=r.urgent_transfer_hours)  # 12348 is 7×24: natural hours
+    hours = r.transfer_hours(urgency)  # urgent and critical alike (libs.common.urgency)
+    if hours is not None:
+        transfer = received_at + timedelta(hours=hours)  # 12348 is 7×24: natural hours
     else:
         t = calendar.add_workdays_at(received_at, r.transfer_workdays)
         transfer, warnings = t.due, warnings + t.warnings
@@ -70,9 +71,34 @@ def rung(now: datetime, due: datetime, ladder: tuple[Rung, ...]) -> Rung | None:
 
 
 def running_clock(
-    *, status_: str, transfer_due: datetime | None, reply_due: datetime | None
+    *, status_: str, transfer_due: datetime | None, reply_due: datetime | None, extended: bool = False
 ) -> tuple[str, datetime | None]:
-    """Which clock is ticking: before assignment the transfer clock, after it the reply clock."""
+    """Which clock is ticking: before assignment the transfer clock, after it the reply clock —
+    "max" once a supervisor approved the extension to the 15-working-day limit."""
     if status_ in ("new", "offered", "escalated", "queued"):
         return "transfer", transfer_due
-    return "reply", reply_due
+    return ("max" if extended else "reply"), reply_due
+
+
+def reply_due(c: Clocks, *, extended: bool) -> datetime:
+    """The reply deadline in force: the ordinary one, or the maximum after an approved extension."""
+    return c.max_due if extended else c.reply_due
+
+
+def extension_problem(
+    rule: ClockRule, *, assigned: bool, now: datetime, due: datetime | None
+) -> tuple[str, str] | None:
+    """Why the reply clock of an order cannot be extended now (zh, en), or None.
+    - The hotline rule allows up to max_workdays "with approval"; a statutory period counted in
+      natural days (法律援助法 Art 43: decide within 7 days) has no extension in the law.
+    - Only a running reply clock (the order accepted) can be extended, and only before it ran out."""
+    if rule.reply_natural_days:
+        return (
+            "该类工单的答复期限为法定期限（如法律援助法第四十三条七日内作出决定），不得延长",
+            "this reply period is statutory (e.g. 法律援助法 Art 43) and cannot be extended",
+        )
+    if not assigned:
+        return "工单尚未被接单，答复期限尚未起算", "the order is not accepted yet: no reply clock is running"
+    if due is not None and now >= due:
+        return "答复期限已届满，须在届满前申请延期", "the reply period has run out: ask before it does"
+    return None

@@ -6,47 +6,39 @@ and the resources available now, and dispatched to the right window and person.
 1. A follow-up goes back to the previous handler if that person can still take it.
 2. Otherwise the first policy rule matching (service type, domain, complexity band,
    special groups, urgency, channel) gives ordered targets (tier, window, roles, skill).
-3. For each target: eligible = right role and skill at the needed proficiency, not on
-   leave, capacity left for this order's weight, no conflict of interest, not already
-   offered this order, some duty within 14 days. Ranked by: on duty now (else the
+3. For each target: eligible = able to act on the offer at all (acting.py: a role that
+   may accept it), right role and skill at the needed proficiency, not on leave, capacity
+   left for this order's weight, no conflict of interest (conflicts.py: by identity; a
+   name alone only warns), not already offered this order, some duty within 14 days. Ranked by: on duty now (else the
    earliest next duty), speaks the requester's dialect, least weighted load, higher
    proficiency (service type + legal domain), longest idle.
 4. Nobody eligible → relax step by step: lower proficiency → neighbouring township →
-   parent tier; then the next target. Nobody at all → supervisor queue.
+   parent tier; then the next target. Orders at least `urgent` end with the city
+   centre's 7×24 on-call tier (policy.yaml `on_call`). Nobody at all → supervisor queue.
 Every staff member passed in gets a candidate row saying why they were passed over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from libs.common.calendar import DEFAULT_CALENDAR
 from libs.common.clock import CHINA_TZ
+from libs.common.urgency import at_least
 from services.dispatch import complexity as cx
+from services.dispatch import duty as rosters
+from services.dispatch.acting import can_act_on_offer, cannot_act_reason
+from services.dispatch.conflicts import NAMESAKE_WARNING
+from services.dispatch.duty import HORIZON_DAYS, DatedSlot, Slot
 from services.dispatch.policy import Policy, Target, default_policy
 
+__all__ = ["HORIZON_DAYS", "DatedSlot", "Slot"]  # the duty types, where callers always found them
+
 PARENT_TIER = {"village": "township", "township": "county", "county": "city", "city": "city"}
-HORIZON_DAYS = 14
-
-
-@dataclass(frozen=True)
-class Slot:
-    weekday: int
-    start: time
-    end: time
-
-
-@dataclass(frozen=True)
-class DatedSlot:
-    """A roster exception on one date: extra duty, or a day off (start/end None = all day)."""
-
-    day: date
-    kind: str  # "extra" | "off"
-    start: time | None = None
-    end: time | None = None
+CONFLICT = "利益冲突：曾代理本事项另一方当事人 | conflict of interest: acted for another party"
 
 
 @dataclass
@@ -89,6 +81,9 @@ class OrderView:
     previous_handler_id: str | None = None  # follow-ups go back to this person
     exclude_staff: frozenset[str] = frozenset()  # already offered / rejected / returned
     conflicted_staff: frozenset[str] = frozenset()  # acted for another party of the matter
+    conflict_reasons: dict[str, str] = field(default_factory=dict)  # why, per conflicted person
+    # Acted where a party of this matter had only the same name on the other side: a warning.
+    namesake_staff: frozenset[str] = frozenset()
     # Being given another order at this moment (their row is locked by a routing in progress,
     # or that routing just took their last capacity): the next best is asked instead.
     busy_staff: frozenset[str] = frozenset()
@@ -106,6 +101,7 @@ class Candidate:
     service_point: str = ""
     target: int | None = None
     step: str | None = None
+    warning: str | None = None
 
 
 @dataclass
@@ -124,71 +120,13 @@ class Decision:
     available_at: datetime | None = None  # when the chosen person is on duty (the offer clock starts then)
 
 
-# ---- duty -------------------------------------------------------------------------
-
-
-def _always_on(slots: list[Slot]) -> bool:
-    # A 7-day pattern (12348 hotline seats) runs through holidays too.
-    return len(slots) >= 7 and len({s.weekday for s in slots}) == 7
-
-
-class _Week:
-    """One person's weekly pattern as the sorted windows each weekday can give, worked out
-    once per next_duty() call instead of filtering every slot again for each date."""
-
-    __slots__ = ("always", "days")
-
-    def __init__(self, slots: list[Slot]) -> None:
-        self.always = _always_on(slots)
-        by_weekday: dict[int, list[tuple[time, time]]] = {}
-        for w in slots:
-            by_weekday.setdefault(w.weekday, []).append((w.start, w.end))
-        for windows in by_weekday.values():
-            windows.sort()
-        get = by_weekday.get
-        if self.always:
-            self.days = tuple(get(d, ()) for d in range(7))
-        else:
-            # A make-up working day (调休) on a weekend: the notices name no weekday, so the
-            # office week's first day (Monday) roster applies — county centres open as usual.
-            monday = get(0, ())
-            self.days = (monday, get(1, ()), get(2, ()), get(3, ()), get(4, ()), monday, monday)
-
-    def on(self, day: date, is_workday: Callable[[date], bool]) -> Sequence[tuple[time, time]]:
-        """Every day for a 7-day pattern, otherwise on working days only. The calendar is
-        only asked when the pattern has something to give that day."""
-        windows = self.days[day.weekday()]
-        if windows and not self.always and not is_workday(day):
-            return ()
-        return windows
-
-
-def _on_leave(s: StaffView, day: date) -> bool:
-    return any(a <= day <= b for a, b in s.leave)
+# ---- duty (the rules are in duty.py) ----------------------------------------------
 
 
 def windows_on(s: StaffView, day: date, is_workday: Callable[[date], bool]) -> list[tuple[time, time]]:
-    """Duty windows of one local date: weekly pattern on working days, minus days off, plus extras."""
-    return list(_windows(s, day, is_workday, _Week(s.slots)))
-
-
-def _windows(
-    s: StaffView, day: date, is_workday: Callable[[date], bool], week: _Week
-) -> Sequence[tuple[time, time]]:
-    """windows_on() with the weekly pattern prepared; sorted, and possibly shared: read only."""
-    if s.leave and _on_leave(s, day):
-        return ()
-    if not s.exceptions:  # most people: the weekly pattern is the whole answer
-        return week.on(day, is_workday)
-    exc = [e for e in s.exceptions if e.day == day]
-    if not exc:
-        return week.on(day, is_workday)
-    if any(e.kind == "off" and e.start is None for e in exc):
-        return ()
-    offs = [(e.start, e.end) for e in exc if e.kind == "off" and e.start is not None]
-    out = [w for w in week.on(day, is_workday) if not any(o[0] <= w[0] and w[1] <= o[1] for o in offs)]
-    out += [(e.start, e.end) for e in exc if e.kind == "extra" and e.start and e.end]
-    return sorted(out)
+    """Duty windows of one local date: weekly pattern on working days, on-call rota every
+    day, minus days off, plus extras."""
+    return list(rosters.windows(s, day, is_workday, rosters.Week(s.slots)))
 
 
 def on_duty(
@@ -198,7 +136,7 @@ def on_duty(
         local = at.astimezone(CHINA_TZ)
         return any(w.weekday == local.weekday() and w.start <= local.time() < w.end for w in s)
     local = at.astimezone(CHINA_TZ)
-    if _on_leave(s, local.date()) or not s.active:
+    if rosters.on_leave(s, local.date()) or not s.active:
         return False
     if s.signed_in is not None:  # 签到/签退 beats the roster for today
         return s.signed_in
@@ -211,38 +149,7 @@ def next_duty(
     """When this person is next on duty (now, if on duty), within the horizon."""
     if isinstance(s, list):
         s = StaffView("", "", "", frozenset(), "", "", "", None, 1, 0, slots=s)
-    return _next_duty(s, at, at.astimezone(CHINA_TZ), is_workday or _workday)
-
-
-def _next_duty(
-    s: StaffView, at: datetime, local: datetime, is_workday: Callable[[date], bool]
-) -> datetime | None:
-    """next_duty() with `at` already in local time (decide() converts it once, not per person)."""
-    if not s.active:
-        return None
-    today, week = local.date(), _Week(s.slots)
-    if s.signed_in is None:
-        clock = local.time()
-        # Sorted by start: a window holding the clock comes before any that starts later.
-        for start, end in _windows(s, today, is_workday, week):  # none while on leave
-            if start <= clock < end:
-                return at
-            if start > clock:
-                return datetime.combine(today, start, tzinfo=CHINA_TZ)
-    elif s.signed_in and not _on_leave(s, today):  # 签到/签退 beats the roster for today
-        return at
-    # Nothing more today (or signed out for the day): the first window of a later date.
-    # Without leave or exceptions only the weekly pattern can give one, so weekdays on which
-    # it has nothing are passed over without building the date or asking the calendar.
-    plain, weekday = not s.leave and not s.exceptions, today.weekday()
-    for offset in range(1, HORIZON_DAYS):
-        if plain and not week.days[(weekday + offset) % 7]:
-            continue
-        day = today + timedelta(days=offset)
-        windows = _windows(s, day, is_workday, week)
-        if windows:
-            return datetime.combine(day, windows[0][0], tzinfo=CHINA_TZ)
-    return None
+    return rosters.next_duty(s, at, at.astimezone(CHINA_TZ), is_workday or _workday)
 
 
 def _workday(d: date) -> bool:
@@ -265,8 +172,8 @@ def order_complexity(order: OrderView) -> cx.Complexity:
 
 
 def priority_key(special_groups: tuple[str, ...] | list[str], urgency: str, due: datetime | None) -> tuple:
-    """四优先: special groups and urgent orders first, then the earliest deadline."""
-    first = 0 if (special_groups or urgency == "urgent") else 1
+    """四优先: special groups and urgent (or critical) orders first, then the earliest deadline."""
+    first = 0 if (special_groups or at_least(urgency, "urgent")) else 1
     return (first, due or datetime.max.replace(tzinfo=CHINA_TZ))
 
 
@@ -333,12 +240,13 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     cands: dict[str, Candidate] = {}
     generic = f"不在规则 {rule.id} 的目标服务点/岗位 | not at a target point or role of rule {rule.id}"
     for s in staff:
-        cands[s.id] = Candidate(s.id, s.name, (), False, None, generic, s.service_point_name)
+        note = NAMESAKE_WARNING if s.id in order.namesake_staff else None
+        cands[s.id] = Candidate(s.id, s.name, (), False, None, generic, s.service_point_name, warning=note)
 
     def duty_of(s: StaffView) -> tuple[bool, datetime | None]:
         # Lazily: the roster is only worked out for people some target actually looks at.
         if s.id not in duty:
-            nd = _next_duty(s, now, local_now, is_workday)
+            nd = rosters.next_duty(s, now, local_now, is_workday)
             duty[s.id] = (nd == now, nd)
             cands[s.id].on_duty, cands[s.id].next_duty = nd == now, nd
         return duty[s.id]
@@ -346,8 +254,10 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     def blocker(s: StaffView, target: Target | None, strict: bool) -> str | None:
         if not s.active:
             return "已停用 | inactive"
+        if not can_act_on_offer(s.role):  # 12348 seats: an offer they cannot accept only times out
+            return cannot_act_reason(s.role)
         if s.id in order.conflicted_staff:
-            return "利益冲突：曾代理本事项另一方当事人 | conflict of interest: acted for another party"
+            return order.conflict_reasons.get(s.id) or CONFLICT
         if s.id in order.busy_staff:
             return "正在被分派其他工单，改派下一位 | being assigned another order right now"
         if s.id in order.exclude_staff:
@@ -394,7 +304,9 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
             f"{chosen.service_point_name} · {chosen.name}：{why}，{when}，"
             f"负荷 {chosen.load}+{weight}/{chosen.capacity}（复杂度 {cplx.score}·{band}）"
         )
-        timeout = target.timeout_minutes if target else policy.offer_timeout_minutes
+        if chosen.id in order.namesake_staff:  # shown with the offer: the person checks it
+            reason += f"。{NAMESAKE_WARNING}"
+        timeout = policy.offer_timeout(order.urgency, target.timeout_minutes if target else None)
         return Decision(
             rule_id, chosen, reason, candidate_rows(), **base,
             target=target, step=step, offer_timeout_minutes=timeout, available_at=nd,
@@ -471,7 +383,8 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     # queued and a later target has someone on duty and idle, the idle one takes it (a
     # one-person township pool otherwise makes citizens wait while the centre sits idle).
     busy: tuple | None = None
-    for ti, target in enumerate(rule.targets):
+    targets = policy.targets(rule, order.urgency)
+    for ti, target in enumerate(targets):
         for step, tier in _steps(policy, target):
             pool = _pool(ti, target, step, tier, now_only=True)
             if not pool:
@@ -490,7 +403,7 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     # centre opens next morning (bench/sim measured exactly that). Ties keep target order.
     later: list[tuple[tuple, int, int, StaffView, Target, str]] = []
     seen: set[str] = set()
-    for ti, target in enumerate(rule.targets):
+    for ti, target in enumerate(targets):
         for si, (step, tier) in enumerate(_steps(policy, target)):
             for sc, st in _pool(ti, target, step, tier, now_only=False):
                 if st.id not in seen:

@@ -20,14 +20,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.calendar import WorkCalendar
 from libs.common.events.envelope import Envelope
-from services.dispatch import clocks, domain
+from services.dispatch import domain
 from services.dispatch import order_changes as oc
 from services.dispatch.models import Assignment, OrderSnapshot
 from services.dispatch.network_cache import routing_network
 from services.dispatch.offers import _give_back
 from services.dispatch.policy import Policy, default_policy
+from services.dispatch.recompute import recompute_order
 from services.dispatch.service import insert_order, offer_next, order_view
 from services.dispatch.writes import insert_decision
 
@@ -170,7 +170,7 @@ async def apply_facts(
     before_view = await order_view(session, order=order)
     _set_facts(order, after)
     if change.clocks:
-        _recompute_clocks(order, policy=policy, calendar=network.calendar)
+        recompute_order(order, now=now, policy=policy, calendar=network.calendar)
     if order.status in ("closed", "merged"):
         return  # nothing to re-decide: the facts are kept for the record
     view = dataclasses.replace(
@@ -233,7 +233,7 @@ async def move_county(
     _set_facts(order, after)
     network = await routing_network(session, county_code=after.county_code, now=now)
     if change.clocks:
-        _recompute_clocks(order, policy=policy, calendar=network.calendar)
+        recompute_order(order, now=now, policy=policy, calendar=network.calendar)
     if order.status == "closed":
         return
     if order.status == "merged":
@@ -303,29 +303,6 @@ def _set_facts(order: OrderSnapshot, f: oc.Facts) -> None:
         f.county_code,
     )
     order.priority = domain.priority_key(f.special_groups, f.urgency, None)[0]
-
-
-def _recompute_clocks(order: OrderSnapshot, *, policy: Policy, calendar: WorkCalendar) -> None:
-    """Counted from receipt as before (the citizen's time does not restart), by the new rule. A
-    clock now running later starts its supervision ladder again; one running earlier keeps the
-    rungs raised, and the sweeper raises the next ones."""
-    _, was = clocks.running_clock(
-        status_=order.status, transfer_due=order.transfer_due, reply_due=order.reply_due
-    )
-    clk = clocks.order_clocks(
-        received_at=order.received_at,
-        service_type=order.service_type,
-        urgency=order.urgency,
-        policy=policy,
-        calendar=calendar,
-    )
-    order.transfer_due, order.reply_due, order.max_due = clk.transfer_due, clk.reply_due, clk.max_due
-    order.clock_warnings = clk.warnings
-    _, now_due = clocks.running_clock(
-        status_=order.status, transfer_due=order.transfer_due, reply_due=order.reply_due
-    )
-    if was is not None and now_due is not None and now_due > was:
-        order.supervision_level, order.at_risk_raised = 0, False
 
 
 async def _locked(session: AsyncSession, event: Envelope) -> OrderSnapshot | None:

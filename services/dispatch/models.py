@@ -135,6 +135,7 @@ class Party(DispatchBase):
     side: Mapped[str] = mapped_column(String(16))  # requester | counterparty
     name_index: Mapped[str | None] = mapped_column(String(64), index=True)
     id_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)  # libs.common.pii.phone_key
 
 
 class Representation(DispatchBase):
@@ -149,7 +150,9 @@ class Representation(DispatchBase):
 
 
 class DutySlot(DispatchBase):
-    """Weekly duty pattern (值班), in China local time."""
+    """Weekly duty pattern (值班), in China local time. `weekly`: working days only (the
+    holiday calendar decides); `on_call`: that weekday of every week, holidays included
+    (a 7×24 rota). See duty.py."""
 
     __tablename__ = "duty_slots"
 
@@ -158,6 +161,7 @@ class DutySlot(DispatchBase):
     weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday
     start: Mapped[time] = mapped_column(Time)
     end: Mapped[time] = mapped_column(Time)
+    kind: Mapped[str] = mapped_column(String(8), default="weekly", server_default="weekly")
 
 
 class OrderSnapshot(DispatchBase):
@@ -198,6 +202,9 @@ class OrderSnapshot(DispatchBase):
     supervision_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     at_risk_raised: Mapped[bool] = mapped_column(default=False, server_default="false")
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # (0007) A supervisor approved the reply extension: reply_due is then the 15-working-day limit
+    # and the reply clock is supervised as "max".
+    reply_extended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Revisions (CloudEvents `sequence`): the newest intake event applied — an older one, come by
     # the partition of a county the order has left, changes nothing — and the last dispatch event
     # announced about the order, so intake can order dispatch's events the same way.
@@ -222,6 +229,44 @@ class Supervision(DispatchBase):
     notified: Mapped[str] = mapped_column(String(16))  # service_point | county | city
     due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReplyExtension(DispatchBase):
+    """The hotline rule's "at most 15 working days with approval": the handler asks (with a reason),
+    a supervisor of the order's jurisdiction approves or refuses (with a reason). One open request or
+    approval per order at a time (a refused one may be asked again)."""
+
+    __tablename__ = "reply_extensions"
+    __table_args__ = (
+        Index(
+            "uq_reply_extensions_live",
+            "work_order_id",
+            unique=True,
+            postgresql_where=text("status IN ('requested', 'approved')"),
+        ),
+        Index(
+            "ix_reply_extensions_pending",
+            "county_code",
+            "requested_at",
+            postgresql_where=text("status = 'requested'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    work_order_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    county_code: Mapped[str] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12), default="requested")  # requested | approved | refused
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_by_name: Mapped[str | None] = mapped_column(String(50))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reply_due_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reply_due_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # proposed, then approved
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_by_name: Mapped[str | None] = mapped_column(String(50))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Decision(DispatchBase):
@@ -260,6 +305,9 @@ class Assignment(DispatchBase):
     kind: Mapped[str] = mapped_column(String(16), default="offer", server_default="offer")
     reason_code: Mapped[str | None] = mapped_column(String(24))  # conflict|overload|out_of_scope|timeout|…
     response_note: Mapped[str | None] = mapped_column(Text)
+    # When the person accepted: only then did they act on the matter (conflict of interest);
+    # kept when the assignment is later returned, transferred or completed.
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_assignments_staff_status", "staff_id", "status", "offered_at"),
@@ -271,6 +319,12 @@ class Assignment(DispatchBase):
             postgresql_where=text("status = 'offered'"),
         ),
         Index("ix_assignments_expiry", "expires_at", postgresql_where=text("status = 'offered'")),
+        Index(
+            "ix_assignments_accepted",
+            "work_order_id",
+            "staff_id",
+            postgresql_where=text("accepted_at IS NOT NULL"),
+        ),
     )
 
 

@@ -2,7 +2,9 @@
 reads the network through network_cache).
 Keyword-only; never commits. Every change to a person's availability (roster, sign-in/out,
 leave, staff record) emits dispatch.staff_availability keyed by county, in the same
-transaction — the mediation service keeps mediator availability from these events.
+transaction — the mediation service keeps mediator availability from these events. A change
+to the staff record itself (added; name, role, home point, active) also emits
+dispatch.staff_changed — identity keeps each person's login from those.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime, time
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common import audit
 from libs.common import demo_network as demo
 from libs.common.calendar import WorkCalendar, schedule_from_days
 from libs.common.clock import CHINA_TZ
@@ -85,6 +88,69 @@ async def availability_event(session: AsyncSession, *, staff: Staff, now: dateti
     )
 
 
+async def staff_changed_event(session: AsyncSession, *, staff: Staff, now: datetime) -> None:
+    point = await session.get(ServicePoint, staff.service_point_id)
+    assert point is not None
+    event = _staff_changed(staff, point, now)
+    await enqueue(
+        session, outbox, service=SERVICE, topic=topic(DISPATCH), key=_key(staff, point), event=event
+    )
+
+
+def _staff_changed(staff: Staff, point: ServicePoint, now: datetime):  # type: ignore[no-untyped-def]
+    payload = ev.StaffChangedV1(
+        staff_id=str(staff.id),
+        code=staff.code,
+        name=staff.name,
+        role=staff.role,
+        service_point_id=str(point.id),
+        service_point_name=point.name,
+        tier=point.tier,
+        county_code=staff.county_code,
+        region_code=point.region_code,
+        active=staff.active,
+        changed_at=now,
+    )
+    return make_event(
+        ev.STAFF_CHANGED,
+        source=ev.SOURCE,
+        payload=payload,
+        subject=str(staff.id),
+        correlation_id=correlation_id.get(),
+    )
+
+
+async def announce_staff(session: AsyncSession, *, region: str, now: datetime) -> int:
+    """dispatch.staff_changed once more for every staff record in `region` (prefix; "" = all):
+    logins for people added before identity followed dispatch, or after identity lost its
+    database. Harmless to repeat: identity applies what it already has as no change.
+    One multi-row outbox insert, one NOTIFY (1,086 people in the demo)."""
+    rows = (
+        await session.execute(
+            select(Staff, ServicePoint)
+            .join(ServicePoint, Staff.service_point_id == ServicePoint.id)
+            .where(ServicePoint.region_code.startswith(region, autoescape=True))
+            .order_by(Staff.code)
+        )
+    ).all()
+    if not rows:
+        return 0
+    await session.execute(
+        outbox.insert(),
+        [
+            dict(event_id=e.id, topic=topic(DISPATCH), key=_key(st, p), event=e.to_json())
+            for st, p in rows
+            for e in (_staff_changed(st, p, now),)
+        ],
+    )
+    await session.execute(text(f"NOTIFY {notify_channel(SERVICE)}"))
+    # One entry for the lot (the rows went in without one each, as the demo seed's do).
+    await audit.record(
+        session, service=SERVICE, action="staff.announced", subject=region or "*", detail={"count": len(rows)}
+    )
+    return len(rows)
+
+
 def _key(staff: Staff, point: ServicePoint) -> str:
     return staff.county_code or point.region_code[:6]
 
@@ -124,7 +190,9 @@ async def calendar_event(session: AsyncSession, *, row: CalendarYear) -> None:
 
 
 async def seed_demo_network(session: AsyncSession, *, now: datetime | None = None) -> bool:
-    """Load the 长治 demo network once, and announce every person's availability once."""
+    """Load the 长治 demo network once, and announce every person's availability once.
+    No staff_changed here: identity seeds the same people's logins from the same generator
+    (services/identity/seed.py), and a fresh stack need not push 1,086 records through it."""
     if await session.scalar(select(func.count()).select_from(ServicePoint)):
         return False
     now = now or datetime.now(CHINA_TZ)
@@ -168,13 +236,20 @@ async def seed_demo_network(session: AsyncSession, *, now: datetime | None = Non
     await session.execute(insert(Staff), staff_rows)
     await session.execute(
         insert(DutySlot),
-        [dict(staff_id=s.id, weekday=d, start=a, end=b) for s in people for d, a, b in s.slots],
+        [dict(staff_id=s.id, weekday=d, start=a, end=b, kind="weekly") for s in people for d, a, b in s.slots]
+        + [
+            dict(staff_id=s.id, weekday=d, start=a, end=b, kind="on_call")
+            for s in people
+            for d, a, b in s.on_call
+        ],
     )
     # One availability event per person, in one multi-row insert (1,086 rows) and one NOTIFY.
     rows = []
     by_id = {r["id"]: r for r in staff_rows}
     for s in people:
-        slots = [domain.Slot(d, a, b) for d, a, b in s.slots]
+        slots = [domain.Slot(d, a, b) for d, a, b in s.slots] + [
+            domain.Slot(d, a, b, "on_call") for d, a, b in s.on_call
+        ]
         staff = Staff(**by_id[s.id])
         payload = _availability(staff, s.point, slots, None, False, now)
         event = make_event(ev.STAFF_AVAILABILITY, source=ev.SOURCE, payload=payload, subject=str(s.id))

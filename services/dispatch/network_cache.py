@@ -241,8 +241,10 @@ async def load_snapshot(session: AsyncSession, today: date) -> NetworkSnapshot:
         )
     ).all()
     slots: dict[uuid.UUID, list[domain.Slot]] = {}
-    for r in await session.execute(select(DutySlot.staff_id, DutySlot.weekday, DutySlot.start, DutySlot.end)):
-        slots.setdefault(r.staff_id, []).append(domain.Slot(r.weekday, r.start, r.end))
+    for r in await session.execute(
+        select(DutySlot.staff_id, DutySlot.weekday, DutySlot.start, DutySlot.end, DutySlot.kind)
+    ):
+        slots.setdefault(r.staff_id, []).append(domain.Slot(r.weekday, r.start, r.end, r.kind))
     exceptions: dict[uuid.UUID, list[domain.DatedSlot]] = {}
     for r in await session.execute(
         select(

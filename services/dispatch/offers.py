@@ -15,6 +15,7 @@ from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope
 from libs.common.problems import FieldProblem, Problem
 from services.dispatch.access import TRANSFER
+from services.dispatch.acting import can_act_on_offer, cannot_act_reason
 from services.dispatch.models import Assignment, OrderSnapshot, Staff
 from services.dispatch.parties import conflicted_staff, record_parties
 from services.dispatch.policy import default_policy
@@ -131,6 +132,9 @@ async def transfer(
     target = await session.get(Staff, to_staff_id)
     if target is None or not target.active:
         raise FieldProblem("to_staff_id", "未找到该在职人员", "no such active staff member")
+    if not can_act_on_offer(target.role, "transfer"):  # the same rule routing follows
+        zh, en = cannot_act_reason(target.role).split(" | ")
+        raise FieldProblem("to_staff_id", zh, en, status=409)
     if current is not None:
         await _give_back(session, a=current, now=now, status="transferred", code="transferred", note=reason)
     took = await session.execute(
@@ -148,7 +152,7 @@ async def transfer(
         point_id=target.service_point_id,
         reason=f"转办：{reason} | transferred by {who.name or who.sub}",
         now=now,
-        timeout=timedelta(minutes=default_policy().offer_timeout_minutes),
+        timeout=timedelta(minutes=default_policy().offer_timeout(order.urgency, None)),  # urgent: capped
         kind="transfer",
     )
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class RequestModel(BaseModel):
@@ -20,6 +20,8 @@ class AssignmentOut(BaseModel):
     work_order_id: uuid.UUID
     staff_id: uuid.UUID
     staff_name: str
+    # The person's login name (every staff member logs in with their staff code): who has it.
+    staff_code: str | None = None
     service_point_id: uuid.UUID
     service_point_name: str
     status: str
@@ -44,6 +46,7 @@ class CandidateOut(BaseModel):
     passed_over: str | None
     target: int | None = None
     step: str | None = None
+    warning: str | None = None  # e.g. a party matching only by name (conflicts.py): check it
 
 
 class DecisionOut(BaseModel):
@@ -147,11 +150,13 @@ class PartyIn(BaseModel):
     side: Literal["requester", "counterparty"] = "counterparty"
     name: str | None = Field(None, max_length=100)
     id_number: str | None = Field(None, max_length=18)
+    # Kept as a blind index only; with the ID number it tells two namesakes apart.
+    phone: str | None = Field(None, max_length=20, description="电话（可选；只保存不可逆索引）")
 
     @model_validator(mode="after")
     def _one(self) -> PartyIn:
-        if not (self.name or self.id_number):
-            raise ValueError("请填写当事人姓名或身份证号 | give a name or an ID number")
+        if not (self.name or self.id_number or self.phone):
+            raise ValueError("请填写当事人姓名、身份证号或电话 | give a name, an ID number or a phone")
         return self
 
 
@@ -167,7 +172,12 @@ TIER = Literal["city", "county", "township", "village"]
 class HoursIn(BaseModel):
     weekday: int = Field(ge=0, le=6)
     start: time
-    end: time
+    end: time = Field(description="结束时间；到午夜写 24:00 | end; 24:00 for midnight")
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _midnight(cls, v: object) -> object:
+        return time.max if isinstance(v, str) and v.strip() in ("24:00", "24:00:00") else v
 
     @model_validator(mode="after")
     def _order(self) -> HoursIn:
@@ -197,19 +207,22 @@ class ServicePointPatch(RequestModel):
 Level = Annotated[int, Field(ge=1, le=5)]
 
 
+StaffRole = Literal[
+    "operator",
+    "counter_staff",
+    "lawyer",
+    "legal_worker",
+    "mediator",
+    "aid_officer",
+    "notary",
+    "volunteer",
+]
+
+
 class StaffIn(RequestModel):
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=2, max_length=50)
-    role: Literal[
-        "operator",
-        "counter_staff",
-        "lawyer",
-        "legal_worker",
-        "mediator",
-        "aid_officer",
-        "notary",
-        "volunteer",
-    ]
+    role: StaffRole
     skills: list[str] = Field(min_length=1, max_length=20)
     levels: dict[str, Level] = Field(default_factory=dict)
     languages: list[str] = Field(default_factory=lambda: ["普通话"], max_length=10)
@@ -219,6 +232,7 @@ class StaffIn(RequestModel):
 
 class StaffPatch(RequestModel):
     name: str | None = Field(None, min_length=2, max_length=50)
+    role: StaffRole | None = None  # the person's login roles follow (identity, staff_changed)
     skills: list[str] | None = Field(None, min_length=1, max_length=20)
     levels: dict[str, Level] | None = None
     languages: list[str] | None = Field(None, max_length=10)
@@ -227,8 +241,14 @@ class StaffPatch(RequestModel):
     active: bool | None = None
 
 
+class RosterSlotIn(HoursIn):
+    # weekly: working days only (the holiday calendar decides); on_call: a 7×24 rota slot,
+    # that weekday of every week, weekends and holidays included (services/dispatch/duty.py).
+    kind: Literal["weekly", "on_call"] = "weekly"
+
+
 class RosterIn(RequestModel):
-    slots: list[HoursIn] = Field(max_length=28)
+    slots: list[RosterSlotIn] = Field(max_length=28)
 
 
 class RosterExceptionIn(RequestModel):
@@ -270,3 +290,34 @@ class CalendarYearOut(BaseModel):
     holidays: list[date]
     workdays: list[date]
     warnings: list[str]
+
+
+class ReplyExtensionIn(RequestModel):
+    """Why the reply needs longer than the ordinary period (e.g. 需调取档案、多部门会商)."""
+
+    reason: str = Field(min_length=4, max_length=1000)
+
+
+class ExtensionDecisionIn(RequestModel):
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class ReplyExtensionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    order_number: str | None = None
+    county_code: str
+    status: str  # requested | approved | refused
+    reason: str
+    requested_by: str
+    requested_by_name: str | None
+    requested_at: datetime
+    reply_due_before: datetime
+    reply_due_after: datetime
+    decided_by: str | None
+    decided_by_name: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    allowed_actions: list[str] = []

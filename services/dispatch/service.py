@@ -57,7 +57,7 @@ def _take_capacity(*, skip_locked: bool) -> FastStatement:
         update(_STAFF)
         .where(_STAFF.c.id == target, _STAFF.c.active_load + bindparam("weight") <= _STAFF.c.capacity)
         .values(active_load=_STAFF.c.active_load + bindparam("weight"), last_assigned_at=bindparam("now"))
-        .returning(_STAFF.c.id)
+        .returning(_STAFF.c.id, _STAFF.c.code)
     )
 
 
@@ -171,6 +171,7 @@ async def insert_order(
             escalated_at=None,
             intake_seq=event.sequence or 0,
             event_seq=0,
+            reply_extended_at=None,
         ),
         parties=party_rows([requester] + list(data.get("parties") or [])),
     )
@@ -249,6 +250,7 @@ async def offer_next(
         decision_id=record["id"],
         kind="follow_up" if decision.rule.startswith("follow-up") else "offer",
         names=(chosen.name, chosen.service_point_name),
+        staff_code=took["code"],
     )
 
 
@@ -272,7 +274,7 @@ async def order_view(
     if order.follow_up_of and not tried:
         prev = await session.get(OrderSnapshot, order.follow_up_of)
         previous = str(prev.handler_staff_id) if prev and prev.handler_staff_id else None
-    prior_orders, conflicted = await requester_history(
+    prior_orders, conflicts = await requester_history(
         session, order_id=order.work_order_id, requester_index=_index(order.requester_name)
     )
     return domain.OrderView(
@@ -288,7 +290,9 @@ async def order_view(
         prior_orders=prior_orders,
         previous_handler_id=previous,
         exclude_staff=tried,
-        conflicted_staff=conflicted,
+        conflicted_staff=conflicts.blocked,
+        conflict_reasons=conflicts.reasons,
+        namesake_staff=conflicts.warned,
     )
 
 
@@ -317,6 +321,7 @@ def _record(order: OrderSnapshot, d: domain.Decision, now: datetime) -> dict:
                 passed_over=c.passed_over,
                 target=c.target,
                 step=c.step,
+                warning=c.warning,
             )
             for c in d.candidates
             # Keep the explanation readable: the chosen one and everyone a target looked at.
@@ -337,14 +342,16 @@ async def make_offer(
     decision_id: uuid.UUID | None = None,
     kind: str = "offer",
     names: tuple[str, str] | None = None,
+    staff_code: str | None = None,
 ) -> Assignment:
     """Create the offer (capacity already taken), emit dispatch.offered and NOTIFY the inboxes.
-    `names`: (person, service point) when the caller has them — routing does — else read."""
-    if names is None:
+    `names`: (person, service point) and `staff_code` when the caller has them — routing
+    does — else read."""
+    if names is None or staff_code is None:
         staff = await session.get(Staff, staff_id)
         point = await session.get(ServicePoint, point_id)
         assert staff is not None and point is not None
-        names = (staff.name, point.name)
+        names, staff_code = names or (staff.name, point.name), staff.code
     staff_name, point_name = names
     weight = order.weight or 1
     assignment = Assignment(
@@ -367,7 +374,7 @@ async def make_offer(
     # Delivered at commit, to every instance's listener: the SSE inbox of this person.
     # Before the event: emitting takes the audit chain's lock, held until our commit, so
     # nothing else should happen after it.
-    note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name)
+    note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name, staff_code=staff_code)
     await _NOTIFY.execute(session, {"channel": OFFER_CHANNEL, "payload": note})
     await emit(
         session,
@@ -391,12 +398,15 @@ async def make_offer(
     return assignment
 
 
-def offer_note(a: Assignment, order: OrderSnapshot, *, staff_name: str, point_name: str) -> str:
+def offer_note(
+    a: Assignment, order: OrderSnapshot, *, staff_name: str, point_name: str, staff_code: str | None = None
+) -> str:
     """The NOTIFY payload: who, and the offer as the inbox shows it — so the SSE stream of
     every instance pushes it without reading it back (it used to cost 4 queries per offer).
     NOTIFY takes at most 8000 bytes: a longer one goes without the offer, which is then read."""
     offer = dict(
         id=str(a.id), work_order_id=str(a.work_order_id), staff_id=str(a.staff_id), staff_name=staff_name,
+        staff_code=staff_code,
         service_point_id=str(a.service_point_id), service_point_name=point_name, status=a.status,
         reason=a.reason, offered_at=_utc(a.offered_at), responded_at=None,
         expires_at=_utc(a.expires_at) if a.expires_at else None, kind=a.kind, reason_code=None,
@@ -464,7 +474,7 @@ async def accept(
     staff = await session.get(Staff, assignment.staff_id)
     point = await session.get(ServicePoint, assignment.service_point_id)
     assert order and staff and point
-    assignment.status, assignment.responded_at = "accepted", now
+    assignment.status, assignment.responded_at, assignment.accepted_at = "accepted", now, now
     order.status, order.handler_staff_id, order.service_point_id = "assigned", staff.id, point.id
     order.assigned_at = now
     # The transfer clock stops here; the reply clock starts its own warning and ladder.

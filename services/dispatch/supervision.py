@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, limit: int = 200) -> int:
     """Raise the next rung for every open order whose running clock is at risk or breached."""
     raised = 0
-    top = max((r.level for r in policy.ladder), default=0)
+    top = policy.top_level
     f = policy.at_risk_fraction
     o_ = OrderSnapshot
     # Only orders past the at-risk point of their running clock (an index-friendly prefilter).
@@ -52,7 +52,12 @@ async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, 
         )
     ).all()
     for o in orders:
-        name, due = clocks.running_clock(status_=o.status, transfer_due=o.transfer_due, reply_due=o.reply_due)
+        name, due = clocks.running_clock(
+            status_=o.status,
+            transfer_due=o.transfer_due,
+            reply_due=o.reply_due,
+            extended=o.reply_extended_at is not None,
+        )
         if due is None:
             continue
         state = clocks.status(now, o.received_at, due, policy.at_risk_fraction)
@@ -61,7 +66,8 @@ async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, 
             level, notified = 0, "service_point"
             o.at_risk_raised = True
         elif state == "overdue":
-            r = clocks.rung(now, due, policy.ladder)
+            # Urgent and critical orders climb their own (faster) ladder.
+            r = clocks.rung(now, due, policy.ladder_for(o.urgency))
             # Each rung once; accepting the order resets the ladder for the reply clock.
             if r is not None and r.level > o.supervision_level:
                 level, notified = r.level, r.to
@@ -142,7 +148,12 @@ async def overdue_and_at_risk(
     for o in await session.scalars(
         q.order_by(OrderSnapshot.priority, OrderSnapshot.transfer_due).limit(5000)
     ):
-        name, due = clocks.running_clock(status_=o.status, transfer_due=o.transfer_due, reply_due=o.reply_due)
+        name, due = clocks.running_clock(
+            status_=o.status,
+            transfer_due=o.transfer_due,
+            reply_due=o.reply_due,
+            extended=o.reply_extended_at is not None,
+        )
         state = clocks.status(now, o.received_at, due, policy.at_risk_fraction)
         if state == "ok":
             continue

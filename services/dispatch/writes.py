@@ -46,15 +46,16 @@ def _new_order_statement() -> FastStatement:
             bindparam("party_sides", type_=ARRAY(String)),
             bindparam("party_names", type_=ARRAY(String)),
             bindparam("party_ids", type_=ARRAY(String)),
+            bindparam("party_phones", type_=ARRAY(String)),
         )
-        .table_valued("side", "name_index", "id_index")
+        .table_valued("side", "name_index", "id_index", "phone_index")
         .render_derived()
     )
     parties = PARTIES.insert().from_select(
-        ["work_order_id", "side", "name_index", "id_index"],
-        select(order.c.work_order_id, given.c.side, given.c.name_index, given.c.id_index).select_from(
-            order.join(given, true())
-        ),
+        ["work_order_id", "side", "name_index", "id_index", "phone_index"],
+        select(
+            order.c.work_order_id, given.c.side, given.c.name_index, given.c.id_index, given.c.phone_index
+        ).select_from(order.join(given, true())),
     )
     return FastStatement(select(order.c.work_order_id).add_cte(parties.cte("new_parties")))
 
@@ -69,6 +70,7 @@ async def insert_new_order(
         party_sides=[p["side"] for p in parties],
         party_names=[p["name_index"] for p in parties],
         party_ids=[p["id_index"] for p in parties],
+        party_phones=[p["phone_index"] for p in parties],
     )
     if await _new_order_statement().fetchrow(session, params) is None:
         return None

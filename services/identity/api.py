@@ -11,7 +11,7 @@ from libs.common import audit
 from libs.common.auth import Principal, jwks, principal, region_filter
 from libs.common.problems import Problem
 from libs.common.ratelimit import check, client_ip, get_ratelimit_settings, hit
-from services.identity import service
+from services.identity import accounts, service
 from services.identity.models import ApiKey
 from services.identity.schemas import (
     ApiKeyCreate,
@@ -23,6 +23,7 @@ from services.identity.schemas import (
     RefreshIn,
     TokenOut,
 )
+from services.identity.schemas_accounts import PasswordChangeIn
 
 router = APIRouter(prefix="/v1", tags=["identity"])
 wellknown = APIRouter(tags=["identity"])
@@ -52,20 +53,65 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
     await check(*attempts)
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
-        account = await service.authenticate(session, username=body.username, password=body.password)
+        account, verdict = await service.authenticate(
+            session, username=body.username, password=body.password, now=_now(request)
+        )
         if account is not None:
-            ctx = audit.request_context.get()
-            if ctx is not None:  # the audit entry of this login names the person who logged in
-                ctx.actor, ctx.actor_kind, ctx.roles, ctx.region = (
-                    account.username,
-                    "staff",
-                    list(account.roles),
-                    account.region,
-                )
+            _audit_as(account)
+        if verdict == "ok" and account is not None:
+            out = await service.start_session(session, account=account, now=_now(request))
+        else:
+            action = "login.failed" if verdict == "invalid" else f"login.refused.{verdict}"
+            await audit.record(session, service=service.SERVICE, action=action, subject=body.username[:64])
+    if verdict == "invalid":
+        await hit(*attempts)
+        raise service._invalid_login()
+    if verdict != "ok":
+        raise service.refusal(verdict)  # disabled / temporary password expired / change required
+    return TokenOut(**out)
+
+
+def _audit_as(account) -> None:  # type: ignore[no-untyped-def]
+    ctx = audit.request_context.get()
+    if ctx is not None:  # the audit entry of this login names the person who logged in
+        ctx.actor, ctx.actor_kind, ctx.roles, ctx.region = (
+            account.username,
+            "staff",
+            list(account.roles),
+            account.region,
+        )
+
+
+@router.post(
+    "/auth/password",
+    response_model=TokenOut,
+    summary="Change my password (修改密码): with the current or temporary one; logs in",
+    responses={
+        401: {"description": "wrong username or password"},
+        422: {"description": "the new password breaks the policy (field new_password)"},
+        429: {"description": "too many attempts"},
+    },
+)
+async def change_password(body: PasswordChangeIn, request: Request) -> TokenOut:
+    """At least 10 characters of two kinds (letters, digits, symbols), not (containing) the
+    username. Every other session of the account ends; the answer is a fresh session."""
+    attempts = (get_ratelimit_settings().login_per_ip_user, "password", client_ip(request), body.username)
+    await check(*attempts)
+    rt = request.app.state.rt
+    async with rt.sessionmaker() as session, session.begin():
+        account, verdict = await accounts.change_password(
+            session,
+            username=body.username,
+            current=body.current_password,
+            new=body.new_password,
+            now=_now(request),
+        )
+        if account is not None:
+            _audit_as(account)
             out = await service.start_session(session, account=account, now=_now(request))
         else:
             await audit.record(
-                session, service=service.SERVICE, action="login.failed", subject=body.username[:64]
+                session, service=service.SERVICE, action="password_change.failed", subject=body.username[:64]
             )
     if account is None:
         await hit(*attempts)

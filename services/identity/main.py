@@ -1,4 +1,4 @@
-"""Identity service: staff login, tokens, API keys for external systems."""
+"""Identity service: staff login, tokens, accounts (following dispatch's staff), API keys."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from fastapi import FastAPI
 
 from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
+from libs.common.events.topics import DISPATCH
 from libs.common.transient import is_transient
-from services.identity import api, service
+from services.identity import api, api_accounts, service
 from services.identity.access import POLICY
+from services.identity.handlers import build_handlers
 from services.identity.models import inbox, outbox
 
 log = logging.getLogger(__name__)
@@ -55,10 +57,17 @@ def create_app(
     spec = ServiceSpec(
         service="identity",
         title="lawline identity",
-        description="Staff login (argon2 + short-lived JWT + rotating refresh tokens) and API keys (身份认证).",
-        routers=[api.router, api.wellknown],
+        description=(
+            "Staff login (argon2 + short-lived JWT + rotating refresh tokens), an account for every "
+            "staff member (following dispatch's staff records), account administration and API keys "
+            "(身份认证)."
+        ),
+        routers=[api.router, api_accounts.router, api.wellknown],
         outbox=outbox,
         inbox=inbox,
+        # dispatch.staff_changed: every staff member's login follows their record (staff_link.py).
+        consume=[DISPATCH],
+        handlers=build_handlers,
         on_startup=startup,
         policy=POLICY,
     )

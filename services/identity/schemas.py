@@ -34,6 +34,7 @@ class UserOut(BaseModel):
     roles: list[str]
     region: str
     staff_id: str | None
+    staff_code: str | None = None  # staff members log in with it
 
 
 class TokenOut(BaseModel):

@@ -183,7 +183,7 @@ async def create_work_order(
         requester_phone=data.requester.phone,
         requester_id_enc=cipher.encrypt(id_number) if id_number else None,
         requester_id_bidx=bidx,
-        party_indexes=party_indexes(bidx, data.parties),
+        party_indexes=party_indexes(bidx, data.parties, requester_phone=data.requester.phone),
         description=data.description,
         special_groups=groups,
         urgency=urgency,

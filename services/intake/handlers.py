@@ -13,7 +13,7 @@ from libs.common.inbox import Handler
 from services.intake import fold as folding
 
 # Reference data on the same topics that is not about one order.
-IGNORED = frozenset({dispatch.CALENDAR_YEAR_UPDATED, dispatch.STAFF_AVAILABILITY})
+IGNORED = frozenset({dispatch.CALENDAR_YEAR_UPDATED, dispatch.STAFF_AVAILABILITY, dispatch.STAFF_CHANGED})
 
 
 class FoldAll(dict):

@@ -65,11 +65,17 @@ class Party(_Strict):
 
     name: str = Field(min_length=1, max_length=100, examples=["沁县某建筑公司"])
     id_number: str | None = Field(None, description="身份证号（可选；只以不可逆索引传给派单）")
+    phone: str | None = Field(None, description="电话（可选；只以不可逆索引传给派单，区分同名的人）")
 
     @field_validator("id_number")
     @classmethod
     def _id(cls, value: str | None) -> str | None:
         return v.normalise_id_number(value) if value else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return v.normalise_phone(value) if value else None
 
 
 class HotlineDetails(_Strict):

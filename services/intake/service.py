@@ -22,7 +22,7 @@ from libs.common.events.topics import WORKORDER, topic
 from libs.common.fastsql import FastStatement
 from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue, enqueue_many
-from libs.common.pii import mask_phone, mask_text
+from libs.common.pii import mask_phone, mask_text, phone_key
 from libs.common.problems import FieldProblem, Problem
 from services.intake import domain, fold, validation, visibility
 from services.intake.access import CONTACT, READ_ORDER
@@ -195,17 +195,32 @@ def classified_payload(order: WorkOrder, *, by: str, at: datetime, operator: str
     )
 
 
-def party_indexes(requester_id_bidx: str | None, parties: list) -> list[dict]:  # type: ignore[type-arg]
+def party_indexes(
+    requester_id_bidx: str | None,
+    parties: list,  # type: ignore[type-arg]
+    requester_phone: str | None = None,
+) -> list[dict]:  # type: ignore[type-arg]
     """Blind indexes for dispatch's conflict check (same keyed hash as dispatch's own `_index`):
-    the requester's ID number (dispatch indexes the requester's name itself) and each opposing party."""
+    the requester's ID number and phone (dispatch indexes the requester's name itself) and each
+    opposing party. Phones go through pii.phone_key first, as dispatch's own entries do."""
     cipher = get_cipher()
-    out = [{"side": "requester", "id_index": requester_id_bidx}] if requester_id_bidx else []
+
+    def phone(p: str | None) -> str | None:
+        key = phone_key(p)
+        return cipher.blind_index(key) if key else None
+
+    out = []
+    if requester_id_bidx or requester_phone:
+        out.append(
+            {"side": "requester", "id_index": requester_id_bidx, "phone_index": phone(requester_phone)}
+        )
     for p in parties:
         out.append(
             {
                 "side": "counterparty",
                 "name_index": cipher.blind_index(p.name.strip()) if p.name else None,
                 "id_index": cipher.blind_index(p.id_number) if p.id_number else None,
+                "phone_index": phone(getattr(p, "phone", None)),
             }
         )
     return out

@@ -102,7 +102,10 @@ _AID_ZH = {
     aid.NOTIFICATION_CONFIRMED: ("aid_notification_confirmed", "已将指派律师情况函告办案机关"),  # Art 36
 }
 # Internal bookkeeping the citizen does not need to see.
-_AID_STAFF_ONLY = {aid.SUBSIDY_RECORDED: ("aid_subsidy_recorded", "办案补贴已记录（第五十二条）")}
+_AID_STAFF_ONLY = {
+    aid.SUBSIDY_RECORDED: ("aid_subsidy_recorded", "办案补贴已记录（第五十二条）"),
+    aid.RECEIPT_CORRECTED: ("aid_receipt_corrected", "申请（通知）收到时间已更正，期限已按其重新计算"),
+}
 
 
 def _aid(event_type: str, data: dict) -> Step | None:

@@ -1,7 +1,8 @@
 """Mediation's access policy — the one place that says who may call what (deny by default).
 
 Mediators (and the committee staff who hold the mediator role) run cases; supervisors read,
-see the figures and may trigger the deadline sweep; everything is jurisdiction-filtered.
+see the figures, may trigger the deadline sweep and work the police-liaison queue (Art 25);
+everything is jurisdiction-filtered.
 """
 
 from libs.common.auth import allow
@@ -28,10 +29,17 @@ POLICY = {
     "POST /v1/cases/{case_id}/oral-agreement": _WORK,
     "POST /v1/cases/{case_id}/failure": _WORK,
     "POST /v1/cases/{case_id}/extensions": _WORK,
+    "POST /v1/cases/{case_id}/receipt": allow(
+        "mediator", "counter_staff", "admin", note="correct the receipt: reason required, audited"
+    ),
     "POST /v1/cases/{case_id}/judicial-confirmation": _WORK,
     "POST /v1/cases/{case_id}/follow-ups": allow("mediator", "supervisor", "admin"),
     "GET /v1/statistics": _READ,
     "POST /v1/supervision/sweep": allow("supervisor", "admin"),
     "GET /v1/committees": allow("mediator", "counter_staff", "supervisor", "admin"),
     "GET /v1/mediators": allow("mediator", "counter_staff", "supervisor", "admin"),
+    # Art 25 police liaison: the county supervisor works the queue; the mediator who told the
+    # police themselves may record it too.
+    "GET /v1/police-liaisons": _READ,
+    "POST /v1/police-liaisons/{liaison_id}/acknowledge": _READ,
 }

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from libs.common.auth import Principal, principal, region_filter
 from services.mediation import document, domain, outcome, service, stats
+from services.mediation.calendar_store import load_calendar
 from services.mediation.models import Committee, Mediator
 from services.mediation.schemas import (
     CaseDetail,
@@ -60,7 +61,7 @@ async def register(body: CaseIn, request: Request, who: Who) -> Any:
     rt = _rt(request)
     async with rt.sessionmaker() as session, session.begin():
         case = await service.register(
-            session, body=body, who=who, now=rt.extras["clock"].now(), cal=rt.extras["calendar"]
+            session, body=body, who=who, now=rt.extras["clock"].now(), cal=await load_calendar(session)
         )
         return await service.detail(session, case)
 

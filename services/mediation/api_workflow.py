@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, principal
-from services.mediation import outcome, service, workflow
+from libs.common.calendar import WorkCalendar
+from services.mediation import deadlines, outcome, service, workflow
+from services.mediation.calendar_store import load_calendar
 from services.mediation.models import Case
 from services.mediation.schemas import (
     AgreementIn,
@@ -23,6 +27,7 @@ from services.mediation.schemas import (
     FollowUpIn,
     MediatorIn,
     OralAgreementIn,
+    ReceiptIn,
     RecusalIn,
     RiskIn,
     SessionIn,
@@ -35,16 +40,49 @@ Who = Annotated[Principal, Depends(principal)]
 Step = Callable[[AsyncSession, Case, Any], Awaitable[Any]]
 
 
-async def _run(request: Request, case_id: uuid.UUID, who: Principal, fn: Step) -> dict[str, Any]:
+@dataclass
+class Ctx:
+    now: datetime
+    cal: WorkCalendar
+    rt: Any
+
+
+async def _run(
+    request: Request, case_id: uuid.UUID, who: Principal, fn: Step, after: Callable[[Any], None] | None = None
+) -> dict[str, Any]:
+    """One step in one transaction; `after` runs once it is committed (e.g. wake the webhook loop)."""
     rt = request.app.state.rt
-    async with rt.sessionmaker() as session, session.begin():
-        case = await service.load(session, case_id, who, lock=True)
-        await fn(session, case, rt)
-        return await service.detail(session, case)
+    async with rt.sessionmaker() as session:
+        async with session.begin():
+            case = await service.load(session, case_id, who, lock=True)
+            await fn(session, case, Ctx(rt.extras["clock"].now(), await load_calendar(session), rt))
+            out = await service.detail(session, case)
+    if after is not None:
+        after(rt)
+    return out
 
 
-def _now(rt: Any):  # type: ignore[no-untyped-def]
-    return rt.extras["clock"].now()
+def _webhook(x: Ctx) -> str | None:
+    return x.rt.extras["settings"].police_webhook_url
+
+
+def _wake_webhook(rt: Any) -> None:
+    """A risk report is urgent: post it now rather than at the loop's next round."""
+    rt.extras["webhook_wake"].set()
+
+
+@router.post(
+    "/receipt",
+    response_model=CaseDetail,
+    summary="Correct when the application / referral was received (reason required; deadline recomputed)",
+)
+async def receipt(case_id: uuid.UUID, body: ReceiptIn, request: Request, who: Who) -> Any:
+    return await _run(
+        request,
+        case_id,
+        who,
+        lambda s, c, x: deadlines.correct_receipt(s, case=c, body=body, who=who, now=x.now, cal=x.cal),
+    )
 
 
 @router.post(
@@ -52,7 +90,7 @@ def _now(rt: Any):  # type: ignore[no-untyped-def]
 )
 async def consent(case_id: uuid.UUID, body: ConsentIn, request: Request, who: Who) -> Any:
     return await _run(
-        request, case_id, who, lambda s, c, rt: workflow.record_consent(s, case=c, body=body, now=_now(rt))
+        request, case_id, who, lambda s, c, x: workflow.record_consent(s, case=c, body=body, now=x.now)
     )
 
 
@@ -62,21 +100,19 @@ async def mediator(case_id: uuid.UUID, body: MediatorIn, request: Request, who: 
         request,
         case_id,
         who,
-        lambda s, c, rt: workflow.assign_mediator(s, case=c, body=body, who=who, now=_now(rt)),
+        lambda s, c, x: workflow.assign_mediator(s, case=c, body=body, who=who, now=x.now),
     )
 
 
 @router.post("/recusals", response_model=CaseDetail, summary="Record a mediator's conflict of interest")
 async def recusal(case_id: uuid.UUID, body: RecusalIn, request: Request, who: Who) -> Any:
-    return await _run(
-        request, case_id, who, lambda s, c, rt: workflow.recuse(s, case=c, body=body, now=_now(rt))
-    )
+    return await _run(request, case_id, who, lambda s, c, x: workflow.recuse(s, case=c, body=body, now=x.now))
 
 
 @router.post("/sessions", response_model=CaseDetail, status_code=201, summary="Schedule a session")
 async def schedule(case_id: uuid.UUID, body: SessionIn, request: Request, who: Who) -> Any:
     return await _run(
-        request, case_id, who, lambda s, c, rt: workflow.schedule_session(s, case=c, body=body, now=_now(rt))
+        request, case_id, who, lambda s, c, x: workflow.schedule_session(s, case=c, body=body, now=x.now)
     )
 
 
@@ -88,9 +124,10 @@ async def record(
         request,
         case_id,
         who,
-        lambda s, c, rt: workflow.record_session(
-            s, case=c, session_id=session_id, body=body, who=who, now=_now(rt)
+        lambda s, c, x: workflow.record_session(
+            s, case=c, session_id=session_id, body=body, who=who, now=x.now, webhook_url=_webhook(x)
         ),
+        after=_wake_webhook if body.risk else None,
     )
 
 
@@ -102,7 +139,10 @@ async def risk(case_id: uuid.UUID, body: RiskIn, request: Request, who: Who) -> 
         request,
         case_id,
         who,
-        lambda s, c, rt: workflow.report_risk(s, case=c, body=body, who=who, now=_now(rt)),
+        lambda s, c, x: workflow.report_risk(
+            s, case=c, body=body, who=who, now=x.now, webhook_url=_webhook(x)
+        ),
+        after=_wake_webhook,
     )
 
 
@@ -111,7 +151,7 @@ async def risk(case_id: uuid.UUID, body: RiskIn, request: Request, who: Who) -> 
 )
 async def draft(case_id: uuid.UUID, body: AgreementIn, request: Request, who: Who) -> Any:
     return await _run(
-        request, case_id, who, lambda s, c, rt: outcome.draft_agreement(s, case=c, body=body, now=_now(rt))
+        request, case_id, who, lambda s, c, x: outcome.draft_agreement(s, case=c, body=body, now=x.now)
     )
 
 
@@ -123,7 +163,7 @@ async def sign(case_id: uuid.UUID, body: SignIn, request: Request, who: Who) -> 
         request,
         case_id,
         who,
-        lambda s, c, rt: outcome.sign(s, case=c, body=body, who=who, now=_now(rt), cal=rt.extras["calendar"]),
+        lambda s, c, x: outcome.sign(s, case=c, body=body, who=who, now=x.now, cal=x.cal),
     )
 
 
@@ -138,17 +178,13 @@ async def oral(case_id: uuid.UUID, body: OralAgreementIn, request: Request, who:
         request,
         case_id,
         who,
-        lambda s, c, rt: outcome.oral_agreement(
-            s, case=c, body=body, now=_now(rt), cal=rt.extras["calendar"]
-        ),
+        lambda s, c, x: outcome.oral_agreement(s, case=c, body=body, now=x.now, cal=x.cal),
     )
 
 
 @router.post("/failure", response_model=CaseDetail, summary="Mediation failed: other routes told (Art 26)")
 async def failure(case_id: uuid.UUID, body: FailIn, request: Request, who: Who) -> Any:
-    return await _run(
-        request, case_id, who, lambda s, c, rt: outcome.fail(s, case=c, body=body, now=_now(rt))
-    )
+    return await _run(request, case_id, who, lambda s, c, x: outcome.fail(s, case=c, body=body, now=x.now))
 
 
 @router.post(
@@ -159,7 +195,7 @@ async def extension(case_id: uuid.UUID, body: ExtensionIn, request: Request, who
         request,
         case_id,
         who,
-        lambda s, c, rt: outcome.extend(s, case=c, body=body, now=_now(rt), cal=rt.extras["calendar"]),
+        lambda s, c, x: outcome.extend(s, case=c, body=body, now=x.now, cal=x.cal),
     )
 
 
@@ -175,7 +211,7 @@ async def judicial_confirmation(
         request,
         case_id,
         who,
-        lambda s, c, rt: outcome.record_confirmation_application(s, case=c, body=body, now=_now(rt)),
+        lambda s, c, x: outcome.record_confirmation_application(s, case=c, body=body, now=x.now),
     )
 
 
@@ -187,5 +223,5 @@ async def judicial_confirmation(
 )
 async def follow_up(case_id: uuid.UUID, body: FollowUpIn, request: Request, who: Who) -> Any:
     return await _run(
-        request, case_id, who, lambda s, c, rt: outcome.follow_up(s, case=c, body=body, who=who, now=_now(rt))
+        request, case_id, who, lambda s, c, x: outcome.follow_up(s, case=c, body=body, who=who, now=x.now)
     )

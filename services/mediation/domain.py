@@ -120,7 +120,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "confirmation_applied": (frozenset({"agreed"}), None),  # Art 33
     "return_visit": (frozenset({"agreed", "closed"}), "closed"),
     "deadline_breached": (OPEN_STATUSES, None),
+    # When the application / referral was really received, corrected with a reason (the period
+    # counts from it); and a holiday year entered later moving a due date (民法典 Art 203).
+    "correct_receipt": (OPEN_STATUSES, None),
+    "recompute_deadline": (OPEN_STATUSES | {"agreed"}, None),
 }
+SYSTEM_ACTIONS = frozenset({"deadline_breached", "recompute_deadline"})  # never offered to a person
 
 
 class IllegalTransition(Exception):
@@ -131,7 +136,7 @@ class IllegalTransition(Exception):
 
 
 def allowed_actions(status: str) -> list[str]:
-    return sorted(a for a, (src, _) in TRANSITIONS.items() if status in src and a != "deadline_breached")
+    return sorted(a for a, (src, _) in TRANSITIONS.items() if status in src and a not in SYSTEM_ACTIONS)
 
 
 def transition(status: str, action: str) -> str:
@@ -329,6 +334,32 @@ def mediation_deadline(
         due = cal.next_workday(add_months(start, rule.months))
         return Deadline(due, cal.warnings_for(start, due)), rule.basis_zh
     return cal.add_days(start, rule.days), rule.basis_zh
+
+
+def mediation_due(
+    source: str,
+    court_procedure: str | None,
+    start: date,
+    extensions: list[dict],
+    cal: WorkCalendar,
+    rules: dict[str, ClockRule] | None = None,
+) -> tuple[Deadline, str, list[dict]]:
+    """The due date from the receipt (`start`) with every agreed extension applied in turn — how a
+    corrected receipt or a newly entered holiday year recomputes a case. Returns the deadline (the
+    warnings of every step), its basis and the extensions with their from/to dates recomputed."""
+    first, basis = mediation_deadline(source, court_procedure, start, cal, rules)
+    due, warnings, steps = first.due, list(first.warnings), []
+    for ext in extensions:
+        nxt = cal.add_days(due, int(ext["days"]))
+        steps.append({**ext, "from": due.isoformat(), "to": nxt.due.isoformat()})
+        warnings += [w for w in nxt.warnings if w not in warnings]
+        due = nxt.due
+    return Deadline(due, warnings), basis, steps
+
+
+def touches_year(start: date, due: date, year: int) -> bool:
+    """Did counting from `start` to `due` read days of `year`? (Only those days are consulted.)"""
+    return start.year <= year <= due.year
 
 
 def extension_allowed(consents: dict[str, bool], party_ids: list[str]) -> list[str]:

@@ -1,5 +1,6 @@
 """Kafka event → mediation service call: an accepted mediation order opens a case; dispatch's
-staff-availability and calendar events keep our copy of mediators and holidays current."""
+staff-availability and calendar events keep our copy of mediators and holidays current (and a
+holiday year entered later recomputes the open deadlines it affects)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.app import Runtime
-from libs.common.calendar import YearSchedule
 from libs.common.events import dispatch
 from libs.common.events.envelope import Envelope
 from libs.common.inbox import Handler
-from services.mediation import service
+from services.mediation import deadlines, service
+from services.mediation.calendar_store import load_calendar, store_year
 from services.mediation.models import Mediator
 
 
 def build_handlers(rt: Runtime) -> dict[str, Handler]:
     async def on_assigned(session: AsyncSession, event: Envelope) -> None:
         await service.open_case_from_assignment(
-            session, data=event.data, now=rt.extras["clock"].now(), cal=rt.extras["calendar"]
+            session, data=event.data, now=rt.extras["clock"].now(), cal=await load_calendar(session)
         )
 
     async def on_availability(session: AsyncSession, event: Envelope) -> None:
@@ -30,7 +31,11 @@ def build_handlers(rt: Runtime) -> dict[str, Handler]:
 
     async def on_calendar(session: AsyncSession, event: Envelope) -> None:
         year = event.payload(dispatch.CalendarYearUpdatedV1)
-        rt.extras["calendar"].set_year(year.year, YearSchedule(set(year.holidays), set(year.workdays)))
+        await store_year(session, year)
+        # The open deadlines that counted through that year (some without its holidays) follow.
+        await deadlines.recompute_for_year(
+            session, year=year.year, cal=await load_calendar(session), now=rt.extras["clock"].now()
+        )
 
     return {
         dispatch.ASSIGNED: on_assigned,

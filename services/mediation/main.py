@@ -8,14 +8,13 @@ import logging
 from fastapi import FastAPI
 
 from libs.common.app import Runtime, ServiceSpec, create_service_app
-from libs.common.calendar import WorkCalendar
 from libs.common.clock import Clock
 from libs.common.events.topics import DISPATCH
-from services.mediation import api, api_workflow, outcome
+from services.mediation import api, api_liaison, api_workflow, outcome, webhook
 from services.mediation.access import POLICY
 from services.mediation.handlers import build_handlers
 from services.mediation.models import inbox, outbox
-from services.mediation.settings import get_mediation_settings
+from services.mediation.settings import MediationSettings, get_mediation_settings
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +39,29 @@ def create_app(
     db_url: str | None = None,
     bootstrap: str | None = None,
     clock: Clock | None = None,
-    calendar: WorkCalendar | None = None,
+    settings: MediationSettings | None = None,
 ) -> FastAPI:
+    """`settings`: tests pass their own (e.g. a webhook URL); by default from LAWLINE_MEDIATION_*.
+    Holiday years arrive as dispatch.calendar_year_updated events into our calendar_years table."""
+
     async def startup(rt: Runtime) -> None:
+        s = settings or get_mediation_settings()
         rt.extras["clock"] = clock or Clock()
-        # Holiday table updates arrive as dispatch.calendar_year_updated events (handlers.py).
-        rt.extras["calendar"] = calendar or WorkCalendar()
-        every = get_mediation_settings().sweep_seconds
-        if every > 0:
-            rt.spawn(sweep_loop(rt, every), "deadline-sweeper")
+        rt.extras["settings"] = s
+        rt.extras["webhook_wake"] = asyncio.Event()
+        if s.sweep_seconds > 0:
+            rt.spawn(sweep_loop(rt, s.sweep_seconds), "deadline-sweeper")
+        if s.webhook_every_seconds > 0:
+            rt.spawn(
+                webhook.run_forever(rt.sessionmaker, rt.extras["clock"].now, s, rt.extras["webhook_wake"]),
+                "police-webhook",
+            )
 
     spec = ServiceSpec(
         service="mediation",
         title="lawline mediation",
         description="人民调解 cases under 中华人民共和国人民调解法.",
-        routers=[api.router, api_workflow.router],
+        routers=[api.router, api_workflow.router, api_liaison.router],
         outbox=outbox,
         inbox=inbox,
         consume=[DISPATCH],

@@ -94,6 +94,11 @@ class Case(MediationCaseBase):
     extensions: Mapped[list] = mapped_column(JSONB, default=list)
     breach_reported_for: Mapped[date | None] = mapped_column(Date)
     risk_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    # (0003) The legal start: when the application / referral was RECEIVED — the mediation period
+    # counts from it (民法典 Art 201: the next day) — entered by staff with a reason when earlier
+    # than the registration, audited, correctable.
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    receipt: Mapped[dict | None] = mapped_column(JSONB)
     confirmation: Mapped[dict | None] = mapped_column(JSONB)  # Art 33 reminder
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     concluded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -185,6 +190,73 @@ class FollowUp(MediationCaseBase):
     note: Mapped[str | None] = mapped_column(Text)
     staff_id: Mapped[uuid.UUID | None]
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarYear(MediationCaseBase):
+    """Our copy of the admin-entered holiday schedule (dispatch.calendar_year_updated), so every
+    replica — and this one after a restart — counts days with it."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    holidays: Mapped[list] = mapped_column(JSONB)
+    workdays: Mapped[list] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PoliceLiaison(MediationCaseBase):
+    """Art 25: a dispute that may turn violent or criminal is reported to the police. One row per
+    risk report, in the same transaction as the report: the police-liaison queue a person works
+    (who told the police, when, what was done)."""
+
+    __tablename__ = "police_liaisons"
+    __table_args__ = (
+        Index(
+            "ix_police_liaisons_open", "county_code", "reported_at", postgresql_where=text("status = 'open'")
+        ),
+        Index("ix_police_liaisons_reported", "reported_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_number: Mapped[str] = mapped_column(String(32))
+    county_code: Mapped[str] = mapped_column(String(6))
+    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    risk_kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)  # masked: no ID or phone numbers
+    reported_by: Mapped[str | None] = mapped_column(String(64))
+    reported_by_name: Mapped[str | None] = mapped_column(String(50))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_by_name: Mapped[str | None] = mapped_column(String(50))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    police_unit: Mapped[str | None] = mapped_column(String(100))  # e.g. 城关派出所
+    action_taken: Mapped[str | None] = mapped_column(Text)  # what was done
+
+
+class WebhookDelivery(MediationCaseBase):
+    """One POST to the configured police-liaison webhook, retried until it succeeds. The id is sent
+    as the Idempotency-Key, so a receiver that got a retry of what it already took can tell."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=text("delivered_at IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    liaison_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("police_liaisons.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 outbox = outbox_table(metadata)

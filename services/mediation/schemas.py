@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from libs.common.clock import CHINA_TZ
 from libs.common.pii import mask_phone
 from services.mediation import domain
 
@@ -19,6 +20,11 @@ SignMethod = Literal["signature", "seal", "thumbprint"]
 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _ORG_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def china_time(v: datetime | None) -> datetime | None:
+    """A time without an offset is read as China time (counters write local times)."""
+    return v.replace(tzinfo=CHINA_TZ) if v is not None and v.tzinfo is None else v
 
 
 class Strict(BaseModel):
@@ -70,6 +76,13 @@ class CaseIn(Strict):
     summary: str = Field(min_length=5, max_length=4000)
     claims: str = Field(min_length=2, max_length=2000, description="当事人的请求")
     parties: list[PartyIn] = Field(min_length=1, max_length=30)
+    # When the application / referral was really received: the period counts from it (a paper
+    # application received on Friday and registered on Monday counts from Friday). Empty = now;
+    # earlier than the day of registration needs the reason.
+    received_at: datetime | None = Field(default=None, description="收到调解申请或移送的时间（默认为登记时）")
+    receipt_reason: str | None = Field(default=None, max_length=500, description="收到时间早于登记当日的原因")
+
+    _rtz = field_validator("received_at")(classmethod(lambda cls, v: china_time(v)))
 
     @model_validator(mode="after")
     def _court(self) -> CaseIn:
@@ -138,6 +151,8 @@ class CaseDetail(CaseOut):
     deadline_basis: str | None
     deadline_warnings: list
     extensions: list
+    received_at: datetime | None = None
+    receipt: dict | None = None
     confirmation: dict | None
     allowed_actions: list[str] = []
     parties: list[PartyOut] = []
@@ -235,6 +250,46 @@ class ExtensionIn(Strict):
     days: int = Field(ge=1, le=30)
     consenting_party_ids: list[uuid.UUID]
     reason: str = Field(min_length=2, max_length=500)
+
+
+class ReceiptIn(Strict):
+    """A later correction of when the application / referral was received."""
+
+    received_at: datetime
+    reason: str = Field(min_length=1, max_length=500)
+
+    _tz = field_validator("received_at")(classmethod(lambda cls, v: china_time(v)))
+
+
+class LiaisonAckIn(Strict):
+    """Art 25: who told the police, and what was done."""
+
+    police_unit: str = Field(min_length=2, max_length=100, description="已通报的公安机关，如：城关派出所")
+    action_taken: str = Field(min_length=4, max_length=2000, description="处置情况：如何通报、警方如何处置")
+
+
+class LiaisonOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    case_number: str
+    county_code: str
+    region_code: str
+    risk_kind: str
+    description: str
+    reported_by: str | None
+    reported_by_name: str | None
+    reported_at: datetime
+    status: str
+    acknowledged_by: str | None
+    acknowledged_by_name: str | None
+    acknowledged_at: datetime | None
+    police_unit: str | None
+    action_taken: str | None
+    webhook: str = "not_configured"  # not_configured | pending | retrying | delivered
+    webhook_attempts: int = 0
+    allowed_actions: list[str] = []
 
 
 class ConfirmationApplicationIn(Strict):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import regions
+from libs.common import audit, regions
 from libs.common.auth import Principal, ensure_visible, region_filter
 from libs.common.calendar import WorkCalendar
 from libs.common.crypto import get_cipher
@@ -22,6 +22,7 @@ from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.pii import mask_id_number
 from libs.common.problems import FieldProblem, Problem
+from libs.common.receipt import Receipt, resolve
 from services.mediation import domain
 from services.mediation.models import (
     Agreement,
@@ -140,13 +141,19 @@ def _party_row(case_id: uuid.UUID, seq: int, p: PartyIn, source: str) -> Party:
     )
 
 
-async def _new_case(session: AsyncSession, *, now: datetime, cal: WorkCalendar, **values: Any) -> Case:
+async def _new_case(
+    session: AsyncSession, *, now: datetime, cal: WorkCalendar, received: Receipt, by: str, **values: Any
+) -> Case:
     seq = await session.scalar(case_number_seq.next_value())
+    # The period counts from the day the application / referral was received, not registered
+    # (民法典 Art 201: from the next day).
     due, basis = domain.mediation_deadline(
-        values["source"], values.get("court_procedure"), domain.local_date(now), cal, clock_rules()
+        values["source"], values.get("court_procedure"), domain.local_date(received.at), cal, clock_rules()
     )
     values.update(
         number=domain.format_case_number(now, values["county_code"], int(seq)),
+        received_at=received.at,
+        receipt={**received.record(by=by, entered_at=now, source=values["source"]), "corrections": []},
         opened_at=now,
         updated_at=now,
         status="registered",
@@ -168,10 +175,18 @@ async def register(
     applicants = [p for p in body.parties if p.side == "applicant"]
     if not applicants:
         raise FieldProblem("parties", "至少需要一名申请人", "at least one applicant is required")
+    received = resolve(
+        received_at=body.received_at,
+        reason=body.receipt_reason,
+        now=now,
+        label=("收到调解申请的时间", "received_at"),
+    )
     case = await _new_case(
         session,
         now=now,
         cal=cal,
+        received=received,
+        by=who.staff_id or who.sub,
         id=uuid.uuid4(),
         work_order_id=body.work_order_id,
         county_code=committee.county_code,
@@ -189,6 +204,14 @@ async def register(
     await session.flush()
     for i, p in enumerate(body.parties):
         session.add(_party_row(case.id, i + 1, p, body.source))
+    if received.entered or received.backdated:
+        await audit.record(
+            session,
+            service=SERVICE,
+            action="mediation.receipt_entered",
+            subject=str(case.id),
+            detail={"received_at": received.at.isoformat(), "reason": received.reason},
+        )
     await _opened(session, case, now)
     return case
 
@@ -204,6 +227,10 @@ async def open_case_from_assignment(
         session,
         now=now,
         cal=cal,
+        # Received when the mediator took the order (a paper application received earlier is
+        # corrected by staff, with a reason).
+        received=resolve(received_at=None, reason=None, now=now),
+        by="system",
         id=uuid.uuid4(),
         work_order_id=uuid.UUID(data["work_order_id"]),
         county_code=data["county_code"],

@@ -18,6 +18,15 @@ class MediationSettings(BaseSettings):
     post_filing_ordinary_days: int = 15
     post_filing_summary_days: int = 7
     sweep_seconds: float = 300.0  # how often the deadline sweeper runs; 0 disables the loop
+    # 人民调解法 Art 25: where the police (or a 110 联动 platform) take risk reports over HTTP,
+    # every report is POSTed there as JSON, retried until it is accepted (2xx). Empty = no webhook:
+    # the police-liaison queue in the console is then the only route.
+    police_webhook_url: str | None = None
+    police_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Lawline-Signature
+    police_webhook_timeout_seconds: float = 5.0
+    webhook_retry_seconds: float = 5.0  # first retry after this, doubling up to the maximum
+    webhook_retry_max_seconds: float = 600.0
+    webhook_every_seconds: float = 2.0  # how often the delivery loop looks for due posts; 0 disables
 
 
 @lru_cache

@@ -13,8 +13,16 @@ from libs.common.auth import Principal
 from libs.common.events import mediation as ev
 from libs.common.pii import mask_text
 from libs.common.problems import FieldProblem, Problem
-from services.mediation import domain
-from services.mediation.models import Case, Committee, MediationSession, Mediator, Party, Recusal
+from services.mediation import domain, liaison
+from services.mediation.models import (
+    Case,
+    Committee,
+    MediationSession,
+    Mediator,
+    Party,
+    PoliceLiaison,
+    Recusal,
+)
 from services.mediation.schemas import ConsentIn, MediatorIn, RecusalIn, RiskIn, SessionIn, SessionRecordIn
 from services.mediation.service import emit, guard, parties_of, step
 
@@ -226,6 +234,7 @@ async def record_session(
     body: SessionRecordIn,
     who: Principal,
     now: datetime,
+    webhook_url: str | None = None,
 ) -> MediationSession:
     guard(case, "record_session")
     row = await session.get(MediationSession, session_id)
@@ -247,17 +256,25 @@ async def record_session(
         data={"session_id": str(row.id)},
     )
     if body.risk:  # noticed during the session: reported at once (Art 25)
-        await report_risk(session, case=case, body=body.risk, who=who, now=now)
+        await report_risk(session, case=case, body=body.risk, who=who, now=now, webhook_url=webhook_url)
     return row
 
 
 async def report_risk(
-    session: AsyncSession, *, case: Case, body: RiskIn, who: Principal, now: datetime
-) -> None:
+    session: AsyncSession,
+    *,
+    case: Case,
+    body: RiskIn,
+    who: Principal,
+    now: datetime,
+    webhook_url: str | None = None,
+) -> PoliceLiaison:
     """Art 25: a dispute that may turn into a public-order or criminal case is reported to the police
-    at once — an urgent event the police liaison consumes."""
+    at once — an item in the police-liaison queue that a person acknowledges, the configured webhook
+    (retried until accepted), and the urgent event for everyone else."""
     guard(case, "report_risk")
     case.risk_flag = True
+    item = await liaison.open_item(session, case=case, body=body, who=who, now=now, webhook_url=webhook_url)
     await emit(
         session,
         case,
@@ -280,5 +297,6 @@ async def report_risk(
         "report_risk",
         now=now,
         citizen_text="调解组织已采取防止纠纷激化的措施",
-        data={"risk_kind": body.risk_kind},
+        data={"risk_kind": body.risk_kind, "liaison_id": str(item.id)},
     )
+    return item

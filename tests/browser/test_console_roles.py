@@ -153,6 +153,10 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     await counter.goto(f"{base}/counter")
     await counter.get_by_test_id("inbox-empty").wait_for()
     await counter.evaluate("window.__noReload = true")
+    # Duty sign-in (签到) at dispatch first: the urgent order below goes to whoever is on duty
+    # now — at night or at the weekend the city's 7×24 on-call tier, unless this officer is in.
+    await counter.get_by_test_id("sign-in").click()
+    await counter.get_by_test_id("duty").locator(".ok").wait_for()
 
     # The operator takes a call and files the order on one screen.
     op = await login(browser, base, "op_1404")
@@ -205,8 +209,6 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     assert await offer.get_by_test_id("offer-number").inner_text() == number
     assert "潞州区" in await offer.inner_text()
     await shots.take(counter, "counter-inbox")
-    await counter.get_by_test_id("sign-in").click()  # duty sign-in (签到) at dispatch
-    await counter.get_by_test_id("duty").locator(".ok").wait_for()
     await offer.get_by_test_id("accept").click()
     await counter.get_by_test_id("offer-status").filter(has_text="已接单").wait_for()
 

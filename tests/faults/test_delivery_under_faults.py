@@ -30,7 +30,9 @@ async def stack():
 
 @pytest.mark.parametrize("fault", list(chaos.FAULTS))
 async def test_every_acknowledged_order_is_stored_once_routed_once_and_folded(stack, fault):
-    row = await chaos.run_fault(stack, chaos.FAULTS[fault], n=ORDERS, rate=RATE, settle_timeout=RECOVERY_SECONDS)
+    row = await chaos.run_fault(
+        stack, chaos.FAULTS[fault], n=ORDERS, rate=RATE, settle_timeout=RECOVERY_SECONDS
+    )
     o = row.outcome
     assert row.acknowledged == ORDERS, row  # the retrying client got every order in
     assert o.stored == ORDERS and o.duplicated == 0, row

@@ -43,7 +43,9 @@ async def intake_without_broker(infra, clk: FrozenClock):  # type: ignore[no-unt
     from services.intake.main import create_app
 
     url = await infra.fresh_database("intake")
-    running = await serve("intake", create_app(db_url=url, bootstrap=f"127.0.0.1:{free_port()}", clock=clk))
+    running = await serve(
+        "intake", create_app(db_url=url, bootstrap=f"127.0.0.1:{free_port()}", clock=clk), credentials="none"
+    )
     try:
         yield running
     finally:

@@ -74,7 +74,13 @@ async def test_full_case_from_window_to_archive(infra, no_background_sweep):
             # The 409 guard names what is allowed now.
             r = await aid.post(f"/v1/cases/{case['id']}/archive")
             assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json")
-            assert r.json()["allowed_actions"] == ["grant", "provide_first", "refuse", "withdraw"]
+            assert r.json()["allowed_actions"] == [
+                "correct_receipt",
+                "grant",
+                "provide_first",
+                "refuse",
+                "withdraw",
+            ]
 
             r = await aid.post(f"/v1/cases/{case['id']}/decision", json={"decision": "grant"})
             assert r.status_code == 200, r.text

@@ -59,7 +59,13 @@ async def test_admin_builds_a_point_and_a_person_and_every_change_is_announced(i
             sid = r.json()["id"]
             assert r.json()["county_code"] == "140430"
 
-            roster = {"slots": [{"weekday": 3, "start": "09:00", "end": "13:00"}]}
+            # A weekly slot and a 7×24 rota slot to midnight (holidays included: duty.py).
+            roster = {
+                "slots": [
+                    {"weekday": 3, "start": "09:00", "end": "13:00"},
+                    {"weekday": 6, "start": "20:00", "end": "24:00", "kind": "on_call"},
+                ]
+            }
             assert (await admin.put(f"/v1/staff/{sid}/roster", json=roster)).status_code == 204
             bad = await admin.put(
                 f"/v1/staff/{sid}/roster", json={"slots": [{"weekday": 3, "start": "13:00", "end": "09:00"}]}
@@ -77,7 +83,10 @@ async def test_admin_builds_a_point_and_a_person_and_every_change_is_announced(i
             extra = {"day": "2027-01-02", "kind": "extra", "start": "09:00", "end": "12:00"}
             assert (await admin.post(f"/v1/staff/{sid}/roster-exceptions", json=extra)).status_code == 201
             detail = (await admin.get(f"/v1/staff/{sid}")).json()
-            assert detail["roster"] == [{"weekday": 3, "start": "09:00:00", "end": "13:00:00"}]
+            assert detail["roster"] == [
+                {"weekday": 3, "start": "09:00:00", "end": "13:00:00", "kind": "weekly"},
+                {"weekday": 6, "start": "20:00:00", "end": "23:59:59.999999", "kind": "on_call"},
+            ]
             assert (
                 detail["leave"][0]["start_date"] == "2027-01-10"
                 and detail["exceptions"][0]["kind"] == "extra"

@@ -87,7 +87,7 @@ async def test_admin_changes_reach_the_next_order_on_every_instance(instances):
             session,
             staff_id=newcomer.id,
             body=s.RosterIn(
-                slots=[s.HoursIn(weekday=d, start=time(8, 30), end=time(17, 30)) for d in range(5)]
+                slots=[s.RosterSlotIn(weekday=d, start=time(8, 30), end=time(17, 30)) for d in range(5)]
             ),
             who=ADMIN,
             now=TUESDAY_10,

@@ -200,19 +200,20 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
     clock = FrozenClock(TUESDAY_10)
     async with dispatch(infra, broker, clock) as d:
         async with d.client(headers=auth("supervisor", region=QINXIAN)) as sup:
-            # A lawyer referral for 张三, accepted by lawyer L.
+            # A lawyer referral for 张三, accepted by lawyer L (intake sends 张三's phone, indexed).
             first = await new_order(
                 d,
                 clock,
                 service_type="lawyer_referral",
                 requester_name="张三",
                 description="合同纠纷想找律师",
+                parties=[{"side": "requester", "phone": "13834560001"}],
             )
             [offer] = await offers(sup, first)
             r = await sup.post(f"/v1/assignments/{offer['id']}/accept", headers=as_handler(offer, "lawyer"))
             assert r.status_code == 200
 
-            # 李四 now comes against 张三 (recorded as counterparty): L acted for the other side.
+            # 李四 now comes against 张三 (same phone, written otherwise): L acted for the other side.
             clock.advance(minutes=5)
             second = await new_order(
                 d,
@@ -220,7 +221,7 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
                 service_type="lawyer_referral",
                 requester_name="李四",
                 description="张三欠我货款不还",
-                parties=[{"side": "counterparty", "name": "张三"}],
+                parties=[{"side": "counterparty", "name": "张三", "phone": "+86 138 3456 0001"}],
             )
             [offer2] = await offers(sup, second)
             assert offer2["staff_id"] != offer["staff_id"]
@@ -236,8 +237,9 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
 
             # Parties learnt after routing: a conflicted holder's offer is withdrawn and re-routed.
             third = await new_order(
-                d, clock, service_type="lawyer_referral", requester_name="王五", description="合同纠纷"
-            )
+                d, clock, service_type="lawyer_referral", requester_name="王五", description="合同纠纷",
+                parties=[{"side": "requester", "phone": "13834560005"}],
+            )  # fmt: skip
             [offer_w] = await offers(sup, third)
             r = await sup.post(
                 f"/v1/assignments/{offer_w['id']}/accept", headers=as_handler(offer_w, "lawyer")
@@ -252,8 +254,17 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
                 json={"to_staff_id": offer_w["staff_id"], "reason": "指定"},
             )
             assert r.status_code == 200
-            # … until the operator records that 王五 is the other party: W's offer is withdrawn.
+            # A name alone is no proof (another 王五?): W keeps the offer …
             r = await sup.post(f"/v1/work-orders/{late}/parties", json={"parties": [{"name": "王五"}]})
+            assert r.status_code == 204
+            held = await offers(sup, late)
+            assert [a["status"] for a in held] == ["transferred", "offered"]
+            assert held[-1]["staff_id"] == offer_w["staff_id"]
+            # … until the operator records 王五's phone: the same person, W's offer is withdrawn.
+            r = await sup.post(
+                f"/v1/work-orders/{late}/parties",
+                json={"parties": [{"name": "王五", "phone": "138 3456 0005"}]},
+            )
             assert r.status_code == 204
             rows = await offers(sup, late)
             assert [a["status"] for a in rows] == ["transferred", "withdrawn", "offered"]
@@ -272,8 +283,9 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
             ).json()
             x = lawyers[0]["id"]
             aid_order = await new_order(
-                d, clock, service_type="legal_aid", requester_name="孙七", description="工伤赔偿"
-            )
+                d, clock, service_type="legal_aid", requester_name="孙七", description="工伤赔偿",
+                parties=[{"side": "requester", "id_index": "bidx-of-sun-qi"}],  # as intake sends it
+            )  # fmt: skip
             case = aid_events.AidCaseOpenedV1(
                 case_id=str(uuid.uuid4()), case_number="YZ1", work_order_id=aid_order, county_code=QINXIAN,
                 handler_staff_id=x, opened_at=clock.now(),
@@ -283,7 +295,7 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
                 await parties_mod.record_case(session, event=event)
             against = await new_order(
                 d, clock, service_type="lawyer_referral", requester_name="周八", description="孙七的工伤案我是对方",
-                parties=[{"side": "counterparty", "name": "孙七"}],
+                parties=[{"side": "counterparty", "name": "孙七", "id_index": "bidx-of-sun-qi"}],
             )  # fmt: skip
             dec = (await sup.get(f"/v1/work-orders/{against}/decision")).json()
             assert dec["chosen_staff_id"] != x
@@ -306,7 +318,8 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
             assert any("此前已有" in r for r in dec["complexity_reasons"])  # a repeat requester scores higher
 
 
-async def test_clocks_raise_supervision_up_the_ladder(infra, broker):
+@pytest.mark.parametrize("urgency", ["urgent", "critical"])  # critical: never looser than urgent
+async def test_clocks_raise_supervision_up_the_ladder(infra, broker, urgency):
     # Friday 16:00: an urgent order must be transferred within 1 hour.
     clock = FrozenClock(datetime(2026, 11, 27, 16, 0, tzinfo=CHINA_TZ))
     async with dispatch(infra, broker, clock) as d:
@@ -315,7 +328,7 @@ async def test_clocks_raise_supervision_up_the_ladder(infra, broker):
                 d,
                 clock,
                 service_type="consultation",
-                urgency="urgent",
+                urgency=urgency,
                 special_groups=["elderly"],
                 description="老人被骗",
             )
@@ -335,9 +348,14 @@ async def test_clocks_raise_supervision_up_the_ladder(infra, broker):
                 (0, "service_point"),
                 (1, "service_point"),
             ]
-            clock.advance(hours=25)
+            # An urgent order climbs its ladder in hours (policy.yaml ladder_by_urgency), not days.
+            clock.advance(hours=1)
             await sweep_once(d.rt.sessionmaker, now=clock.now())
             assert [e["notified"] for e in await events(d, ev.OVERDUE, oid)][-1] == "county"
+            clock.advance(hours=3)
+            await sweep_once(d.rt.sessionmaker, now=clock.now())
+            assert [e["notified"] for e in await events(d, ev.OVERDUE, oid)][-1] == "city"
+            clock.advance(hours=21)
             groups = (await sup.get("/v1/supervision/overdue", params={"county_code": QINXIAN})).json()
             states = {o["work_order_id"]: o["state"] for g in groups for o in g["orders"]}
             # The ordinary order is due Monday 16:00 (1 working day): Saturday it is neither late nor at risk.

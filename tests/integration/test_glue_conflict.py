@@ -108,9 +108,13 @@ async def test_handler_of_the_opposing_party_is_never_offered_the_order(own_brok
             e for e in events if e["data"]["work_order_id"] == b["id"] and e["type"].endswith("created.v1")
         )
         parties = created_b["data"]["parties"]
+        # The requester as their phone's index (dispatch indexes the name itself), the other side
+        # as name and ID indexes.
+        assert [p["side"] for p in parties] == ["requester", "counterparty"]
+        assert parties[0]["phone_index"] and not parties[0]["name_index"] and not parties[0]["id_index"]
+        assert parties[1]["id_index"] and parties[1]["name_index"] and not parties[1]["phone_index"]
         assert (
-            [p["side"] for p in parties] == ["counterparty"]
-            and parties[0]["id_index"]
-            and parties[0]["name_index"]
+            A_ID not in str(created_b)
+            and "钱某" not in str(created_b)
+            and "13834561502" not in str(created_b)
         )
-        assert A_ID not in str(created_b) and "钱某" not in str(created_b)

@@ -188,7 +188,9 @@ async def alone(infra):
 
     clk = FrozenClock(T0)
     url = await infra.fresh_database("intake")
-    svc = await serve("intake", create_app(db_url=url, bootstrap=f"127.0.0.1:{free_port()}", clock=clk))
+    svc = await serve(
+        "intake", create_app(db_url=url, bootstrap=f"127.0.0.1:{free_port()}", clock=clk), credentials="none"
+    )
     try:
         yield svc, clk
     finally:

@@ -174,10 +174,6 @@ class Burst:
         if not found:
             return None
         a = found[0]
-        if a["role"] == "operator":
-            # The city's 12348 seats are offered urgent consultations but their role cannot accept
-            # yet (issue #15 item 2, routing by who can act): nobody to return it.
-            return None
         who = as_staff(a["role"], a["staff_id"], "14")
         r = await d.post(f"/v1/assignments/{a['id']}/accept", headers=who)
         if r.status_code != 200:

@@ -48,7 +48,13 @@ def test_every_state_is_reachable_and_terminal_states_have_no_way_out():
 def test_illegal_transition_lists_what_is_allowed():
     with pytest.raises(domain.IllegalTransition) as exc:
         domain.next_state("received", "close")
-    assert exc.value.allowed == ["accept_application", "provide_first", "request_materials", "withdraw"]
+    assert exc.value.allowed == [
+        "accept_application",
+        "correct_receipt",  # the receipt can be corrected while the case lives (Art 43 counts from it)
+        "provide_first",
+        "request_materials",
+        "withdraw",
+    ]
     with pytest.raises(domain.IllegalTransition):
         domain.next_state("archived", "terminate")
 

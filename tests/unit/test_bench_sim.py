@@ -7,7 +7,7 @@ from bench.sim.run import START, run
 
 def test_network_mirrors_the_demo_rosters():
     net = network.build()
-    assert len(net.staff) == 1086
+    assert len(net.staff) == 1093  # 1,086 and the city centre's 7 on-call staff
     pool = net.centre_pool("140430", "consultation")
     assert {s.view.role for s in pool} == {"lawyer", "legal_worker"} and len(pool) == 5
     assert len(net.centre_pool("140430", "legal_aid")) == 2

@@ -48,6 +48,11 @@ def test_every_dynamic_key_family_is_complete():
         "reject": domain.REJECT_REASONS,
         "cb": ("callback", "return_visit", *domain.CALLBACK_OUTCOMES),
         "svstate": ("overdue", "at_risk"),
+        "risk": domain.RISK_KINDS,
+        "webhook": domain.WEBHOOK_STATES,
+        "clock": domain.CLOCK_NAMES,
+        "ext": ("requested", "approved", "refused"),
+        "staffrole": domain.STAFF_ROLES,
         "cs": tuple(STEPS),
         "act": [a for steps in STEPS.values() for a, _ in steps],
         "f": [n for steps in STEPS.values() for _, fields in steps for n, _, _ in fields]

@@ -291,7 +291,7 @@ def test_priority_key_special_groups_and_urgent_first_then_deadline():
                     {
                         "id": "a",
                         "match": {"urgency": "urgent"},
-                        "targets": [{"tier": "county", "roles": ["x"], "skill": "y"}],
+                        "targets": [{"tier": "county", "roles": ["lawyer"], "skill": "y"}],
                     }
                 ],
             },

@@ -31,6 +31,7 @@ def _wrapped(orig: BaseException, *, invalidated: bool = False) -> sa_exc.DBAPIE
         asyncpg.SerializationError("could not serialize access"),
         asyncpg.DeadlockDetectedError("deadlock detected"),
         _wrapped(asyncpg.CannotConnectNowError("starting up")),
+        asyncpg.ObjectNotInPrerequisiteStateError('database "x" is not currently accepting connections'),
         _wrapped(ValueError("anything"), invalidated=True),
         sa_exc.TimeoutError("QueuePool limit of size 10 overflow 10 reached"),
         KafkaConnectionError(),
@@ -51,6 +52,9 @@ def test_infrastructure_failures_are_transient(error):
         asyncpg.UniqueViolationError("duplicate key value"),
         asyncpg.NotNullViolationError("null value in column"),
         _wrapped(asyncpg.UniqueViolationError("duplicate key")),
+        asyncpg.ObjectNotInPrerequisiteStateError(
+            'currval of sequence "s" is not yet defined in this session'
+        ),
         asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
         UnknownMemberIdError(),
         asyncio.CancelledError(),

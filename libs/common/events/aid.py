@@ -42,6 +42,8 @@ OBJECTION_DECIDED = "cn.lawline.aid.objection_decided.v1"
 NOTIFICATION_RECEIVED = "cn.lawline.aid.notification_received.v1"  # 通知辩护/代理
 NOTIFICATION_CONFIRMED = "cn.lawline.aid.notification_confirmed.v1"  # sent back to the notifying body
 DEADLINE_BREACHED = "cn.lawline.aid.deadline_breached.v1"  # supervision (督办)
+# Staff corrected when the application / notice was received; the open clocks were recomputed.
+RECEIPT_CORRECTED = "cn.lawline.aid.receipt_corrected.v1"
 
 CASE_EVENT_TYPES = (
     APPLICATION_RECEIVED,
@@ -62,6 +64,7 @@ CASE_EVENT_TYPES = (
     OBJECTION_FILED,
     OBJECTION_DECIDED,
     NOTIFICATION_RECEIVED,
+    RECEIPT_CORRECTED,
 )
 
 

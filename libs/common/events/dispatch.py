@@ -15,8 +15,14 @@ OVERDUE = "cn.lawline.dispatch.overdue.v1"
 # Reference data other services keep a copy of (key: "calendar" / the staff's county code).
 CALENDAR_YEAR_UPDATED = "cn.lawline.dispatch.calendar_year_updated.v1"
 STAFF_AVAILABILITY = "cn.lawline.dispatch.staff_availability.v1"
+# A staff record itself (who, what role, which service point, active): identity keeps each
+# person's login in step with it. Not sent for sign-in, rosters or leave (that is availability).
+STAFF_CHANGED = "cn.lawline.dispatch.staff_changed.v1"
 # The answer to `workorder.routing_requested` for an order dispatch already has (issue #14).
 ROUTING_CONFIRMED = "cn.lawline.dispatch.routing_confirmed.v1"
+# The hotline's "at most 15 working days with approval": asked by the handler, decided by a supervisor.
+REPLY_EXTENSION_REQUESTED = "cn.lawline.dispatch.reply_extension_requested.v1"
+REPLY_EXTENSION_DECIDED = "cn.lawline.dispatch.reply_extension_decided.v1"
 
 
 class OfferedV1(BaseModel):
@@ -114,6 +120,25 @@ class StaffAvailabilityV1(BaseModel):
     at: datetime
 
 
+class StaffChangedV1(BaseModel):
+    """A staff member was added, or their name, role, home service point or active flag changed.
+    Identity creates, updates or disables the person's login from it (username = `code`).
+    Keyed by county like every dispatch event; a move to another county sends the next change
+    on another partition, so `changed_at` orders one person's changes."""
+
+    staff_id: str
+    code: str
+    name: str
+    role: str
+    service_point_id: str
+    service_point_name: str
+    tier: str  # city | county | township | village
+    county_code: str | None  # None: the city centre
+    region_code: str  # of the service point
+    active: bool
+    changed_at: datetime
+
+
 class RoutingConfirmedV1(BaseModel):
     """Dispatch already has the order intake asked about: where it stands — no second routing.
     Intake's acknowledgement even when the original `offered` / `escalated` was lost."""
@@ -125,3 +150,29 @@ class RoutingConfirmedV1(BaseModel):
     offers_made: int = 0
     attempt: int | None = None  # the intake re-announcement it answers
     at: datetime
+
+
+class ReplyExtensionRequestedV1(BaseModel):
+    """The handler asks to extend the reply period to the maximum (e.g. 5 → 15 working days)."""
+
+    extension_id: str
+    work_order_id: str
+    county_code: str
+    reason: str
+    requested_by: str
+    reply_due: datetime  # in force now
+    proposed_due: datetime  # if approved
+    requested_at: datetime
+
+
+class ReplyExtensionDecidedV1(BaseModel):
+    """A supervisor of the order's jurisdiction approved or refused the extension, with a reason."""
+
+    extension_id: str
+    work_order_id: str
+    county_code: str
+    approved: bool
+    reason: str
+    decided_by: str
+    reply_due: datetime  # in force after the decision
+    decided_at: datetime

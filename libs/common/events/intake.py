@@ -17,6 +17,9 @@ class PartyRefV1(BaseModel):
     side: str = "counterparty"  # requester | counterparty
     name_index: str | None = None
     id_index: str | None = None
+    # Added (optional, issue #15): the phone as a blind index of libs.common.pii.phone_key, so
+    # dispatch can tell two namesakes apart when no ID number is known. Older events lack it.
+    phone_index: str | None = None
 
 
 class WorkOrderCreatedV1(BaseModel):

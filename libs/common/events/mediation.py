@@ -24,6 +24,8 @@ class MediationCaseOpenedV1(BaseModel):
 CASE_TRANSITIONED = "cn.lawline.mediation.case_transitioned.v1"
 # Urgent: a dispute that may turn violent or criminal, for the police liaison (人民调解法 Art 25).
 RISK_REPORTED = "cn.lawline.mediation.risk_reported.v1"
+# A person worked the police-liaison queue: the police were told (who, which unit, what was done).
+RISK_ACKNOWLEDGED = "cn.lawline.mediation.risk_acknowledged.v1"
 # Supervision (督办): a case passed its mediation deadline without an outcome.
 DEADLINE_BREACHED = "cn.lawline.mediation.deadline_breached.v1"
 
@@ -67,4 +69,20 @@ class MediationDeadlineBreachedV1(BaseModel):
     due_date: date
     basis: str
     days_over: int
+    at: datetime
+
+
+class MediationRiskAcknowledgedV1(BaseModel):
+    """人民调解法 Art 25: the risk report reached the police — who confirmed it, and what was done."""
+
+    case_id: str
+    case_number: str
+    work_order_id: str | None
+    county_code: str
+    liaison_id: str
+    risk_kind: str
+    police_unit: str
+    action_taken: str  # masked: no ID or phone numbers
+    acknowledged_by_staff_id: str | None = None
+    reported_at: datetime
     at: datetime

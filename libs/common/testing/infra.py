@@ -101,8 +101,42 @@ class RunningService:
             await asyncio.wait_for(self.task, 15)
 
 
-async def serve(name: str, app) -> RunningService:  # type: ignore[no-untyped-def]
-    """Run an app on a real socket in this event loop (lifespan included)."""
+async def stand_in_identity(bootstrap: str) -> None:
+    """For tests that run services without the identity service: announce, as identity would,
+    a credential snapshot — an empty one, which is the truth for such a test (no API key was
+    made, no token revoked). A starting service is not ready until it has read a snapshot
+    (libs.common.apikeys), so without this it would answer 503 for ever."""
+    from datetime import UTC, datetime
+
+    from libs.common.events import identity as iev
+    from libs.common.events.envelope import make_event
+    from libs.common.events.topics import IDENTITY, all_topics, topic
+    from libs.common.kafka import ensure_topics, make_producer
+
+    await ensure_topics(bootstrap, all_topics())
+    payload = iev.CredentialsSnapshotV1(
+        snapshot_id=f"test-{uuid.uuid4().hex}",
+        page=1,
+        pages=1,
+        taken_at=datetime.now(UTC),
+        keys=[],
+        revoked_key_ids=[],
+        revoked_tokens=[],
+    )
+    headers, value = make_event(iev.CREDENTIALS_SNAPSHOT, source=iev.SOURCE, payload=payload).to_kafka()
+    producer = make_producer(bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic(IDENTITY), value=value, key=b"snapshot:1", headers=headers)
+    finally:
+        await producer.stop()
+
+
+async def serve(name: str, app, *, stand_in: bool | None = None, credentials: str = "wait") -> RunningService:  # type: ignore[no-untyped-def]
+    """Run an app on a real socket in this event loop (lifespan included), and wait until its
+    credential cache is ready. `stand_in` (default: unless it is identity itself) announces an
+    empty credential snapshot first (`stand_in_identity`); `credentials="none"` is for an app
+    with no broker at all: its cache is marked ready at once (no identity, no credentials)."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
@@ -117,13 +151,18 @@ async def serve(name: str, app) -> RunningService:  # type: ignore[no-untyped-de
         raise TimeoutError(f"{name} did not start")
     # A service answers 503 until its credential cache has read the identity topic: wait for
     # that here, as a client of a real deployment would wait for /readyz.
-    credentials = getattr(app.state, "credentials", None)
-    for _ in range(1500):
-        if credentials is None or credentials.ready:
-            break
-        await asyncio.sleep(0.02)
-    else:
-        raise TimeoutError(f"{name}: credential cache not ready after 30 s")
+    cache = getattr(app.state, "credentials", None)
+    if cache is not None and credentials == "none":
+        cache.ready = True
+    elif cache is not None:
+        if stand_in if stand_in is not None else name != "identity":
+            await stand_in_identity(app.state.rt.bootstrap)
+        for _ in range(1500):
+            if cache.ready:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise TimeoutError(f"{name}: credential cache not ready after 30 s")
     return RunningService(name, app, f"http://127.0.0.1:{port}", server, task)
 
 
@@ -140,19 +179,28 @@ async def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.1, w
 
 
 @contextlib.asynccontextmanager
-async def services(infra: Infra, *names: str, clock=None) -> AsyncIterator[dict[str, RunningService]]:  # type: ignore[no-untyped-def]
-    """Start the named services, each on a fresh database, all on the test broker."""
+async def services(
+    infra: Infra, *names: str, clock=None, stand_in: bool | None = None
+) -> AsyncIterator[dict[str, RunningService]]:  # type: ignore[no-untyped-def]
+    """Start the named services, each on a fresh database, all on the test broker. Without
+    identity among them, an empty credential snapshot stands in for it (`stand_in_identity`)
+    unless `stand_in=False`."""
     import importlib
 
     urls = await asyncio.gather(*(infra.fresh_database(n) for n in names))
     running: dict[str, RunningService] = {}
+    # Identity first: every other service is ready only once it has read identity's snapshot.
+    order = sorted(zip(names, urls, strict=True), key=lambda nu: nu[0] != "identity")
     try:
-        for name, url in zip(names, urls, strict=True):
+        for name, url in order:
             module = importlib.import_module(f"services.{name}.main")
             kwargs = {"db_url": url, "bootstrap": infra.bootstrap}
             if clock is not None:
                 kwargs["clock"] = clock
-            running[name] = await serve(name, module.create_app(**kwargs))
+            alone = stand_in if stand_in is not None else "identity" not in names
+            running[name] = await serve(
+                name, module.create_app(**kwargs), stand_in=alone and name != "identity"
+            )
         yield running
     finally:
         for svc in running.values():

@@ -41,6 +41,26 @@
     });
   });
 
+  // Account form: picking a staff member fills the username (their staff code) and the name,
+  // unless the admin typed something else; a plain form asks before it submits (data-confirm).
+  document.addEventListener("change", function (ev) {
+    var pick = ev.target;
+    if (!pick.matches || !pick.matches("input[name=staff_id][data-code]")) return;
+    var form = pick.form;
+    var user = form && form.querySelector("input[name=username]");
+    var name = form && form.querySelector("input[name=name]");
+    if (user && (!user.value || user.dataset.filled === user.value)) {
+      user.value = pick.dataset.code; user.dataset.filled = pick.dataset.code;
+    }
+    if (name && (!name.value || name.dataset.filled === name.value)) {
+      name.value = pick.dataset.name; name.dataset.filled = pick.dataset.name;
+    }
+  });
+  document.addEventListener("submit", function (ev) {
+    var msg = ev.target.dataset && ev.target.dataset.confirm;
+    if (msg && !window.confirm(msg)) ev.preventDefault();
+  });
+
   // A checkbox with data-reveal shows the block it names (answered on the call → summary).
   document.addEventListener("change", function (ev) {
     var id = ev.target.dataset && ev.target.dataset.reveal;
