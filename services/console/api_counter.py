@@ -40,10 +40,20 @@ async def _inbox_ctx(request: Request, tok: str, staff_id: str | None) -> dict:
     items = items if isinstance(items, list) else items.get("items", [])
 
     async def order_of(a: dict) -> dict:
-        try:
-            return await b.order(tok, a["work_order_id"])
-        except (Unavailable, BackendError):
-            return {}  # the offer still shows; only its order summary is missing
+        # What the offer itself says (dispatch's copy), should intake not answer.
+        fallback = {"number": a.get("order_number"), "service_type": a.get("service_type")}
+        for attempt in range(3):
+            try:
+                return await b.order(tok, a["work_order_id"])
+            except BackendError as exc:
+                # Intake shows an order to the person offered it once it has heard of the offer
+                # (access follows the work): a live offer can be a moment ahead of that.
+                if exc.status != 404 or attempt == 2:
+                    return fallback
+                await asyncio.sleep(0.2)
+            except Unavailable:
+                return fallback  # the offer still shows; only its order summary is missing
+        return fallback
 
     orders = await asyncio.gather(*(order_of(a) for a in items[:50]))
     return {"items": list(zip(items[:50], orders, strict=True))}

@@ -157,8 +157,10 @@ async def test_downstream_events_fold_into_timeline(env):
             await c.post("/v1/work-orders", json=order(requester={"name": "时间线", "phone": "13722220000"}))
         ).json()
 
-    async def fold(event_type: str, data: dict) -> None:
-        ev = make_event(event_type, source="/lawline/test", payload=Payload(**data), subject=o["id"])
+    async def fold(event_type: str, data: dict, sequence: int | None = None) -> None:
+        ev = make_event(
+            event_type, source="/lawline/test", payload=Payload(**data), subject=o["id"], sequence=sequence
+        )
         clk.advance(seconds=1)
         ev.time = clk.now()  # the services share one (frozen) clock in this test
         async with svc.rt.sessionmaker() as s, s.begin():
@@ -167,13 +169,16 @@ async def test_downstream_events_fold_into_timeline(env):
     await fold(
         "cn.lawline.dispatch.offered.v1",
         {"work_order_id": o["id"], "service_point_name": "沁县公共法律服务中心"},
+        sequence=1,
     )
     await fold(
         "cn.lawline.dispatch.assigned.v1",
         {"work_order_id": o["id"], "service_point_name": "沁县公共法律服务中心"},
+        sequence=2,
     )
     await fold("cn.lawline.aid.lawyer_assigned.v1", {"work_order_id": o["id"], "lawyer_name": "不应出现"})
-    await fold("cn.lawline.dispatch.offered.v1", {"work_order_id": o["id"]})  # late: status must not go back
+    # Late (an older dispatch revision, e.g. by another county's partition): the status stays.
+    await fold("cn.lawline.dispatch.offered.v1", {"work_order_id": o["id"]}, sequence=1)
     await fold("cn.lawline.aid.something.v1", {"case_id": "x"})  # no work_order_id: ignored
     async with svc.client(headers=OP) as c:
         got = (await c.get(f"/v1/work-orders/{o['id']}")).json()
