@@ -224,7 +224,7 @@ DEADLETTER_POLICY = {
 
 
 class ReplayRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"ids": [7]}})
 
     ids: list[int] | None = Field(
         None, max_length=1000, description="dead letters to replay; omit to replay every open one"
@@ -232,17 +232,48 @@ class ReplayRequest(BaseModel):
 
 
 class DiscardRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"note": "测试数据，无需重放"}})
 
     note: str = Field(
         ..., min_length=2, max_length=1000, description="why it is not needed (kept in the audit log)"
     )
 
 
+_LETTER_EXAMPLE = {
+    "id": 7,
+    "consumer": "dispatch",
+    "event_id": "0b9f6a52-3c1e-4d7a-8f2b-6e5d4c3b2a19",
+    "event_type": "cn.lawline.workorder.created.v1",
+    "topic": "lawline.workorder.v1",
+    "partition": 3,
+    "offset": 1841,
+    "key": "140430",
+    "error": "KeyError: 'county_code'",
+    "failures": 3,
+    "status": "open",
+    "first_failed_at": "2026-12-02T01:14:05+00:00",
+    "last_failed_at": "2026-12-02T01:14:05+00:00",
+    "replays": 0,
+    "resolved_at": None,
+    "resolved_by": None,
+    "note": None,
+}
+
+
+def _example(body: Any) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {"application/json": {"example": body}}}}
+
+
 def deadletter_router(service: str, outbox: Any) -> APIRouter:
     router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"])
 
-    @router.get("", summary="Dead letters of this service's consumer, newest first, with counts by status")
+    @router.get(
+        "",
+        summary="Dead letters of this service's consumer, newest first, with counts by status",
+        responses=_example(
+            {"counts": {"open": 1, "replayed": 4, "discarded": 0}, "items": [_LETTER_EXAMPLE]}
+        ),
+    )
     async def list_endpoint(
         request: Request,
         status: str = Query("open", pattern="^(open|replayed|discarded|all)$"),
@@ -255,12 +286,34 @@ def deadletter_router(service: str, outbox: Any) -> APIRouter:
             )
             return {"counts": await counts(session), "items": items}
 
-    @router.get("/{letter_id}", summary="One dead letter, with the original record")
+    @router.get(
+        "/{letter_id}",
+        summary="One dead letter, with the original record",
+        responses=_example(
+            _LETTER_EXAMPLE | {"headers": [["ce_type", "cn.lawline.workorder.created.v1"]], "value": {}}
+        ),
+    )
     async def show_endpoint(request: Request, letter_id: int = Path(ge=1, le=2**62)) -> dict[str, Any]:
         async with request.app.state.rt.sessionmaker() as session:
             return await get_letter(session, letter_id)
 
-    @router.post("/replay", summary="Send open dead letters back to their topics (idempotent)")
+    @router.post(
+        "/replay",
+        summary="Send open dead letters back to their topics (idempotent)",
+        responses=_example(
+            {
+                "results": [
+                    {
+                        "id": 7,
+                        "replayed": True,
+                        "event_id": _LETTER_EXAMPLE["event_id"],
+                        "topic": "lawline.workorder.v1",
+                    }
+                ],
+                "replayed": 1,
+            }
+        ),
+    )
     async def replay_endpoint(
         request: Request, body: ReplayRequest, who: Principal = Depends(principal)
     ) -> dict[str, Any]:
@@ -268,7 +321,11 @@ def deadletter_router(service: str, outbox: Any) -> APIRouter:
             results = await replay(session, service=service, outbox=outbox, ids=body.ids, by=who.sub)
         return {"results": results, "replayed": sum(1 for r in results if r["replayed"])}
 
-    @router.post("/{letter_id}/discard", summary="Close an open dead letter without replaying it")
+    @router.post(
+        "/{letter_id}/discard",
+        summary="Close an open dead letter without replaying it",
+        responses=_example({"discarded": 1}),
+    )
     async def discard_endpoint(
         request: Request,
         body: DiscardRequest,

@@ -39,10 +39,33 @@ class ReconciliationOut(BaseModel):
     last_sweep_at: datetime | None = None
 
 
+RECONCILIATION_EXAMPLE = {
+    "awaiting_ack": 2,
+    "oldest_waiting_seconds": 184.0,
+    "reemitted_total": 3,
+    "reemits_total": 4,
+    "reemitted_last_24h": 3,
+    "recent": [
+        {
+            "work_order_id": "6f1c2b0e-5d1a-4c8e-9a3b-2f7d8e9a0b1c",
+            "number": "LW20261202000031",
+            "county_code": "140430",
+            "status": "received",
+            "attempts": 2,
+            "last_reemit_at": "2026-12-02T09:14:05+08:00",
+            "acknowledged_at": None,
+        }
+    ],
+    "as_of": "2026-12-02T09:17:09+08:00",
+    "last_sweep_at": "2026-12-02T09:17:00+08:00",
+}
+
+
 @router.get(
     "/reconciliation",
     response_model=ReconciliationOut,
     summary="Orders dispatch has not acknowledged yet, and the automatic re-announcements (own region)",
+    responses={200: {"content": {"application/json": {"example": RECONCILIATION_EXAMPLE}}}},
 )
 async def reconciliation(request: Request, who: Who) -> ReconciliationOut:
     rt = request.app.state.rt

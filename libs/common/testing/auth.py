@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from libs.common.auth import issue_access_token
 
+# Tests mint tokens when their modules are imported, and the suite runs longer than a real
+# token's 15 minutes: a test's token lives for the whole run (the expiry itself is tested with
+# tokens made for it, tests/unit/test_security_identity_domain.py).
+TEST_TOKEN_SECONDS = 4 * 3600
+
 
 def token(
     role: str | list[str], region: str = "1404", staff_id: str | None = None, name: str = "测试用户"
@@ -15,6 +20,7 @@ def token(
         region=region,
         name=name,
         staff_id=staff_id,
+        ttl=TEST_TOKEN_SECONDS,
     )
 
 
