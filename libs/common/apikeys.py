@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import Request
 
+from libs.common.aio import within
 from libs.common.auth import Principal, credentials_loading
 from libs.common.broker_watch import BrokerWatch
 from libs.common.events.envelope import Envelope
@@ -226,7 +227,7 @@ class IdentityFeed:
             if hw is None:
                 continue
             with contextlib.suppress(Exception):
-                if await asyncio.wait_for(consumer.position(tp), 0.5) > hw:
+                if await within(consumer.position(tp), 0.5) > hw:
                     await self._reread(consumer, tps, f"position beyond the end of {tp}")
                     if self.watch is not None:
                         self.watch.poke()

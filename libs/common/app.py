@@ -157,9 +157,11 @@ def create_service_app(
                     await spec.on_shutdown(rt)
             for task in rt.tasks:
                 task.cancel()
-            for task in rt.tasks:
-                with contextlib.suppress(BaseException):
-                    await task
+            # Bounded: a part that does not stop must not keep the whole service from stopping.
+            if rt.tasks:
+                _, stuck = await asyncio.wait(rt.tasks, timeout=10)
+                for task in stuck:
+                    log.error("%s did not stop within 10 s of being cancelled", task.get_name())
             if rt.relay:
                 await rt.relay.close()
             if rt.producer:

@@ -39,6 +39,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from libs.common.aio import wait_event, within
 from libs.common.events.topics import PARTITIONS
 from libs.common.kafka import ensure_topics
 
@@ -88,8 +89,7 @@ class BrokerWatch:
                 await self._close_clients()  # reconnect from scratch next time
                 delay = min(self.interval, 1.0)
             self._poke.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), delay)
+            await wait_event(self._poke, delay)
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         """`listener()` is called (synchronously, so keep it to setting an event) whenever the
@@ -115,7 +115,7 @@ class BrokerWatch:
         """Wait until the epoch differs from `since` (or `timeout` passes); the epoch."""
         async with self._changed:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait_for(lambda: self.epoch != since), timeout)
+                await within(self._changed.wait_for(lambda: self.epoch != since), timeout)
         return self.epoch
 
     async def close(self) -> None:

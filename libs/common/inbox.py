@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common import deadletters
+from libs.common.aio import within
 from libs.common.broker_watch import BrokerWatch
 from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
@@ -311,7 +312,7 @@ class InboxConsumer:
             ("lawline_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
         try:
-            await asyncio.wait_for(
+            await within(
                 self.producer.send_and_wait(
                     self.dead_letter_topic, value=record.value, key=record.key, headers=headers
                 ),

@@ -30,6 +30,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import text
 
+from libs.common.aio import within
 from libs.common.auth import PUBLIC
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class PipelineCollector:
                 if hw is None:
                     continue
                 try:
-                    position = await asyncio.wait_for(kafka.position(tp), 0.2)
+                    position = await within(kafka.position(tp), 0.2)
                 except Exception:
                     continue
                 out[(consumer.group, tp.topic, tp.partition)] = max(0, hw - position)

@@ -42,6 +42,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit
+from libs.common.aio import wait_event
 from libs.common.broker_watch import BrokerWatch
 from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
@@ -210,8 +211,7 @@ class OutboxRelay:
                     backoff, self.last_error = 0.2, None
                     await self._purge_if_due()
                     self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    await wait_event(self._wake, self.poll_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker or DB away: keep the rows, retry later

@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from libs.common.aio import within
+
 log = logging.getLogger(__name__)
 
 RecordHandler = Callable[[ConsumerRecord], Awaitable[None]]
@@ -195,7 +197,7 @@ class PartitionLanes(ConsumerRebalanceListener):
         # rebalance) from holding the fetch loop for more than a moment.
         tps = list(ends)
         found = await asyncio.gather(
-            *(asyncio.wait_for(self.consumer.position(tp), 0.2) for tp in tps), return_exceptions=True
+            *(within(self.consumer.position(tp), 0.2) for tp in tps), return_exceptions=True
         )
         reset = [tp for tp, pos in zip(tps, found, strict=True) if isinstance(pos, int) and pos > ends[tp]]
         for tp in reset:
@@ -273,7 +275,7 @@ class PartitionLanes(ConsumerRebalanceListener):
         if not offsets:
             return
         try:
-            await asyncio.wait_for(self.consumer.commit(offsets), self.commit_timeout)
+            await within(self.consumer.commit(offsets), self.commit_timeout)
         except (CommitFailedError, IllegalStateError) as exc:
             # The group is rebalancing or moved these partitions: the revoke below (or the
             # next owner, through the inbox) takes care of them. Not a reason to restart.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from libs.common.aio import within
 from libs.common.auth import Principal, ensure_visible, principal, region_filter
 from libs.common.db import run_transaction
 from libs.common.problems import Problem
@@ -103,7 +103,7 @@ async def inbox_stream(request: Request, who: Who) -> EventSourceResponse:
             yield ServerSentEvent(event="ready", data=who.staff_id)
             while True:
                 try:
-                    note = await asyncio.wait_for(queue.get(), 15)
+                    note = await within(queue.get(), 15)
                 except TimeoutError:
                     yield ServerSentEvent(comment="keep-alive")
                     continue

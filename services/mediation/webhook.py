@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.aio import wait_event
 from services.mediation.models import WebhookDelivery
 from services.mediation.settings import MediationSettings
 
@@ -123,7 +124,4 @@ async def run_forever(
                 raise
             except Exception:
                 log.exception("police webhook delivery round failed; retrying")
-            try:
-                await asyncio.wait_for(wake.wait(), s.webhook_every_seconds)
-            except TimeoutError:
-                pass
+            await wait_event(wake, s.webhook_every_seconds)
