@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 
 class BrokerWatch:
+    CHECK_TIMEOUT = 15.0  # seconds: three of the clients' 5 s request timeouts
+
     def __init__(
         self,
         bootstrap: str,
@@ -79,12 +81,19 @@ class BrokerWatch:
         delay = self.interval
         while True:
             try:
-                await self.check()
+                # Bounded: an aiokafka call can wait forever on a broker that came back empty
+                # (a metadata wait for a topic it no longer has); a hung check must count as a
+                # failed one, or nothing waiting for `checked_after` ever runs again.
+                await within(self.check(), self.CHECK_TIMEOUT)
                 delay = self.interval
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.last_error = (
+                    f"check did not finish within {self.CHECK_TIMEOUT:g} s"
+                    if isinstance(exc, TimeoutError)
+                    else f"{type(exc).__name__}: {exc}"
+                )
                 log.warning("broker check failed: %s", self.last_error)
                 await self._close_clients()  # reconnect from scratch next time
                 delay = min(self.interval, 1.0)

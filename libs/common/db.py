@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -11,6 +12,8 @@ import orjson
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
 
 # A pooled connection idle longer than this is pinged before it is handed out: a restarted
 # or failed-over server has closed it. One in steady use is not — pool_pre_ping pings at
@@ -45,6 +48,9 @@ def ping_idle_connections(engine: Engine, idle_seconds: float = PING_IF_IDLE_SEC
 
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if left_in_a_transaction(dbapi_connection):
+            log.warning("a pooled connection was left inside a transaction (a cancelled task): closed")
+            raise exc.DisconnectionError()  # closed, never handed out: see left_in_a_transaction
         since = record.info.get("idle_since")
         if since is None or time.monotonic() - since < idle_seconds:
             return  # new, or in steady use
@@ -54,6 +60,24 @@ def ping_idle_connections(engine: Engine, idle_seconds: float = PING_IF_IDLE_SEC
             raise exc.DisconnectionError() from error  # the pool replaces it and checks out again
         if not alive:
             raise exc.DisconnectionError()
+
+
+def left_in_a_transaction(dbapi_connection: Any) -> bool:
+    """A pooled connection on which a transaction is still open although SQLAlchemy thinks none is.
+
+    A task cancelled while asyncpg was sending BEGIN (a lane dropped at a broker reset, a
+    request timed out) leaves asyncpg's `_top_xact` set, and the server in the transaction,
+    while SQLAlchemy's adapter never recorded it, so the return to the pool rolls nothing
+    back. Every later transaction on that connection then becomes a SAVEPOINT inside the
+    orphan, and its "commit" only releases the savepoint: the caller is told it committed,
+    and nothing ever is (seen: intake answered 201 for orders that were never stored, an
+    inbox recorded events whose effects were not). Such a connection must never be used
+    again; at checkout is the last moment that loses nothing (its orphan holds only the
+    cancelled task's work)."""
+    driver = getattr(dbapi_connection, "_connection", None)  # the asyncpg connection
+    if driver is None or getattr(dbapi_connection, "_transaction", None) is not None:
+        return False
+    return bool(driver.is_in_transaction() or getattr(driver, "_top_xact", None) is not None)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -99,6 +99,9 @@ class FastStatement:
         try:
             async with adapted._execute_mutex:  # the adapter's own guard against overlapping use
                 if adapted._transaction is None:
+                    # Outside SQLAlchemy's greenlet: a cancel arriving during this BEGIN escapes
+                    # its handling and leaves the connection inside an unrecorded transaction
+                    # (libs.common.db.left_in_a_transaction closes it at the next checkout).
                     await adapted._start_transaction()
                 driver: asyncpg.Connection = adapted._connection
                 return await getattr(driver, how)(c.sql, *args)
