@@ -21,7 +21,9 @@ from services.console.web import (
     render,
     render_str,
     require,
+    streaming,
     token,
+    token_expiring,
 )
 
 router = APIRouter()
@@ -79,7 +81,9 @@ def _sse(event: str, html: str) -> str:
 
 
 async def _triggers(request: Request, tok: str, staff_id: str) -> AsyncIterator[str]:
-    """When to re-read the inbox: on each event of dispatch's own stream if it has one, else on a short poll."""
+    """When to re-read the inbox ("push"/"poll") or merely look at the clock ("tick"): on each
+    event of dispatch's own stream if it has one (its keep-alives every 15 s are ticks), else
+    on a short poll."""
     client, req = backends(request).inbox_stream_request(tok, staff_id)
     try:
         resp = await client.send(req, stream=True)
@@ -90,6 +94,8 @@ async def _triggers(request: Request, tok: str, staff_id: str) -> AsyncIterator[
             async for line in resp.aiter_lines():
                 if line.startswith("data:") or line.startswith("event:"):
                     yield "push"
+                elif line.startswith(":"):
+                    yield "tick"
         finally:
             await resp.aclose()
         return
@@ -101,12 +107,29 @@ async def _triggers(request: Request, tok: str, staff_id: str) -> AsyncIterator[
         await asyncio.sleep(interval)
 
 
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
 @router.get("/counter/stream")
 async def inbox_stream(request: Request) -> Response:
-    """Server-sent events to the browser: the rendered inbox whenever it changes."""
+    """Server-sent events to the browser: the rendered inbox whenever it changes.
+
+    The stream never refreshes the session's tokens: its cookie left with its headers, so a
+    refresh inside it would rotate the refresh token where the browser cannot learn it, and
+    the officer's next click would present the spent one — identity then revokes the whole
+    session as stolen (seen: logged out after ~15 min on the live inbox, action lost). Instead
+    the stream ends itself once the access token is due for refresh ("renew"); EventSource
+    reconnects after `retry`, and that request refreshes and sets the cookie."""
     s = require(request, "counter")
     staff_id = s.user.get("staff_id")
-    first_token = await token(request)
+    try:
+        first_token = await token(request)  # refreshed here if due: this response's cookie carries it
+    except LoginRequired:
+
+        async def login() -> AsyncIterator[str]:
+            yield "event: login\ndata: /login\n\n"
+
+        return StreamingResponse(login(), media_type="text/event-stream", headers=SSE_HEADERS)
 
     async def events() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
@@ -117,28 +140,28 @@ async def inbox_stream(request: Request) -> Response:
         beat = loop.time()
         triggers = _triggers(request, first_token, staff_id)
         try:
-            async for _ in triggers:
+            async for why in triggers:
                 if await request.is_disconnected():
                     break
-                try:
-                    # Re-read each time: a long shift outlives one access token (refreshed in memory).
-                    tok = await token(request)
-                except LoginRequired:
-                    yield "event: login\ndata: /login\n\n"
+                if token_expiring(s):
+                    yield "event: renew\ndata: \n\n"
                     break
-                html = render_str(request, "_inbox.html", await _inbox_ctx(request, tok, staff_id))
-                if html != last:
-                    last = html
-                    yield _sse("inbox", html)
-                elif loop.time() - beat > HEARTBEAT_SECONDS:
+                if why != "tick":
+                    html = render_str(
+                        request, "_inbox.html", await _inbox_ctx(request, first_token, staff_id)
+                    )
+                    if html != last:
+                        last = html
+                        yield _sse("inbox", html)
+                        continue
+                if loop.time() - beat > HEARTBEAT_SECONDS:
                     yield ": keep-alive\n\n"
                     beat = loop.time()
         finally:
             with contextlib.suppress(Exception):
                 await triggers.aclose()
 
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return streaming(request, events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @router.post("/counter/assignments/{assignment_id}/{action}", response_class=HTMLResponse)

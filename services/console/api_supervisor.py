@@ -11,12 +11,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from libs.common import regions
 from services.console import domain, i18n
 from services.console.service import BackendError, Unavailable, dumps
-from services.console.web import backends, check_csrf, problem_ctx, render, require, token
+from services.console.web import backends, check_csrf, problem_ctx, render, require, streaming, token
 
 router = APIRouter()
 
@@ -192,8 +192,9 @@ async def export(request: Request, fmt: str, dataset: str = "orders") -> Respons
                 if page is None:
                     return
 
-        return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers=disposition)
-    return StreamingResponse(
+        return streaming(request, lines(), media_type="text/csv; charset=utf-8", headers=disposition)
+    return streaming(
+        request,
         await _xlsx(first, pages, dataset, cols),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers=disposition,

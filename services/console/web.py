@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import jwt
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 from services.console import domain, i18n
@@ -96,12 +97,24 @@ async def check_csrf(request: Request, multi: tuple[str, ...] = ()) -> dict[str,
     return out
 
 
+# An access token with less than this left is refreshed by the next request that needs it.
+REFRESH_MARGIN_SECONDS = 60.0
+
+
+def token_expiring(s: sess.Session) -> bool:
+    return bool(s.access_expires) and s.access_expires - time.time() < REFRESH_MARGIN_SECONDS
+
+
 async def token(request: Request) -> str:
-    """The user's access token, refreshed through the identity service shortly before it expires."""
+    """The user's access token, refreshed through the identity service shortly before it expires.
+
+    A refresh rotates the refresh token: the response must carry the session cookie (render,
+    redirect and `streaming` save it), or the browser presents the spent one next time and
+    identity's reuse detection ends the whole session."""
     s = sess.load(request)
     if not s.access_token:
         raise LoginRequired
-    if s.access_expires and s.access_expires - time.time() < 60:
+    if token_expiring(s):
         if not s.refresh_token:
             raise LoginRequired
         try:
@@ -112,6 +125,18 @@ async def token(request: Request) -> str:
         s.refresh_token = body.get("refresh_token", s.refresh_token)
         s.access_expires = time.time() + float(body.get("expires_in", 900))
     return s.access_token
+
+
+def streaming(
+    request: Request, body: AsyncIterator[Any], *, media_type: str, headers: dict[str, str]
+) -> StreamingResponse:
+    """A streamed response carrying the session cookie. Its headers leave before its body, so
+    whatever the body does, the cookie is the one of the moment it starts: a token refreshed
+    while preparing it goes out here; one refreshed later never could (the live inbox therefore
+    never refreshes inside its stream: services.console.api_counter)."""
+    resp = StreamingResponse(body, media_type=media_type, headers=headers)
+    sess.save(request, resp, sess.load(request))
+    return resp
 
 
 def expiry_of(access_token: str) -> float:

@@ -13,11 +13,16 @@
       if (window.htmx) window.htmx.process(box);
     });
     es.addEventListener("login", function (ev) { es.close(); window.location.assign(ev.data); });
+    // The server ends the stream when the session's token is due for refresh; EventSource
+    // reconnects at once and that request refreshes it. Not an outage: keep showing "online".
+    var renewing = false;
+    es.addEventListener("renew", function () { renewing = true; });
     es.onopen = function () {
+      renewing = false;
       if (live) { live.textContent = live.dataset.online; live.classList.remove("off"); }
     };
     es.onerror = function () {
-      if (live) { live.textContent = live.dataset.offline; live.classList.add("off"); }
+      if (live && !renewing) { live.textContent = live.dataset.offline; live.classList.add("off"); }
     };
   }
 
