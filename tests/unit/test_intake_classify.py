@@ -69,11 +69,24 @@ def test_general_phrasings(text, service_type, domain):
         ("明天开庭了，我还没有律师。", "urgent"),
         ("诉讼时效快到了怎么办？", "urgent"),
         ("想咨询一下离婚的手续。", "normal"),
+        # Violence in the home is urgent (seen filed as 一般).
+        ("儿子喝了酒就打我，昨天把我打伤了。", "urgent"),
+        ("丈夫经常殴打我，我不敢回家。", "urgent"),
+        ("他一直对我家暴。", "urgent"),
+        ("你们能打我电话吗？想问离婚的事。", "normal"),  # 打我电话 is a phone call, not a blow
     ],
 )
 def test_urgency_signals(text, level):
     c = classify(text)
     assert c.urgency == level and (level == "normal") == (not c.urgency_signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "women"),
+    [("丈夫经常殴打我，我想离婚。", True), ("老公喝醉了就打我。", True), ("儿子喝了酒就打我。", False)],
+)
+def test_a_husband_s_violence_puts_the_caller_in_the_women_group(text, women):
+    assert ("women" in classify(text).special_groups) is women
 
 
 def test_groups_from_age_and_words():
