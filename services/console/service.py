@@ -198,10 +198,16 @@ class Backends:
                 )
                 return r, dropped
             except BackendError as exc:
+                # Only a field this intake does not know ("extra_forbidden"): a real error in a
+                # known one (an answer too long for hotline.answer_summary) is the user's to fix —
+                # dropping the block silently dispatched an order answered on the call, its
+                # answer, call id and 当场办结 lost.
                 unknown = [
-                    f
-                    for f, _m in exc.field_errors("en")
-                    if f.split(".")[0] in OPTIONAL_ORDER_FIELDS and f.split(".")[0] in body
+                    str(e.get("field", ""))
+                    for e in exc.body.get("errors") or []
+                    if e.get("code") == "extra_forbidden"
+                    and str(e.get("field", "")).split(".")[0] in OPTIONAL_ORDER_FIELDS
+                    and str(e.get("field", "")).split(".")[0] in body
                 ]
                 if exc.status != 422 or not unknown:
                     raise
