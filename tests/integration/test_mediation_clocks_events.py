@@ -36,6 +36,16 @@ async def svc(infra):
             return len(svc.rt.consumers[0].consumer.assignment()) == PARTITIONS
 
         await wait_for(owns_every_partition, timeout=60, what="all dispatch partitions")
+
+        async def caught_up() -> bool:
+            # The shared test broker holds every earlier test's dispatch events (each dispatch
+            # seeded announces its 1,093 demo staff): a new group reads them all first.
+            c = svc.rt.consumers[0]
+            tps = c.consumer.assignment()
+            known = all(c.consumer.highwater(tp) is not None for tp in tps)
+            return known and c.lanes is not None and not any(c.lanes.lag().values())
+
+        await wait_for(caught_up, timeout=180, interval=0.5, what="mediation to read the dispatch backlog")
         yield svc
 
 
@@ -155,7 +165,11 @@ async def test_availability_events_keep_mediators_current(svc, api):
         signed_in=True,
         on_leave_until=date(2026, 3, 20),
         slots=[dev.DutySlotV1(weekday=1, start=time(9), end=time(12))],
-        at=T0,
+        # Newer than anything already on the shared test broker: every dispatch started by an
+        # earlier test announced these demo staff at its wall-clock time, and an event older
+        # than what mediation holds is rightly ignored (Mediator.as_of) — at T0 this one was,
+        # whenever such a test ran first (seen in CI).
+        at=datetime.now(UTC) + timedelta(days=1),
     )
     await publish(svc, dev.STAFF_AVAILABILITY, payload, key="140403")
 
@@ -165,7 +179,7 @@ async def test_availability_events_keep_mediators_current(svc, api):
 
     await wait_for(on_leave, timeout=20, what="the availability event to land")
     # An older event (redelivered out of order) changes nothing.
-    stale = payload.model_copy(update={"on_leave_until": None, "at": T0 - timedelta(hours=1)})
+    stale = payload.model_copy(update={"on_leave_until": None, "at": payload.at - timedelta(hours=1)})
     await publish(svc, dev.STAFF_AVAILABILITY, stale, key="140403")
     # A later event on the same key (same partition, so processed after the stale one) as a marker.
     async with svc.rt.sessionmaker() as s:
