@@ -17,8 +17,9 @@ router = APIRouter()
 
 @router.get("/operator", response_class=HTMLResponse)
 async def operator_screen(request: Request) -> Response:
-    require(request, "operator")
+    s = require(request, "operator")
     ctx = {
+        "channel": domain.filing_channel(s.roles),
         "counties": domain.region_options(None),
         "call_id": uuid.uuid4().hex,
         "call_started_at": request.app.state.clock.now().isoformat(),
@@ -61,11 +62,13 @@ async def suggest(request: Request) -> Response:
 async def create_order(request: Request) -> Response:
     s = require(request, "operator")
     form = await check_csrf(request)
+    channel = domain.filing_channel(s.roles)
     payload = domain.payload_from_form(
         form,
-        channel="hotline",
+        channel=channel,
         operator_id=s.user.get("staff_id") or s.user.get("username") or s.user.get("sub") or "",
         now=request.app.state.clock.now(),
+        counter=domain.counter_details(s.user),
     )
     # One key per call and form content: a double click or a retry never files two orders.
     idem = f"console-{form.get('call_id') or uuid.uuid4().hex}"

@@ -156,12 +156,26 @@ def duplicate_warning(orders: list[dict], service_type: str | None = None) -> li
     return open_orders
 
 
+def filing_channel(roles: list[str]) -> str:
+    """The channel of an order filed on the intake screen: a counter clerk registers walk-ins
+    (窗口), which must count as such in the figures; the hotline's operators — and supervisors
+    or admins standing in for them — take calls."""
+    return "counter" if "counter_staff" in roles and "operator" not in roles else "hotline"
+
+
+def counter_details(user: dict[str, Any]) -> dict[str, str] | None:
+    """Intake's `counter` block for a clerk: the window (service point) and the clerk."""
+    point, staff = user.get("service_point_id"), user.get("staff_id")
+    return {"service_point_id": point, "staff_id": staff} if point and staff else None
+
+
 def payload_from_form(
     form: dict[str, Any],
     *,
     channel: str = "hotline",
     operator_id: str = "",
     now: datetime | None = None,
+    counter: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The intake request body from the operator's form; optional fields only when set.
 
@@ -193,6 +207,8 @@ def payload_from_form(
             hotline["answered_on_call"] = True
             hotline["answer_summary"] = (form.get("answer_summary") or "").strip()
         body["hotline"] = hotline
+    if channel == "counter" and counter:
+        body["counter"] = counter
     return body
 
 

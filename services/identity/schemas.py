@@ -35,6 +35,9 @@ class UserOut(BaseModel):
     region: str
     staff_id: str | None
     staff_code: str | None = None  # staff members log in with it
+    # Where the staff member works (a counter clerk's walk-ins are filed at this 窗口).
+    service_point_id: str | None = None
+    service_point_name: str | None = None
 
 
 class TokenOut(BaseModel):

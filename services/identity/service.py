@@ -24,7 +24,7 @@ from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.problems import Problem
 from services.identity import domain
-from services.identity.models import Account, ApiKey, RefreshToken, RevokedToken, outbox
+from services.identity.models import Account, ApiKey, RefreshToken, RevokedToken, StaffMember, outbox
 
 SERVICE = "identity"
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -138,6 +138,7 @@ async def _issue(session: AsyncSession, *, account: Account, family_id: uuid.UUI
         staff_id=account.staff_id,
     )
     claims = jwt.decode(access, options={"verify_signature": False})  # our own, just made
+    member = await session.get(StaffMember, account.staff_id) if account.staff_id else None
     session.add(
         RefreshToken(
             token_hash=domain.token_hash(refresh),
@@ -159,6 +160,8 @@ async def _issue(session: AsyncSession, *, account: Account, family_id: uuid.UUI
             "region": account.region,
             "staff_id": account.staff_id,
             "staff_code": account.staff_code,
+            "service_point_id": member.service_point_id if member else None,
+            "service_point_name": member.service_point_name if member else None,
         },
     }
 

@@ -141,6 +141,22 @@ def test_payload_sends_optional_fields_only_when_set():
     assert "hotline" not in domain.payload_from_form(form)
 
 
+def test_a_counter_clerk_files_walk_ins_as_counter_orders_with_the_window():
+    assert domain.filing_channel(["counter_staff"]) == "counter"
+    assert domain.filing_channel(["operator"]) == domain.filing_channel(["supervisor"]) == "hotline"
+    assert domain.filing_channel(["operator", "counter_staff"]) == "hotline"
+    user = {"staff_id": "s-1", "service_point_id": "p-9"}
+    assert domain.counter_details(user) == {"service_point_id": "p-9", "staff_id": "s-1"}
+    assert domain.counter_details({"staff_id": "s-1"}) is None  # no window known: no half block
+    form = {"phone": "13834567890", "name": "王秀英", "county": "140430", "description": "欠薪",
+            "call_id": "c0ffee", "answered_on_call": "1", "answer_summary": "x"}  # fmt: skip
+    body = domain.payload_from_form(
+        form, channel="counter", operator_id="s-1", counter=domain.counter_details(user)
+    )
+    assert body["channel"] == "counter" and body["counter"] == {"service_point_id": "p-9", "staff_id": "s-1"}
+    assert "hotline" not in body
+
+
 def test_order_list_filters_become_intakes_query():
     q = domain.order_list_params(
         {"region_prefix": "140430", "created_from": "2026-11-01", "created_to": "2026-11-24", "q": "LW"}
