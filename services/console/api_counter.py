@@ -218,6 +218,11 @@ async def order_detail(request: Request, order_id: uuid.UUID) -> Response:
     if s.has_role("operator", "supervisor", "admin"):  # dispatch shows routing reasons to these roles only
         parts.append(part("decision", b.decision(tok, str(order_id))))
     await asyncio.gather(*parts)
+    if (ctx.get("decision_problem") or {}).get("status") == 404:
+        # Not an error: dispatch has no decision for an order answered on the call (never
+        # dispatched), nor yet for one just filed. Said so, not shown in red.
+        ctx.pop("decision_problem")
+        ctx["no_decision"] = "answered" if (ctx.get("order") or {}).get("answer_summary") else "pending"
     ctx["region"] = domain.region_label((ctx.get("order") or {}).get("region_code"))
     if domain.can_transfer_county(ctx.get("order"), s.roles):
         ctx["transfer_counties"] = domain.other_counties(ctx.get("order"))

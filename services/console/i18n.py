@@ -147,6 +147,11 @@ M: dict[str, tuple[str, str]] = {
     "od.assignments": ("派单记录", "Offers and assignments"),
     "od.decision": ("派单依据", "Routing decision"),
     "od.close": ("办结工单", "Close the order"),
+    "od.no_decision_answered": ("当场解答办结，无需派单", "Answered on the call and closed: not dispatched"),
+    "od.no_decision_pending": (
+        "尚未派单（派单服务处理后显示依据）",
+        "Not dispatched yet: the reasons appear once dispatch has decided",
+    ),
     "od.close_summary": ("办理结果", "Outcome summary"),
     "od.handler": ("承办人", "Handler"),
     "od.county_transfer": ("跨县（区）转办", "Move to another county"),
