@@ -39,8 +39,13 @@ async def caller_lookup(request: Request, phone: str = "", service_type: str = "
         return render(request, "_lookup.html", problem_ctx(exc, s.lang))
     open_orders = [o for o in orders if domain.is_open(o)]
     dupes = domain.duplicate_warning(orders, service_type or None)
+    # The type select always has a value, so "same type" alone missed a caller whose open order
+    # is of another type (seen): any open order is worth a word, the same type a warning.
+    others = [o for o in open_orders if o not in dupes]
     return render(
-        request, "_lookup.html", {"orders": open_orders, "dupes": dupes, "masked": mask_phone(digits)}
+        request,
+        "_lookup.html",
+        {"orders": open_orders, "dupes": dupes, "others": others, "masked": mask_phone(digits)},
     )
 
 

@@ -82,6 +82,10 @@ M: dict[str, tuple[str, str]] = {
         "重复来电提醒：该来电人已有在办工单，请确认是否为催办或同一事项（并单）",
         "Repeat caller: there are open orders for this number — check whether this is a follow-up of the same matter",
     ),
+    "op.duplicate_other": (
+        "该来电人另有其他类型的在办工单：请先问清是否为同一事项（催办）还是新的诉求",
+        "This caller has an open order of another type: ask whether it is the same matter (a follow-up) or a new one",
+    ),
     "op.matter": ("诉求", "The request"),
     "op.description": ("诉求描述", "Description"),
     "op.suggest": ("智能分类建议", "Suggested classification"),
