@@ -11,6 +11,7 @@ import asyncio
 import io
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -200,6 +201,15 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     number = await number_link.inner_text()
     assert re.match(r"^LW\d{8}", number), number
     await shots.take(op, "operator-created")
+    # A clean screen for the next call: the last caller's lookup and suggestion are gone, and the
+    # call's start is taken afresh from the next number's first key (not from the page's load).
+    assert "138****7890" not in await lookup.inner_text()
+    assert await op.get_by_test_id("suggestion").count() == 0
+    started = "document.querySelector('#order-form [name=call_started_at]').value"
+    assert await op.evaluate(started) == ""
+    await op.locator("#phone").press_sequentially("1")
+    assert abs(datetime.fromisoformat(await op.evaluate(started)) - datetime.now(UTC)) < timedelta(seconds=30)
+    await op.locator("#phone").fill("")
 
     # The offer arrives live in the officer's inbox — pushed over SSE, no reload.
     offer = counter.get_by_test_id("offer")

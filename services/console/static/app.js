@@ -86,8 +86,30 @@
       form.reset();
       // A new call gets a new idempotency key; a double click on the same call still files one order.
       form.querySelector("[name=call_id]").value = created.dataset.newCall;
-      document.getElementById("answer-box").hidden = true;
+      // reset() puts hidden fields back to the page's load time: the next call would be timed
+      // from then (seen: 9 minutes wrong). It starts when its number is typed (below).
+      form.querySelector("[name=call_started_at]").value = "";
+      var box = document.getElementById("answer-box");
+      if (box) box.hidden = true;  // none at the counter
+      // The previous caller's lookup and suggestion belong to that call.
+      ["lookup", "suggest"].forEach(function (id) {
+        var panel = document.getElementById(id);
+        if (panel && panel.dataset.initial !== undefined) panel.innerHTML = panel.dataset.initial;
+      });
     }
+  });
+
+  // The call's start: the first key of its phone number after a reset.
+  document.addEventListener("input", function (ev) {
+    if (!ev.target || ev.target.id !== "phone") return;
+    var started = document.querySelector("#order-form [name=call_started_at]");
+    if (started && !started.value) started.value = new Date().toISOString();
+  });
+
+  // Remember each panel's first content, to put back for the next call.
+  ["lookup", "suggest"].forEach(function (id) {
+    var panel = document.getElementById(id);
+    if (panel) panel.dataset.initial = panel.innerHTML;
   });
 
   // Alt+<accesskey> the same in every browser (Firefox wants Alt+Shift, some builds ignore accesskey):
