@@ -86,11 +86,14 @@ async def test_console_client_speaks_each_services_real_api(infra):
             # The supervision lists are the real ones (flattened rows / queue items).
             assert isinstance(await b.overdue(boss), list) and isinstance(await b.queue(boss), list)
 
-            # Case lists page by their keyset: one case per page still yields every case.
+            # Case lists page by their keyset: one case per page still yields every case. Both
+            # acceptances open a case, each from its own event: wait for both, or the paging would be
+            # compared with a list that grew between the two reads.
             async def cases_open():  # type: ignore[no-untyped-def]
-                return len(await b.cases(officer, "aid")) >= 1
+                opened = {c["work_order_id"] for c in await b.cases(officer, "aid")}
+                return {first["id"], second["id"]} <= opened
 
-            await wait_for(cases_open, what="the aid case")
+            await wait_for(cases_open, what="both aid cases")
             pages = [p async for p in b.case_pages(boss, "aid", page_size=1)]
             assert sum(len(p) for p in pages) == len(await b.cases(boss, "aid"))
 
