@@ -64,6 +64,8 @@ POLICY = {
     "POST /v1/caller-lookup": allow("operator", "counter_staff", "supervisor", "admin"),
     # The road to dispatch (issue #14): unacknowledged orders and re-announcements, own region only.
     "GET /v1/pipeline/reconciliation": allow("supervisor", "admin"),
+    # Figures of the caller's jurisdiction only (stats.py scopes the query itself).
+    "GET /v1/stats/orders": allow("supervisor", "admin"),
     # The citizen's own view: order number + last 4 phone digits; rate limited per IP and per number.
     "GET /v1/track/{number}": PUBLIC,
     "POST /v1/track/{number}/rating": PUBLIC,

@@ -12,7 +12,17 @@ from fastapi import FastAPI
 from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
 from libs.common.events.topics import AID, DISPATCH, MEDIATION
-from services.intake import api, api_contact, api_loop, api_pipeline, classify, open311, reconcile, service
+from services.intake import (
+    api,
+    api_contact,
+    api_loop,
+    api_pipeline,
+    api_stats,
+    classify,
+    open311,
+    reconcile,
+    service,
+)
 from services.intake.access import POLICY
 from services.intake.handlers import build_handlers
 from services.intake.models import inbox, outbox
@@ -50,7 +60,14 @@ def create_app(
         service="intake",
         title="lawline intake",
         description="Work orders from every channel (受理), duplicates (并单), the closed loop (回拨/回访/评价), Open311.",
-        routers=[api.router, api_contact.router, api_loop.router, api_pipeline.router, open311.router],
+        routers=[
+            api.router,
+            api_contact.router,
+            api_loop.router,
+            api_pipeline.router,
+            api_stats.router,
+            open311.router,
+        ],
         outbox=outbox,
         inbox=inbox,
         consume=[DISPATCH, AID, MEDIATION],

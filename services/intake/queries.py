@@ -193,6 +193,7 @@ def list_item(order: WorkOrder, now: datetime) -> dict:
         "service_type": order.service_type,
         "domain": order.domain,
         "region_code": order.region_code,
+        "county_code": order.county_code,
         "requester_name": order.requester_name,
         "requester_phone_masked": mask_phone(order.requester_phone) or "",
         "special_groups": list(order.special_groups or []),
@@ -201,6 +202,9 @@ def list_item(order: WorkOrder, now: datetime) -> dict:
         "created_at": order.created_at,
         "due_at": order.due_at,
         "overdue": is_overdue(order, now),
+        # Exports and figures need these; reading each closed order for them does not scale.
+        "closed_at": order.closed_at,
+        "rating_score": order.rating_score,
     }
 
 

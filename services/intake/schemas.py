@@ -264,6 +264,7 @@ class WorkOrderListItem(BaseModel):
     service_type: str
     domain: str | None
     region_code: str
+    county_code: str = ""
     requester_name: str
     requester_phone_masked: str
     special_groups: list[str]
@@ -272,6 +273,8 @@ class WorkOrderListItem(BaseModel):
     created_at: datetime
     due_at: datetime | None
     overdue: bool
+    closed_at: datetime | None = None
+    rating_score: int | None = None
 
 
 class WorkOrderPage(BaseModel):
