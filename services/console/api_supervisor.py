@@ -1,5 +1,5 @@
-"""Supervisor dashboard (督办): today's intake, overdue list with escalation, monthly figures,
-the county ranking, and CSV / Excel export without row limits."""
+"""Supervisor dashboard (督办): today's intake, overdue list with escalation, the figures and the
+county ranking of any period (counted by intake), and CSV / Excel export without row limits."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import io
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from libs.common import regions
-from services.console import domain, i18n
+from services.console import domain, exports, figures, i18n
 from services.console.service import BackendError, Unavailable, dumps
 from services.console.web import backends, check_csrf, problem_ctx, render, require, streaming, token
 
@@ -25,13 +25,6 @@ def _today(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.clock.now().astimezone(domain.CHINA_TZ).date()
 
 
-def _month_filters(request: Request) -> dict:
-    today = _today(request)
-    start, _ = domain.day_bounds(domain.month_start(today))
-    _, end = domain.day_bounds(today)
-    return {"created_from": start, "created_to": end}
-
-
 async def _safe(coro, lang: str):  # type: ignore[no-untyped-def]
     try:
         return await coro, None
@@ -39,37 +32,9 @@ async def _safe(coro, lang: str):  # type: ignore[no-untyped-def]
         return None, problem_ctx(exc, lang)
 
 
-DETAIL_CONCURRENCY = 8
-DETAIL_CAP = 2000
-
-
-async def _month_orders(request: Request, tok: str) -> list[dict]:
-    """This month's orders; closed ones completed with their closing time and rating.
-
-    Intake's list rows carry neither `closed_at` nor the rating (满意度 and SLA need both), so the
-    closed orders are read one by one — a few at a time, and at most DETAIL_CAP per dashboard view.
-    """
-    b = backends(request)
-    out: list[dict] = []
-    async for page in b.orders(tok, **_month_filters(request)):
-        out.extend(page)
-    closed = [o for o in out if o.get("status") in domain.DONE_STATUSES][:DETAIL_CAP]
-    gate = asyncio.Semaphore(DETAIL_CONCURRENCY)
-
-    async def complete(o: dict) -> None:
-        async with gate:
-            try:
-                full = await b.order(tok, str(o["id"]))
-            except (Unavailable, BackendError):
-                return  # the row still counts as closed; only its SLA / rating is unknown
-            o.update(
-                closed_at=full.get("closed_at"),
-                rating=full.get("rating"),
-                county_code=full.get("county_code"),
-            )
-
-    await asyncio.gather(*(complete(o) for o in closed))
-    return out
+def _period(request: Request) -> figures.PeriodChoice:
+    q = request.query_params
+    return figures.choose_period(q.get("from"), q.get("to"), today=_today(request))
 
 
 @router.get("/supervisor", response_class=HTMLResponse)
@@ -77,15 +42,20 @@ async def dashboard(request: Request) -> Response:
     s = require(request, "supervisor")
     tok = await token(request)
     b = backends(request)
+    choice = _period(request)
+    period, today = choice.period, _today(request)
     (
-        (orders, orders_p),
+        (stats, stats_p),
+        (today_stats, today_p),
         (overdue, overdue_p),
         (queue, queue_p),
         (aid, aid_p),
         (med, med_p),
         (recon, _recon_p),
     ) = await asyncio.gather(
-        _safe(_month_orders(request, tok), s.lang),
+        # Counted by intake (GET /v1/stats/orders), for the viewer's jurisdiction only.
+        _safe(b.order_stats(tok, period.first, period.last), s.lang),
+        _safe(b.order_stats(tok, today, today), s.lang),
         _safe(b.overdue(tok), s.lang),
         _safe(b.queue(tok), s.lang),
         _safe(b.cases(tok, "aid"), s.lang),
@@ -93,29 +63,30 @@ async def dashboard(request: Request) -> Response:
         _safe(b.reconciliation(tok), s.lang),
     )
     settings = request.app.state.settings
-    county_count = sum(1 for c in regions.counties() if c.code.startswith(s.user.get("region", "")[:6])) or 1
-    figures = None
-    if orders is not None:
-        figures = domain.compute_figures(
-            orders,
-            today=_today(request),
-            target_per_county=settings.monthly_target_per_county,
-            counties=county_count,
+    fig = None
+    if stats is not None and today_stats is not None:
+        fig = figures.dashboard(
+            stats, today_stats, period=period, monthly_target_per_county=settings.monthly_target_per_county
         )
     charts = {}
-    if figures:
+    if fig:
         charts = {
-            "channel": [[i18n.label("channel", k, s.lang), n] for k, n in figures.today_by_channel.items()],
-            "type": [[i18n.label("type", k, s.lang), n] for k, n in figures.today_by_type.items()],
-            "ranking": [[r["county"], r["orders"], r["closed"]] for r in figures.ranking],
+            "channel": [[i18n.label("channel", k, s.lang), n] for k, n in fig.today_by_channel.items()],
+            "type": [[i18n.label("type", k, s.lang), n] for k, n in fig.today_by_type.items()],
+            "ranking": [[r["county"], r["orders"], r["closed"]] for r in fig.ranking],
             "labels": [i18n.t("sv.orders", s.lang), i18n.t("sv.closed", s.lang)],
+            "days": [[d["day"][5:], d["orders"]] for d in fig.by_day],
         }
     return render(
         request,
         "supervisor.html",
         {
-            "figures": figures,
-            "orders_problem": orders_p,
+            "figures": fig,
+            "period": period,
+            "period_errors": {k: v[1 if s.lang == "en" else 0] for k, v in choice.errors.items()},
+            "period_query": f"from={period.first.isoformat()}&to={period.last.isoformat()}",
+            "quick": _quick_periods(today),
+            "orders_problem": stats_p or today_p,
             "overdue": overdue,
             "overdue_problem": overdue_p,
             "queue": queue,
@@ -132,6 +103,16 @@ async def dashboard(request: Request) -> Response:
             "as_of": request.app.state.clock.now().astimezone(domain.CHINA_TZ),
         },
     )
+
+
+def _quick_periods(today):  # type: ignore[no-untyped-def]
+    """本月 / 上月 as ready-made ranges (the monthly 排名通报 is about last month)."""
+    first = today.replace(day=1)
+    prev_last = first - timedelta(days=1)
+    return [
+        ("sv.this_month", f"from={first.isoformat()}&to={today.isoformat()}"),
+        ("sv.last_month", f"from={prev_last.replace(day=1).isoformat()}&to={prev_last.isoformat()}"),
+    ]
 
 
 @router.post("/supervisor/transfer/{order_id}", response_class=HTMLResponse)
@@ -152,27 +133,35 @@ async def transfer(request: Request, order_id: uuid.UUID) -> Response:
     return render(request, "_result.html", {"ok": True, "message_key": "sv.transferred"})
 
 
-def _dataset_pages(request: Request, tok: str, dataset: str) -> AsyncIterator[list[dict]]:
+def _dataset_pages(
+    request: Request, tok: str, dataset: str, period: figures.Period
+) -> AsyncIterator[list[dict]]:
     b = backends(request)
     if dataset == "orders":
-        return b.orders(tok, **_month_filters(request))
+        days = {"created_from": period.first.isoformat(), "created_to": period.last.isoformat()}
+        return b.orders(tok, **domain.order_list_params(days))
     return b.case_pages(tok, "aid" if dataset == "aid_cases" else "mediation")
 
 
 @router.get("/supervisor/export.{fmt}")
 async def export(request: Request, fmt: str, dataset: str = "orders") -> Response:
-    """Every row, page by page from the service (keyset cursor): no row limit, bounded memory."""
+    """Every row of the period, page by page from the service (keyset cursor): no row limit,
+    bounded memory; headers and values in the viewer's language, China time (exports.py)."""
     s = require(request, "supervisor")
-    if fmt not in ("csv", "xlsx") or dataset not in domain.EXPORT_COLUMNS:
+    if fmt not in ("csv", "xlsx") or dataset not in exports.DATASETS:
         return Response(status_code=404)
-    pages = _dataset_pages(request, await token(request), dataset)
+    period = _period(request).period
+    pages = _dataset_pages(request, await token(request), dataset, period)
     try:
         first = await anext(pages, [])
     except (Unavailable, BackendError) as exc:
         return render(request, "unavailable.html", problem_ctx(exc, s.lang), 503)
-    stamp = _today(request).isoformat()
-    name = f"lawline-{dataset}-{stamp}.{fmt}"
-    cols = domain.EXPORT_COLUMNS[dataset]
+    span = (
+        f"{period.first.isoformat()}_{period.last.isoformat()}"
+        if dataset == "orders"
+        else _today(request).isoformat()
+    )
+    name = f"lawline-{dataset}-{span}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
 
@@ -180,11 +169,11 @@ async def export(request: Request, fmt: str, dataset: str = "orders") -> Respons
             buf = io.StringIO()
             w = csv.writer(buf)
             buf.write("\ufeff")  # Excel opens UTF-8 Chinese correctly only with a BOM
-            w.writerow(cols)
+            w.writerow(exports.headers(dataset, s.lang))
             page = first
             while True:
                 for item in page:
-                    w.writerow(domain.export_row(dataset, item))
+                    w.writerow(exports.csv_line(dataset, item, s.lang))
                 yield buf.getvalue().encode()
                 buf.seek(0)
                 buf.truncate()
@@ -195,25 +184,50 @@ async def export(request: Request, fmt: str, dataset: str = "orders") -> Respons
         return streaming(request, lines(), media_type="text/csv; charset=utf-8", headers=disposition)
     return streaming(
         request,
-        await _xlsx(first, pages, dataset, cols),
+        await _xlsx(first, pages, dataset, s.lang),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers=disposition,
     )
 
 
 async def _xlsx(
-    first: list[dict], pages: AsyncIterator[list[dict]], dataset: str, cols
-) -> AsyncIterator[bytes]:  # type: ignore[no-untyped-def]
-    """openpyxl's write-only mode keeps memory flat; the zip is finished on disk, then streamed."""
+    first: list[dict], pages: AsyncIterator[list[dict]], dataset: str, lang: str
+) -> AsyncIterator[bytes]:
+    """openpyxl's write-only mode keeps memory flat; the zip is finished on disk, then streamed.
+    Typed cells (dates as dates, scores as numbers) so the sheet sorts and sums; a frozen, bold
+    header and widths that fit the Chinese text."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
+    cols = exports.COLUMNS[dataset]
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(dataset)
-    ws.append(list(cols))
+    ws = wb.create_sheet(i18n.t(f"xp.sheet.{dataset}", lang))
+    ws.freeze_panes = "A2"
+    for i, col in enumerate(cols, 1):
+        ws.column_dimensions[get_column_letter(i)].width = col.width
+    bold = Font(bold=True)
+    header = []
+    for text_ in exports.headers(dataset, lang):
+        cell = WriteOnlyCell(ws, value=text_)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+
+    def row_cells(item: dict) -> list:
+        out = []
+        for col, value in zip(cols, exports.cells(dataset, item, lang), strict=True):
+            cell = WriteOnlyCell(ws, value=value)
+            if col.kind in exports.EXCEL_FORMATS:
+                cell.number_format = exports.EXCEL_FORMATS[col.kind]
+            out.append(cell)
+        return out
+
     page: list[dict] | None = first
     while page is not None:
         for item in page:
-            ws.append(domain.export_row(dataset, item))
+            ws.append(row_cells(item))
         page = await anext(pages, None)
     tmp = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     await asyncio.to_thread(wb.save, tmp)

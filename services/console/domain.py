@@ -7,8 +7,7 @@ because the console must keep working while the services grow their payloads.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -277,119 +276,6 @@ def _dt(v: Any) -> datetime | None:
     return None
 
 
-def local_day(v: Any) -> date | None:
-    d = _dt(v)
-    return d.astimezone(CHINA_TZ).date() if d else None
-
-
-def rating_of(order: dict) -> float | None:
-    r = order.get("rating")
-    if isinstance(r, dict):
-        r = r.get("score")
-    return float(r) if isinstance(r, int | float) else None
-
-
-def closed_on_time(order: dict) -> bool | None:
-    """Within its deadline? None when the order carries no deadline to judge by."""
-    due = _dt(order.get("due_at") or order.get("deadline"))
-    closed = _dt(order.get("closed_at"))
-    if due is None or closed is None:
-        return None
-    return closed <= due
-
-
-@dataclass
-class Figures:
-    total: int = 0
-    today: int = 0
-    today_by_channel: dict[str, int] = field(default_factory=dict)
-    today_by_type: dict[str, int] = field(default_factory=dict)
-    closed: int = 0
-    closure_rate: float | None = None  # 办结率
-    sla_rate: float | None = None  # SLA attainment among closed orders with a deadline
-    satisfaction: float | None = None  # 满意度: share of ratings ≥ 4
-    rating_avg: float | None = None
-    completion: float | None = None  # 完成率 against the month's target
-    target: int = 0
-    ranking: list[dict] = field(default_factory=list)
-
-
-def _rate(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den else None
-
-
-def compute_figures(orders: list[dict], *, today: date, target_per_county: int, counties: int) -> Figures:
-    """Today's intake and the month's results, from this month's orders."""
-    f = Figures(total=len(orders), target=target_per_county * counties)
-    by_channel: Counter[str] = Counter()
-    by_type: Counter[str] = Counter()
-    on_time = judged = 0
-    ratings: list[float] = []
-    for o in orders:
-        if local_day(o.get("created_at")) == today:
-            f.today += 1
-            by_channel[o.get("channel", "?")] += 1
-            by_type[o.get("service_type", "?")] += 1
-        if o.get("status") in DONE_STATUSES:
-            f.closed += 1
-            verdict = closed_on_time(o)
-            if verdict is not None:
-                judged += 1
-                on_time += verdict
-        r = rating_of(o)
-        if r is not None:
-            ratings.append(r)
-    counted = [o for o in orders if o.get("status") not in CANCELLED_STATUSES]
-    f.today_by_channel = {c: by_channel.get(c, 0) for c in CHANNELS}
-    f.today_by_type = dict(by_type.most_common())
-    f.closure_rate = _rate(f.closed, len(counted))
-    f.sla_rate = _rate(on_time, judged)
-    f.satisfaction = _rate(sum(1 for r in ratings if r >= 4), len(ratings))
-    f.rating_avg = round(sum(ratings) / len(ratings), 2) if ratings else None
-    f.completion = _rate(f.closed, f.target)
-    f.ranking = county_ranking(orders, target_per_county=target_per_county)
-    return f
-
-
-def county_ranking(orders: list[dict], *, target_per_county: int) -> list[dict]:
-    """每月排名通报: counties ranked by closure rate, then satisfaction, then volume.
-
-    Every county of the city appears, even with no orders, so a silent county is visible.
-    """
-    acc: dict[str, dict[str, Any]] = defaultdict(lambda: {"orders": 0, "closed": 0, "ratings": []})
-    for o in orders:
-        county = o.get("county_code") or regions.county_of(o.get("region_code", "")) or ""
-        if o.get("status") in CANCELLED_STATUSES:
-            continue
-        a = acc[county]
-        a["orders"] += 1
-        a["closed"] += o.get("status") in DONE_STATUSES
-        r = rating_of(o)
-        if r is not None:
-            a["ratings"].append(r)
-    rows = []
-    for county in regions.counties():
-        a = acc.get(county.code, {"orders": 0, "closed": 0, "ratings": []})
-        sat = _rate(sum(1 for r in a["ratings"] if r >= 4), len(a["ratings"]))
-        rows.append(
-            {
-                "county_code": county.code,
-                "county": county.name,
-                "orders": a["orders"],
-                "closed": a["closed"],
-                "closure_rate": _rate(a["closed"], a["orders"]),
-                "satisfaction": sat,
-                "completion": _rate(a["closed"], target_per_county),
-            }
-        )
-    rows.sort(
-        key=lambda r: (-(r["closure_rate"] or 0), -(r["satisfaction"] or 0), -r["orders"], r["county_code"])
-    )
-    for i, r in enumerate(rows, 1):
-        r["rank"] = i
-    return rows
-
-
 def case_counts(cases: list[dict]) -> dict[str, int]:
     return dict(Counter(c.get("status", "?") for c in cases).most_common())
 
@@ -408,10 +294,6 @@ def reconcile_panel(body: dict) -> dict:
     }
 
 
-def month_start(today: date) -> date:
-    return today.replace(day=1)
-
-
 def day_bounds(day: date) -> tuple[str, str]:
     start = datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ)
     return start.isoformat(), (start + timedelta(days=1)).isoformat()
@@ -425,50 +307,6 @@ def local_time(v: Any) -> str:
 
 def pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
-
-
-# ---- export ------------------------------------------------------------------------------------
-EXPORT_COLUMNS = {
-    "orders": (
-        "number",
-        "status",
-        "channel",
-        "service_type",
-        "domain",
-        "urgency",
-        "county_code",
-        "region_code",
-        "requester_name",
-        "requester_phone_masked",
-        "created_at",
-        "closed_at",
-        "rating",
-    ),
-    "aid_cases": ("number", "status", "work_order_id", "handler_staff_id", "county_code", "opened_at"),
-    "mediation_cases": ("number", "status", "work_order_id", "mediator_staff_id", "county_code", "opened_at"),
-}
-
-
-def export_row(dataset: str, item: dict) -> list[str]:
-    """One export line; a CSV/Excel cell never starts a formula (=,+,-,@): spreadsheet injection."""
-    out = []
-    for col in EXPORT_COLUMNS[dataset]:
-        v = item.get(col)
-        if isinstance(v, dict):
-            v = v.get("score", "")
-        s = "" if v is None else str(v)
-        if s[:1] in ("=", "+", "-", "@") and not _number(s):
-            s = "'" + s
-        out.append(s)
-    return out
-
-
-def _number(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
 
 
 def can_transfer_county(order: dict | None, roles: list[str]) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from services.console.i18n_accounts import ACCOUNTS
 from services.console.i18n_cases import CASES
 from services.console.i18n_clocks import CLOCKS
+from services.console.i18n_figures import FIGURES
 
 LANGS = ("zh", "en")
 
@@ -225,17 +226,17 @@ M: dict[str, tuple[str, str]] = {
     "sv.today": ("今日受理", "Received today"),
     "sv.by_channel": ("今日各渠道受理量", "Today by channel"),
     "sv.by_type": ("今日各业务类型", "Today by service type"),
-    "sv.month": ("本月工单", "Orders this month"),
+    "sv.month": ("本期受理", "Received in period"),
     "sv.closure": ("办结率", "Closure rate"),
     "sv.sla": ("按时办结率", "SLA attainment"),
     "sv.satisfaction": ("满意度", "Satisfaction"),
     "sv.completion": ("完成率", "Completion vs target"),
-    "sv.target": ("月度目标", "Monthly target"),
+    "sv.target": ("目标", "Target"),
     "sv.overdue": ("超期与临期工单（督办）", "Overdue and at-risk orders"),
     "sv.escalate": ("一键督办", "Escalate"),
     "sv.escalated": ("已督办", "Escalated"),
     "sv.due": ("期限", "Due"),
-    "sv.ranking": ("各县（区）月度排名通报", "Monthly county ranking"),
+    "sv.ranking": ("各县（区）排名通报", "County ranking"),
     "sv.rank": ("名次", "Rank"),
     "sv.county": ("县（区）", "County"),
     "sv.orders": ("工单数", "Orders"),
@@ -348,6 +349,7 @@ M: dict[str, tuple[str, str]] = {
 M.update(CASES)
 M.update(CLOCKS)
 M.update(ACCOUNTS)
+M.update(FIGURES)
 
 
 def t(key: str, lang: str = "zh") -> str:

@@ -14,6 +14,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import httpx
@@ -223,6 +224,11 @@ class Backends:
     async def reconciliation(self, token: str) -> dict:
         """Orders dispatch has not acknowledged yet, and intake's automatic re-announcements."""
         return await self.json("intake", "GET", "/v1/pipeline/reconciliation", token)
+
+    async def order_stats(self, token: str, first: date, last: date, region: str | None = None) -> dict:
+        """Intake's figures for China days first..last (inclusive), scoped to the token's jurisdiction."""
+        params = _clean({"date_from": first.isoformat(), "date_to": last.isoformat(), "region": region})
+        return await self.json("intake", "GET", "/v1/stats/orders", token, params=params)
 
     def orders(self, token: str, **filters: Any) -> AsyncIterator[list[dict]]:
         return self.pages("intake", "/v1/work-orders", token, _clean(filters))

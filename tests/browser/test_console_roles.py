@@ -309,6 +309,14 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     assert await tile_value(boss, "tile-aid") == aid_before + 1
     assert "潞州区" in await boss.get_by_test_id("ranking").inner_text()
     await shots.take(boss, "supervisor")
+    # Drill-down: the month's figure opens exactly the orders behind it.
+    await boss.get_by_test_id("tile-month-value").click()
+    await boss.get_by_test_id("orders").wait_for()
+    assert number in await boss.get_by_test_id("orders").inner_text()
+    # A period picked backwards is refused beside the field; the figures stay on screen.
+    await boss.goto(f"{base}/supervisor?from=2026-11-30&to=2026-11-01")
+    assert "结束日期不能早于开始日期" in await boss.get_by_test_id("period-to-error").inner_text()
+    assert await tile_value(boss, "tile-month") == month_before + 2
 
     # The order list, filtered the way intake filters it.
     await boss.goto(f"{base}/orders?channel=hotline&region_prefix={COUNTY}")
@@ -321,7 +329,13 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     async with boss.expect_download() as dl:
         await boss.get_by_test_id("export-orders-csv").click()
     text = (await asyncio.to_thread(Path(await (await dl.value).path()).read_bytes)).decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("number,status") and number in text
+    # Chinese headers and labels, the county filled in, China time (the figures' own export).
+    header, *lines = text.splitlines()
+    assert (
+        header.startswith("工单号,状态,受理渠道,服务类型") and "办结时间" in header and "满意度评分" in header
+    )
+    mine = next(line for line in lines if line.startswith(number))
+    assert ",12348热线," in mine and ",潞州区," in mine and ",in_progress," not in mine
     async with boss.expect_download() as dl:
         await boss.get_by_test_id("export-aid-csv").click()
     text = (await asyncio.to_thread(Path(await (await dl.value).path()).read_bytes)).decode("utf-8-sig")
@@ -331,7 +345,7 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     rows = list(
         openpyxl.load_workbook(io.BytesIO(await r.body()), read_only=True).active.iter_rows(values_only=True)
     )
-    assert rows[0][:2] == ("number", "status") and len(rows) == 2
+    assert rows[0][:2] == ("案件编号", "状态") and len(rows) == 2
     assert rows[1][0] == text.splitlines()[1].split(",")[0]  # the same case in both formats
 
     # The mediator: parties, consent, a session, the written agreement and its printable document.

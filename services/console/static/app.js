@@ -142,14 +142,21 @@
       series: [{ type: "pie", radius: ["35%", "65%"], data: c.type.map(function (r) { return { name: r[0], value: r[1] }; }) }]
     });
     if (c.ranking) mk("chart-ranking", {
-      legend: { data: c.labels },
-      grid: { left: 40, right: 10, bottom: 40 },
+      // The legend on top, the rotated county names below: they used to overlap.
+      legend: { data: c.labels, top: 0 },
+      grid: { left: 40, right: 10, top: 32, bottom: 60, containLabel: true },
       xAxis: { type: "category", data: c.ranking.map(function (r) { return r[0]; }), axisLabel: { interval: 0, rotate: 30 } },
       yAxis: { type: "value", minInterval: 1 },
       series: [
         { name: c.labels[0], type: "bar", data: c.ranking.map(function (r) { return r[1]; }) },
         { name: c.labels[1], type: "bar", data: c.ranking.map(function (r) { return r[2]; }) }
       ]
+    });
+    if (c.days) mk("chart-days", {
+      grid: { left: 40, right: 10, top: 20, bottom: 30, containLabel: true },
+      xAxis: { type: "category", data: c.days.map(function (r) { return r[0]; }) },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ type: "line", areaStyle: {}, data: c.days.map(function (r) { return r[1]; }) }]
     });
   }
 
