@@ -38,6 +38,10 @@ class RateLimitSettings(BaseSettings):
     track_per_number: str = "10/minute"
     login_per_ip_user: str = "10/minute"  # failed attempts only
     api_key_default: str = "120/minute"
+    # Citizens filing on the web with no login (intake POST /v1/public/requests): a family may
+    # file a few matters, nobody needs more than a handful an hour from one phone.
+    public_request_per_phone: str = "5/hour"
+    public_request_per_ip: str = "20/hour"
 
 
 @lru_cache

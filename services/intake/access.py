@@ -69,6 +69,9 @@ POLICY = {
     # The citizen's own view: order number + last 4 phone digits; rate limited per IP and per number.
     "GET /v1/track/{number}": PUBLIC,
     "POST /v1/track/{number}/rating": PUBLIC,
+    # 网络平台: a citizen files with no login — citizen fields only, channel web, rate limited
+    # per IP and per phone (services/intake/api_public.py).
+    "POST /v1/public/requests": PUBLIC,
     "GET /open311/v2/services.json": OPEN311,
     "GET /open311/v2/services/{code}.json": OPEN311,
     "POST /open311/v2/requests.json": OPEN311_WRITE,
