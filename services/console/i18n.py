@@ -10,6 +10,7 @@ from services.console.i18n_accounts import ACCOUNTS
 from services.console.i18n_cases import CASES
 from services.console.i18n_clocks import CLOCKS
 from services.console.i18n_figures import FIGURES
+from services.console.i18n_operator import OPERATOR
 
 LANGS = ("zh", "en")
 
@@ -350,6 +351,7 @@ M.update(CASES)
 M.update(CLOCKS)
 M.update(ACCOUNTS)
 M.update(FIGURES)
+M.update(OPERATOR)
 
 
 def t(key: str, lang: str = "zh") -> str:

@@ -172,13 +172,16 @@ async def record_attempt(task_id: uuid.UUID, body: AttemptIn, request: Request, 
 @router.post(
     "/caller-lookup",
     response_model=list[WorkOrderListItem],
-    summary="Operator: the caller's open orders by phone or ID (POST keeps personal data out of URLs)",
+    summary="Operator: the caller's open orders (with `history`, all of them) by phone or ID "
+    "(POST keeps personal data out of URLs)",
 )
 async def caller_lookup(body: CallerLookupIn, request: Request, who: Who) -> list[WorkOrderListItem]:
     rt = request.app.state.rt
     now = rt.extras["clock"].now()
     async with rt.sessionmaker() as session:
-        rows = await queries.caller_orders(session, phone=body.phone, id_number=body.id_number, who=who)
+        rows = await queries.caller_orders(
+            session, phone=body.phone, id_number=body.id_number, who=who, history=body.history
+        )
     return [WorkOrderListItem(**queries.list_item(r, now)) for r in rows]
 
 

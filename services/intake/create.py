@@ -109,6 +109,22 @@ async def _parent(session: AsyncSession, parent_id: uuid.UUID | None, who: Princ
     return parent
 
 
+async def _urged(session: AsyncSession, urge_of: uuid.UUID | None, who: Principal) -> WorkOrder | None:
+    """The open order an operator says this call is about (并入此单 / 催办), when they say so."""
+    if urge_of is None:
+        return None
+    target = await session.get(WorkOrder, urge_of)
+    if target is None or (who.region and not who.covers(target.region_code)):
+        raise FieldProblem("urge_of", "要催办的工单不存在", "the order to urge does not exist")
+    if target.status in domain.TERMINAL:
+        raise FieldProblem(
+            "urge_of",
+            "该工单已办结或已并单，不能催办；请作为新的求助受理",
+            "that order is closed or merged: file this call as a new request",
+        )
+    return target
+
+
 async def create_work_order(
     session: AsyncSession,
     *,
@@ -126,6 +142,7 @@ async def create_work_order(
         if existing is not None:
             return Created(existing, replayed=True)
     parent = await _parent(session, data.parent_id, who)
+    urged = await _urged(session, data.urge_of, who)
     cipher = get_cipher()
     id_number = data.requester.id_number
     bidx = cipher.blind_index(id_number) if id_number else None
@@ -150,7 +167,10 @@ async def create_work_order(
     if answered:
         service_type = "consultation"
     decision = domain.DuplicateDecision("new")
-    if parent is None and not answered:
+    if urged is not None and not answered:
+        # The operator heard it is the same matter (of whatever type): an urge, by their word.
+        decision = domain.DuplicateDecision("urge", target_id=str(urged.id), similarity=1.0)
+    elif parent is None and not answered:
         # Two calls from the same person at once must not both become new orders.
         await _REQUESTER_LOCK.execute(session, {"k": f"requester:{data.requester.phone}"})
         cands = await _candidates(session, phone=data.requester.phone, bidx=bidx, now=now, s=s)
@@ -239,6 +259,7 @@ async def create_work_order(
             sim=decision.similarity,
             now=now,
             out=out,
+            by=who.sub if urged is not None else "auto",
         )
         return out
     if answered:
@@ -356,7 +377,14 @@ async def _answered_on_call(
 
 
 async def _urge(
-    session: AsyncSession, *, order: WorkOrder, target_id: uuid.UUID, sim: float, now: datetime, out: Created
+    session: AsyncSession,
+    *,
+    order: WorkOrder,
+    target_id: uuid.UUID,
+    sim: float,
+    now: datetime,
+    out: Created,
+    by: str = "auto",
 ) -> None:
     """并单: the request is kept (full trace) but merged into the open order as an urge (催办)."""
     target = await session.get(WorkOrder, target_id, with_for_update=True)
@@ -370,7 +398,7 @@ async def _urge(
     target.updated_at = now
     session.add(
         OrderLink(
-            work_order_id=target.id, linked_order_id=order.id, kind="urge", similarity=sim, by="auto", at=now
+            work_order_id=target.id, linked_order_id=order.id, kind="urge", similarity=sim, by=by, at=now
         )
     )
     add_timeline(

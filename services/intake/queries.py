@@ -204,14 +204,16 @@ def list_item(order: WorkOrder, now: datetime) -> dict:
         "overdue": is_overdue(order, now),
         # Exports and figures need these; reading each closed order for them does not scale.
         "closed_at": order.closed_at,
+        "close_reason": order.close_reason,
         "rating_score": order.rating_score,
     }
 
 
 async def caller_orders(
-    session: AsyncSession, *, phone: str | None, id_number: str | None, who: Principal
+    session: AsyncSession, *, phone: str | None, id_number: str | None, who: Principal, history: bool = False
 ) -> list[WorkOrder]:
-    """首问负责: on a call, the operator sees the caller's open orders before taking a new one."""
+    """首问负责: on a call, the operator sees the caller's open orders before taking a new one —
+    and with `history`, the closed and merged ones too (what was done for them before)."""
     if not phone and not id_number:
         raise FieldProblem("phone", "请提供电话或身份证号", "give a phone number or an ID number")
     conds = []
@@ -219,7 +221,9 @@ async def caller_orders(
         conds.append(WorkOrder.requester_phone == phone)
     if id_number:
         conds.append(WorkOrder.requester_id_bidx == get_cipher().blind_index(id_number))
-    q = select(WorkOrder).where(or_(*conds), WorkOrder.status.notin_(domain.TERMINAL))
+    q = select(WorkOrder).where(or_(*conds))
+    if not history:
+        q = q.where(WorkOrder.status.notin_(domain.TERMINAL))
     region = effective_region(who, None)
     if region:
         q = q.where(prefix_match(WorkOrder.region_code, region))

@@ -141,6 +141,10 @@ class WorkOrderCreate(_Strict):
     special_groups: list[str] = Field(default_factory=list, max_length=8, description="特殊群体（四优先）")
     urgency: Urgency | None = Field(None, description="缺省时按描述中的紧急信号判断")
     parent_id: uuid.UUID | None = Field(None, description="一通电话拆成多张工单时的主工单")
+    urge_of: uuid.UUID | None = Field(
+        None,
+        description="并入此单：受理人确认本次来电与该在办工单为同一事项——记为催办（不另行派单），不论类型",
+    )
     parties: list[Party] = Field(
         default_factory=list, max_length=20, description="对方当事人（利益冲突审查用，只保存不可逆索引）"
     )
@@ -274,6 +278,7 @@ class WorkOrderListItem(BaseModel):
     due_at: datetime | None
     overdue: bool
     closed_at: datetime | None = None
+    close_reason: str | None = None
     rating_score: int | None = None
 
 
@@ -354,6 +359,7 @@ class CallerLookupIn(_Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"phone": "13834567890"}]})
     phone: str | None = None
     id_number: str | None = None
+    history: bool = Field(False, description="也返回已办结、已并单的工单（来电人的全部历史，最近 50 张）")
 
     _phone = field_validator("phone")(lambda cls, x: v.normalise_phone(x) if x else None)
     _id = field_validator("id_number")(lambda cls, x: v.normalise_id_number(x) if x else None)
