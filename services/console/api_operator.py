@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from libs.common.pii import mask_phone
-from services.console import domain
+from services.console import domain, i18n
 from services.console.service import BackendError, Unavailable
 from services.console.web import backends, check_csrf, problem_ctx, render, require, token
 
@@ -34,10 +34,11 @@ async def caller_lookup(request: Request, phone: str = "", service_type: str = "
     if len(digits) < 7:  # not a number yet: say nothing rather than query on every key press
         return render(request, "_lookup.html", {"waiting": True})
     try:
-        orders = await backends(request).caller_orders(await token(request), digits)
+        orders = await backends(request).caller_orders(await token(request), digits, history=True)
     except (Unavailable, BackendError) as exc:
         return render(request, "_lookup.html", problem_ctx(exc, s.lang))
     open_orders = [o for o in orders if domain.is_open(o)]
+    earlier = [o for o in orders if not domain.is_open(o)]
     dupes = domain.duplicate_warning(orders, service_type or None)
     # The type select always has a value, so "same type" alone missed a caller whose open order
     # is of another type (seen): any open order is worth a word, the same type a warning.
@@ -45,7 +46,15 @@ async def caller_lookup(request: Request, phone: str = "", service_type: str = "
     return render(
         request,
         "_lookup.html",
-        {"orders": open_orders, "dupes": dupes, "others": others, "masked": mask_phone(digits)},
+        {
+            "orders": open_orders,
+            "earlier": earlier,
+            "dupes": dupes,
+            "others": others,
+            "masked": mask_phone(digits),
+            # Prefill from the latest order (the list is newest first): name and place, to confirm.
+            "known": orders[0] if orders else None,
+        },
     )
 
 
@@ -77,10 +86,17 @@ async def create_order(request: Request) -> Response:
     )
     # One key per call and form content: a double click or a retry never files two orders.
     idem = f"console-{form.get('call_id') or uuid.uuid4().hex}"
+    b, tok = backends(request), await token(request)
     try:
-        created, dropped = await backends(request).create_order(await token(request), payload, idem)
+        created, dropped = await b.create_order(tok, payload, idem)
     except (Unavailable, BackendError) as exc:
-        return render(request, "_created.html", problem_ctx(exc, s.lang), 200)
+        ctx = problem_ctx(exc, s.lang)
+        inline, summary = domain.place_field_errors(ctx.get("field_errors") or [])
+        ctx["inline_errors"] = inline
+        ctx["field_errors"] = [
+            (i18n.t(label, s.lang) if label else path, msg) for label, path, msg in summary
+        ]
+        return render(request, "_created.html", ctx, 200)
     return render(
         request,
         "_created.html",
@@ -89,6 +105,8 @@ async def create_order(request: Request) -> Response:
             "dropped": dropped,
             "answered": bool(form.get("answered_on_call")),
             "new_call_id": uuid.uuid4().hex,
+            # 并入此单, or intake's own duplicate check: the call is an urge on that order.
+            "merged_into": created.get("duplicate_of"),
         },
     )
 

@@ -168,6 +168,42 @@ def counter_details(user: dict[str, Any]) -> dict[str, str] | None:
     return {"service_point_id": point, "staff_id": staff} if point and staff else None
 
 
+# Intake's field path → (the form's input, its label): an error goes beside its field, named by
+# the label the operator sees — not `requester.phone` at the bottom of the screen (issue #16).
+ORDER_FORM_FIELDS = {
+    "requester.name": ("name", "op.name"),
+    "requester.phone": ("phone", "op.phone"),
+    "requester.id_number": ("id_number", "op.id_number"),
+    "region_code": ("county", "op.region"),
+    "description": ("description", "op.description"),
+    "service_type": ("service_type", "op.service_type"),
+    "domain": ("domain", "op.domain"),
+    "special_groups": ("special_groups", "op.special_groups"),
+    "urgency": ("urgency", "op.urgency"),
+    "hotline.answer_summary": ("answer_summary", "op.answer_summary"),
+}
+ORDER_FORM_INPUTS = tuple(dict.fromkeys(v[0] for v in ORDER_FORM_FIELDS.values()))
+
+
+def place_field_errors(
+    errors: list[tuple[str, str]],
+) -> tuple[dict[str, str], list[tuple[str | None, str, str]]]:
+    """Intake's field errors → ({input: message} shown beside the inputs, [(label key, field, message)]
+    for the summary). A path names its field or something inside it (`special_groups.0`)."""
+    inline: dict[str, str] = {}
+    summary: list[tuple[str | None, str, str]] = []
+    for path, msg in errors:
+        bare = path.removeprefix("body.")
+        key = next((k for k in ORDER_FORM_FIELDS if bare == k or bare.startswith(k + ".")), None)
+        if key is None:
+            summary.append((None, bare, msg))
+            continue
+        name, label = ORDER_FORM_FIELDS[key]
+        inline[name] = f"{inline[name]}；{msg}" if name in inline else msg
+        summary.append((label, bare, msg))
+    return inline, summary
+
+
 def payload_from_form(
     form: dict[str, Any],
     *,
@@ -188,6 +224,11 @@ def payload_from_form(
         "service_type": form.get("service_type") or "consultation",
         "description": (form.get("description") or "").strip(),
     }
+    id_number = (form.get("id_number") or "").strip().upper()
+    if id_number:
+        body["requester"]["id_number"] = id_number
+    if form.get("merge_into"):
+        body["urge_of"] = form["merge_into"]  # 并入此单: the operator's word that it is the same matter
     if form.get("domain"):
         body["domain"] = form["domain"]
     groups = [g for g in form.get("special_groups", []) if g in SPECIAL_GROUPS]

@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 SERVICES = ("intake", "dispatch", "aid", "mediation", "identity")
 # Optional order fields that an older intake may not know yet (it forbids unknown fields).
-OPTIONAL_ORDER_FIELDS = ("domain", "special_groups", "urgency", "hotline", "parent_id")
+OPTIONAL_ORDER_FIELDS = ("domain", "special_groups", "urgency", "hotline", "parent_id", "urge_of")
 
 
 class Unavailable(Exception):
@@ -102,7 +103,10 @@ class Backends:
                 body = r.json()
             except ValueError:
                 body = {"detail": r.text[:300]}
-            raise BackendError(r.status_code, body if isinstance(body, dict) else {"detail": str(body)})
+            body = body if isinstance(body, dict) else {"detail": str(body)}
+            if r.headers.get("Retry-After"):  # a 429's wait, for a page to say how long
+                body.setdefault("retry_after", r.headers["Retry-After"])
+            raise BackendError(r.status_code, body)
         return r
 
     async def json(self, service: str, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
@@ -233,9 +237,10 @@ class Backends:
     def orders(self, token: str, **filters: Any) -> AsyncIterator[list[dict]]:
         return self.pages("intake", "/v1/work-orders", token, _clean(filters))
 
-    async def caller_orders(self, token: str, phone: str) -> list[dict]:
+    async def caller_orders(self, token: str, phone: str, *, history: bool = False) -> list[dict]:
         # POST, not GET ?phone=: intake keeps personal data out of URLs (and access logs).
-        body = await self.json("intake", "POST", "/v1/caller-lookup", token, json={"phone": phone})
+        req = {"phone": phone, **({"history": True} if history else {})}
+        body = await self.json("intake", "POST", "/v1/caller-lookup", token, json=req)
         return body if isinstance(body, list) else body.get("items", [])
 
     async def classify(self, token: str, description: str) -> dict:
@@ -273,10 +278,51 @@ class Backends:
         body = {"result_summary": summary}
         return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/close", token, json=body)
 
+    async def merge_order(self, token: str, order_id: str, *, into: str, reason: str) -> dict:
+        """并单: `order_id` becomes part of `into` (the order kept, which is urged)."""
+        body = {"into": into, "reason": reason}
+        return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/merge", token, json=body)
+
+    async def update_order(self, token: str, order_id: str, body: dict) -> dict:
+        """Correct an open order's facts (name, phone, ID number, place, description) with a reason."""
+        return await self.json("intake", "PATCH", f"/v1/work-orders/{order_id}", token, json=body)
+
+    async def reclassify(self, token: str, order_id: str, body: dict) -> dict:
+        """Type, domain, special groups or urgency changed, with a reason (dispatch re-routes)."""
+        return await self.json(
+            "intake", "PUT", f"/v1/work-orders/{order_id}/classification", token, json=body
+        )
+
     async def county_transfer(self, token: str, order_id: str, *, region_code: str, reason: str) -> dict:
         body = {"region_code": region_code, "reason": reason}
         return await self.json(
             "intake", "POST", f"/v1/work-orders/{order_id}/county-transfer", token, json=body
+        )
+
+    # ---- intake: the citizen pages (no login) ---------------------------------------------------
+    # The console calls for the citizen, so intake sees the console's address: the citizen's goes
+    # in X-Forwarded-For, which intake believes from the console only (uvicorn's
+    # --forwarded-allow-ips), and its limits per IP count each citizen, not all of them as one.
+    async def public_request(self, payload: dict, idem_key: str, client_ip: str) -> dict:
+        headers = {"Idempotency-Key": idem_key, **_forwarded(client_ip)}
+        return await self.json("intake", "POST", "/v1/public/requests", json=payload, headers=headers)
+
+    async def track(self, number: str, phone_suffix: str, client_ip: str) -> dict:
+        path = f"/v1/track/{quote(number, safe='')}"
+        params = {"phone_suffix": phone_suffix}
+        return await self.json("intake", "GET", path, params=params, headers=_forwarded(client_ip))
+
+    async def rate_tracked(
+        self, number: str, phone_suffix: str, *, score: int, comment: str, client_ip: str
+    ) -> dict:
+        path = f"/v1/track/{quote(number, safe='')}/rating"
+        return await self.json(
+            "intake",
+            "POST",
+            path,
+            params={"phone_suffix": phone_suffix},
+            json={"score": score, "comment": comment or None},
+            headers=_forwarded(client_ip),
         )
 
     # ---- dispatch -------------------------------------------------------------------------------
@@ -411,6 +457,10 @@ class Backends:
     async def agreement_html(self, token: str, case_id: str) -> str:
         r = await self.call("mediation", "GET", f"/v1/cases/{case_id}/agreement.html", token)
         return r.text
+
+
+def _forwarded(client_ip: str) -> dict[str, str]:
+    return {"X-Forwarded-For": client_ip} if client_ip else {}
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:

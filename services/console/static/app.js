@@ -106,6 +106,180 @@
     if (started && !started.value) started.value = new Date().toISOString();
   });
 
+  // ID number (GB 11643): the check digit is computed as the operator types, so a misheard digit
+  // is caught on the call, not days later by the aid officer.
+  var ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  function idCheckDigit(first17) {
+    var sum = 0;
+    for (var i = 0; i < 17; i++) sum += parseInt(first17.charAt(i), 10) * ID_WEIGHTS[i];
+    return "10X98765432".charAt(sum % 11);
+  }
+  function idFeedback(input) {
+    var out = document.getElementById("id-feedback");
+    if (!out) return;
+    var v = input.value.trim().toUpperCase();
+    out.className = "id-feedback";
+    if (!v) { out.textContent = ""; return; }
+    if (!/^\d{0,17}[\dX]?$/.test(v) || v.length < 18) {
+      out.textContent = input.dataset.badLength.replace("{n}", String(Math.max(0, 18 - v.length)));
+      if (!/^\d*X?$/.test(v)) out.className = "id-feedback bad";
+      return;
+    }
+    var d = idCheckDigit(v.slice(0, 17));
+    if (v.charAt(17) === d) { out.textContent = input.dataset.ok; out.className = "id-feedback ok"; }
+    else { out.textContent = input.dataset.badDigit.replace("{d}", d); out.className = "id-feedback bad"; }
+  }
+  document.addEventListener("input", function (ev) {
+    if (ev.target && ev.target.matches && ev.target.matches("[data-id-check]")) idFeedback(ev.target);
+  });
+
+  // Length counters beside fields with a limit (data-counter): "123 / 2000", red near the end.
+  function counter(field) {
+    var c = field.nextElementSibling && field.nextElementSibling.classList.contains("counter")
+      ? field.nextElementSibling : null;
+    if (!c) {
+      c = document.createElement("small");
+      c.className = "counter";
+      field.insertAdjacentElement("afterend", c);
+    }
+    var max = parseInt(field.getAttribute("maxlength"), 10);
+    c.textContent = field.value.length + " / " + max;
+    c.classList.toggle("near", field.value.length > max * 0.9);
+  }
+  document.querySelectorAll("[data-counter][maxlength]").forEach(counter);
+  document.addEventListener("input", function (ev) {
+    if (ev.target && ev.target.matches && ev.target.matches("[data-counter][maxlength]")) counter(ev.target);
+  });
+
+  // 并入此单: the button in the caller's history marks this call as an urge on that order.
+  function setMerge(id, number) {
+    var into = document.getElementById("merge_into");
+    var note = document.getElementById("merge-choice");
+    if (!into) return;
+    into.value = id || "";
+    if (note) {
+      note.hidden = !id;
+      note.textContent = id ? note.dataset.text.replace("{n}", number) : "";
+    }
+    var cancel = document.getElementById("merge-cancel-row");
+    if (cancel) cancel.hidden = !id;
+  }
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest && ev.target.closest("[data-merge-into]");
+    if (btn) setMerge(btn.dataset.mergeInto, btn.dataset.number);
+    if (ev.target.closest && ev.target.closest("[data-merge-cancel]")) setMerge("", "");
+  });
+
+  // A known caller: name and place from their latest order, for the operator to confirm aloud.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest && ev.target.closest("[data-prefill]");
+    if (!btn || !draftForm) return;
+    var name = document.getElementById("name");
+    if (name && !name.value) name.value = btn.dataset.name;
+    var code = btn.dataset.region || "";
+    var county = document.getElementById("county");
+    if (county && code.length >= 6) {
+      if (code.length >= 9) pendingPlace.township = code.slice(0, 9);
+      if (code.length >= 12) pendingPlace.village = code.slice(0, 12);
+      county.value = code.slice(0, 6);
+      county.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    saveDraft();
+  });
+
+  // Draft: what the operator typed survives a refresh or a new login in this tab (sessionStorage:
+  // it is gone when the tab closes — a shared desk PC keeps no caller's data).
+  var DRAFT_KEY = "lawline-draft:" + window.location.pathname;
+  var SKIP = { csrf_token: 1, call_id: 1, call_started_at: 1, merge_into: 1 };
+  var draftForm = document.getElementById("order-form");
+  function saveDraft() {
+    if (!draftForm || !window.sessionStorage) return;
+    var data = {};
+    Array.prototype.forEach.call(draftForm.elements, function (el) {
+      if (!el.name || SKIP[el.name]) return;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked) (data[el.name] = data[el.name] || []).push(el.value);
+      } else if (el.value) data[el.name] = el.value;
+    });
+    var filled = ["phone", "name", "description", "id_number"].some(function (k) { return data[k]; });
+    if (filled) sessionStorage.setItem(DRAFT_KEY, JSON.stringify(data));
+    else sessionStorage.removeItem(DRAFT_KEY);
+  }
+  function setField(name, value) {
+    var els = draftForm.querySelectorAll('[name="' + name + '"]');
+    Array.prototype.forEach.call(els, function (el) {
+      if (el.type === "checkbox" || el.type === "radio") el.checked = (value || []).indexOf(el.value) >= 0;
+      else el.value = value;
+    });
+  }
+  // The place is three dependent pickers: each level is set once its options have arrived.
+  var pendingPlace = {};
+  function restoreDraft() {
+    if (!draftForm || !window.sessionStorage) return;
+    var raw = sessionStorage.getItem(DRAFT_KEY);
+    if (!raw) return;
+    var data;
+    try { data = JSON.parse(raw); } catch (e) { return; }
+    Object.keys(data).forEach(function (k) {
+      if (k === "township" || k === "village") pendingPlace[k] = data[k];
+      else setField(k, data[k]);
+    });
+    var county = document.getElementById("county");
+    if (county && data.county) county.dispatchEvent(new Event("change", { bubbles: true }));
+    var answered = document.getElementById("answered");
+    if (answered && answered.checked) answered.dispatchEvent(new Event("change", { bubbles: true }));
+    draftForm.querySelectorAll("[data-counter][maxlength]").forEach(counter);
+    var idn = document.getElementById("id_number");
+    if (idn && idn.value) idFeedback(idn);
+    var note = document.getElementById("draft-note");
+    if (note) note.hidden = false;
+  }
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var id = ev.detail.target && ev.detail.target.id;
+    if ((id === "township" || id === "village") && pendingPlace[id]) {
+      var sel = document.getElementById(id);
+      sel.value = pendingPlace[id];
+      delete pendingPlace[id];
+      if (id === "township") sel.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+  if (draftForm) {
+    draftForm.addEventListener("input", saveDraft);
+    draftForm.addEventListener("change", saveDraft);
+    // After htmx has wired the pickers (it does so on DOMContentLoaded), or the county's change
+    // would load no townships.
+    document.addEventListener("DOMContentLoaded", function () { setTimeout(restoreDraft, 0); });
+  }
+  document.addEventListener("click", function (ev) {
+    if (!ev.target.closest || !ev.target.closest("[data-draft-discard]")) return;
+    sessionStorage.removeItem(DRAFT_KEY);
+    window.location.reload();
+  });
+  function clearDraft() {
+    if (window.sessionStorage) sessionStorage.removeItem(DRAFT_KEY);
+    var note = document.getElementById("draft-note");
+    if (note) note.hidden = true;
+    setMerge("", "");
+    var fb = document.getElementById("id-feedback");
+    if (fb) { fb.textContent = ""; fb.className = "id-feedback"; }
+    if (draftForm) draftForm.querySelectorAll("[data-counter][maxlength]").forEach(counter);
+  }
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    if (ev.detail.target && ev.detail.target.id === "created" && document.querySelector("#created [data-new-call]")) {
+      clearDraft();
+    }
+    // A field with a message beside it is marked invalid (screen readers say so), and the first gets focus.
+    var first = null;
+    document.querySelectorAll("#order-form .field-error").forEach(function (span) {
+      var name = span.id.replace(/^fe-/, "");
+      var field = draftForm && draftForm.querySelector('[name="' + name + '"]');
+      if (!field) return;
+      if (span.textContent.trim()) { field.setAttribute("aria-invalid", "true"); first = first || field; }
+      else field.removeAttribute("aria-invalid");
+    });
+    if (first && ev.detail.target && ev.detail.target.id === "created") first.focus();
+  });
+
   // Remember each panel's first content, to put back for the next call.
   ["lookup", "suggest"].forEach(function (id) {
     var panel = document.getElementById(id);
