@@ -236,6 +236,19 @@ ART29_FIELDS = {
 }
 
 
+def agreement_before_session(held_sessions: int) -> str | None:
+    """Why no agreement can be recorded yet (None: it can). An agreement is one "经人民调解委员会
+    调解达成" (Art 28): reached in mediation, where the mediator heard the parties and helped them
+    agree (Art 22) and recorded how it went (Art 27). With no session held there was no mediation
+    to reach it in — a slip of the wrong button, not an agreement."""
+    if held_sessions < 1:
+        return (
+            "尚未召开并记录调解会，不能登记调解协议（人民调解法第二十二条、第二十七条、第二十八条）"
+            " | no mediation session has been held and recorded yet"
+        )
+    return None
+
+
 def missing_art29(contents: dict[str, object]) -> list[str]:
     """Art 29 contents the written agreement still lacks (party particulars come from the parties)."""
     return [f for f in ART29_FIELDS if not contents.get(f)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
@@ -15,7 +15,7 @@ from libs.common.calendar import WorkCalendar
 from libs.common.events import mediation as ev
 from libs.common.problems import FieldProblem, Problem
 from services.mediation import domain
-from services.mediation.models import Agreement, Case, FollowUp
+from services.mediation.models import Agreement, Case, FollowUp, MediationSession
 from services.mediation.schemas import (
     AgreementIn,
     ConfirmationApplicationIn,
@@ -29,10 +29,24 @@ from services.mediation.service import emit, guard, parties_of, step
 from services.mediation.workflow import _party, routes_told
 
 
+async def ensure_session_held(session: AsyncSession, case: Case) -> None:
+    """人民调解法 Art 22, 27, 28: an agreement comes out of a mediation that was held (409 if none)."""
+    held = await session.scalar(
+        select(func.count())
+        .select_from(MediationSession)
+        .where(MediationSession.case_id == case.id, MediationSession.status == "held")
+    )
+    problem = domain.agreement_before_session(int(held or 0))
+    if problem:
+        zh, _, en = problem.partition(" | ")
+        raise Problem(409, zh, en, allowed_transitions=["record_session"])
+
+
 async def draft_agreement(
     session: AsyncSession, *, case: Case, body: AgreementIn, now: datetime
 ) -> Agreement:
     guard(case, "draft_agreement")
+    await ensure_session_held(session, case)
     contents = body.model_dump()
     missing = domain.missing_art29(contents)  # Art 29 contents
     if missing:
@@ -94,6 +108,7 @@ async def oral_agreement(
     """Art 28: the parties need no written agreement; the mediator records the content.
     Art 30: it is effective the day it is reached."""
     guard(case, "oral_agreement")
+    await ensure_session_held(session, case)
     agreement = Agreement(
         case_id=case.id,
         form="oral",

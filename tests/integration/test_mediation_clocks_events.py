@@ -281,7 +281,12 @@ async def test_statistics_by_source_type_committee_and_county(svc, api):
                 json={"scheduled_at": "2026-03-03T09:00:00+08:00", "location": "调解室"},
             )
             CLOCK.at = T0 + timedelta(days=days)
-            if c is agreed:
+            if c is agreed:  # an agreement needs a session held (人民调解法 Art 22, 27, 28)
+                held = (await li.get(f"/v1/cases/{c['id']}")).json()
+                await li.post(
+                    f"/v1/cases/{c['id']}/sessions/{held['sessions'][0]['id']}/record",
+                    json={"present_party_ids": [p["id"] for p in held["parties"]], "notes": "双方陈述"},
+                )
                 r = await li.post(f"/v1/cases/{c['id']}/oral-agreement", json={"terms": "相互谅解，恢复原状"})
             else:
                 r = await li.post(f"/v1/cases/{c['id']}/failure", json={"reason": "分歧过大"})

@@ -104,6 +104,16 @@ async def to_mediating(api, case: dict) -> dict:
     return r.json()
 
 
+async def hold_session(api, case: dict, notes: str = "双方陈述，调解员释法说理") -> dict:
+    """Art 22, 27: the session is held and recorded — only then can an agreement be recorded."""
+    r = await api.post(
+        f"/v1/cases/{case['id']}/sessions/{case['sessions'][0]['id']}/record",
+        json={"present_party_ids": [p["id"] for p in case["parties"]], "notes": notes},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 AGREEMENT = {
     "facts": "被申请人空调外机安装于申请人窗下，噪音及滴水影响申请人休息。",
     "disputed_points": "外机是否移位及损失赔偿数额",
@@ -229,7 +239,7 @@ async def test_written_agreement_needs_every_signature_and_the_seal(svc, api):
 
 
 async def test_no_confirmation_reminder_for_a_marriage_matter(api):
-    case = await to_mediating(api, await register(api, dispute_type="marriage"))
+    case = await hold_session(api, await to_mediating(api, await register(api, dispute_type="marriage")))
     await api.post(f"/v1/cases/{case['id']}/agreement", json=AGREEMENT)
     own = auth("mediator", region="140403", staff_id=case["mediator_staff_id"])
     sign = f"/v1/cases/{case['id']}/agreement/signatures"
@@ -251,8 +261,17 @@ async def test_no_confirmation_reminder_for_a_marriage_matter(api):
     assert r.status_code == 409 and "不适用" in r.json()["detail"]
 
 
-async def test_oral_agreement_is_recorded_and_effective_the_same_day(api):
+async def test_no_agreement_before_any_session_was_held(api):
     case = await to_mediating(api, await register(api))
+    for path, body in (("agreement", AGREEMENT), ("oral-agreement", {"terms": "当场和解"})):
+        r = await api.post(f"/v1/cases/{case['id']}/{path}", json=body)
+        assert r.status_code == 409 and "第二十八条" in r.json()["detail"], r.text
+        assert r.json()["allowed_transitions"] == ["record_session"]
+    assert (await api.get(f"/v1/cases/{case['id']}")).json()["status"] == "mediating"
+
+
+async def test_oral_agreement_is_recorded_and_effective_the_same_day(api):
+    case = await hold_session(api, await to_mediating(api, await register(api)))
     CLOCK.advance(days=2)
     r = await api.post(
         f"/v1/cases/{case['id']}/oral-agreement",

@@ -42,6 +42,13 @@ def test_oral_agreement_only_while_mediating_and_agreed_directly():
         domain.transition("accepted", "oral_agreement")
 
 
+def test_no_agreement_before_a_session_was_held():
+    # 人民调解法 Art 22, 27, 28: an agreement is reached in a mediation that was held and recorded.
+    problem = domain.agreement_before_session(0)
+    assert problem is not None and "第二十八条" in problem
+    assert domain.agreement_before_session(1) is None
+
+
 def test_written_agreement_path():
     s = domain.transition("mediating", "draft_agreement")
     assert s == "agreement_pending"
