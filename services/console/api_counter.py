@@ -11,7 +11,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from services.console import domain
+from services.console import domain, order_edit
 from services.console.service import BackendError, Unavailable
 from services.console.web import (
     LoginRequired,
@@ -224,6 +224,8 @@ async def order_detail(request: Request, order_id: uuid.UUID) -> Response:
         ctx.pop("decision_problem")
         ctx["no_decision"] = "answered" if (ctx.get("order") or {}).get("answer_summary") else "pending"
     ctx["region"] = domain.region_label((ctx.get("order") or {}).get("region_code"))
+    if order_edit.can_edit(ctx.get("order"), s.roles):
+        ctx["can_edit"], ctx["counties"] = True, domain.region_options(None)
     if domain.can_transfer_county(ctx.get("order"), s.roles):
         ctx["transfer_counties"] = domain.other_counties(ctx.get("order"))
     return render(request, "order.html", ctx)

@@ -41,4 +41,27 @@ OPERATOR: dict[str, tuple[str, str]] = {
     "op.rating_short": ("评价", "Rating"),
     "op.urged": ("催办", "Urged"),
     "op.receipt": ("打印回执", "Print receipt"),
+    "oe.title": ("更正 / 调整分类", "Correct / reclassify"),
+    "oe.hint": (
+        "听错的电话、补充的身份证号、改派业务类型",
+        "A misheard phone, an added ID number, another service type",
+    ),
+    "oe.facts": ("更正求助人信息和诉求", "Correct the requester and the request"),
+    "oe.classification": ("调整业务类型、特殊群体和紧急程度", "Change type, special groups and urgency"),
+    "oe.now": ("现为", "now"),
+    "oe.blank_unchanged": ("不填则不变", "leave blank to keep"),
+    "oe.unchanged": ("不变", "Unchanged"),
+    "oe.reason": ("更正原因", "Reason"),
+    "oe.reason_hint": ("例如：来电人更正联系电话", "e.g. the caller corrected the phone number"),
+    "oe.reroute_hint": (
+        "调整类型或紧急程度后，派单将按新的分类重新评估。",
+        "After a change of type or urgency, dispatch re-evaluates the order.",
+    ),
+    "oe.save": ("保存更正", "Save"),
+    "oe.saved": ("已保存", "Saved"),
+    "oe.nothing_changed": ("没有改动任何内容", "Nothing was changed"),
+    "oe.not_allowed": (
+        "该工单已办结或已并单，或您无权更正",
+        "The order is closed or merged, or you may not correct it",
+    ),
 }

@@ -24,6 +24,7 @@ from services.console import (
     api_clocks,
     api_counter,
     api_operator,
+    api_order_edit,
     api_orders,
     api_supervisor,
 )
@@ -67,6 +68,7 @@ def create_app(settings: ConsoleSettings | None = None, clock: Any = None, **url
     for r in (
         api.router,
         api_operator.router,
+        api_order_edit.router,
         api_counter.router,
         api_orders.router,
         api_cases.router,

@@ -142,10 +142,38 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     await op.locator("#phone").fill(PHONE)
     history = op.get_by_test_id("history")
     await history.wait_for()
-    await history.locator("summary").click()
-    text = await history.inner_text()
+    text = await history.text_content() or ""  # folded (the caller has an open order): still there
     assert second in text and "已并单" in text
+    await history.locator("summary").click()
     await shots.take(op, "operator-history")
+
+    # The kept order's page: a misheard digit corrected and the urgency raised, each with a reason.
+    kept_link = op.get_by_test_id("lookup").locator("a", has_text=first)
+    await op.goto(base + await kept_link.get_attribute("href"))
+    edit = op.get_by_test_id("edit-order")
+    await edit.locator("summary").click()
+    facts = op.get_by_test_id("edit-facts")
+    await facts.locator("[name=phone]").fill("13700001235")
+    await facts.locator("[name=reason]").fill("来电人更正联系电话")
+    async with op.expect_navigation():  # saved: the page shows the corrected order
+        await facts.locator("button[type=submit]").click()
+    assert "137****1235" in await op.locator("dl.kv").inner_text()
+    await op.get_by_test_id("edit-order").locator("summary").click()
+    cls = op.get_by_test_id("edit-classification")
+    await cls.locator("input[name=urgency][value=urgent]").check()
+    await cls.locator("[name=reason]").fill("来电人说对方扬言要动手")
+    async with op.expect_navigation():
+        await cls.locator("button[type=submit]").click()
+    assert (await op.get_by_test_id("order-urgency").inner_text()).startswith("紧急")
+    assert "核定" in await op.get_by_test_id("timeline").inner_text()
+    # Nothing changed is said, not sent.
+    await op.get_by_test_id("edit-order").locator("summary").click()
+    await op.get_by_test_id("edit-facts").locator("[name=reason]").fill("再看看")
+    await op.get_by_test_id("edit-facts").locator("button[type=submit]").click()
+    said = op.get_by_test_id("edit-facts-result").locator(".error")
+    await said.wait_for()
+    assert "没有改动" in await said.inner_text()
+    await shots.take(op, "order-edit")
 
 
 async def _operator_headers(svc) -> dict:  # type: ignore[no-untyped-def]
