@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from services.console.i18n_accounts import ACCOUNTS
 from services.console.i18n_cases import CASES
+from services.console.i18n_citizen import CITIZEN
 from services.console.i18n_clocks import CLOCKS
 from services.console.i18n_figures import FIGURES
 from services.console.i18n_operator import OPERATOR
@@ -348,6 +349,7 @@ M: dict[str, tuple[str, str]] = {
 
 
 M.update(CASES)
+M.update(CITIZEN)
 M.update(CLOCKS)
 M.update(ACCOUNTS)
 M.update(FIGURES)

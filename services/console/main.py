@@ -21,6 +21,7 @@ from services.console import (
     api,
     api_accounts,
     api_cases,
+    api_citizen,
     api_clocks,
     api_counter,
     api_operator,
@@ -75,6 +76,7 @@ def create_app(settings: ConsoleSettings | None = None, clock: Any = None, **url
         api_supervisor.router,
         api_accounts.router,
         api_clocks.router,
+        api_citizen.router,
     ):
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

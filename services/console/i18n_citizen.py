@@ -1,0 +1,140 @@
+"""Labels of the citizen pages (网络平台: file a request, track it, rate it); i18n.M includes them.
+Plain words for people, not staff terms: "您是否是老年人" rather than "特殊群体"."""
+
+from __future__ import annotations
+
+CITIZEN: dict[str, tuple[str, str]] = {
+    "cz.brand": ("12348 公共法律服务 · 网上服务", "12348 Public Legal Service · Online"),
+    "cz.file": ("在线申请", "File a request"),
+    "cz.track": ("查询进度", "Track a request"),
+    "cz.staff": ("工作人员登录", "Staff login"),
+    "cz.login_link": ("市民服务：在线申请、查询进度", "Citizens: file a request or track one online"),
+    "cz.emergency": (
+        "如正在遭受暴力或有生命危险，请立即拨打 110。法律咨询也可拨打 12348 热线。",
+        "If you are in danger right now, call 110. For legal advice you can also call the 12348 hotline.",
+    ),
+    "cz.free": (
+        "免费提交，无需登录。工作人员会按您留下的电话与您联系。",
+        "Free, no login needed. Staff will call you on the number you give.",
+    ),
+    "cz.step_what": ("1. 发生了什么", "1. What happened"),
+    "cz.description": ("请说说发生了什么、您希望得到什么帮助", "What happened, and what help do you need?"),
+    "cz.description_hint": (
+        "例如：老板拖欠我三个月工资一万八，想申请法律援助。",
+        "For example: my employer owes me three months' wages and I want legal aid.",
+    ),
+    "cz.step_where": ("2. 事情发生在哪里（或您住在哪里）", "2. Where did it happen (or where do you live)"),
+    "cz.county": ("县（区）", "County or district"),
+    "cz.township": ("乡镇（街道）（可不选）", "Township (optional)"),
+    "cz.village": ("村（社区）（可不选）", "Village (optional)"),
+    "cz.choose": ("请选择", "Choose"),
+    "cz.region_missing": ("请选择您所在的县（区）", "Choose your county or district"),
+    "cz.step_who": ("3. 怎么联系您", "3. How can we reach you"),
+    "cz.name": ("您的姓名", "Your name"),
+    "cz.phone": ("手机号码", "Mobile number"),
+    "cz.phone_hint": (
+        "11 位手机号，或带区号的座机。查询进度时需要它的后四位。",
+        "An 11-digit mobile, or a landline with its area code. Tracking asks for its last 4 digits.",
+    ),
+    "cz.step_about": ("4. 以下情况符合吗？（可多选，不符合可不选）", "4. Does any of this apply? (tick any)"),
+    "cz.about_hint": (
+        "老年人、未成年人、残疾人、妇女、农民工等群体优先受理、优先办理。",
+        "The elderly, minors, people with disabilities, women, migrant workers and others are served first.",
+    ),
+    "cz.group_elderly": ("我是 60 岁以上的老年人", "I am 60 or older"),
+    "cz.group_minor": ("我不满 18 岁，或我在为孩子求助", "I am under 18, or I am asking for a child"),
+    "cz.group_disabled": ("我是残疾人", "I have a disability"),
+    "cz.group_women": (
+        "我是妇女，遭受家庭暴力或婚姻家庭侵害",
+        "I am a woman facing domestic violence or abuse",
+    ),
+    "cz.group_migrant_worker": (
+        "我是农民工（如讨要工资、工伤）",
+        "I am a migrant worker (unpaid wages, injury)",
+    ),
+    "cz.group_veteran": ("我是退役军人", "I am a veteran"),
+    "cz.group_military_family": ("我是军人军属", "I am in the armed forces or their family"),
+    "cz.group_low_income": ("我家经济困难（低保、特困等）", "My family is on low income (dibao, hardship)"),
+    "cz.step_urgent": ("5. 情况紧急吗？", "5. Is it urgent?"),
+    "cz.urgent_danger": (
+        "有人身危险：有人要伤害我或家人，或有人要轻生",
+        "Someone is in danger: someone may hurt me or my family, or may harm themselves",
+    ),
+    "cz.urgent_violence": ("正在遭受殴打、家庭暴力或威胁", "I am being beaten, abused at home or threatened"),
+    "cz.urgent_deadline": (
+        "很快就要开庭、仲裁，或期限快到了（如明天开庭、上诉期最后几天）",
+        "A hearing or a deadline is very close (e.g. in court tomorrow, last days to appeal)",
+    ),
+    "cz.submit": ("提交申请", "Submit"),
+    "cz.fix": ("请修改以下内容后再提交：", "Please correct the following and submit again:"),
+    "cz.done_title": ("提交成功，我们已受理", "Received: we have your request"),
+    "cz.number": ("工单号", "Order number"),
+    "cz.tracking_code": ("查询码", "Tracking code"),
+    "cz.keep": (
+        "请记下工单号。查询进度时输入工单号和您手机号的后四位（即查询码）。",
+        "Write the order number down. To track it, enter it with the last 4 digits of your phone "
+        "(the tracking code).",
+    ),
+    "cz.next": (
+        "工作人员会尽快与您电话联系，请保持电话畅通。",
+        "Staff will call you soon: keep your phone on.",
+    ),
+    "cz.merged": (
+        "您此前已提交过同一件事（工单 %(n)s），这次已并入该工单并督促办理，不会重复受理。",
+        "You already asked about this (order %(n)s): this request was added to it as a reminder.",
+    ),
+    "cz.follow_up": (
+        "这件事与您近期已办结的工单有关，已交原承办人员继续办理。",
+        "This follows a recently closed order of yours: it goes back to the same staff.",
+    ),
+    "cz.see_progress": ("查看办理进度", "See the progress"),
+    "cz.another": ("再提交一件事", "File another request"),
+    "cz.track_title": ("查询办理进度", "Track your request"),
+    "cz.track_hint": (
+        "输入工单号和提交时所留手机号的后四位。",
+        "Enter the order number and the last 4 digits of the phone you gave.",
+    ),
+    "cz.suffix": ("手机号后四位", "Last 4 phone digits"),
+    "cz.search": ("查询", "Search"),
+    "cz.not_found": (
+        "没有找到该工单，请核对工单号和手机号后四位。",
+        "No such order: check the order number and the last 4 phone digits.",
+    ),
+    "cz.suffix_invalid": ("请输入 4 位数字", "Enter 4 digits"),
+    "cz.number_invalid": (
+        "请输入工单号（如 LW20261124000123）",
+        "Enter the order number (e.g. LW20261124000123)",
+    ),
+    "cz.status": ("当前状态", "Status"),
+    "cz.service": ("业务类型", "Service"),
+    "cz.received_at": ("受理时间", "Received"),
+    "cz.closed_at": ("办结时间", "Closed"),
+    "cz.timeline": ("办理过程", "What has happened"),
+    "cz.rate_title": ("请对本次服务评价", "Rate our service"),
+    "cz.score": ("满意程度", "How satisfied are you"),
+    "cz.score_1": ("1 很不满意", "1 very unsatisfied"),
+    "cz.score_2": ("2 不满意", "2 unsatisfied"),
+    "cz.score_3": ("3 一般", "3 neutral"),
+    "cz.score_4": ("4 满意", "4 satisfied"),
+    "cz.score_5": ("5 非常满意", "5 very satisfied"),
+    "cz.comment": ("意见或建议（可不填）", "Comments (optional)"),
+    "cz.rate": ("提交评价", "Send rating"),
+    "cz.rated": ("您的评价", "Your rating"),
+    "cz.thanks": ("感谢您的评价！", "Thank you for your rating!"),
+    "cz.score_missing": ("请选择 1–5 分", "Choose a score from 1 to 5"),
+    "cz.too_many": (
+        "操作太频繁了，请 %(wait)s后再试。如情况紧急，请直接拨打 12348 热线。",
+        "Too many attempts: please try again in %(wait)s. If it is urgent, call the 12348 hotline.",
+    ),
+    "cz.minutes": ("%(n)s 分钟", "%(n)s min"),
+    "cz.seconds": ("%(n)s 秒", "%(n)s s"),
+    "cz.down": (
+        "网上服务暂时无法使用，请稍后再试，或拨打 12348 热线。",
+        "The online service is not available right now: try again later or call the 12348 hotline.",
+    ),
+    "cz.resubmit": (
+        "这份表单已经提交过。如要提交另一件事，请核对内容后再点一次提交。",
+        "This form was already sent. To file another matter, check it and submit once more.",
+    ),
+    "cz.failed": ("提交未成功：", "Not sent:"),
+}
