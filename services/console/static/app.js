@@ -280,6 +280,11 @@
     if (first && ev.detail.target && ev.detail.target.id === "created") first.focus();
   });
 
+  // A printable document's button (no inline script: CSP).
+  document.addEventListener("click", function (ev) {
+    if (ev.target.closest && ev.target.closest("[data-print]")) window.print();
+  });
+
   // Remember each panel's first content, to put back for the next call.
   ["lookup", "suggest"].forEach(function (id) {
     var panel = document.getElementById(id);
