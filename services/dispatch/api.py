@@ -86,6 +86,11 @@ async def inbox(request: Request, who: Who, staff_id: uuid.UUID | None = None) -
     return [_out(*r) for r in rows]
 
 
+# A comment line this often keeps proxies from closing an idle stream, and gives the console a
+# moment to look at its session's clock (it ends its own stream when the token is due).
+INBOX_KEEPALIVE_SECONDS = 15.0
+
+
 @router.get(
     "/inbox/stream",
     summary="Live inbox (text/event-stream): the caller's new offers as they are made",
@@ -103,7 +108,7 @@ async def inbox_stream(request: Request, who: Who) -> EventSourceResponse:
             yield ServerSentEvent(event="ready", data=who.staff_id)
             while True:
                 try:
-                    note = await within(queue.get(), 15)
+                    note = await within(queue.get(), INBOX_KEEPALIVE_SECONDS)
                 except TimeoutError:
                     yield ServerSentEvent(comment="keep-alive")
                     continue
