@@ -3,126 +3,33 @@ and mediators (parties → consent → sessions → agreement and its printable 
 
 from __future__ import annotations
 
+import html
 import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.console import domain
+from services.console import cases_view, domain, i18n
+from services.console import session as sess
 from services.console.service import BackendError, Unavailable
 from services.console.web import backends, check_csrf, problem_ctx, render, require, token
 
 router = APIRouter()
 
-# Each step: (console action, fields), posted as JSON to `POST /v1/cases/{id}/{path}` of the case's
-# service, where path = STEP_PATHS.get(action, action). A field is (name, kind, options):
-# - a dotted name nests (`applicant.name` → {"applicant": {"name": …}}); a number in it is a list
-#   index (`parties.0.side` → {"parties": [{"side": …}]});
-# - kind: text | textarea | number | select | bool (select yes/no → true/false) | datetime (China
-#   time) | date | lines (one list item per line) | party (a select of the case's parties → its id)
-#   | attachments (checkboxes of the materials handed in → [{"kind": code}]).
-# Bodies match the services' schemas (services/aid/schemas.py, services/mediation/schemas.py).
-Field = tuple[str, str, tuple[str, ...]]
+# The step forms live in cases_view (which step for which state and role); here their bodies are
+# built and posted as JSON to `POST /v1/cases/{id}/{path}` of the case's service. A field is
+# (name, kind, options): a dotted name nests (`applicant.name` → {"applicant": {"name": …}}); a
+# number in it is a list index (`parties.0.side` → {"parties": [{"side": …}]}); the kinds are
+# listed in cases_view. Bodies match the services' schemas (services/aid/schemas.py,
+# services/mediation/schemas.py).
+Field = cases_view.Field
 STEPS: dict[str, list[tuple[str, list[Field]]]] = {
-    "aid": [
-        (
-            "application",  # 法律援助法 Art 41-42: matter, requested form and the means (or an exemption)
-            [
-                ("applicant.name", "text", ()),
-                ("applicant.phone", "text", ()),
-                (
-                    "matter.category",
-                    "select",
-                    ("labour_pay", "work_injury", "traffic_injury", "support_maintenance", "medical_injury"),
-                ),
-                ("matter.cause", "text", ()),
-                ("matter.stage", "text", ()),
-                (
-                    "requested_form",
-                    "select",
-                    (
-                        "civil_litigation_agency",
-                        "arbitration_agency",
-                        "non_litigation_agency",
-                        "document_drafting",
-                        "consultation",
-                    ),
-                ),
-                ("means.household_size", "number", ()),
-                ("means.monthly_income", "number", ()),
-                ("means.verification", "select", ("honesty_commitment", "data_sharing")),
-                # Art 43 一次性告知: what is not ticked here is listed back to the applicant in one go.
-                (
-                    "attachments",
-                    "attachments",
-                    ("identity", "matter_materials", "hardship_statement", "honesty_commitment"),
-                ),
-                ("accept_with_missing", "bool", ("no", "yes")),
-                # 法律援助法 Art 43 counts from the receipt: a paper form received earlier says when, and why.
-                ("received_at", "datetime", ()),
-                ("receipt_reason", "text", ()),
-            ],
-        ),
-        ("receipt", [("received_at", "datetime", ()), ("reason", "textarea", ())]),  # correction, audited
-        ("decision", [("decision", "select", ("grant", "refuse")), ("reasons", "textarea", ())]),  # Art 43
-        ("assign", [("lawyer_id", "text", ())]),  # empty = rotation; the applicant's choice where allowed
-        ("lawyer-accept", [("firm_consent_by", "text", ())]),
-        ("progress", [("note", "textarea", ())]),
-        (
-            "close",
-            [("documents", "lines", ()), ("report", "textarea", ()), ("outcome", "text", ())],
-        ),  # Art 50
-        (
-            "return-visit",
-            [
-                ("satisfaction", "select", ("satisfied", "basically_satisfied", "unsatisfied")),
-                ("note", "text", ()),
-            ],
-        ),
-    ],
-    "mediation": [
-        (
-            "parties",
-            [
-                ("parties.0.side", "select", ("applicant", "respondent")),
-                ("parties.0.name", "text", ()),
-                ("parties.0.phone", "text", ()),
-            ],
-        ),
-        (
-            "consents",  # 人民调解法 Art 17, 23: every party agrees; one refusal ends the case
-            [
-                ("party_id", "party", ()),
-                ("decision", "select", ("given", "refused")),
-                ("method", "select", ("written", "oral", "signed_form")),
-            ],
-        ),
-        ("mediator", [("staff_id", "text", ()), ("chosen_by", "select", ("committee", "parties"))]),  # Art 19
-        ("sessions", [("scheduled_at", "datetime", ()), ("location", "text", ())]),
-        (
-            "agreement",  # Art 29: the contents of a written agreement
-            [
-                ("facts", "textarea", ()),
-                ("disputed_points", "textarea", ()),
-                ("responsibilities", "textarea", ()),
-                ("terms", "textarea", ()),
-                ("performance_manner", "text", ()),
-                ("performance_deadline", "date", ()),
-            ],
-        ),
-        (
-            "signatures",
-            [("signer", "select", ("party", "mediator", "committee_seal")), ("party_id", "party", ())],
-        ),
-        ("failure", [("reason", "textarea", ())]),
-        (
-            "receipt",
-            [("received_at", "datetime", ()), ("reason", "textarea", ())],
-        ),  # the period counts from it
-    ],
+    service: [(st.key, st.fields) for st in steps] for service, steps in cases_view.STEPS_BY_SERVICE.items()
 }
-STEP_PATHS = {"signatures": "agreement/signatures"}
+STEP_PATHS = {
+    st.key: st.endpoint for steps in cases_view.STEPS_BY_SERVICE.values() for st in steps if st.path
+}
 
 
 def _put(body: dict, dotted: str, value: Any) -> None:
@@ -150,11 +57,21 @@ def step_body(fields: list[Field], form: dict[str, Any]) -> dict:
     body: dict = {}
     for name, kind, _opts in fields:
         raw = form.get(name)
-        if kind == "attachments":
-            kinds = [v for v in (raw or []) if v in _opts]
+        if kind in ("attachments", "missing"):
+            kinds = [v for v in _listed(raw) if v in _opts]
             if kinds:
                 _put(body, name, [{"kind": k} for k in kinds])
             continue
+        if kind == "party_ids":
+            ids = [v.strip() for v in _listed(raw) if v.strip()]
+            if ids:
+                _put(body, name, ids)
+            continue
+        if kind == "fixed":
+            _put(body, name, _opts[0])
+            continue
+        if kind == "session":
+            continue  # a path parameter (sessions/{session_id}/record), not part of the body
         value = (raw if isinstance(raw, str) else "").strip()
         if value == "":
             continue
@@ -174,7 +91,10 @@ def step_body(fields: list[Field], form: dict[str, Any]) -> dict:
     return body
 
 
-HIDDEN_FIELDS = {"id"}
+def _listed(raw: Any) -> list[str]:
+    if isinstance(raw, list):
+        return [str(v) for v in raw]
+    return [raw] if isinstance(raw, str) and raw else []
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -190,37 +110,149 @@ async def case_list(request: Request) -> Response:
             sections.append({"service": service, "cases": cases})
         except (Unavailable, BackendError) as exc:
             sections.append({"service": service, **problem_ctx(exc, s.lang)})
-    return render(request, "cases.html", {"sections": sections})
+    return render(request, "cases.html", {"sections": sections, **_view(s.lang)})
+
+
+def _view(lang: str) -> dict[str, Any]:
+    """Template helpers bound to the console language (cases_view.show / label_of)."""
+    return {
+        "v": lambda value, family=None, extra=None: cases_view.show(value, lang, family, extra),
+        "code": lambda family, value, extra=None: cases_view.label_of(family, value, lang, extra),
+        "clock_state": cases_view.clock_state,
+        "fname": lambda f: _field_label(f, lang),
+    }
+
+
+def _field_label(name: str, lang: str) -> str:
+    """A field a service's 422 names (`body.matter.cause`, `parties.0.name`) as the form's label."""
+    name = name.removeprefix("body.")
+    for key in (f"f.{name}", f"f.{name.rsplit('.', 1)[-1]}", f"field.{name}"):
+        if key in i18n.M:
+            return i18n.t(key, lang)
+    return i18n.t("cv.this_field", lang)
+
+
+async def _best_effort(call: Any, default: Any) -> Any:
+    """Something the page can do without (a label source, the order's number): never an error."""
+    try:
+        return await call
+    except (Unavailable, BackendError):
+        return default
+
+
+async def _extras(request: Request, tok: str, service: str, case: dict) -> dict[str, Any]:
+    b = backends(request)
+    out: dict[str, Any] = {
+        "order": None,
+        "log": [],
+        "rules": {},
+        "committee": None,
+        "extra": {},
+        "matters": {},
+    }
+    if case.get("work_order_id"):
+        out["order"] = await _best_effort(b.order(tok, str(case["work_order_id"])), None)
+    if service == "aid":
+        out["log"] = await _best_effort(b.case_log(tok, "aid", str(case["id"])), [])
+        rules = await _best_effort(b.aid_rules(tok), {})
+        out["rules"] = rules
+        out["matters"] = rules.get("matters") or {}
+        # The service's own Chinese names: the fallback label of a code the console has no key for.
+        out["extra"] = {
+            **(rules.get("matters") or {}),
+            **(rules.get("attachments") or {}),
+            **(rules.get("termination_causes") or {}),
+            **(rules.get("notification_grounds") or {}),
+            **{k: e.get("label", k) for k, e in (rules.get("exemptions") or {}).items()},
+        }
+    elif case.get("committee_id"):
+        rows = await _best_effort(b.committees(tok, str(case.get("county_code") or "")[:6]), [])
+        out["committee"] = next((c for c in rows if str(c.get("id")) == str(case["committee_id"])), None)
+    return out
 
 
 @router.get("/cases/{service}/{case_id}", response_class=HTMLResponse)
 async def case_detail(request: Request, service: str, case_id: uuid.UUID) -> Response:
     s = require(request, "cases")
-    if service not in STEPS:
+    if service not in cases_view.STEPS_BY_SERVICE:
         return Response(status_code=404)
-    ctx: dict = {"service": service, "case_id": str(case_id), "steps": STEPS[service]}
+    ctx: dict = {"service": service, "case_id": str(case_id), **_view(s.lang)}
     try:
-        ctx["case"] = await backends(request).case(await token(request), service, str(case_id))
+        tok = await token(request)
+        case = await backends(request).case(tok, service, str(case_id))
     except (Unavailable, BackendError) as exc:
         ctx.update(problem_ctx(exc, s.lang))
+        return render(request, "case.html", ctx)
+    steps = cases_view.offered_steps(service, case, s.roles, s.user.get("staff_id"))
+    ctx.update(
+        case=case,
+        steps=[st for st in steps if not st.more],
+        more_steps=[st for st in steps if st.more],
+        hint=cases_view.waiting_hint(service, case, steps),
+        **await _extras(request, tok, service, case),
+    )
     return render(request, "case.html", ctx)
+
+
+@router.get("/cases/{service}/{case_id}/people", response_class=HTMLResponse)
+async def people(request: Request, service: str, case_id: uuid.UUID, people_q: str = "") -> Response:
+    """htmx: the picker of a step — aid's lawyers or mediation's mediators of the case's county,
+    with dispatch's duty state and workload, filtered by what was typed (name or staff code)."""
+    s = require(request, "cases")
+    if service not in cases_view.STEPS_BY_SERVICE:
+        return Response(status_code=404)
+    b, tok = backends(request), await token(request)
+    q = people_q[:50]  # `people_q`, not `q`: the picker sits inside a step form
+    ctx: dict[str, Any] = {"service": service, "q": q, "case_id": str(case_id)}
+    try:
+        case = await b.case(tok, service, str(case_id))
+        county = str(case.get("county_code") or "")[:6]
+        if service == "aid":
+            lawyers = await b.aid_lawyers(tok, county)
+            staff = await _best_effort(b.county_staff(tok, county, "lawyer"), [])
+            ctx["people"] = cases_view.lawyer_rows(
+                lawyers, staff, grave=bool(case.get("grave_penalty")), q=q.strip()
+            )
+        else:
+            mediators = await b.mediators(tok, county)
+            staff = await _best_effort(b.county_staff(tok, county), [])
+            ctx["people"] = cases_view.mediator_rows(mediators, staff, q=q.strip())
+    except (Unavailable, BackendError) as exc:
+        ctx.update(problem_ctx(exc, s.lang))
+    return render(request, "_case_people.html", {**ctx, **_view(s.lang)})
 
 
 @router.post("/cases/{service}/{case_id}/{action}", response_class=HTMLResponse)
 async def case_step(request: Request, service: str, case_id: uuid.UUID, action: str) -> Response:
     s = require(request, "cases")
-    fields = dict(STEPS.get(service, [])).get(action)
-    if fields is None:
+    step = cases_view.find_step(service, action)
+    if step is None:
         return Response(status_code=404)
-    form = await check_csrf(request, multi=tuple(n for n, kind, _ in fields if kind == "attachments"))
-    body = step_body(fields, form)
+    form = await check_csrf(
+        request, multi=tuple(n for n, kind, _ in step.fields if kind in cases_view.MULTI_KINDS)
+    )
+    body = step_body(step.fields, form)
+    path = step.endpoint
+    if "{session_id}" in path:
+        try:
+            path = path.format(session_id=uuid.UUID(str(form.get("session_id") or "")))
+        except ValueError:
+            return render(
+                request, "_case_result.html", {"error": i18n.t("cv.pick_session", s.lang), **_view(s.lang)}
+            )
     try:
-        result = await backends(request).case_action(
-            await token(request), service, str(case_id), STEP_PATHS.get(action, action), body
-        )
+        await backends(request).case_action(await token(request), service, str(case_id), path, body)
     except (Unavailable, BackendError) as exc:
-        return render(request, "_result.html", problem_ctx(exc, s.lang))
-    return render(request, "_result.html", {"ok": True, "result": result})
+        return render(request, "_case_result.html", {**problem_ctx(exc, s.lang), **_view(s.lang)})
+    # The case moved on: the page is drawn again from its new state (the next step's forms, what
+    # was recorded), with a line saying what was saved.
+    s.flash = f"{i18n.t('cv.saved', s.lang)}{i18n.t('act.' + action, s.lang)}"
+    resp = HTMLResponse(
+        f'<div class="ok" role="status" data-testid="ok">{html.escape(s.flash)}</div>',
+        headers={"HX-Refresh": "true"},
+    )
+    sess.save(request, resp, s)  # not render(): it would spend the flash on this fragment
+    return resp
 
 
 @router.get("/cases/mediation/{case_id}/agreement", response_class=HTMLResponse)

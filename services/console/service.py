@@ -454,6 +454,32 @@ class Backends:
         """`path` is the step's endpoint under the case, e.g. `decision` or `agreement/signatures`."""
         return await self.json(service, "POST", f"/v1/cases/{case_id}/{path}", token, json=body)
 
+    # ---- case screens: history, the aid rule book, people pickers (cases_view) ------------------
+    async def case_log(self, token: str, service: str, case_id: str) -> list[dict]:
+        """全程留痕 of an aid case (progress notes live there); mediation has no log endpoint."""
+        return await self.json(service, "GET", f"/v1/cases/{case_id}/log", token)
+
+    async def aid_rules(self, token: str) -> dict:
+        return await self.json("aid", "GET", "/v1/rules", token)
+
+    async def aid_lawyers(self, token: str, county_code: str) -> list[dict]:
+        return await self.json("aid", "GET", "/v1/lawyers", token, params={"county_code": county_code})
+
+    async def mediators(self, token: str, county_code: str) -> list[dict]:
+        return await self.json(
+            "mediation", "GET", "/v1/mediators", token, params={"county_code": county_code, "limit": 500}
+        )
+
+    async def committees(self, token: str, region_code: str) -> list[dict]:
+        return await self.json(
+            "mediation", "GET", "/v1/committees", token, params={"region_code": region_code, "limit": 1000}
+        )
+
+    async def county_staff(self, token: str, county_code: str, role: str | None = None) -> list[dict]:
+        """Dispatch's staff of a county (duty state, load, staff code) for the case pickers."""
+        params = _clean({"county_code": county_code, "role": role, "limit": 1000})
+        return await self.json("dispatch", "GET", "/v1/staff", token, params=params)
+
     async def agreement_html(self, token: str, case_id: str) -> str:
         r = await self.call("mediation", "GET", f"/v1/cases/{case_id}/agreement.html", token)
         return r.text
