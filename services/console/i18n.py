@@ -369,3 +369,32 @@ def label(kind: str, code: str | None, lang: str = "zh") -> str:
         return ""
     key = f"{kind}.{code}"
     return t(key, lang) if key in M else code
+
+
+def pick(text: str | None, lang: str = "zh") -> str:
+    """The reader's half of a service's bilingual text ("中文 | English", dispatch's convention)."""
+    if not text:
+        return ""
+    zh, sep, en = text.partition(" | ")
+    return (en or zh) if sep and lang == "en" else zh
+
+
+def rule_label(rule: str | None, lang: str = "zh") -> str:
+    """Dispatch's rule label in words: `legal-aid#1:county/法律援助~parent_tier` → 法律援助 ·
+    第 1 目标：县级 · 法律援助窗口（本级无人，上移一级） — not the routing table's internals."""
+    if not rule:
+        return ""
+    head, _, step = rule.partition("~")
+    rid, _, target = head.partition("#")
+    key = f"rule.{rid.split('/')[0]}"  # "follow-up/previous-handler": the kind names it
+    name = t(key, lang) if key in M else rid
+    if not target:
+        return name
+    n, _, place = target.partition(":")
+    tier, _, window = place.partition("/")
+    tier_name = t(f"tier.{tier}", lang) if f"tier.{tier}" in M else tier
+    window_name = t(f"window.{window}", lang) if f"window.{window}" in M else window
+    out = t("rule.target", lang).format(n=n, tier=tier_name, window=window_name)
+    if step:
+        out += t("rule.relaxed", lang).format(step=t(f"step.{step}", lang) if f"step.{step}" in M else step)
+    return f"{name} · {out}"

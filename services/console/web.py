@@ -49,6 +49,8 @@ def render(
         "lang": lang,
         "t": lambda key: i18n.t(key, lang),
         "lb": lambda kind, code: i18n.label(kind, code, lang),
+        "pick": lambda text: i18n.pick(text, lang),
+        "rule_label": lambda rule: i18n.rule_label(rule, lang),
         "screens": domain.screens_for(s.roles),
         "csrf": s.csrf,
     }
@@ -170,6 +172,8 @@ def render_str(request: Request, template: str, ctx: dict[str, Any]) -> str:
         "lang": lang,
         "t": lambda key: i18n.t(key, lang),
         "lb": lambda kind, code: i18n.label(kind, code, lang),
+        "pick": lambda text: i18n.pick(text, lang),
+        "rule_label": lambda rule: i18n.rule_label(rule, lang),
         "csrf": s.csrf,
     }
     return templates.get_template(template).render({**base, **ctx})

@@ -194,6 +194,16 @@ def _in_scope(s: StaffView, order: OrderView, tier: str, step: str) -> bool:
     return near
 
 
+# What each relaxation step means, to the person reading the decision (policy.RELAXATIONS).
+STEP_REASON = {
+    "strict": "岗位、技能与熟练度均符合 | role, skill and proficiency all match",
+    "lower_proficiency": "放宽熟练度要求后匹配 | matched with a lower proficiency allowed",
+    "neighbouring_township": "本地无人，扩至本县其他乡镇后匹配 | nobody locally: matched at another township of the county",
+    "parent_tier": "本级无人，上移一级服务点后匹配 | nobody at this tier: matched one tier up",
+}
+BAND_ZH = {"simple": "简单", "medium": "中等", "complex": "复杂"}  # policy.yaml complexity_bands
+
+
 def _steps(policy: Policy, target: Target) -> list[tuple[str, str]]:
     """(step name, tier to look at) in relaxation order."""
     out = [("strict", target.tier)]
@@ -299,13 +309,23 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     ) -> Decision:
         cands[chosen.id].passed_over = None
         on, nd = duty_of(chosen)
-        when = "当前在岗" if on else f"下次值班 {nd:%m-%d %H:%M}" if nd else ""
-        reason = (
-            f"{chosen.service_point_name} · {chosen.name}：{why}，{when}，"
-            f"负荷 {chosen.load}+{weight}/{chosen.capacity}（复杂度 {cplx.score}·{band}）"
+        # One sentence in each language, joined as every reason here is ("中文 | English"): the
+        # console shows the reader's side (seen: 「技能与熟练度匹配 | matched at step strict」 mid-sentence).
+        why_zh, _, why_en = why.partition(" | ")
+        when_zh = "当前在岗" if on else f"下次值班 {nd:%m-%d %H:%M}" if nd else "近期无值班"
+        when_en = "on duty now" if on else f"next on duty {nd:%m-%d %H:%M}" if nd else "no duty soon"
+        zh = (
+            f"{chosen.service_point_name} · {chosen.name}：{why_zh}，{when_zh}，"
+            f"负荷 {chosen.load}+{weight}/{chosen.capacity}（复杂度 {cplx.score}·{BAND_ZH.get(band, band)}）"
+        )
+        en = (
+            f"{chosen.name} at {chosen.service_point_name}: {why_en or why_zh}, {when_en}, "
+            f"load {chosen.load}+{weight}/{chosen.capacity} (complexity {cplx.score}, {band})"
         )
         if chosen.id in order.namesake_staff:  # shown with the offer: the person checks it
-            reason += f"。{NAMESAKE_WARNING}"
+            warn_zh, _, warn_en = NAMESAKE_WARNING.partition(" | ")
+            zh, en = f"{zh}。{warn_zh}", f"{en}. {warn_en}"
+        reason = f"{zh} | {en}"
         timeout = policy.offer_timeout(order.urgency, target.timeout_minutes if target else None)
         return Decision(
             rule_id, chosen, reason, candidate_rows(), **base,
@@ -355,8 +375,13 @@ def decide(order: OrderView, staff: list[StaffView], now: datetime, **options: A
     def _label_and_finish(chosen: StaffView, ti: int, target: Target, step: str) -> Decision:
         label = f"{rule.id}#{ti + 1}:{target.tier}/{target.window}"
         label += "" if step == "strict" else f"~{step}"
-        why = "技能与熟练度匹配" if step == "strict" else f"放宽条件（{step}）后匹配"
-        return finish(chosen, label, f"{why} | matched at step {step}", target, step)
+        return finish(
+            chosen,
+            label,
+            STEP_REASON.get(step, f"放宽条件后匹配 | matched after relaxing ({step})"),
+            target,
+            step,
+        )
 
     def _choose(pool: list[tuple[tuple, StaffView]], ti: int, target: Target, step: str) -> Decision:
         pool.sort(key=lambda p: p[0])

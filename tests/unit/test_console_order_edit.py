@@ -58,3 +58,19 @@ def test_classification_change_compares_groups_only_when_the_form_showed_them():
         "reason": "家暴",
     }
     assert order_edit.classification_change(ORDER, {**same, "special_groups": []}) == {}
+
+
+def test_routing_reasons_and_rules_in_the_readers_language():
+    from services.console import i18n
+
+    reason = "沁县公共法律服务中心 · 李明：岗位、技能与熟练度均符合，当前在岗 | 李明 at 沁县公共法律服务中心: role, skill and proficiency all match, on duty now"
+    assert i18n.pick(reason, "zh").endswith("当前在岗") and " | " not in i18n.pick(reason, "zh")
+    assert i18n.pick(reason, "en").startswith("李明 at") and i18n.pick("只有中文", "en") == "只有中文"
+    assert (
+        i18n.rule_label("legal-aid#1:county/法律援助", "zh")
+        == "法律援助 · 第 1 目标：县（区）公共法律服务中心 · 法律援助窗口"
+    )
+    relaxed = i18n.rule_label("mediation-local#2:township/人民调解~parent_tier", "en")
+    assert relaxed == "Local mediation · target 2: township station · mediation window (relaxed: one tier up)"
+    assert i18n.rule_label("follow-up/previous-handler", "zh") == "追问交回原承办人"
+    assert i18n.rule_label("unknown-rule", "zh") == "unknown-rule"

@@ -76,7 +76,10 @@ def test_a_namesake_is_offered_with_a_warning_in_the_decision_not_passed_over():
         conflicted_staff=c.blocked, conflict_reasons=c.reasons, namesake_staff=c.warned,
     )  # fmt: skip
     d = decide(o, [_lawyer("w"), _lawyer("other", load=5)], NOW)
-    assert d.chosen.id == "w" and NAMESAKE_WARNING in d.reason
+    # Each language's sentence carries its own half of the warning ("中文 | English").
+    zh, en = d.reason.split(" | ")
+    warn_zh, warn_en = NAMESAKE_WARNING.split(" | ")
+    assert d.chosen.id == "w" and warn_zh in zh and warn_en in en
     row = next(x for x in d.candidates if x.staff_id == "w")
     assert row.passed_over is None and row.warning == NAMESAKE_WARNING
 
