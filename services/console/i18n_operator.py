@@ -121,4 +121,13 @@ OPERATOR: dict[str, tuple[str, str]] = {
     "window.法律援助": ("法律援助", "legal aid"),
     "window.综合受理": ("综合受理", "general intake"),
     "od.rule": ("派单规则", "Routing rule"),
+    "ct.priority": ("四优先", "Priority group"),
+    "ct.priority_hint": (
+        "老年人、残疾人、未成年人等特殊群体：优先受理、优先办理",
+        "Elderly, disabled, minors and other special groups: received and handled first",
+    ),
+    "ct.answer_by": ("请于此前接单：", "Answer by"),
+    "ct.time_left": ("剩余 {t} 接单", "{t} left to answer"),
+    "ct.time_gone": ("已超时，正在改派他人", "Time is up: being offered to someone else"),
+    "ct.new_offers": ("{n} 条新待办", "{n} new"),
 }

@@ -106,6 +106,17 @@ async def test_an_officer_keeps_the_inbox_open_across_many_tokens_and_accepts(
                 number = r.json()["number"]
             offer = page.get_by_test_id("offer").filter(has_text=number)
             await offer.wait_for(timeout=30_000)
+            # Seen and counted: a badge, the tab's title, the new offer marked, the time left ticking.
+            assert "1 条新待办" in await page.get_by_test_id("new-offers").inner_text()
+            assert (await page.title()).startswith("(1) ")
+            assert "new" in (await offer.get_attribute("class") or "")
+            countdown = offer.get_by_test_id("offer-countdown")
+            first_left = await countdown.inner_text()
+            assert re.match(r"剩余 \d+:\d\d 接单", first_left), first_left
+            await page.wait_for_function(
+                "el => el.textContent !== " + repr(first_left), arg=await countdown.element_handle()
+            )
+            await shots.take(page, "inbox-new-offer")
             await offer.get_by_test_id("accept").click()
             await page.get_by_test_id("offer-status").filter(has_text="已接单").wait_for()
             assert page.url.endswith("/counter")

@@ -8,9 +8,19 @@
     if (!box || !window.EventSource) return;
     var live = document.getElementById("live");
     var es = new EventSource(box.getAttribute("data-stream"));
+    var known = null;  // the offers already on screen: anything else that arrives is new
     es.addEventListener("inbox", function (ev) {
       box.innerHTML = ev.data;
       if (window.htmx) window.htmx.process(box);
+      var now = {};
+      box.querySelectorAll("[data-testid=offer].offered").forEach(function (li) { now[li.dataset.order] = li; });
+      if (known !== null) {
+        var fresh = Object.keys(now).filter(function (id) { return !known[id]; });
+        fresh.forEach(function (id) { now[id].classList.add("new"); });
+        if (fresh.length) announce(fresh.length);
+      }
+      known = now;
+      tickCountdowns();
     });
     es.addEventListener("login", function (ev) { es.close(); window.location.assign(ev.data); });
     // The server ends the stream when the session's token is due for refresh; EventSource
@@ -25,6 +35,50 @@
       if (live && !renewing) { live.textContent = live.dataset.offline; live.classList.add("off"); }
     };
   }
+
+  // A new offer is seen and heard: a badge and the tab's title until the officer looks, and a
+  // short tone (browsers allow sound only after the page was clicked once — the sign-in does).
+  var baseTitle = document.title;
+  function announce(n) {
+    var badge = document.getElementById("new-offers");
+    if (badge) {
+      var total = (parseInt(badge.dataset.count || "0", 10) || 0) + n;
+      badge.dataset.count = String(total);
+      badge.textContent = (badge.dataset.text || "{n}").replace("{n}", String(total));
+      badge.hidden = false;
+      document.title = "(" + total + ") " + baseTitle;
+    }
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      var ctx = announce.ctx || (announce.ctx = new Ctx());
+      var osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.frequency.value = 880; gain.gain.value = 0.08;
+      osc.connect(gain); gain.connect(ctx.destination);
+      osc.start(); osc.stop(ctx.currentTime + 0.25);
+    } catch (e) { /* no sound: the badge still shows */ }
+  }
+  function seen() {
+    var badge = document.getElementById("new-offers");
+    if (!badge || badge.hidden) return;
+    badge.hidden = true; badge.dataset.count = "0"; document.title = baseTitle;
+  }
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) setTimeout(seen, 4000); });
+  document.addEventListener("click", seen);
+
+  // Offer countdown: how long is left to answer before dispatch offers it to the next person.
+  function tickCountdowns() {
+    document.querySelectorAll(".countdown[data-expires]").forEach(function (el) {
+      var left = Math.floor((Date.parse(el.dataset.expires) - Date.now()) / 1000);
+      if (isNaN(left)) return;
+      if (left <= 0) { el.textContent = el.dataset.gone; el.classList.add("gone"); return; }
+      var m = Math.floor(left / 60), sec = left % 60;
+      el.textContent = el.dataset.left.replace("{t}", m + ":" + (sec < 10 ? "0" : "") + sec);
+      el.classList.toggle("soon", left < 120);
+    });
+  }
+  setInterval(tickCountdowns, 1000);
+  tickCountdowns();
 
   // Operator: "use suggestion" fills the type/domain/urgency/group fields from the classifier.
   document.addEventListener("click", function (ev) {
