@@ -364,6 +364,9 @@ def _aid_applies(step: Step, case: dict, staff_id: str | None) -> bool:
         "subsidy": not case.get("subsidy"),
         "return-visit": not case.get("return_visit"),
         "archive": all(case.get(k) for k in ("closure", "subsidy", "return_visit")),
+        # The receipt moves the clocks counted from it (decision, Art 43; a notice's assignment,
+        # Art 36): once those are done, correcting it changes nothing a person could act on.
+        "receipt": status in ("received", "incomplete", "under_review", "granted"),
     }.get(step.key, True)
 
 
