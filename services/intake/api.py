@@ -280,7 +280,10 @@ async def order_out(session, order: WorkOrder, now: datetime) -> WorkOrderOut:  
             )
             for t in tasks
         ],
-        timeline=[TimelineEntryOut(at=e.at, kind=e.kind, text=e.text) for e in entries],
+        timeline=[
+            TimelineEntryOut(at=e.at, kind=e.kind, text=e.text, text_en=(e.data or {}).get("text_en") or None)
+            for e in entries
+        ],
     )
 
 
@@ -306,6 +309,7 @@ ORDER_EXAMPLE = {
             "at": "2026-11-24T09:36:00+08:00",
             "kind": "received",
             "text": "已受理（12348 热线），工单号 LW20261124000123",
+            "text_en": "Received (12348 hotline), order number LW20261124000123",
         }
     ],
 }

@@ -23,6 +23,7 @@ from services.intake.models import OrderLink, Task, TimelineEntry, WorkOrder
 from services.intake.reconcile import announce
 from services.intake.schemas import WorkOrderCreate
 from services.intake.service import (
+    CHANNEL_EN,
     CHANNEL_ZH,
     add_timeline,
     check_channel_fields,
@@ -247,6 +248,7 @@ async def create_work_order(
         at=now,
         kind="received",
         text_=f"已受理（{CHANNEL_ZH[order.channel]}），工单号 {order.number}",
+        text_en=f"Received ({CHANNEL_EN[order.channel]}), order number {order.number}",
     )
 
     if decision.kind == "urge":
@@ -325,7 +327,7 @@ async def insert_new(session: AsyncSession, order: WorkOrder) -> None:
     session.add(order)
 
 
-def timeline_row(order: WorkOrder, *, at: datetime, kind: str, text_: str) -> dict:
+def timeline_row(order: WorkOrder, *, at: datetime, kind: str, text_: str, text_en: str = "") -> dict:
     return {
         "work_order_id": order.id,
         "at": at,
@@ -333,7 +335,7 @@ def timeline_row(order: WorkOrder, *, at: datetime, kind: str, text_: str) -> di
         "text": text_,
         "public": True,
         "source_event_id": None,
-        "data": {},
+        "data": {"text_en": text_en} if text_en else {},
     }
 
 
@@ -345,7 +347,14 @@ async def _answered_on_call(
     order.answer_summary = details.get("answer_summary")
     order.status, order.closed_at, order.callback_required = domain.CLOSED, now, False
     order.close_reason = "answered_on_call"
-    add_timeline(session, order, at=now, kind="closed", text_="热线当场解答，已办结")
+    add_timeline(
+        session,
+        order,
+        at=now,
+        kind="closed",
+        text_="热线当场解答，已办结",
+        text_en="Answered on the hotline call; the order is closed",
+    )
     await emit(
         session,
         order=order,
@@ -407,9 +416,15 @@ async def _urge(
         at=now,
         kind="urged",
         text_=f"群众再次来电催办（第 {target.urge_count} 次），已督促承办人员",
+        text_en=f"The citizen called again to chase this order (reminder {target.urge_count}); the handler has been urged to act",
     )
     add_timeline(
-        session, order, at=now, kind="merged", text_=f"与工单 {target.number} 为同一事项，已并单处理"
+        session,
+        order,
+        at=now,
+        kind="merged",
+        text_=f"与工单 {target.number} 为同一事项，已并单处理",
+        text_en=f"The same matter as order {target.number}: merged into it",
     )
     await emit(
         session,

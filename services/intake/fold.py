@@ -50,7 +50,7 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
             "text": step.text,
             "public": step.public,
             "source_event_id": event.id,
-            "data": {"event_type": event.type},
+            "data": {"event_type": event.type, "text_en": step.text_en},
         },
     )
     await record_handler(session, order_id=order_id, event=event)

@@ -74,7 +74,14 @@ async def close_order(
         .where(OrderHandler.work_order_id == order.id, OrderHandler.state == domain.HANDLER_OFFERED)
         .values(state=domain.HANDLER_ENDED, until=now, reason_code="closed")
     )
-    add_timeline(session, order, at=now, kind="closed", text_="已办结，欢迎对本次服务进行评价")
+    add_timeline(
+        session,
+        order,
+        at=now,
+        kind="closed",
+        text_="已办结，欢迎对本次服务进行评价",
+        text_en="Closed. You are welcome to rate our service",
+    )
     await emit(
         session,
         order=order,
@@ -115,7 +122,21 @@ async def record_attempt(
         task.status, task.completed_at, task.outcome = "done", now, outcome
     label = "回拨" if task.kind == "callback" else "回访"
     public_text = f"工作人员已{label}" if outcome == "reached" else f"工作人员{label}未接通，将再次联系"
-    add_timeline(session, order, at=now, kind=f"{task.kind}_attempt", text_=public_text, outcome=outcome)
+    call_en = "call you back" if task.kind == "callback" else "make a follow-up call"
+    text_en = (
+        f"A staff member {'called you back' if task.kind == 'callback' else 'made a follow-up call'}"
+        if outcome == "reached"
+        else f"A staff member tried to {call_en} but could not reach you, and will try again"
+    )
+    add_timeline(
+        session,
+        order,
+        at=now,
+        kind=f"{task.kind}_attempt",
+        text_=public_text,
+        text_en=text_en,
+        outcome=outcome,
+    )
     order.updated_at = now
     event_type = (
         ev.WORKORDER_CALLBACK_RECORDED if task.kind == "callback" else ev.WORKORDER_RETURN_VISIT_RECORDED
@@ -152,7 +173,14 @@ async def rate_order(
         raise Problem(409, "该工单已评价过", "this order has already been rated")
     order.rating_score, order.rating_comment, order.rated_at, order.rated_via = score, comment, now, via
     order.updated_at = now
-    add_timeline(session, order, at=now, kind="evaluated", text_=f"已收到您的评价（{score} 分），谢谢")
+    add_timeline(
+        session,
+        order,
+        at=now,
+        kind="evaluated",
+        text_=f"已收到您的评价（{score} 分），谢谢",
+        text_en=f"Thank you: we have received your rating ({score} points)",
+    )
     if domain.needs_return_visit(score):
         s = get_intake_settings()
         due_day = DEFAULT_CALENDAR.add_workdays(now.astimezone(CHINA_TZ).date(), s.return_visit_workdays).due
@@ -170,7 +198,12 @@ async def rate_order(
             )
         )
         add_timeline(
-            session, order, at=now, kind="return_visit_opened", text_="我们将对您进行回访，了解不满意的原因"
+            session,
+            order,
+            at=now,
+            kind="return_visit_opened",
+            text_="我们将对您进行回访，了解不满意的原因",
+            text_en="We will call you back to understand why you were not satisfied",
         )
     await emit(
         session,
@@ -225,7 +258,15 @@ async def override_classification(
     )
     order.classification = {**(order.classification or {}), "by": "operator", "override_reason": data.reason}
     order.updated_at = now
-    add_timeline(session, order, at=now, kind="reclassified", text_="工作人员已核定服务类型", public=False)
+    add_timeline(
+        session,
+        order,
+        at=now,
+        kind="reclassified",
+        text_="工作人员已核定服务类型",
+        text_en="A staff member confirmed the service type",
+        public=False,
+    )
     await emit(
         session,
         order=order,
@@ -254,9 +295,22 @@ async def merge(
         )
     )
     add_timeline(
-        session, order, at=now, kind="merged", text_=f"与工单 {target.number} 为同一事项，已并单处理"
+        session,
+        order,
+        at=now,
+        kind="merged",
+        text_=f"与工单 {target.number} 为同一事项，已并单处理",
+        text_en=f"The same matter as order {target.number}: merged into it",
     )
-    add_timeline(session, target, at=now, kind="merged_in", text_=f"已并入工单 {order.number}", public=False)
+    add_timeline(
+        session,
+        target,
+        at=now,
+        kind="merged_in",
+        text_=f"已并入工单 {order.number}",
+        text_en=f"Order {order.number} was merged into this one",
+        public=False,
+    )
     await emit(
         session,
         order=order,
@@ -299,7 +353,14 @@ async def unmerge(
     # unmerged event): 重新分派中 until dispatch's offer arrives, never "received" with an offer open.
     status = domain.status_after_unmerge(dispatched=order.dispatched)
     order.status, order.merged_into, order.callback_required, order.updated_at = status, None, True, now
-    add_timeline(session, order, at=now, kind="unmerged", text_="经核实为不同事项，已单独办理")
+    add_timeline(
+        session,
+        order,
+        at=now,
+        kind="unmerged",
+        text_="经核实为不同事项，已单独办理",
+        text_en="Checked: a different matter after all, now handled on its own",
+    )
     await emit(
         session,
         order=order,

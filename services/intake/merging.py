@@ -49,6 +49,7 @@ async def raise_survivor(
         at=now,
         kind="raised_by_merge",
         text_=f"并入的工单 {merged.number} 更紧急或涉及特殊群体，本单已相应提升",
+        text_en=f"Merged order {merged.number} is more urgent or concerns a special group: this order was raised to match",
         public=False,
         urgency=urgency,
         special_groups=groups,

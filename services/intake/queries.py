@@ -263,5 +263,8 @@ async def track(session: AsyncSession, *, order: WorkOrder) -> dict:
         "created_at": order.created_at,
         "closed_at": order.closed_at,
         "can_rate": order.status == domain.CLOSED and order.rating_score is None,
-        "timeline": [{"at": e.at, "kind": e.kind, "text": e.text} for e in entries],
+        "timeline": [
+            {"at": e.at, "kind": e.kind, "text": e.text, "text_en": (e.data or {}).get("text_en") or None}
+            for e in entries
+        ],
     }

@@ -140,6 +140,7 @@ async def sweep(
             at=now,
             kind="routing_requested",
             text_=f"派单系统未确认收到本工单，已自动重新派发（第 {attempt} 次）",
+            text_en=f"The dispatch system did not confirm receiving this order; sent again automatically (attempt {attempt})",
             public=False,
             attempt=attempt,
         )

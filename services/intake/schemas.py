@@ -208,6 +208,7 @@ class TimelineEntryOut(BaseModel):
     at: datetime
     kind: str
     text: str
+    text_en: str | None = None  # the same line in English; null on lines written before it existed
 
 
 class TaskOut(BaseModel):
@@ -369,6 +370,7 @@ class TrackEntry(BaseModel):
     at: datetime
     kind: str
     text: str
+    text_en: str | None = None  # the same line in English; null on lines written before it existed
 
 
 class TrackOut(BaseModel):

@@ -30,6 +30,12 @@ from services.intake.models import IdempotencyKey, TimelineEntry, WorkOrder, ord
 
 SERVICE = "intake"
 CHANNEL_ZH = {"web": "网络平台", "hotline": "12348 热线", "counter": "窗口", "external": "外部系统转办"}
+CHANNEL_EN = {
+    "web": "online",
+    "hotline": "12348 hotline",
+    "counter": "at the counter",
+    "external": "from another system",
+}
 
 
 @dataclass
@@ -150,9 +156,14 @@ def add_timeline(
     at: datetime,
     kind: str,
     text_: str,
+    text_en: str = "",
     public: bool = True,
     **data,
 ) -> None:
+    """One line of the order's timeline: the Chinese text, and its English (`data["text_en"]`) for
+    a reader who chose English; extra keywords are kept in `data` for staff."""
+    if text_en:
+        data["text_en"] = text_en
     session.add(TimelineEntry(work_order_id=order.id, at=at, kind=kind, text=text_, public=public, data=data))
 
 

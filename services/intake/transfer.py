@@ -66,7 +66,12 @@ async def transfer_county(
         announce(order, now, get_intake_settings())  # the new county's dispatch owes its word
     county_name = regions.full_name(region.county_code)
     add_timeline(
-        session, order, at=now, kind="county_transferred", text_=f"工单已转至{county_name}办理，正在重新分派"
+        session,
+        order,
+        at=now,
+        kind="county_transferred",
+        text_=f"工单已转至{county_name}办理，正在重新分派",
+        text_en=f"The order has been transferred to {county_name} and is being reassigned",
     )
     add_timeline(
         session,
@@ -74,6 +79,7 @@ async def transfer_county(
         at=now,
         kind="county_transfer_reason",
         text_=f"跨县转办：{regions.full_name(from_county)} → {county_name}；理由：{data.reason}",
+        text_en=f"County transfer: {regions.full_name(from_county)} → {county_name}; reason: {data.reason}",
         public=False,
         from_region_code=from_region,
         by=who.sub,

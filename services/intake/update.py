@@ -59,6 +59,7 @@ async def update_order(
         at=now,
         kind="updated",
         text_="工作人员更正了工单信息",
+        text_en="A staff member corrected the order's details",
         public=False,
         fields=sorted(changed),
         reason=data.reason,

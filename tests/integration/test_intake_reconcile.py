@@ -174,7 +174,8 @@ async def test_a_routed_order_is_confirmed_not_routed_again(stack):
     confirmed = [e for e in entries if e.kind == "routing_confirmed"]
     assert len(confirmed) == 1 and confirmed[0].public is False
     assert offers[0]["service_point_name"] in confirmed[0].text
-    assert confirmed[0].data == {"event_type": dispatch_events.ROUTING_CONFIRMED}
+    assert confirmed[0].data["event_type"] == dispatch_events.ROUTING_CONFIRMED
+    assert offers[0]["service_point_name"] in confirmed[0].data["text_en"]  # its English beside it
     async with intake.client() as anon:
         track = (await anon.get(f"/v1/track/{o.number}", params={"phone_suffix": "0002"})).json()
     assert [e["kind"] for e in track["timeline"]] == ["received"]  # no noise for the citizen
