@@ -68,6 +68,21 @@ async def counter_screen(request: Request) -> Response:
     return render(request, "counter.html", ctx)
 
 
+@router.get("/counter/point-queue", response_class=HTMLResponse)
+async def point_queue(request: Request) -> Response:
+    """The officer's service point: who is on duty with what load, and every open offer and
+    matter there (not only the officer's own)."""
+    s = require(request, "counter")
+    point = s.user.get("service_point_id")
+    if not point:
+        return render(request, "_point_queue.html", {"no_point": True})
+    try:
+        q = await backends(request).point_queue(await token(request), str(point))
+    except (Unavailable, BackendError) as exc:
+        return render(request, "_point_queue.html", problem_ctx(exc, s.lang))
+    return render(request, "_point_queue.html", {"q": q, "me": s.user.get("staff_id")})
+
+
 @router.get("/counter/inbox", response_class=HTMLResponse)
 async def inbox_partial(request: Request) -> Response:
     s = require(request, "counter")
@@ -191,11 +206,13 @@ async def duty(request: Request, action: str) -> Response:
         await backends(request).duty(await token(request), s.user["staff_id"], action)
     except (Unavailable, BackendError) as exc:
         return render(request, "_result.html", problem_ctx(exc, s.lang))
-    return render(
+    resp = render(
         request,
         "_result.html",
         {"ok": True, "message_key": "ct.signed_in" if action == "sign-in" else "ct.signed_out"},
     )
+    resp.headers["HX-Trigger"] = "duty-changed"  # the point's queue shows the officer on duty at once
+    return resp
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)

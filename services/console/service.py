@@ -367,6 +367,10 @@ class Backends:
         params = _clean({"q": q.strip(), "active": "true", "limit": limit})
         return await self.json("dispatch", "GET", "/v1/staff", token, params=params)
 
+    async def point_queue(self, token: str, point_id: str) -> dict:
+        """A service point's members on duty (load, next duty) and its open offers and matters."""
+        return await self.json("dispatch", "GET", f"/v1/service-points/{point_id}/queue", token)
+
     async def duty(self, token: str, staff_id: str, action: str) -> dict:
         assert action in ("sign-in", "sign-out")
         return await self.json("dispatch", "POST", f"/v1/staff/{staff_id}/{action}", token)

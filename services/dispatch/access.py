@@ -42,6 +42,8 @@ POLICY = {
     "POST /v1/service-points": allow("admin"),
     "PATCH /v1/service-points/{point_id}": allow("admin"),
     "GET /v1/staff": allow(*STAFF),
+    # Members of the point, or a supervisor of its jurisdiction (checked in api_points._may_see).
+    "GET /v1/service-points/{point_id}/queue": allow(*STAFF),
     "POST /v1/staff": allow("admin"),
     "POST /v1/staff/announce": allow("admin", note="re-announces staff_changed for identity"),
     "GET /v1/staff/{staff_id}": allow(*STAFF),

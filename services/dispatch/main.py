@@ -11,7 +11,7 @@ from libs.common.auth import Principal, decode_token
 from libs.common.clock import Clock
 from libs.common.db import asyncpg_dsn
 from libs.common.events.topics import AID, MEDIATION, WORKORDER
-from services.dispatch import api, api_admin, api_extensions
+from services.dispatch import api, api_admin, api_extensions, api_points
 from services.dispatch.access import POLICY
 from services.dispatch.handlers import build_handlers
 from services.dispatch.models import inbox, outbox
@@ -45,7 +45,7 @@ def create_app(
         service="dispatch",
         title="lawline dispatch",
         description="Service network, staff, rosters, routing, offers and supervision (派单、督办).",
-        routers=[api.router, api_admin.router, api_extensions.router],
+        routers=[api.router, api_admin.router, api_extensions.router, api_points.router],
         outbox=outbox,
         inbox=inbox,
         # Work orders (keyed by county); case events only for who acted on which matter.

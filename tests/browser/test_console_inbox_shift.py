@@ -119,6 +119,14 @@ async def test_an_officer_keeps_the_inbox_open_across_many_tokens_and_accepts(
             await shots.take(page, "inbox-new-offer")
             await offer.get_by_test_id("accept").click()
             await page.get_by_test_id("offer-status").filter(has_text="已接单").wait_for()
+            assert await page.get_by_test_id("new-offers").is_hidden()  # looked at: the count is gone
+            # The point's queue: the officer on duty (signed in), and the matter they hold there.
+            await page.evaluate("htmx.trigger(document.body, 'duty-changed')")
+            queue = page.get_by_test_id("point-queue")
+            await queue.get_by_test_id("point-open").filter(has_text=number).wait_for()
+            members = await queue.get_by_test_id("point-members").inner_text()
+            me_row = next(line for line in members.splitlines() if "本人" in line)
+            assert "在岗" in me_row, members
             assert page.url.endswith("/counter")
             await shots.take(page, "inbox-after-shift")
             await ctx.close()
