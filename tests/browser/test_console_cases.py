@@ -21,7 +21,7 @@ from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, serve, services, wait_for
 from services.console.main import create_app
 from services.console.settings import ConsoleSettings
-from tests.browser.case_steps import assert_readable, steps_shown, submit_step
+from tests.browser.case_steps import assert_readable, steps_shown, submit_form, submit_step
 from tests.browser.test_console_roles import COUNTY, PASSWORD, account, login, mediation_offer_accepted
 
 pytestmark = pytest.mark.browser
@@ -100,6 +100,26 @@ async def expect_steps(page, main: list[str], more: list[str] | None = None) -> 
 
 async def status_is(page, text: str) -> None:  # type: ignore[no-untyped-def]
     assert await page.get_by_test_id("case-status").inner_text() == text
+
+
+async def close_the_order(page, base: str, order_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A concluded case offers 办结 of its work order; intake wants the callback first (回拨)."""
+    closing = page.get_by_test_id("close-order")
+    assert "法律援助已结案：仲裁调解结案" in await closing.locator("textarea").input_value()
+    await closing.locator("button[type=submit]").click()
+    await closing.locator(".error").wait_for()
+    assert "回拨" in await closing.locator(".error").inner_text()
+    case_url = page.url
+    await page.goto(f"{base}/orders/{order_id}")
+    callback = page.locator("form[hx-post$='/callback']")
+    await callback.locator("select[name=outcome]").select_option("reached")
+    await callback.locator("input[name=note]").fill("已告知求助人办理结果")
+    await callback.locator("button[type=submit]").click()
+    await page.get_by_test_id("callback-result").locator(".ok").wait_for()
+    await page.goto(case_url)
+    await submit_form(page, "close-order")
+    assert "已办结" in await page.get_by_test_id("order-link").locator("xpath=..").inner_text()
+    assert not await page.get_by_test_id("close-order").count()
 
 
 async def _aid(browser, base: str, svc, op_headers: dict, shots) -> None:  # type: ignore[no-untyped-def]
@@ -208,6 +228,7 @@ async def _aid(browser, base: str, svc, op_headers: dict, shots) -> None:  # typ
     await status_is(officer, "已归档")
     await expect_steps(officer, [], [])
     assert "归档" in await officer.get_by_test_id("case-history").inner_text()
+    await close_the_order(officer, base, order_id)
     await shots.take(officer, "case-aid")
     for page in (officer, lw):
         await page.context.close()
