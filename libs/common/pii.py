@@ -4,6 +4,7 @@ appear whole in lists, logs or event payloads."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 # 18-digit resident ID (last char may be X) and 15-digit legacy IDs.
 _ID_RE = re.compile(r"(?<!\d)(\d{4})\d{10}(\d{3}[\dXx])(?!\d)")
@@ -87,3 +88,18 @@ def phone_key(phone: str | None) -> str | None:
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
     return digits or None
+
+
+def id_particulars(id_number: str | None, on: date) -> tuple[str, int] | None:
+    """性别 and 年龄 from an 18-digit resident ID (GB 11643: birth date in digits 7–14, the 17th
+    odd for a man) — what a 调解协议书 states of each party (人民调解法 Art 29) without printing
+    the number itself. None for anything that is not such a number."""
+    s = (id_number or "").strip().upper()
+    if not re.fullmatch(r"\d{17}[\dX]", s):
+        return None
+    try:
+        born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError:
+        return None
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return ("男" if int(s[16]) % 2 else "女"), age

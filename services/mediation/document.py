@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.clock import CHINA_TZ
+from libs.common.crypto import get_cipher
+from libs.common.pii import id_particulars
 from libs.common.problems import Problem
 from services.mediation import domain
 from services.mediation.models import Agreement, Case, Committee
@@ -37,7 +39,17 @@ async def agreement_html(session: AsyncSession, case: Case) -> str:
             "本案没有书面调解协议书（口头协议仅作记录）",
             "this case has no written agreement",
         )
-    parties = [PartyOut.of(p) for p in await parties_of(session, case.id)]
+    rows = await parties_of(session, case.id)
+    parties = [PartyOut.of(p) for p in rows]
+    # 人民调解法 Art 29: the agreement states each party's particulars — 性别 and 年龄 come from the
+    # ID number (decrypted here only, never printed in full).
+    on = (agreement.effective_at or datetime.now(CHINA_TZ)).astimezone(CHINA_TZ).date()
+    cipher = get_cipher()
+    particulars = {
+        str(p.id): id_particulars(cipher.decrypt(p.id_number_enc), on)
+        for p in rows
+        if p.kind != "organisation" and p.id_number_enc
+    }
     committee = await session.get(Committee, case.committee_id) if case.committee_id else None
     _, missing = domain.agreement_effective(
         party_signatures=[p.sign_method for p in parties],
@@ -51,6 +63,7 @@ async def agreement_html(session: AsyncSession, case: Case) -> str:
             case=case,
             agreement=agreement,
             parties=parties,
+            particulars=particulars,
             missing=[m.partition(" | ")[0] for m in missing],
             committee_name=committee.name if committee else "人民调解委员会",
             confirmation=case.confirmation,

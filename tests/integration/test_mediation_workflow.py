@@ -218,6 +218,8 @@ async def test_written_agreement_needs_every_signature_and_the_seal(svc, api):
     html = (await api.get(f"/v1/cases/{case['id']}/agreement.html")).text
     assert "本协议尚未生效" not in html and "已盖章" in html and "司法确认" in html
     assert "外机是否移位" in html and "已按指印" in html
+    # Art 29's particulars of a person: 性别 and 年龄 from the ID number, the number itself masked.
+    assert "女，46 岁，身份证号码 1404" in html
 
     confirm = f"/v1/cases/{case['id']}/judicial-confirmation"
     both = {"applied_on": "2026-03-10", "court": "长治市潞州区人民法院"}
