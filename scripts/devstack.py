@@ -48,6 +48,21 @@ async def prepare_databases(server_url: str) -> None:
     await seed_all()
 
 
+def load_demo_history() -> None:
+    """First start only (no order yet): a month of history through the services' own APIs,
+    before the real services start (scripts/demo_history; LAWLINE_DEMO_HISTORY=0 skips it)."""
+    from scripts.demo_history import load_if_empty
+
+    def starting() -> None:
+        log(
+            "no order yet: loading a month of demo history (about 2 minutes; LAWLINE_DEMO_HISTORY=0 skips it) …"
+        )
+
+    urls = {s: service_database_url(s) for s in SERVICES}
+    out = asyncio.run(load_if_empty(urls, os.environ["KAFKA_BOOTSTRAP_SERVERS"], on_start=starting))
+    log(out.line)
+
+
 def wait_healthy(port: int, sup: Supervisor, timeout: float = 60.0) -> bool:
     """Wait for a service's /healthz, supervising meanwhile (one may crash while another boots)."""
     deadline = time.monotonic() + timeout
@@ -136,6 +151,7 @@ def main() -> int:
             log(f"using KAFKA_BOOTSTRAP_SERVERS={os.environ['KAFKA_BOOTSTRAP_SERVERS']}")
         asyncio.run(prepare_databases(os.environ["DATABASE_URL"]))
         log("databases migrated, demo network loaded")
+        load_demo_history()
 
         supervising = True
         for s in app_services():

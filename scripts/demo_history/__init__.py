@@ -13,6 +13,7 @@ Deterministic (plan.py, fixed seed); every order's description starts with ã€æ¼
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -61,17 +62,26 @@ async def counts(intake_url: str) -> dict[str, int]:
 
 
 async def load_if_empty(
-    urls: dict[str, str], bootstrap: str, *, days: int = 30, per_day: int = 15, today: int = 6
+    urls: dict[str, str],
+    bootstrap: str,
+    *,
+    days: int = 30,
+    per_day: int = 15,
+    today: int = 6,
+    on_start: Callable[[], None] | None = None,
+    now: datetime | None = None,
 ) -> Outcome:
     """Load the history unless switched off or intake already holds an order."""
     if os.environ.get(ENV, "1").strip().lower() in ("0", "false", "no", "off"):
         return Outcome(f"{ENV}=0", f"demo history skipped ({ENV}=0)")
     if await has_orders(urls["intake"]):
         return Outcome("orders exist", "demo history skipped: intake already holds orders")
+    if on_start:
+        on_start()
     from scripts.demo_history.driver import load
     from scripts.demo_history.plan import build_plan
 
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     start = now.astimezone(CHINA_TZ).date() - timedelta(days=days)
     plan = build_plan(start=start, days=days, per_day=per_day, today=today)
     result = await load(urls, bootstrap, plan, now=now)

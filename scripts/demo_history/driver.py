@@ -16,7 +16,7 @@ from scripts.demo_history import steps
 from scripts.demo_history.plan import DemoOrder, Plan
 from scripts.demo_history.stack import Failed, Stack, log, running
 
-CONCURRENCY = 6
+CONCURRENCY = 10
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Player:
         self.state: dict[str, dict] = {}
         self.result = Result()
         self.gate = asyncio.Semaphore(CONCURRENCY)
+        self.timing: dict[str, float] = {}
 
     async def guarded(self, what: str, coro) -> None:  # type: ignore[no-untyped-def]
         async with self.gate:
@@ -71,18 +72,14 @@ class Player:
     ) -> None:
         clock, d = self.stack.clock, self.plan.day_date(day)
         clock.at = china(d, hour)
+        t0 = time.monotonic()
         await self.sweep(daily=self._new_day(day))
+        t1 = time.monotonic()
         for o in sorted(filed, key=lambda o: o.minute):
             clock.at = china(d, hour, o.minute)
             await self.file(o)
-        clock.at = china(d, hour, 45)
-        await asyncio.gather(
-            *(
-                self.guarded(f"{o.key} respond", steps.respond(self.stack, self.people, o, self.state[o.key]))
-                for o in filed
-                if o.key in self.state
-            )
-        )
+        t2 = time.monotonic()
+        # Ten minutes on: the hour's offers are answered and older orders take their next step.
         clock.at = china(d, hour, 50)
         by_order: dict[str, list[str]] = defaultdict(list)
         orders: dict[str, DemoOrder] = {}
@@ -91,8 +88,16 @@ class Player:
                 by_order[o.key].append(action)
                 orders[o.key] = o
         await asyncio.gather(
-            *(self.guarded(f"{k} {a}", self.run_steps(orders[k], a)) for k, a in by_order.items())
+            *(
+                self.guarded(f"{o.key} respond", steps.respond(self.stack, self.people, o, self.state[o.key]))
+                for o in filed
+                if o.key in self.state
+            ),
+            *(self.guarded(f"{k} {a}", self.run_steps(orders[k], a)) for k, a in by_order.items()),
         )
+        t3 = time.monotonic()
+        for k, v in (("sweep", t1 - t0), ("file", t2 - t1), ("act", t3 - t2)):
+            self.timing[k] = self.timing.get(k, 0.0) + v
 
     async def run_steps(self, o: DemoOrder, actions: list[str]) -> None:
         for action in actions:
@@ -146,10 +151,11 @@ async def load(urls: dict[str, str], bootstrap: str, plan: Plan, *, now: datetim
     async with running(urls, bootstrap, clock) as stack:
         player = Player(stack, plan)
         await player.play(now)
+        log.info("demo history timing: %s", {k: round(v, 1) for k, v in player.timing.items()})
         player.result.calls = stack.calls
         await _settle(stack)
     player.result.seconds = time.monotonic() - started
-    log.warning("demo history: %.1f s in logins (%d people)", stack.login_seconds, len(stack.tokens))
+    log.info("demo history: %.1f s in logins (%d people)", stack.login_seconds, len(stack.tokens))
     return player.result
 
 

@@ -21,7 +21,7 @@ DEMO_MARK = "【演示】"
 SEED = 12348
 # Weekday hours at which the front desks file orders (China time): county centres are on duty
 # 08:30–17:30 with a lunch break; weekends only the hotline and the web, at two hours.
-WEEKDAY_HOURS = (9, 10, 11, 14, 15, 16)
+WEEKDAY_HOURS = (9, 10, 14, 16)
 WEEKEND_HOURS = (10, 15)
 # Consultations reported in 2023 (data/changzhi.json); the two districts that reported none get
 # an estimate (潞州区 is the city proper, the busiest).
@@ -190,7 +190,7 @@ class _Gen:
             key=f"D{self.n:04d}",
             day=day,
             hour=hour,
-            minute=rng.randrange(0, 40),
+            minute=rng.randrange(0, 40),  # answered at :50, within every offer's timeout
             channel=channel,
             county=county,
             region_code=self.region(county),

@@ -154,10 +154,19 @@ class Stack:
         if as_:
             h["Authorization"] = f"Bearer {await self.token(as_)}"
         self.calls += 1
-        r = await self.http[service].request(method, path, headers=h, **kw)
+        r = await self.request(service, method, path, headers=h, **kw)
         if r.status_code not in ok:
             raise Failed(f"{method} {service}{path} as {as_}: {r.status_code} {r.text[:300]}")
         return r.json() if r.content else None
+
+    async def request(self, service: str, method: str, path: str, **kw: Any) -> httpx.Response:
+        """One HTTP request; once more if a kept-alive connection was closed under it (uvicorn
+        drops idle ones after 5 s) — the server never saw the first, and creates carry an
+        Idempotency-Key besides."""
+        try:
+            return await self.http[service].request(method, path, **kw)
+        except (httpx.RemoteProtocolError, httpx.ConnectError):
+            return await self.http[service].request(method, path, **kw)
 
     async def poll(self, fetch: Any, *, timeout: float = 15.0, interval: float = 0.05) -> Any:
         """Wait for an event to have crossed the broker: `fetch()` until it returns something."""
@@ -169,4 +178,4 @@ class Stack:
             if asyncio.get_running_loop().time() > deadline:
                 return None
             await asyncio.sleep(interval)
-            interval = min(interval * 1.5, 0.3)
+            interval = min(interval * 1.5, 0.15)

@@ -119,6 +119,8 @@ def create_body(o: DemoOrder, people: People, stack: Stack) -> tuple[str, str | 
 
 async def file(stack: Stack, people: People, o: DemoOrder) -> dict:
     path, who, body, headers = create_body(o, people, stack)
+    # The same key for the same order on every machine: a retried create is answered, not repeated.
+    headers["Idempotency-Key"] = f"demo-history-{o.key}-{stack.clock.now():%Y%m%d}"
     out = await stack.call("intake", "POST", path, as_=who, json=body, headers=headers, ok=(200, 201))
     if "id" not in out:  # the citizen is told the number only; staff find the order by it
         page = await stack.call(
@@ -320,10 +322,21 @@ async def mediation_step(stack: Stack, people: People, o: DemoOrder, st: dict, a
 async def callback_and_close(stack: Stack, people: People, o: DemoOrder, st: dict, action: str) -> None:
     who = st["handler"]  # the callback task goes with the order to its handler, who closes it
     if action == "callback":
-        order = await stack.call("intake", "GET", f"/v1/work-orders/{st['id']}", as_=who)
-        task = next((t for t in order["tasks"] if t["kind"] == "callback" and t["status"] == "open"), None)
+
+        async def task() -> Any:  # the handler sees it once intake has learnt who they are
+            r = await stack.request(
+                "intake",
+                "GET",
+                f"/v1/work-orders/{st['id']}",
+                headers={"Authorization": f"Bearer {await stack.token(who)}"},
+            )
+            body = r.json() if r.status_code == 200 else {}
+            tasks = body.get("tasks", []) if body.get("status") in ("assigned", "in_progress") else []
+            return next((t for t in tasks if t["kind"] == "callback" and t["status"] == "open"), None)
+
+        task = await stack.poll(task, timeout=10)
         if task is None:
-            raise Failed(f"no open callback task: {[(t['kind'], t['status']) for t in order['tasks']]}")
+            raise Failed(f"no open callback task of {st['id']} for {who}")
         if int(o.key[1:]) % 5 == 0:
             await stack.call(
                 "intake", "POST", f"/v1/tasks/{task['id']}/attempts", as_=who, json={"outcome": "no_answer"}
@@ -388,7 +401,6 @@ async def make_api_key(stack: Stack) -> None:
         },
     )
     stack.api_key = out["api_key"]
-    probe = f"demo-probe-{uuid.uuid4().hex[:6]}"
 
     async def known() -> bool:
         r = await stack.http["intake"].get(
@@ -396,5 +408,4 @@ async def make_api_key(stack: Stack) -> None:
         )
         return r.status_code != 401
 
-    del probe
     await stack.poll(known, timeout=20)

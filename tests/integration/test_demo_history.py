@@ -14,6 +14,7 @@ from libs.common.testing.infra import Infra
 from scripts.demo_history import counts, load_if_empty
 from scripts.demo_history.plan import DEMO_MARK, build_plan
 
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Saturday 10:00 in China: Monday to Friday behind
 SERVICES = ("identity", "intake", "dispatch", "aid", "mediation")
 
 
@@ -33,8 +34,8 @@ async def test_a_short_history_through_the_apis_and_skipped_the_second_time(infr
     ).start()
     try:
         urls = {s: await infra.fresh_database(s) for s in SERVICES}
-        # Four days of ~8 orders, plus today's: the small size of the same script.
-        out = await load_if_empty(urls, broker.bootstrap, days=4, per_day=8, today=4)
+        # A working week of ~8 orders a day, plus today's (a Saturday): the same script, small.
+        out = await load_if_empty(urls, broker.bootstrap, days=5, per_day=8, today=4, now=NOW)
         assert out.skipped is None, out.line
         print(out.line)
         for f in out.failed:
@@ -42,7 +43,7 @@ async def test_a_short_history_through_the_apis_and_skipped_the_second_time(infr
         orders = await rows(
             urls["intake"], "SELECT channel, service_type, status, rating_score, description FROM work_orders"
         )
-        assert len(orders) >= 25
+        assert len(orders) >= 30
         assert {o[0] for o in orders} == {"hotline", "web", "counter", "external"}
         assert all(o[4].startswith(DEMO_MARK) for o in orders)  # every one flagged
         assert any(o[2] == "closed" and o[3] for o in orders)  # closed and rated
@@ -59,9 +60,9 @@ async def test_a_short_history_through_the_apis_and_skipped_the_second_time(infr
         [(first, last)] = await rows(
             urls["intake"], "SELECT min(created_at), max(created_at) FROM work_orders"
         )
-        assert last - first > timedelta(days=2)
+        assert last - first > timedelta(days=4)
 
-        again = await load_if_empty(urls, broker.bootstrap, days=4, per_day=8, today=4)
+        again = await load_if_empty(urls, broker.bootstrap, days=5, per_day=8, today=4, now=NOW)
         assert again.skipped == "orders exist"
         assert len(await rows(urls["intake"], "SELECT id FROM work_orders")) == len(orders)
     finally:
