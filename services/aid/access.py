@@ -14,6 +14,7 @@ POLICY = {
     "GET /v1/cases": allow(*READ),
     "GET /v1/cases/{case_id}": allow(*READ),
     "GET /v1/cases/{case_id}/log": allow(*READ),
+    "GET /v1/cases/{case_id}/documents/{kind}.html": allow(*READ),
     "GET /v1/rules": allow(*READ),
     "GET /v1/lawyers": allow("aid_officer", "supervisor", "admin"),
     "POST /v1/applications": allow(*DESK),

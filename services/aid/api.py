@@ -9,12 +9,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, principal, region_filter
 from libs.common.calendar import WorkCalendar
 from services.aid import (
+    document,
     domain,
     queries,
     service,
@@ -120,6 +122,19 @@ async def list_cases(
 async def get_case(case_id: uuid.UUID, request: Request, who: Who) -> CaseOut:
     async with request.app.state.rt.sessionmaker() as session:
         return await _out(session, await queries.get_case(session, case_id=case_id, who=who))
+
+
+@router.get(
+    "/cases/{case_id}/documents/{kind}.html",
+    response_class=HTMLResponse,
+    summary="A printable document of the case: materials (一次性告知书), decision (给予/不予法律援助决定书), "
+    "assignment (指派通知书)",
+    responses={404: {"description": "no such case or document"}, 409: {"description": "not issued yet"}},
+)
+async def case_document(case_id: uuid.UUID, kind: str, request: Request, who: Who) -> HTMLResponse:
+    async with request.app.state.rt.sessionmaker() as session:
+        case = await queries.get_case(session, case_id=case_id, who=who)
+        return HTMLResponse(document.render(kind, case, now=request.app.state.rt.extras["clock"].now()))
 
 
 @router.get("/cases/{case_id}/log", response_model=list[LogOut], summary="全程留痕: every step of the case")

@@ -1,6 +1,6 @@
-"""Printable documents the console hands to citizens: the 受理回执 of a request (a walk-in at the
-counter takes it home; the hotline can print or read it out). No product names on paper: the
-office that received the request, its number, and how to follow it."""
+"""Printable documents the console hands out: the 受理回执 of a request (a walk-in at the counter
+takes it home; the hotline can print or read it out), and a legal-aid case's 一次性告知书, 决定书
+and 指派通知书 (rendered by the aid service). No product names on paper."""
 
 from __future__ import annotations
 
@@ -55,4 +55,23 @@ async def receipt(request: Request, order_id: uuid.UUID) -> Response:
             "clerk": s.user.get("name") or "",
             "printed_on": f"{today.year}年{today.month}月{today.day}日",
         },
+    )
+
+
+AID_DOCUMENTS = ("materials", "decision", "assignment")
+
+
+@router.get("/cases/aid/{case_id}/documents/{kind}", response_class=HTMLResponse)
+async def aid_document(request: Request, case_id: uuid.UUID, kind: str) -> Response:
+    """The aid service's printable document, fetched with the officer's token."""
+    s = require(request, "cases")
+    if kind not in AID_DOCUMENTS:
+        return Response(status_code=404)
+    try:
+        html = await backends(request).aid_document(await token(request), str(case_id), kind)
+    except (Unavailable, BackendError) as exc:
+        return render(request, "unavailable.html", problem_ctx(exc, s.lang), 200)
+    # From our own aid service; sandboxed anyway, as the 调解协议书 is: no scripts run.
+    return HTMLResponse(
+        html, headers={"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'"}
     )

@@ -484,6 +484,11 @@ class Backends:
         params = _clean({"county_code": county_code, "role": role, "limit": 1000})
         return await self.json("dispatch", "GET", "/v1/staff", token, params=params)
 
+    async def aid_document(self, token: str, case_id: str, kind: str) -> str:
+        """A legal-aid case's printable document (materials / decision / assignment), as HTML."""
+        r = await self.call("aid", "GET", f"/v1/cases/{case_id}/documents/{kind}.html", token)
+        return r.text
+
     async def agreement_html(self, token: str, case_id: str) -> str:
         r = await self.call("mediation", "GET", f"/v1/cases/{case_id}/agreement.html", token)
         return r.text
