@@ -22,6 +22,7 @@ from libs.common.testing.infra import consumers_ready, serve, services, wait_for
 from services.console.main import create_app
 from services.console.settings import ConsoleSettings
 from services.identity import domain as identity
+from tests.browser.case_steps import assert_readable, submit_step
 
 pytestmark = pytest.mark.browser
 
@@ -55,22 +56,6 @@ async def tile_value(page, testid: str) -> int:  # type: ignore[no-untyped-def]
 
 async def tile_text(page, testid: str) -> str:  # type: ignore[no-untyped-def]
     return (await page.get_by_test_id(f"{testid}-value").inner_text()).strip()
-
-
-async def submit_step(page, action: str, *, fill=None, select=None, check=None):  # type: ignore[no-untyped-def]
-    """Fill one case step's form, submit it and require the service's success (not an error box)."""
-    step = page.get_by_test_id(f"step-{action}")
-    for name, value in (fill or {}).items():
-        await step.locator(f"[name='{name}']").fill(value)
-    for name, value in (select or {}).items():
-        await step.locator(f"select[name='{name}']").select_option(value)
-    for name, values in (check or {}).items():
-        for v in values:
-            await step.locator(f"input[name='{name}'][value='{v}']").check()
-    await step.locator("button[type=submit]").click()
-    await step.locator(".ok, .unavailable, .error").first.wait_for()
-    problem = step.locator(".unavailable, .error")
-    assert not await problem.count(), f"{action}: {await problem.first.inner_text()}"
 
 
 async def mediation_offer_accepted(svc, op_headers: dict) -> str:  # type: ignore[no-untyped-def]
@@ -263,15 +248,13 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
         },
         check={"attachments": ("identity", "matter_materials", "hardship_statement", "honesty_commitment")},
     )
-    await worker.reload()
     await submit_step(
         worker, "decision", fill={"reasons": "经审查符合经济困难标准"}, select={"decision": "grant"}
     )
-    await worker.reload()
-    assert await worker.locator("h1 .tag").inner_text() == "已批准"
-    await submit_step(worker, "assign")  # no lawyer named: aid's rotation picks one (Art 43 / 点援制 off)
-    await worker.reload()
-    assert "lawyer_accept" in await worker.get_by_test_id("allowed").inner_text()
+    assert await worker.get_by_test_id("case-status").inner_text() == "准予援助，待指派律师"
+    await submit_step(worker, "assign")  # no lawyer named: aid's rotation picks one (Art 43)
+    assert await worker.get_by_test_id("case-status").inner_text() == "已指派，待律师接受"
+    await assert_readable(worker)
     await shots.take(worker, "case-aid")
 
     # English is one click away, and every label follows.
@@ -371,17 +354,13 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
         fill={"parties.0.name": "赵建国", "parties.0.phone": "13912340000"},
         select={"parties.0.side": "respondent"},
     )
-    for party in ("李桂英", "赵建国"):  # 人民调解法 Art 17: every party agrees to mediation
-        await mediator.reload()
-        step = mediator.get_by_test_id("step-consents")
-        value = await step.locator("select[name=party_id] option", has_text=party).get_attribute("value")
-        await step.locator("select[name=party_id]").select_option(value)
-        await submit_step(mediator, "consents", select={"decision": "given"})
-    await mediator.reload()
+    # 人民调解法 Art 17: every party agrees — the applicant did by applying, the respondent now.
+    await submit_step(mediator, "consents", select={"decision": "given"})
     await submit_step(
         mediator, "sessions", fill={"scheduled_at": "2026-12-01T09:30", "location": "潞州区调委会调解室"}
     )
-    await mediator.reload()
+    # Art 22, 27, 28: the session is held and recorded before any agreement.
+    await submit_step(mediator, "record", fill={"notes": "双方陈述，调解员释法说理"})
     await submit_step(
         mediator,
         "agreement",
@@ -394,7 +373,7 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
             "performance_deadline": "2026-12-15",
         },
     )
-    await mediator.reload()
+    await assert_readable(mediator)
     await shots.take(mediator, "case-mediation")
     href = await mediator.get_by_test_id("agreement-link").get_attribute("href")
     await mediator.goto(f"{base}{href}")
