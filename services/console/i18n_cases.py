@@ -431,6 +431,17 @@ CASE_SCREENS: dict[str, tuple[str, str]] = {
         "No lawyer choice in this county: rotation assigns a lawyer without conflicts (Art 43)",
     ),
     "cv.aid_handler": ("受理人员", "Received by"),
+    "cv.notifying_body": ("通知机关", "Notified by"),
+    "cv.document_number": ("通知书文号", "Document number"),
+    "cv.ground": ("通知理由", "Ground"),
+    "cv.notified_at": ("通知时间", "Notified"),
+    "bodykind.court": ("人民法院", "Court"),
+    "bodykind.procuratorate": ("人民检察院", "Procuratorate"),
+    "bodykind.police": ("公安机关", "Police"),
+    "law.aid_notification": (
+        "法律援助法第二十五条、第二十八条、第三十六条：收到通知之日起三日内指派律师并通知办案机关",
+        "Art 25, 28, 36: assign within 3 days of the notice and tell the body",
+    ),
     "cv.close_order": ("办结来源工单", "Close the source work order"),
     "cv.order_still_open": (
         "案件已办结，来源工单仍在办理中：回拨告知求助人办理结果后办结（12348 闭环）。",

@@ -262,6 +262,8 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     await worker.wait_for_url(re.compile(r"/cases/aid/"))
     await worker.get_by_test_id("case-number").wait_for()
     assert "Legal-aid cases" in await worker.content()
+    assert "Assigned, awaiting the lawyer" in await worker.get_by_test_id("case-status").inner_text()
+    await assert_readable(worker)
 
     # A second call, answered on the spot: the order is closed at once and the caller rates it.
     await op.goto(f"{base}/operator")

@@ -144,6 +144,33 @@ def test_every_state_action_and_code_family_has_both_languages():
     assert laws and all(k in i18n.M and "法" in i18n.t(k) for k in laws)
 
 
+def test_a_concluded_case_offers_closing_its_still_open_order_with_its_result():
+    order = {"status": "in_progress"}
+    closed = med_case("closed", number="TJ1", outcome="agreed_written", agreement={"terms": "移装外机"})
+    assert cv.offers_order_closure("mediation", closed, order)
+    assert cv.order_summary("mediation", closed) == "TJ1 调解成功（书面协议）：移装外机"
+    failed = med_case("closed", number="TJ2", outcome="failed", close_reason="分歧过大")
+    assert cv.order_summary("mediation", failed, "en") == "TJ2 Failed：分歧过大"
+    assert not cv.offers_order_closure("mediation", med_case("agreed"), order)  # performance pending
+    assert not cv.offers_order_closure("mediation", closed, {"status": "closed"})
+    assert not cv.offers_order_closure("mediation", closed, None)  # an order the viewer cannot read
+    aid = aid_case("archived", number="FY1", closure={"outcome": "仲裁调解结案"})
+    assert cv.order_summary("aid", aid) == "FY1 法律援助已结案：仲裁调解结案"
+    refused = aid_case("refused", number="FY2", decision={"outcome": "refuse", "reasons": "收入超标"})
+    assert cv.offers_order_closure("aid", refused, order)
+    assert cv.order_summary("aid", refused) == "FY2 不予法律援助：收入超标"
+
+
+def test_service_texts_in_the_consoles_language_and_the_lawyer_choice_rule():
+    text = "2027 年节假日安排尚未录入 | holiday schedule for 2027 not entered yet"
+    assert cv.in_language(text) == "2027 年节假日安排尚未录入"
+    assert cv.in_language(text, "en") == "holiday schedule for 2027 not entered yet"
+    assert cv.in_language("只有中文", "en") == "只有中文" and cv.in_language(None) == "—"
+    assert cv.lawyer_choice({"county_code": "140403"}, {"lawyer_choice_counties": ["140403"]}) is True
+    assert cv.lawyer_choice({"county_code": "140426"}, {"lawyer_choice_counties": ["140403"]}) is False
+    assert cv.lawyer_choice({"county_code": "140403"}, {}) is None  # rule book unavailable: the picker
+
+
 # ---------------------------------------------------------------- forms → bodies
 def fields(service: str, action: str):  # type: ignore[no-untyped-def]
     return dict(STEPS[service])[action]
