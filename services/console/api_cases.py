@@ -120,9 +120,18 @@ def _view(lang: str) -> dict[str, Any]:
         "code": lambda family, value, extra=None: cases_view.label_of(family, value, lang, extra),
         "clock_state": cases_view.clock_state,
         "fname": lambda f: _field_label(f, lang),
+        # A field or an option may read differently in one step (f.{step}.{field}, f.{field}.{code}).
+        "flabel": lambda step, name: i18n.t(_first(f"f.{step}.{name}", f"f.{name}"), lang),
+        "olabel": lambda name, code, extra=None: cases_view.label_of(
+            "f" if f"f.{name}.{code}" not in i18n.M else f"f.{name}", code, lang, extra
+        ),
         # The services write some texts as "中文 | English": the half of the console's language.
         "say": lambda text: cases_view.in_language(text, lang),
     }
+
+
+def _first(*keys: str) -> str:
+    return next((k for k in keys if k in i18n.M), keys[-1])
 
 
 def _field_label(name: str, lang: str) -> str:
@@ -200,7 +209,9 @@ async def case_detail(request: Request, service: str, case_id: uuid.UUID) -> Res
 
 
 @router.get("/cases/{service}/{case_id}/people", response_class=HTMLResponse)
-async def people(request: Request, service: str, case_id: uuid.UUID, people_q: str = "") -> Response:
+async def people(
+    request: Request, service: str, case_id: uuid.UUID, people_q: str = "", step: str = ""
+) -> Response:
     """htmx: the picker of a step — aid's lawyers or mediation's mediators of the case's county,
     with dispatch's duty state and workload, filtered by what was typed (name or staff code)."""
     s = require(request, "cases")
@@ -208,7 +219,7 @@ async def people(request: Request, service: str, case_id: uuid.UUID, people_q: s
         return Response(status_code=404)
     b, tok = backends(request), await token(request)
     q = people_q[:50]  # `people_q`, not `q`: the picker sits inside a step form
-    ctx: dict[str, Any] = {"service": service, "q": q, "case_id": str(case_id)}
+    ctx: dict[str, Any] = {"service": service, "q": q, "case_id": str(case_id), "step": step}
     try:
         case = await b.case(tok, service, str(case_id))
         county = str(case.get("county_code") or "")[:6]
@@ -268,7 +279,11 @@ async def case_step(request: Request, service: str, case_id: uuid.UUID, action: 
                 request, "_case_result.html", {"error": i18n.t("cv.pick_session", s.lang), **_view(s.lang)}
             )
     try:
-        await backends(request).case_action(await token(request), service, str(case_id), path, body)
+        b, tok = backends(request), await token(request)
+        if step.method == "PATCH":
+            await b.case_update(tok, service, str(case_id), body)
+        else:
+            await b.case_action(tok, service, str(case_id), path, body)
     except (Unavailable, BackendError) as exc:
         return render(request, "_case_result.html", {**problem_ctx(exc, s.lang), **_view(s.lang)})
     # The case moved on: the page is drawn again from its new state (the next step's forms, what

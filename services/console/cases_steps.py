@@ -58,6 +58,23 @@ AID_FORMS = (
     "consultation",
 )
 
+DISPUTE_TYPES = (
+    "neighbour",
+    "marriage",
+    "family",
+    "adoption",
+    "personal_status",
+    "land",
+    "property_management",
+    "contract",
+    "debt",
+    "damages",
+    "labour",
+    "traffic",
+    "medical",
+    "consumer",
+    "other",
+)
 DESK = ("aid_officer", "counter_staff", "admin")  # services/aid/access.py
 OFFICER = ("aid_officer", "admin")
 LAWYER = ("lawyer",)
@@ -74,10 +91,11 @@ class Step:
     path: str = ""  # under /v1/cases/{id}/ (default: key); "{session_id}" filled from the form
     more: bool = False  # corrections and exceptional endings: folded away under 其他操作
     law: str = ""  # the i18n key of the legal basis shown with the form
+    method: str = "POST"  # PATCH: a correction of the case itself (path "")
 
     @property
     def endpoint(self) -> str:
-        return self.path or self.key
+        return self.path or ("" if self.method == "PATCH" else self.key)
 
 
 AID_STEPS: list[Step] = [
@@ -316,6 +334,30 @@ MEDIATION_STEPS: list[Step] = [
         ],  # fmt: skip
         more=True,
         law="law.med_risk",
+    ),
+    Step(
+        "registration",  # Art 33's exclusions depend on the dispute type: correct it, with the facts
+        "update_registration",
+        WORK,
+        [
+            ("dispute_type", "select", DISPUTE_TYPES),
+            ("summary", "textarea", ()),
+            ("claims", "textarea", ()),
+        ],
+        more=True,
+        method="PATCH",
+    ),
+    Step(
+        "recusals",
+        "recuse",
+        WORK,
+        [
+            ("staff_id", "mediator", ()),
+            ("relation", "text", ()),
+            ("raised_by", "select", ("mediator", "party", "committee")),
+        ],
+        more=True,
+        law="law.med_recusal",
     ),
     Step(
         "receipt",

@@ -479,6 +479,10 @@ class Backends:
             "mediation", "GET", "/v1/committees", token, params={"region_code": region_code, "limit": 1000}
         )
 
+    async def case_update(self, token: str, service: str, case_id: str, body: dict) -> dict:
+        """A correction of the case itself (mediation: dispute type, summary, claims)."""
+        return await self.json(service, "PATCH", f"/v1/cases/{case_id}", token, json=body)
+
     async def county_staff(self, token: str, county_code: str, role: str | None = None) -> list[dict]:
         """Dispatch's staff of a county (duty state, load, staff code) for the case pickers."""
         params = _clean({"county_code": county_code, "role": role, "limit": 1000})

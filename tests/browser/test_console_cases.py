@@ -139,6 +139,7 @@ async def _aid(browser, base: str, svc, op_headers: dict, shots) -> None:  # typ
     await status_is(officer, "已收到申请")
     await expect_steps(officer, ["application"], ["withdraw", "receipt"])
     assert await officer.get_by_test_id("order-link").inner_text() != ""
+    await shots.take(officer, "case-aid-application")
     # The hardship statement and the honesty commitment not handed in: listed back in one go.
     await submit_step(
         officer,
@@ -241,7 +242,9 @@ async def _mediation(browser, base: str, svc, op_headers: dict, shots) -> None: 
     await open_case(page, base, "mediation", order_id)
     await status_is(page, "已登记，征求当事人同意")
     # The applicant consented by applying (Art 17): only adding the respondent, or the mediator.
-    await expect_steps(page, ["parties"], ["mediator", "extensions", "risk", "receipt"])
+    await expect_steps(
+        page, ["parties"], ["mediator", "extensions", "risk", "registration", "recusals", "receipt"]
+    )
     await submit_step(
         page,
         "parties",
@@ -253,6 +256,14 @@ async def _mediation(browser, base: str, svc, op_headers: dict, shots) -> None: 
         select={"parties.0.side": "respondent"},
     )
     await expect_steps(page, ["parties", "consents"])
+    # The registration corrected (PATCH): Art 33's exclusions depend on the dispute type.
+    await submit_step(
+        page,
+        "registration",
+        select={"dispute_type": "neighbour"},
+        fill={"summary": "邻居空调外机噪音大、滴水，多次沟通无果", "claims": "请求移装空调外机"},
+    )
+    assert "请求移装空调外机" in await page.get_by_test_id("case-basic").inner_text()
     await submit_step(page, "consents", select={"decision": "given", "method": "oral"})
     await status_is(page, "已受理")
     # The case came with the mediator who took the order; the committee names this one instead —

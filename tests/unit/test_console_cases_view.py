@@ -19,7 +19,13 @@ from services.console.main import create_app
 from services.console.service import Backends
 from services.console.settings import ConsoleSettings
 from services.mediation import domain as med_domain
-from services.mediation.schemas import ConfirmationApplicationIn, FollowUpIn, SessionRecordIn
+from services.mediation.schemas import (
+    ConfirmationApplicationIn,
+    FollowUpIn,
+    RecusalIn,
+    RegistrationUpdateIn,
+    SessionRecordIn,
+)
 from tests.unit.test_console_app import DOWN, dev_login
 
 LAWYER_ID = str(uuid.uuid4())
@@ -203,6 +209,25 @@ def test_new_step_forms_match_the_services_schemas():
             {"applied_on": "2026-12-10", "court": "潞州区人民法院", "applying_party_ids": [a, b]},
         )
     )
+
+
+def test_mediation_corrections_match_the_schemas():
+    step = cv.find_step("mediation", "registration")
+    assert step is not None and step.method == "PATCH" and step.more
+    RegistrationUpdateIn.model_validate(
+        step_body(
+            step.fields, {"dispute_type": "land", "summary": "宅基地界址争议，双方各执一词", "claims": ""}
+        )
+    )
+    RecusalIn.model_validate(
+        step_body(
+            fields("mediation", "recusals"),
+            {"staff_id": LAWYER_ID, "relation": "系申请人之兄", "raised_by": "party"},
+        )
+    )
+    assert "update_registration" in med_domain.allowed_actions("mediating")
+    more = [s.key for s in cv.offered_steps("mediation", med_case("mediating"), ["mediator"], None) if s.more]
+    assert {"registration", "recusals", "extensions", "risk", "receipt"} <= set(more)
 
 
 def test_pickers_put_usable_on_duty_and_lighter_loaded_people_first():
