@@ -10,7 +10,7 @@ import importlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -28,16 +28,34 @@ class Failed(Exception):
     """A call the script expected to succeed did not: the step is skipped, the load goes on."""
 
 
+# The script sweeps the clocks itself, right after each move of the frozen clock: a background
+# sweeper reading the clock in between would time out offers about to be taken, and intake's
+# reconciliation would find dispatch "silent" for the minutes the clock jumped while dispatch was
+# still routing (the script waits for every order's offer instead). Off while the script runs.
+QUIET = {
+    "AID_SWEEP_SECONDS": "0",
+    "LAWLINE_MEDIATION_SWEEP_SECONDS": "0",
+    "LAWLINE_INTAKE_RECONCILE_INTERVAL_SECONDS": "86400",
+}
+
+
+def _clear_settings() -> None:
+    from services.intake.settings import get_intake_settings
+    from services.mediation.settings import get_mediation_settings
+
+    get_intake_settings.cache_clear()
+    get_mediation_settings.cache_clear()
+
+
 @contextlib.contextmanager
-def _no_background_sweeps() -> Any:
-    """The script sweeps the clocks itself, right after each move of the frozen clock: a
-    background sweeper reading the clock in between would time out offers about to be taken."""
+def _no_background_sweeps() -> Iterator[None]:
     import services.dispatch.main as dispatch_main
 
-    saved_env = {k: os.environ.get(k) for k in ("AID_SWEEP_SECONDS", "LAWLINE_MEDIATION_SWEEP_SECONDS")}
+    saved_env = {k: os.environ.get(k) for k in QUIET}
     saved = dispatch_main.SWEEP_SECONDS
     dispatch_main.SWEEP_SECONDS = 0
-    os.environ.update({k: "0" for k in saved_env})
+    os.environ.update(QUIET)
+    _clear_settings()
     try:
         yield
     finally:
@@ -47,6 +65,7 @@ def _no_background_sweeps() -> Any:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        _clear_settings()
 
 
 @contextlib.asynccontextmanager
@@ -54,14 +73,10 @@ async def running(urls: dict[str, str], bootstrap: str, clock: FrozenClock) -> A
     started: dict[str, RunningService] = {}
     try:
         with _no_background_sweeps():
-            from services.mediation.settings import get_mediation_settings
-
-            get_mediation_settings.cache_clear()
             for name in SERVICES:  # identity first: the others wait for its credential snapshot
                 module = importlib.import_module(f"services.{name}.main")
                 app = module.create_app(db_url=urls[name], bootstrap=bootstrap, clock=clock)
                 started[name] = await serve(name, app, stand_in=False)
-            get_mediation_settings.cache_clear()
         async with Stack(started, clock) as stack:
             yield stack
     finally:

@@ -134,29 +134,31 @@ async def intake_status(stack: Stack, order_id: str) -> str:
     return (await stack.call("intake", "GET", f"/v1/work-orders/{order_id}", as_=SUPERVISOR))["status"]
 
 
-async def open_offer(stack: Stack, order_id: str, not_ids: set[str] = frozenset()) -> dict | None:  # type: ignore[assignment]
-    """The order's open offer, once dispatch has made it (None if it escalated instead)."""
+async def open_offer(stack: Stack, order_id: str, not_ids: frozenset[str] = frozenset()) -> dict | None:
+    """The order's open offer, once dispatch has made it and intake has heard of it (None if it
+    escalated instead) — before the clock moves on, or intake would think dispatch silent."""
 
     async def fetch() -> Any:
+        status = await intake_status(stack, order_id)
+        if status == "escalated":
+            return {"escalated": True}
+        if status == "received":
+            return None
         rows = await stack.call(
             "dispatch", "GET", "/v1/assignments", as_=SUPERVISOR, params={"work_order_id": order_id}
         )
-        offer = next((a for a in rows if a["status"] == "offered" and a["id"] not in not_ids), None)
-        if offer:
-            return offer
-        return {"escalated": True} if await intake_status(stack, order_id) == "escalated" else None
+        return next((a for a in rows if a["status"] == "offered" and a["id"] not in not_ids), None)
 
     found = await stack.poll(fetch)
     return None if not found or found.get("escalated") else found
 
 
 async def respond(stack: Stack, people: People, o: DemoOrder, st: dict) -> None:
-    if o.response in ("none", "ignore", "ignore_then_assign") or o.answered_on_call:
-        if o.response != "none" and not o.answered_on_call:
-            await open_offer(stack, st["id"])  # made, and left to time out
-        return
+    """Answer the offer as the plan says; an offer left lying times out at the next sweeps."""
+    if o.answered_on_call or (o.response == "none" and await intake_status(stack, st["id"]) == "merged"):
+        return  # never dispatched
     offer = await open_offer(stack, st["id"])
-    if offer is None:
+    if offer is None or o.response in ("none", "ignore", "ignore_then_assign", "open"):
         return
     if o.response == "reject":
         code = list(REJECT_REASONS)[int(o.key[1:]) % len(REJECT_REASONS)]
@@ -167,11 +169,9 @@ async def respond(stack: Stack, people: People, o: DemoOrder, st: dict) -> None:
             as_=people.code(offer["staff_id"]),
             json={"reason_code": code, "note": REJECT_REASONS[code]},
         )
-        offer = await open_offer(stack, st["id"], {offer["id"]})
+        offer = await open_offer(stack, st["id"], frozenset({offer["id"]}))
         if offer is None:
             return
-    if o.response == "open":
-        return
     await accept(stack, people, offer, st)
 
 
