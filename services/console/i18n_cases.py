@@ -471,6 +471,9 @@ CASE_SCREENS: dict[str, tuple[str, str]] = {
         "人民调解法第二十一条：调解员应当坚持原则、公正调解；与当事人有利害关系的应当回避",
         "Art 21: a mediator with a conflict of interest steps aside",
     ),
+    "cv.doc_materials": ("打开可打印的一次性告知书", "Open the printable notice of missing materials"),
+    "cv.doc_decision": ("打开可打印的决定书", "Open the printable decision"),
+    "cv.doc_assignment": ("打开可打印的指派通知书", "Open the printable assignment notice"),
     "cv.close_order": ("办结来源工单", "Close the source work order"),
     "cv.order_still_open": (
         "案件已办结，来源工单仍在办理中：回拨告知求助人办理结果后办结（12348 闭环）。",

@@ -162,6 +162,9 @@ async def _aid(browser, base: str, svc, op_headers: dict, shots) -> None:  # typ
     missing = await officer.get_by_test_id("missing-items").inner_text()
     assert "经济困难状况说明表" in missing and "个人诚信承诺" in missing and "第四十三条" in missing
     await expect_steps(officer, ["supplement"], ["withdraw", "receipt"])
+    notice = await officer.get_by_test_id("doc-materials").get_attribute("href")
+    r = await officer.context.request.get(f"{base}{notice}")
+    assert r.ok and "经济困难状况说明表" in await r.text()  # the 一次性告知书, printable
     await shots.take(officer, "case-aid-incomplete")
     await submit_step(
         officer, "supplement", check={"attachments": ("hardship_statement", "honesty_commitment")}
