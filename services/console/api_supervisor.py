@@ -115,12 +115,28 @@ def _quick_periods(today):  # type: ignore[no-untyped-def]
     ]
 
 
+@router.get("/supervisor/staff-options", response_class=HTMLResponse)
+async def transfer_staff_options(request: Request, staff_q: str = "") -> Response:
+    """htmx: people matching a typed name or staff code, to pick whom an order goes to (转办) —
+    not a UUID typed by hand."""
+    s = require(request, "supervisor")
+    ctx: dict = {"q": staff_q, "field": "to_staff_id", "show_load": True}
+    if staff_q.strip():
+        try:
+            ctx["staff"] = await backends(request).staff_search(await token(request), staff_q[:50])
+        except (Unavailable, BackendError) as exc:
+            ctx.update(problem_ctx(exc, s.lang))
+    return render(request, "_staff_options.html", ctx)
+
+
 @router.post("/supervisor/transfer/{order_id}", response_class=HTMLResponse)
 async def transfer(request: Request, order_id: uuid.UUID) -> Response:
     """督办 by reassignment: dispatch escalates overdue orders itself (its clocks); what a supervisor
     does with one is transfer (转办) it to a named person."""
     s = require(request, "supervisor")
     form = await check_csrf(request)
+    if not (form.get("to_staff_id") or "").strip():
+        return render(request, "_result.html", {"error": i18n.t("sv.pick_staff", s.lang)})
     try:
         await backends(request).transfer(
             await token(request),

@@ -20,7 +20,7 @@ CASES: dict[str, tuple[str, str]] = {
     "sv.offers_made": ("已派次数", "Offers made"),
     "sv.priority": ("优先", "Priority"),
     "sv.queue": ("督办队列（待指定承办人）", "Escalation queue (needs a handler)"),
-    "sv.to_staff": ("承办人编号", "Staff id"),
+    "sv.to_staff": ("输入姓名或人员编号", "Name or staff code"),
     "sv.transfer": ("转办", "Transfer"),
     "sv.transferred": ("已转办", "Transferred"),
     "svstate.overdue": ("已超期", "Overdue"),

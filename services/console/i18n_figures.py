@@ -22,6 +22,10 @@ FIGURES: dict[str, tuple[str, str]] = {
         "Exports every order of the chosen period (no row limit) and every current case; times are China time.",
     ),
     "sv.ranking_scope": ("仅含您辖区内的县（区）", "Only the counties in your jurisdiction"),
+    "sv.pick_staff": (
+        "请先输入姓名或人员编号，并选择承办人",
+        "Type a name or staff code and pick the person first",
+    ),
     "xp.number": ("工单号", "Order number"),
     "xp.case_number": ("案件编号", "Case number"),
     "xp.status": ("状态", "Status"),
