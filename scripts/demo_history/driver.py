@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from libs.common.clock import CHINA_TZ, FrozenClock
 from scripts.demo_history import steps
 from scripts.demo_history.plan import DemoOrder, Plan
-from scripts.demo_history.stack import Failed, Stack, log, running
+from scripts.demo_history.stack import Failed, People, Stack, log, running
 
 CONCURRENCY = 10
 
@@ -35,7 +35,7 @@ def china(day: date, hour: int, minute: int = 0) -> datetime:
 class Player:
     def __init__(self, stack: Stack, plan: Plan) -> None:
         self.stack, self.plan = stack, plan
-        self.people = steps.People(stack)
+        self.people = People(stack)
         self.state: dict[str, dict] = {}
         self.result = Result()
         self.gate = asyncio.Semaphore(CONCURRENCY)

@@ -194,3 +194,30 @@ class Stack:
                 return None
             await asyncio.sleep(interval)
             interval = min(interval * 1.5, 0.15)
+
+
+class People:
+    """The demo network's people the script acts as, by county."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        staff = stack.people
+        self.operators = [s for s in staff if s.role == "operator"]
+        self.counter: dict[str, list[Any]] = {}  # county → its centre's counter clerks (法律工作者)
+        for s in staff:
+            if s.point.tier == "county" and s.role == "legal_worker":
+                self.counter.setdefault(s.point.county_code, []).append(s)
+
+    def operator(self, o: Any) -> Any:
+        """The city 12348 operator who takes the order's call (the same one every time)."""
+        return self.operators[int(o.key[1:]) % len(self.operators)]
+
+    def code(self, staff_id: str) -> str:
+        return self.stack.staff[str(staff_id)].code
+
+    def county_staff(self, county: str, role: str) -> Any:
+        return next(
+            s
+            for s in self.stack.people
+            if s.point.county_code == county and s.point.tier == "county" and s.role == role
+        )

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from scripts.demo_history.plan import REJECT_REASONS, DemoOrder
-from scripts.demo_history.stack import Failed, Stack
+from scripts.demo_history.stack import Failed, People, Stack
 
 SUPERVISOR = "supervisor_1404"
 ADMIN = "admin"
@@ -43,34 +43,6 @@ def citizen_ip(o: DemoOrder) -> str:
     per-address limits count them as the different people they are."""
     n = int(o.key[1:])
     return f"198.51.100.{n % 250 + 1}" if n % 2 else f"203.0.113.{n % 250 + 1}"
-
-
-class People:
-    """The demo network's people the script acts as, by county."""
-
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        staff = stack.people
-        self.operators = [s for s in staff if s.role == "operator"]
-        self.counter: dict[str, list[Any]] = {}
-        self.centre: dict[str, Any] = {}
-        for s in staff:
-            if s.point.tier == "county" and s.role == "legal_worker":
-                self.counter.setdefault(s.point.county_code, []).append(s)
-                self.centre[s.point.county_code] = s.point
-
-    def operator(self, o: DemoOrder) -> Any:
-        return self.operators[int(o.key[1:]) % len(self.operators)]
-
-    def code(self, staff_id: str) -> str:
-        return self.stack.staff[str(staff_id)].code
-
-    def county_staff(self, county: str, role: str) -> Any:
-        return next(
-            s
-            for s in self.stack.people
-            if s.point.county_code == county and s.point.tier == "county" and s.role == role
-        )
 
 
 def create_body(o: DemoOrder, people: People, stack: Stack) -> tuple[str, str | None, dict, dict[str, str]]:
