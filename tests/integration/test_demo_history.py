@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from libs.common.clock import CHINA_TZ
 from libs.common.db import make_engine
 from libs.common.embedded import EmbeddedBroker, free_port
 from libs.common.testing.infra import Infra
 from scripts.demo_history import counts, load_if_empty
-from scripts.demo_history.plan import DEMO_MARK, build_plan
+from scripts.demo_history.plan import DEMO_MARK
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Saturday 10:00 in China: Monday to Friday behind
 SERVICES = ("identity", "intake", "dispatch", "aid", "mediation")
@@ -73,11 +72,3 @@ async def test_switched_off_by_the_environment(infra: Infra, monkeypatch):
     monkeypatch.setenv("LAWLINE_DEMO_HISTORY", "0")
     out = await load_if_empty({"intake": "postgresql+asyncpg://nobody@127.0.0.1:1/none"}, "127.0.0.1:1")
     assert out.skipped == "LAWLINE_DEMO_HISTORY=0"
-
-
-def test_today_is_china_today():
-    # The plan's last history day is yesterday in China, whatever the machine's zone.
-    now = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # 01:00 on 2 December in China
-    assert now.astimezone(CHINA_TZ).date().isoformat() == "2026-12-02"
-    plan = build_plan(start=now.astimezone(CHINA_TZ).date() - timedelta(days=30), days=30)
-    assert plan.day_date(plan.days).isoformat() == "2026-12-02"

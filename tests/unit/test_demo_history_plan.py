@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from libs.common import regions
+from libs.common.clock import CHINA_TZ
 from scripts.demo_history.plan import DEMO_MARK, build_plan, summary
 
 START = date(2026, 11, 2)
@@ -39,3 +40,11 @@ def test_a_month_on_every_channel_and_type_weighted_to_the_big_counties():
             assert plan.day_date(step.day).weekday() < 5 and step.day > o.day
     assert any(o.repeat_of for o in orders)  # a caller calling again (并单)
     assert plan.today and all(o.day == plan.days for o in plan.today)
+
+
+def test_today_is_china_today():
+    # The plan's last history day is yesterday in China, whatever the machine's zone.
+    now = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # 01:00 on 2 December in China
+    assert now.astimezone(CHINA_TZ).date().isoformat() == "2026-12-02"
+    plan = build_plan(start=now.astimezone(CHINA_TZ).date() - timedelta(days=30), days=30)
+    assert plan.day_date(plan.days).isoformat() == "2026-12-02"
