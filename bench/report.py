@@ -90,6 +90,16 @@ def figures(out: dict) -> list[str]:
                     )
                 else:
                     rows.append(f"| list: {name} | {v} | p95 < 50 ms |")
+        for name, v in (sc["reads"].get("stats") or {}).items():
+            if isinstance(v, dict) and "latency_ms" in v:
+                p95 = v["latency_ms"].get("p95")
+                rows.append(
+                    f"| figures (`/v1/stats/orders`): {name}, {v.get('orders_counted', 0):,} orders counted | "
+                    f"p50 {_ms(v['latency_ms'], 'p50')} / p95 {_ms(v['latency_ms'], 'p95')} ms "
+                    f"{_ok(p95 is not None and p95 < 500)} | p95 < 500 ms |"
+                )
+            else:
+                rows.append(f"| figures: {name} | {v} | p95 < 500 ms |")
     s = out.get("simulation")
     if s:
         v = s["verdict"]

@@ -106,10 +106,11 @@ async def dashboard(request: Request) -> Response:
 
 
 def _quick_periods(today):  # type: ignore[no-untyped-def]
-    """本月 / 上月 as ready-made ranges (the monthly 排名通报 is about last month)."""
+    """近 30 天 / 本月 / 上月 as ready-made ranges (the monthly 排名通报 is about last month)."""
     first = today.replace(day=1)
     prev_last = first - timedelta(days=1)
     return [
+        ("sv.last_30", f"from={(today - timedelta(days=29)).isoformat()}&to={today.isoformat()}"),
         ("sv.this_month", f"from={first.isoformat()}&to={today.isoformat()}"),
         ("sv.last_month", f"from={prev_last.replace(day=1).isoformat()}&to={prev_last.isoformat()}"),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,9 +20,8 @@ class Period:
     last: date  # inclusive
 
     @property
-    def months(self) -> int:
-        """Calendar months the period touches: the target is set per county per month."""
-        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
 
     @property
     def whole_month(self) -> bool:
@@ -37,10 +36,14 @@ class PeriodChoice:
     errors: dict[str, tuple[str, str]] = field(default_factory=dict)  # field → (zh, en)
 
 
+DEFAULT_DAYS = 30
+
+
 def choose_period(date_from: str | None, date_to: str | None, *, today: date) -> PeriodChoice:
-    """The dashboard's date range: this month so far unless the supervisor picked one. A bad pick
-    keeps the default figures on screen and says beside the field what is wrong."""
-    default = Period(today.replace(day=1), today)
+    """The dashboard's date range: the last 30 days unless the supervisor picked one (本月 on the
+    2nd would be two days of figures; 本月 and 上月 are a click away). A bad pick keeps the
+    default figures on screen and says beside the field what is wrong."""
+    default = Period(today - timedelta(days=DEFAULT_DAYS - 1), today)
     errors: dict[str, tuple[str, str]] = {}
     picked: dict[str, date] = {}
     for name, raw in (("from", date_from), ("to", date_to)):
@@ -90,8 +93,9 @@ class Dashboard:
 def dashboard(stats: dict, today_stats: dict, *, period: Period, monthly_target_per_county: int) -> Dashboard:
     t = stats.get("totals") or {}
     counties = stats.get("counties") or []
-    # 完成率: closed orders against the target of the counties this viewer answers for.
-    target = monthly_target_per_county * max(1, len(counties)) * period.months
+    # 完成率: closed orders against the target of the counties this viewer answers for, the
+    # monthly target taken pro rata for the period's days (30 days: one month's).
+    target = round(monthly_target_per_county * max(1, len(counties)) * period.days / 30)
     ranking = [{**c, "link": drill(period, region_prefix=c["county_code"])} for c in counties]
     return Dashboard(
         period=period,

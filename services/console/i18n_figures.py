@@ -8,6 +8,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "sv.from": ("开始日期", "From"),
     "sv.to": ("结束日期", "To"),
     "sv.apply": ("查看", "Show"),
+    "sv.last_30": ("近 30 天", "Last 30 days"),
     "sv.this_month": ("本月", "This month"),
     "sv.last_month": ("上月", "Last month"),
     "sv.period_total": ("本期受理", "Received in period"),

@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from libs.common.testing.infra import serve, services
+from libs.common.testing.infra import consumers_ready, serve, services
 from services.console.main import create_app
 from services.console.settings import ConsoleSettings
 from services.identity import domain as identity
+from tests.browser.test_console_operator_form import routed
 from tests.integration.intake_helpers import make_id
 
 pytestmark = pytest.mark.browser
@@ -20,19 +21,21 @@ CLERK = "counter_140403"
 
 
 async def test_a_walk_in_gets_a_printable_receipt(infra, browser, shots):
-    async with services(infra, "identity", "intake") as svc:
+    # dispatch too: the walk-in is routed here, not by a later test's dispatch (shared broker).
+    async with services(infra, "identity", "intake", "dispatch") as svc:
         console = await serve(
             "console",
             create_app(
                 ConsoleSettings(),
                 intake=svc["intake"].url,
                 identity=svc["identity"].url,
-                dispatch="http://127.0.0.1:9",
+                dispatch=svc["dispatch"].url,
                 aid="http://127.0.0.1:9",
                 mediation="http://127.0.0.1:9",
             ),
         )
         try:
+            await consumers_ready(*svc.values())
             ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             page = await ctx.new_page()
             base = console.url
@@ -68,6 +71,8 @@ async def test_a_walk_in_gets_a_printable_receipt(infra, browser, shots):
             )  # no product name on paper
             assert await doc.get_by_test_id("receipt-reply-by").count()
             await shots.take(doc, "receipt")
+            order_id = (await page.get_by_test_id("order-number").get_attribute("href")).rsplit("/", 1)[1]
             await ctx.close()
+            await routed(svc["dispatch"], [order_id])
         finally:
             await console.stop()

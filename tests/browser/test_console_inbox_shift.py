@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from libs.common.auth import get_auth_settings
+from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, serve, services, wait_for
 from services.console import api_counter
 from services.console.main import create_app
@@ -45,7 +46,9 @@ async def test_an_officer_keeps_the_inbox_open_across_many_tokens_and_accepts(
     monkeypatch.setattr(get_auth_settings(), "access_ttl_seconds", 63)
     monkeypatch.setattr(dispatch_api, "INBOX_KEEPALIVE_SECONDS", 1.0)
     monkeypatch.setattr(api_counter, "HEARTBEAT_SECONDS", 1.0)
-    async with services(infra, "identity", "intake", "dispatch") as svc:
+    # aid too: the accepted legal-aid order's event opens its case here, not in a later test's aid
+    # service (the session broker is shared, each service's consumer group resumes where it left off).
+    async with services(infra, "identity", "intake", "dispatch", "aid") as svc:
         await consumers_ready(*svc.values())
         console = await serve(
             "console",
@@ -54,7 +57,7 @@ async def test_an_officer_keeps_the_inbox_open_across_many_tokens_and_accepts(
                 intake=svc["intake"].url,
                 dispatch=svc["dispatch"].url,
                 identity=svc["identity"].url,
-                aid="http://127.0.0.1:9",
+                aid=svc["aid"].url,
                 mediation="http://127.0.0.1:9",
             ),
         )
@@ -103,7 +106,7 @@ async def test_an_officer_keeps_the_inbox_open_across_many_tokens_and_accepts(
                     },
                 )
                 assert r.status_code == 201, r.text
-                number = r.json()["number"]
+                number, order_id = r.json()["number"], r.json()["id"]
             offer = page.get_by_test_id("offer").filter(has_text=number)
             await offer.wait_for(timeout=30_000)
             # Seen and counted: a badge, the tab's title, the new offer marked, the time left ticking.
@@ -130,6 +133,15 @@ async def test_an_officer_keeps_the_inbox_open_across_many_tokens_and_accepts(
             assert page.url.endswith("/counter")
             await shots.take(page, "inbox-after-shift")
             await ctx.close()
+
+            # The acceptance opened its legal-aid case here (its event consumed in this test).
+            async def case_opened():  # type: ignore[no-untyped-def]
+                async with svc["aid"].client(headers=auth("aid_officer", region="140403")) as aid:
+                    return [
+                        c for c in (await aid.get("/v1/cases")).json() if c["work_order_id"] == order_id
+                    ] or None
+
+            await wait_for(case_opened, timeout=30, what="the legal-aid case of the accepted order")
         finally:
             await console.stop()
         counts = await rotations(svc["identity"])

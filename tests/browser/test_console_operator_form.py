@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from libs.common.testing.infra import serve, services, wait_for
+from libs.common.testing.auth import auth
+from libs.common.testing.infra import consumers_ready, serve, services, wait_for
 from services.console.main import create_app
 from services.console.settings import ConsoleSettings
 from tests.integration.intake_helpers import make_id
@@ -40,25 +41,40 @@ async def pick_place(page, township: bool = True) -> None:  # type: ignore[no-un
 
 
 async def test_operator_form_errors_id_check_draft_prefill_merge_and_history(infra, browser, shots):
-    async with services(infra, "identity", "intake") as svc:
+    # dispatch too: the orders filed here are routed here, not by a later test's dispatch (the
+    # session broker is shared, each consumer group resumes where it left off).
+    async with services(infra, "identity", "intake", "dispatch") as svc:
         console = await serve(
             "console",
             create_app(
                 ConsoleSettings(),
                 intake=svc["intake"].url,
                 identity=svc["identity"].url,
-                dispatch="http://127.0.0.1:9",
+                dispatch=svc["dispatch"].url,
                 aid="http://127.0.0.1:9",
                 mediation="http://127.0.0.1:9",
             ),
         )
         try:
-            await _walk(browser, console.url, svc, shots)
+            await consumers_ready(*svc.values())
+            ids = await _walk(browser, console.url, svc, shots)
+            await routed(svc["dispatch"], ids)
         finally:
             await console.stop()
 
 
-async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-untyped-def]
+async def routed(dispatch, order_ids: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Dispatch has decided on each order: its events are consumed in this test, not a later one."""
+    async with dispatch.client(headers=auth("supervisor")) as d:
+        for oid in order_ids:
+
+            async def decided(oid: str = oid):  # type: ignore[no-untyped-def]
+                return (await d.get(f"/v1/work-orders/{oid}/decision")).status_code == 200 or None
+
+            await wait_for(decided, timeout=30, what=f"dispatch's decision on {oid}")
+
+
+async def _walk(browser, base: str, svc, shots) -> list[str]:  # type: ignore[no-untyped-def]
     op = await login(browser, base, "op_1404")
 
     # ID number: judged as it is typed (GB 11643 check digit), before intake ever sees it.
@@ -174,6 +190,7 @@ async def _walk(browser, base: str, svc, shots) -> None:  # type: ignore[no-unty
     await said.wait_for()
     assert "没有改动" in await said.inner_text()
     await shots.take(op, "order-edit")
+    return [kept["id"]]
 
 
 async def _operator_headers(svc) -> dict:  # type: ignore[no-untyped-def]

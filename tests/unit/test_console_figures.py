@@ -11,12 +11,12 @@ TODAY = date(2026, 12, 2)
 
 def test_period_defaults_to_this_month_and_bad_picks_say_which_field():
     p = figures.choose_period(None, None, today=TODAY)
-    assert (p.period.first, p.period.last, p.errors) == (date(2026, 12, 1), TODAY, {})
+    assert (p.period.first, p.period.last, p.errors) == (date(2026, 11, 3), TODAY, {})  # last 30 days
     nov = figures.choose_period("2026-11-01", "2026-11-30", today=TODAY).period
-    assert nov.whole_month and nov.months == 1
-    assert figures.choose_period("2026-10-15", "2026-11-14", today=TODAY).period.months == 2
+    assert nov.whole_month and nov.days == 30
+    assert figures.choose_period("2026-10-15", "2026-11-14", today=TODAY).period.days == 31
     backwards = figures.choose_period("2026-11-30", "2026-11-01", today=TODAY)
-    assert "to" in backwards.errors and backwards.period.first == date(2026, 12, 1)
+    assert "to" in backwards.errors and backwards.period.first == date(2026, 11, 3)
     assert "from" in figures.choose_period("2026-13-01", None, today=TODAY).errors
     assert "to" in figures.choose_period("2024-01-01", "2026-01-01", today=TODAY).errors
 
@@ -38,7 +38,14 @@ def test_dashboard_from_intakes_stats_with_drill_down_links():
     nov = figures.Period(date(2026, 11, 1), date(2026, 11, 30))
     d = figures.dashboard(stats, today, period=nov, monthly_target_per_county=50)
     assert (d.total, d.closed, d.today, d.closure_rate, d.sla_rate) == (40, 30, 2, 0.75, None)
-    assert d.target == 50 and d.completion == 0.6  # one county visible: its own target only
+    assert d.target == 50 and d.completion == 0.6  # one county visible, 30 days: one month's target
+    week = figures.dashboard(
+        stats,
+        today,
+        period=figures.Period(date(2026, 11, 1), date(2026, 11, 6)),
+        monthly_target_per_county=50,
+    )
+    assert week.target == 10  # pro rata: 6 of 30 days
     assert (
         d.ranking[0]["link"] == "/orders?created_from=2026-11-01&created_to=2026-11-30&region_prefix=140430"
     )
