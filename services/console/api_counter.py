@@ -243,6 +243,7 @@ async def order_detail(request: Request, order_id: uuid.UUID) -> Response:
     ctx["region"] = domain.region_label((ctx.get("order") or {}).get("region_code"))
     if order_edit.can_edit(ctx.get("order"), s.roles):
         ctx["can_edit"], ctx["counties"] = True, domain.region_options(None)
+        ctx["can_cancel"] = order_edit.can_cancel(ctx.get("order"), s.roles)
     if domain.can_transfer_county(ctx.get("order"), s.roles):
         ctx["transfer_counties"] = domain.other_counties(ctx.get("order"))
     return render(request, "order.html", ctx)

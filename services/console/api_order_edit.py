@@ -14,6 +14,26 @@ from services.console.web import backends, check_csrf, problem_ctx, render, requ
 router = APIRouter()
 
 
+@router.post("/orders/{order_id}/cancel", response_class=HTMLResponse)
+async def cancel_order(request: Request, order_id: uuid.UUID) -> Response:
+    """撤销 an order filed by mistake (with a reason); intake refuses one already in hand."""
+    s = require(request, "orders")
+    form = await check_csrf(request)
+    try:
+        await backends(request).cancel_order(
+            await token(request), str(order_id), reason=form.get("reason", "")
+        )
+    except (Unavailable, BackendError) as exc:
+        ctx = problem_ctx(exc, s.lang)
+        ctx["field_errors"] = [
+            (i18n.t("oe.cancel_reason", s.lang), m) for _f, m in ctx.get("field_errors") or []
+        ]
+        return render(request, "_result.html", ctx)
+    resp = render(request, "_result.html", {"ok": True, "message_key": "oe.cancelled"})
+    resp.headers["HX-Refresh"] = "true"
+    return resp
+
+
 @router.post("/orders/{order_id}/edit/{part}", response_class=HTMLResponse)
 async def edit_order(request: Request, order_id: uuid.UUID, part: str) -> Response:
     s = require(request, "orders")

@@ -68,8 +68,9 @@ ORDER_STATUSES = (
     "in_progress",
     "closed",
     "merged",
+    "cancelled",
 )
-TERMINAL_ORDER_STATUSES = ("closed", "merged")
+TERMINAL_ORDER_STATUSES = ("closed", "merged", "cancelled")
 # Who may move an order to another county (intake's access.py: a supervisor of its jurisdiction
 # or its handler — intake checks which one the caller is).
 COUNTY_TRANSFER_ROLES = ("supervisor", "admin", "counter_staff", "lawyer", "mediator", "aid_officer")

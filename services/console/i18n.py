@@ -340,7 +340,7 @@ M: dict[str, tuple[str, str]] = {
     "status.objecting_termination": ("异议审查中", "Objection under review"),
     "status.expired": ("已超时", "Expired"),
     "status.transferred": ("已转办", "Transferred"),
-    "status.cancelled": ("已取消", "Cancelled"),
+    "status.cancelled": ("已撤销", "Cancelled"),
     "status.scheduled": ("已安排", "Scheduled"),
     "status.given": ("已同意", "Given"),
     "status.pending": ("待确认", "Pending"),

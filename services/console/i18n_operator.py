@@ -145,4 +145,13 @@ OPERATOR: dict[str, tuple[str, str]] = {
     "pq.open": ("待接单与办理中", "Waiting and in hand"),
     "pq.holder": ("承办人", "Held by"),
     "pq.none": ("本服务点暂无待办", "Nothing open at this point"),
+    "oe.cancel": ("撤销工单", "Cancel the order"),
+    "oe.cancel_hint": (
+        "仅用于误建、重复登记等情形，且尚无人接单；撤销不计入办结，派单会收回。",
+        "Only for an order filed by mistake that nobody has taken on; it does not count as closed, and its offer is withdrawn.",
+    ),
+    "oe.cancel_reason": ("撤销原因", "Reason for cancelling"),
+    "oe.cancel_reason_hint": ("例如：试拨电话，误建工单", "e.g. a test call, filed in error"),
+    "oe.cancel_confirm": ("确定撤销该工单？撤销后不能恢复。", "Cancel this order? This cannot be undone."),
+    "oe.cancelled": ("工单已撤销", "The order was cancelled"),
 }

@@ -21,6 +21,14 @@ def can_edit(order: dict | None, roles: list[str]) -> bool:
     )
 
 
+CANCELLABLE = ("received", "offered", "rerouting", "escalated")  # intake's: before anyone took it on
+
+
+def can_cancel(order: dict | None, roles: list[str]) -> bool:
+    """撤销 a mistaken order: the front desk, before anyone accepted it or a case opened."""
+    return bool(order) and order.get("status") in CANCELLABLE and bool(set(roles) & set(EDIT_ROLES))
+
+
 def facts_patch(order: dict, form: dict[str, Any]) -> dict[str, Any]:
     """PATCH body: the fields that differ from the order, and the reason. A phone or ID number is
     shown masked, so an empty box means "unchanged", never "erase"."""

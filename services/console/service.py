@@ -283,6 +283,11 @@ class Backends:
         body = {"into": into, "reason": reason}
         return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/merge", token, json=body)
 
+    async def cancel_order(self, token: str, order_id: str, *, reason: str) -> dict:
+        """撤销 an order filed by mistake, before anyone took it on."""
+        body = {"reason": reason}
+        return await self.json("intake", "POST", f"/v1/work-orders/{order_id}/cancel", token, json=body)
+
     async def update_order(self, token: str, order_id: str, body: dict) -> dict:
         """Correct an open order's facts (name, phone, ID number, place, description) with a reason."""
         return await self.json("intake", "PATCH", f"/v1/work-orders/{order_id}", token, json=body)

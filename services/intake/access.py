@@ -55,6 +55,7 @@ POLICY = {
         "supervisor", "admin", "counter_staff", *CASE_WORKERS, objects=COUNTY_TRANSFER
     ),
     "POST /v1/work-orders/{order_id}/close": allow(*READERS, objects=CLOSE_ORDER),
+    "POST /v1/work-orders/{order_id}/cancel": allow(*FRONT_DESK, objects=ACT_ON_ORDER),
     "POST /v1/work-orders/{order_id}/rating": allow(*FRONT_DESK, objects=ACT_ON_ORDER),
     # Each read audited (PIPL Art 51).
     "GET /v1/work-orders/{order_id}/contact": allow(*CALLERS_BACK, *CASE_WORKERS, objects=CONTACT),

@@ -23,6 +23,7 @@ from services.intake.schemas import (
     ClassifyIn,
     CloseIn,
     RatingIn,
+    ReasonIn,
     TaskOut,
     TrackOut,
     WorkOrderListItem,
@@ -67,6 +68,16 @@ def task_out(t: Task, now) -> TaskOut:  # type: ignore[no-untyped-def]
         outcome=t.outcome,
         completed_at=t.completed_at,
     )
+
+
+@router.post(
+    "/work-orders/{order_id}/cancel",
+    response_model=WorkOrderOut,
+    summary="Cancel (撤销) an order filed by mistake, before anyone took it on — not 办结",
+    responses={409: {"description": "closed, merged, or already in someone's hands"}},
+)
+async def cancel(order_id: uuid.UUID, body: ReasonIn, request: Request, who: Who) -> WorkOrderOut:
+    return await _mutate(request, loop.cancel_order, order_id=order_id, who=who, reason=body.reason)
 
 
 @router.post(

@@ -24,7 +24,12 @@ __all__ = ["CHANNELS", "SERVICE_TYPES", "normalise_phone", "resolve_region"]
 # Terminal statuses: nothing more happens to the order itself.
 CLOSED = "closed"
 MERGED = "merged"
-TERMINAL = frozenset({CLOSED, MERGED})
+# 撤销: filed by mistake (a test call, the wrong person, twice by hand) — not 办结: it counts in no
+# closure rate, and nobody was helped by it.
+CANCELLED = "cancelled"
+TERMINAL = frozenset({CLOSED, MERGED, CANCELLED})
+# Before anyone took it on: once a handler accepted or a case is open, it is closed or transferred.
+CANCELLABLE = ("received", "offered", "rerouting", "escalated")
 CALLBACK_OUTCOMES = {
     "reached": "已联系上，已告知办理结果",
     "no_answer": "无人接听",
@@ -54,7 +59,7 @@ ESCALATED = "escalated"
 ASSIGNED = "assigned"
 IN_PROGRESS = "in_progress"  # a legal-aid or mediation case is open for it
 OPEN_STATUSES = (RECEIVED, OFFERED, REROUTING, ESCALATED, ASSIGNED, IN_PROGRESS)
-STATUSES = (*OPEN_STATUSES, CLOSED, MERGED)
+STATUSES = (*OPEN_STATUSES, CLOSED, MERGED, CANCELLED)
 
 # What a downstream event says about the order (None: nothing for its status).
 SIGNAL_BY_EVENT = {

@@ -97,6 +97,62 @@ async def close_order(
     return order
 
 
+async def cancel_order(
+    session: AsyncSession, *, order_id: uuid.UUID, who: Principal, reason: str, now: datetime
+) -> WorkOrder:
+    """撤销 an order filed by mistake, before anyone took it on; dispatch withdraws its offer (the
+    closed event). The reason is the staff's, kept on the order and in the event (masked)."""
+    order = await load_order(session, order_id=order_id, who=who, lock=True, access=ACT_ON_ORDER)
+    children = (
+        await session.scalars(
+            select(WorkOrder.number).where(
+                WorkOrder.parent_id == order.id, WorkOrder.status.notin_(domain.TERMINAL)
+            )
+        )
+    ).all()
+    if children:  # one call split into several orders: the others stand on their own first
+        raise Problem(
+            409,
+            "有未办结的子工单（" + "、".join(children) + "），不能撤销主工单",
+            "open child orders (" + ", ".join(children) + "): the parent cannot be cancelled",
+        )
+    if order.status not in domain.CANCELLABLE:
+        raise Problem(
+            409,
+            "已办结、已并单或已有人承办的工单不能撤销（已承办的请办结或转办）",
+            "only an order nobody has taken on yet can be cancelled (close or transfer one in hand)",
+            allowed=[],
+        )
+    order.status, order.closed_at, order.updated_at = domain.CANCELLED, now, now
+    order.close_reason, order.callback_required = f"撤销：{reason}", False
+    await session.execute(
+        update(OrderHandler)
+        .where(OrderHandler.work_order_id == order.id, OrderHandler.state == domain.HANDLER_OFFERED)
+        .values(state=domain.HANDLER_ENDED, until=now, reason_code="cancelled")
+    )
+    add_timeline(
+        session,
+        order,
+        at=now,
+        kind="cancelled",
+        text_="工单已撤销（登记有误）",
+        text_en="Cancelled (filed in error)",
+    )
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_CLOSED,
+        payload=ev.WorkOrderClosedV1(
+            work_order_id=str(order.id),
+            number=order.number,
+            county_code=order.county_code,
+            reason=mask_text(f"撤销：{reason}"),
+            closed_at=now,
+        ),
+    )
+    return order
+
+
 async def record_attempt(
     session: AsyncSession, *, task_id: uuid.UUID, who: Principal, outcome: str, note: str, now: datetime
 ) -> Task:

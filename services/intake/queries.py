@@ -31,6 +31,7 @@ STATUS_ZH = {
     "in_progress": "办理中",
     "closed": "已办结",
     "merged": "已并单",
+    "cancelled": "已撤销",
 }
 _NUMBER = re.compile(r"^LW\d{1,14}$", re.I)
 

@@ -51,11 +51,15 @@ def _rate(num: int, den: int) -> float | None:
 
 
 def _zero() -> dict[str, int]:
-    return {"orders": 0, "merged": 0, "closed": 0, "judged": 0, "on_time": 0, "rated": 0, "satisfied": 0}
+    return {
+        "orders": 0, "merged": 0, "cancelled": 0, "closed": 0, "judged": 0, "on_time": 0, "rated": 0,
+        "satisfied": 0,
+    }  # fmt: skip
 
 
 def _summary(acc: dict[str, int], rating_sum: int) -> dict[str, Any]:
-    counted = acc["orders"] - acc["merged"]  # a merged order is the same matter as its parent
+    # A merged order is the same matter as its parent; a cancelled one was filed by mistake.
+    counted = acc["orders"] - acc["merged"] - acc["cancelled"]
     return {
         **acc,
         "counted": counted,
@@ -142,6 +146,7 @@ async def grouped(session: AsyncSession, *, rng: Range, region: str) -> list[dic
         day,
         func.count().label("orders"),
         count_if(o.status == domain.MERGED).label("merged"),
+        count_if(o.status == domain.CANCELLED).label("cancelled"),
         count_if(closed).label("closed"),
         count_if(judged).label("judged"),
         count_if(and_(judged, o.closed_at <= o.due_at)).label("on_time"),

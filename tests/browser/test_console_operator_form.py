@@ -190,6 +190,17 @@ async def _walk(browser, base: str, svc, shots) -> list[str]:  # type: ignore[no
     await said.wait_for()
     assert "没有改动" in await said.inner_text()
     await shots.take(op, "order-edit")
+
+    # Filed by mistake, nobody has taken it on: 撤销 with a reason (confirmed), not 办结.
+    op.once("dialog", lambda d: d.accept())
+    await op.get_by_test_id("edit-order").evaluate("d => { d.open = true; }")  # still open, or opened
+    cancel = op.get_by_test_id("cancel-order")
+    await cancel.locator("[name=reason]").fill("试拨电话，误建工单")
+    async with op.expect_navigation():
+        await cancel.locator("button[type=submit]").click()
+    assert "已撤销" in await op.locator("h1").inner_text()
+    assert not await op.get_by_test_id("edit-order").count() and not await op.get_by_test_id("close-form").count()
+    assert "工单已撤销" in await op.get_by_test_id("timeline").inner_text()
     return [kept["id"]]
 
 

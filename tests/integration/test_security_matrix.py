@@ -324,6 +324,7 @@ PROBE_BODIES = {
     "POST /v1/work-orders/{order_id}/close": lambda ids: {
         "result_summary": "核对办结"
     },  # 409: a child is open
+    "POST /v1/work-orders/{order_id}/cancel": lambda ids: {"reason": "核对撤销"},  # 409: a child is open
     "POST /v1/work-orders/{order_id}/rating": lambda ids: {"score": 5},  # 409: not closed
     "POST /v1/tasks/{task_id}/attempts": lambda ids: {"outcome": "no_answer"},
     "POST /v1/work-orders/{work_order_id}/transfer": lambda ids: {

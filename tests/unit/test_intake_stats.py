@@ -11,7 +11,18 @@ NOV = stats.Range(date(2026, 11, 1), date(2026, 11, 30))
 
 def row(county: str, channel: str = "hotline", kind: str = "consultation", day: int = 3, **n) -> dict:  # type: ignore[no-untyped-def]
     base = {
-        k: 0 for k in ("orders", "merged", "closed", "judged", "on_time", "rated", "satisfied", "rating_sum")
+        k: 0
+        for k in (
+            "orders",
+            "merged",
+            "cancelled",
+            "closed",
+            "judged",
+            "on_time",
+            "rated",
+            "satisfied",
+            "rating_sum",
+        )
     }
     return {
         "county_code": county,
@@ -26,20 +37,29 @@ def row(county: str, channel: str = "hotline", kind: str = "consultation", day: 
 def test_totals_rates_breakdowns_and_days():
     rows = [
         row(
-            "140403", orders=10, merged=2, closed=6, judged=6, on_time=5, rated=4, satisfied=3, rating_sum=17
+            "140403",
+            orders=11,
+            merged=2,
+            cancelled=1,
+            closed=6,
+            judged=6,
+            on_time=5,
+            rated=4,
+            satisfied=3,
+            rating_sum=17,
         ),
         row("140403", channel="web", kind="legal_aid", day=30, orders=2, closed=2, judged=1, on_time=1),
         row("140430", channel="counter", orders=4, closed=4, rated=2, satisfied=2, rating_sum=10),
     ]
     out = stats.fold(rows, rng=NOV, region="1404")
     t = out["totals"]
-    assert (t["orders"], t["counted"], t["closed"]) == (16, 14, 12)
-    assert t["closure_rate"] == round(12 / 14, 4)  # merged orders are not counted twice
+    assert (t["orders"], t["counted"], t["closed"]) == (17, 14, 12)
+    assert t["closure_rate"] == round(12 / 14, 4)  # neither merged nor cancelled orders count
     assert t["sla_rate"] == round(6 / 7, 4) and t["satisfaction"] == round(5 / 6, 4)
     assert t["rating_avg"] == round(27 / 6, 2)
-    assert out["by_channel"] == {"hotline": 10, "web": 2, "counter": 4, "external": 0}
+    assert out["by_channel"] == {"hotline": 11, "web": 2, "counter": 4, "external": 0}
     assert list(out["by_type"]) == ["consultation", "legal_aid"]
-    assert len(out["by_day"]) == 30 and out["by_day"][2] == {"day": "2026-11-03", "orders": 14}
+    assert len(out["by_day"]) == 30 and out["by_day"][2] == {"day": "2026-11-03", "orders": 15}
     assert out["by_day"][29]["orders"] == 2
 
 
