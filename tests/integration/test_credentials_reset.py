@@ -92,14 +92,30 @@ async def test_keys_and_revocations_survive_a_broker_restart(infra, private_brok
             private_broker.restart()
 
             async def repaired():
-                if any(s.rt.watch.epoch == epochs[n] for n, s in svc.items()) or feed.rereads == rereads:
-                    return False
-                records = await read_topic(private_broker.bootstrap, topic(IDENTITY))
-                return any(dict(r.headers)["ce_type"].decode() == CREDENTIALS_SNAPSHOT for r in records)
+                # Says which part is missing, should it never come (seen once in CI under load:
+                # Tansu, just restarted, answered fetches empty for a while).
+                stale = [n for n, s in svc.items() if s.rt.watch.epoch == epochs[n]]
+                if stale:
+                    return f"old epoch still seen by {stale}"
+                if feed.rereads == rereads:
+                    return "identity feed not re-read yet"
+                records = await read_topic(private_broker.bootstrap, topic(IDENTITY), timeout=5.0)
+                if any(dict(r.headers)["ce_type"].decode() == CREDENTIALS_SNAPSHOT for r in records):
+                    return True
+                return f"no snapshot among the identity topic's {len(records)} records yet"
 
-            await wait_for(
-                repaired, timeout=30, what="a new epoch, the feed re-read and a snapshot announced"
-            )
+            missing: list = [None]
+
+            async def done():  # type: ignore[no-untyped-def]
+                missing[0] = await repaired()
+                return missing[0] is True or None
+
+            try:
+                await wait_for(
+                    done, timeout=60, what="a new epoch, the feed re-read and a snapshot announced"
+                )
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}: {missing[0]}") from None
             await asyncio.sleep(1.0)  # the feed reads the snapshot
         finally:
             sampler.cancel()
