@@ -199,7 +199,10 @@ async def _walk(browser, base: str, svc, shots) -> list[str]:  # type: ignore[no
     async with op.expect_navigation():
         await cancel.locator("button[type=submit]").click()
     assert "已撤销" in await op.locator("h1").inner_text()
-    assert not await op.get_by_test_id("edit-order").count() and not await op.get_by_test_id("close-form").count()
+    assert (
+        not await op.get_by_test_id("edit-order").count()
+        and not await op.get_by_test_id("close-form").count()
+    )
     assert "工单已撤销" in await op.get_by_test_id("timeline").inner_text()
     return [kept["id"]]
 
