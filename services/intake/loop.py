@@ -38,22 +38,48 @@ async def _callback_outcomes(session: AsyncSession, order_id: uuid.UUID) -> list
     return outcomes
 
 
+async def _open_children(session: AsyncSession, order_id: uuid.UUID) -> list[str]:
+    """Numbers of the open orders split off this one (one call, several matters)."""
+    rows = await session.scalars(
+        select(WorkOrder.number).where(
+            WorkOrder.parent_id == order_id, WorkOrder.status.notin_(domain.TERMINAL)
+        )
+    )
+    return list(rows.all())
+
+
+async def _ended(session: AsyncSession, order: WorkOrder, *, reason: str, code: str, now: datetime) -> None:
+    """A closed or cancelled order: an offer still open can no longer be taken (the handler keeps
+    the order in view), and dispatch hears it by the closed event and withdraws its offer."""
+    await session.execute(
+        update(OrderHandler)
+        .where(OrderHandler.work_order_id == order.id, OrderHandler.state == domain.HANDLER_OFFERED)
+        .values(state=domain.HANDLER_ENDED, until=now, reason_code=code)
+    )
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_CLOSED,
+        payload=ev.WorkOrderClosedV1(
+            work_order_id=str(order.id),
+            number=order.number,
+            county_code=order.county_code,
+            reason=mask_text(reason),
+            closed_at=now,
+        ),
+    )
+
+
 async def close_order(
     session: AsyncSession, *, order_id: uuid.UUID, who: Principal, result_summary: str, now: datetime
 ) -> WorkOrder:
     order = await load_order(session, order_id=order_id, who=who, lock=True, access=CLOSE_ORDER)
-    children = (
-        await session.scalars(
-            select(WorkOrder.number).where(
-                WorkOrder.parent_id == order.id, WorkOrder.status.notin_(domain.TERMINAL)
-            )
-        )
-    ).all()
+    children = await _open_children(session, order.id)
     blockers = domain.closure_blockers(
         status=order.status,
         callback_required=order.callback_required,
         callback_outcomes=await _callback_outcomes(session, order.id),
-        open_children=list(children),
+        open_children=children,
     )
     if blockers:
         raise Problem(
@@ -68,12 +94,6 @@ async def close_order(
         result_summary,
         now,
     )
-    # An offer still open can no longer be taken; the handler keeps the closed order in view.
-    await session.execute(
-        update(OrderHandler)
-        .where(OrderHandler.work_order_id == order.id, OrderHandler.state == domain.HANDLER_OFFERED)
-        .values(state=domain.HANDLER_ENDED, until=now, reason_code="closed")
-    )
     add_timeline(
         session,
         order,
@@ -82,18 +102,7 @@ async def close_order(
         text_="已办结，欢迎对本次服务进行评价",
         text_en="Closed. You are welcome to rate our service",
     )
-    await emit(
-        session,
-        order=order,
-        event_type=ev.WORKORDER_CLOSED,
-        payload=ev.WorkOrderClosedV1(
-            work_order_id=str(order.id),
-            number=order.number,
-            county_code=order.county_code,
-            reason=mask_text(result_summary),
-            closed_at=now,
-        ),
-    )
+    await _ended(session, order, reason=result_summary, code="closed", now=now)
     return order
 
 
@@ -103,13 +112,7 @@ async def cancel_order(
     """撤销 an order filed by mistake, before anyone took it on; dispatch withdraws its offer (the
     closed event). The reason is the staff's, kept on the order and in the event (masked)."""
     order = await load_order(session, order_id=order_id, who=who, lock=True, access=ACT_ON_ORDER)
-    children = (
-        await session.scalars(
-            select(WorkOrder.number).where(
-                WorkOrder.parent_id == order.id, WorkOrder.status.notin_(domain.TERMINAL)
-            )
-        )
-    ).all()
+    children = await _open_children(session, order.id)
     if children:  # one call split into several orders: the others stand on their own first
         raise Problem(
             409,
@@ -125,11 +128,6 @@ async def cancel_order(
         )
     order.status, order.closed_at, order.updated_at = domain.CANCELLED, now, now
     order.close_reason, order.callback_required = f"撤销：{reason}", False
-    await session.execute(
-        update(OrderHandler)
-        .where(OrderHandler.work_order_id == order.id, OrderHandler.state == domain.HANDLER_OFFERED)
-        .values(state=domain.HANDLER_ENDED, until=now, reason_code="cancelled")
-    )
     add_timeline(
         session,
         order,
@@ -138,18 +136,7 @@ async def cancel_order(
         text_="工单已撤销（登记有误）",
         text_en="Cancelled (filed in error)",
     )
-    await emit(
-        session,
-        order=order,
-        event_type=ev.WORKORDER_CLOSED,
-        payload=ev.WorkOrderClosedV1(
-            work_order_id=str(order.id),
-            number=order.number,
-            county_code=order.county_code,
-            reason=mask_text(f"撤销：{reason}"),
-            closed_at=now,
-        ),
-    )
+    await _ended(session, order, reason=order.close_reason, code="cancelled", now=now)
     return order
 
 
