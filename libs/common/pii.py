@@ -1,15 +1,31 @@
-"""Masking of personal data (PIPL Art 28, 51): phones and resident ID numbers never
-appear whole in lists, logs or event payloads."""
+"""Masking of personal data (PIPL Art 28, 51): phones, resident ID numbers, bank cards and
+e-mail addresses never appear whole in lists, logs or event payloads — in free text too, as
+callers dictate them (with spaces, hyphens or dots between the groups)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-# 18-digit resident ID (last char may be X) and 15-digit legacy IDs.
-_ID_RE = re.compile(r"(?<!\d)(\d{4})\d{10}(\d{3}[\dXx])(?!\d)")
-# Mainland mobile numbers: 11 digits starting with 1[3-9].
-_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Callers dictate numbers in groups, and operators type them as heard: "136 2222 3333",
+# "136-2222-3333", "140430 19650215 0024". A separator is one space, hyphen or dot between
+# the groups a person would pause at; anything looser would start eating dates and amounts.
+_SEP = r"[ \-.]?"
+# 18-digit resident ID (GB 11643: 6-digit region, 8-digit birth date, 3-digit order, check
+# char that may be X) and 15-digit legacy IDs; grouped 6-8-4 when dictated.
+_ID_RE = re.compile(
+    rf"(?<!\d)(?:\d{{6}}{_SEP}\d{{8}}{_SEP}\d{{3}}[\dXx]|\d{{6}}{_SEP}\d{{6}}{_SEP}\d{{3}})(?![\dXx])"
+)
+# Mainland mobile numbers: 11 digits starting with 1[3-9], grouped 3-4-4, maybe +86 / 0086.
+_MOBILE_RE = re.compile(rf"(?<![\d+])(?:(?:\+|00)86[ \-]?)?(1[3-9]\d){_SEP}(\d{{4}}){_SEP}(\d{{4}})(?!\d)")
+# Landlines: a 3–4 digit area code starting 0[1-9] (0355 长治, 010 北京), then 7–8 digits;
+# "(0355)2021234" and "0355-2021234-801" (extension) too.
+_LANDLINE_RE = re.compile(
+    r"(?<![\d.])\(?(0[1-9]\d{1,2})\)?[ \-]?(\d{3,4})[ \-]?(\d{4})(?:-\d{1,5})?(?![\d.])"
+)
+# Bank cards (UnionPay: 16–19 digits, dictated in groups of four).
+_CARD_RE = re.compile(r"(?<!\d)(?:\d{4}[ \-]?){3}\d{4}(?:[ \-]?\d{1,3})?(?!\d)")
+_EMAIL_RE = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -32,12 +48,22 @@ def mask_id_number(id_number: str | None) -> str | None:
     return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
 
 
+def _digits(dictated: str) -> str:
+    return re.sub(r"[ \-.]", "", dictated)
+
+
 def mask_text(text: str) -> str:
-    """Mask every ID number and mobile number found in free text (log lines, descriptions in events)."""
+    """Mask every personal number and address found in free text (log lines, descriptions in
+    events): resident IDs, mobiles, landlines and bank cards keep only what a person needs to
+    tell them apart (region prefix / last 4), e-mail addresses their first letter and domain.
+    IDs go first: an 18-digit ID would otherwise read as a bank card."""
     if not text:
         return text
-    text = _ID_RE.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
-    return _MOBILE_RE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    text = _ID_RE.sub(lambda m: mask_id_number(_digits(m.group(0))) or "", text)
+    text = _CARD_RE.sub(lambda m: "**** " + _digits(m.group(0))[-4:], text)
+    text = _MOBILE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    text = _LANDLINE_RE.sub(lambda m: m.group(1) + "-****" + m.group(3), text)
+    return _EMAIL_RE.sub(lambda m: m.group(1) + "***@" + m.group(2), text)
 
 
 def phone_suffix(phone: str | None) -> str | None:
@@ -52,7 +78,9 @@ _OPAQUE_RE = re.compile(
 
 
 def contains_pii(text: str) -> bool:
-    return bool(text) and (bool(_ID_RE.search(text)) or bool(_MOBILE_RE.search(text)))
+    return bool(text) and any(
+        pattern.search(text) for pattern in (_ID_RE, _MOBILE_RE, _LANDLINE_RE, _CARD_RE, _EMAIL_RE)
+    )
 
 
 def scrub(value: object, path: str = "") -> tuple[object, list[str]]:

@@ -7,8 +7,10 @@ import uuid
 
 import pytest
 
+from libs.common.events.topics import topic
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, services, wait_for
+from tests.integration.pipeline_helpers import read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +21,9 @@ LEGAL_AID_ORDER = {
     "service_type": "legal_aid",
     "description": "老板拖欠我三个月工资一万八，想申请法律援助。",
 }
+# What an operator types while the caller dictates (#17: these reached Kafka whole).
+DICTATED = "我手机 136 2222 3333，家里 0355-2021234，身份证 140430 19650215 0024，邮箱 wxy@example.com，工资卡 6222 0212 3456 7890。"
+RAW = ("2222 3333", "2021234", "19650215", "wxy@", "0212 3456")
 
 
 async def test_legal_aid_order_flows_to_county_inbox_and_opens_aid_case(infra):
@@ -30,7 +35,8 @@ async def test_legal_aid_order_flows_to_county_inbox_and_opens_aid_case(infra):
             svc["aid"].client(headers=auth("aid_officer")) as aid,
             svc["mediation"].client(headers=auth("mediator")) as mediation,
         ):
-            r = await intake.post("/v1/work-orders", json=LEGAL_AID_ORDER)
+            placed = dict(LEGAL_AID_ORDER, description=LEGAL_AID_ORDER["description"] + DICTATED)
+            r = await intake.post("/v1/work-orders", json=placed)
             assert r.status_code == 201, r.text
             order = r.json()
             assert order["number"].startswith("LW") and order["status"] == "received"
@@ -88,6 +94,19 @@ async def test_legal_aid_order_flows_to_county_inbox_and_opens_aid_case(infra):
             assert kinds[0] == "received" and {"offered", "assigned", "aid_case_opened"} <= set(kinds)
             assert body["status"] == "in_progress"
             assert body["requester_phone_masked"] == "138****7890"
+
+            # Every record about this order on the broker (created, offered, assigned, the aid
+            # case's) carries the description's numbers masked, never whole.
+            records = [
+                r.value.decode()
+                for name in ("workorder", "dispatch", "aid")
+                for r in await read_topic(infra.bootstrap, topic(name))
+                if order["id"].encode() in r.value
+            ]
+            assert len(records) >= 3
+            assert any("136****3333" in v and "0355-****1234" in v for v in records)
+            for value in records:
+                assert not [raw for raw in RAW if raw in value], value
 
 
 async def test_mediation_order_opens_mediation_case(infra):

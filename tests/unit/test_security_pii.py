@@ -107,3 +107,35 @@ def test_key_rotation_reencrypts_under_the_new_key():
     assert not rotated_cipher.needs_rotation(new) and rotated_cipher.rotate(new) == new
     # The blind index does not depend on the encryption key: lookups keep working.
     assert old.blind_index(ID.lower()) == rotated_cipher.blind_index(ID)
+
+
+# Numbers as callers dictate them and operators type them (#17: these reached Kafka whole).
+DICTATED = [
+    ("手机 136 2222 3333", "136****3333", "2222"),
+    ("手机 136-2222-3333", "136****3333", "2222"),
+    ("手机 +86 138 1234 5678", "138****5678", "1234 5678"),
+    ("身份证 140430 19650215 0024", "1404**********0024", "19650215"),
+    ("身份证 140430-19650215-002X", "1404**********002X", "19650215"),
+    ("座机 0355-2021234", "0355-****1234", "2021234"),
+    ("座机 (0355)2021234 转 801", "0355-****1234", "2021234"),
+    ("座机 0355 2021234", "0355-****1234", "2021234"),
+    ("邮箱 zhang.san@example.com.cn", "z***@example.com.cn", "zhang.san"),
+    ("工资卡 6222 0212 3456 7890", "**** 7890", "0212 3456"),
+    ("工资卡 6222021234567890123", "**** 0123", "62220212345"),
+]
+
+
+@pytest.mark.parametrize(("text", "masked", "gone"), DICTATED)
+def test_free_text_masks_numbers_with_separators_landlines_emails_and_cards(text, masked, gone):
+    out = sanitize(text)
+    assert masked in out and gone not in out, out
+    scrubbed, paths = scrub({"description": text})
+    assert paths == ["description"] and scrubbed["description"] == out
+
+
+def test_masking_keeps_dates_amounts_codes_and_order_numbers():
+    text = (
+        "LW20261202000007 于 2026-11-24T09:30:00.123456 受理，拖欠 12000.50 元，"
+        "区划 140430003 / 140430100000，人员 S00042，第 3 次来电，共 36 户"
+    )
+    assert sanitize(text) == text
