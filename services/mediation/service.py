@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit, regions
@@ -165,6 +166,15 @@ async def _new_case(
     return Case(**values)
 
 
+def _already_registered() -> Problem:
+    return Problem(
+        409,
+        "该工单已登记调解案件，请在案件列表中按工单查找",
+        "this work order already has a mediation case; find it in the case list by work order",
+        code="work_order_has_case",
+    )
+
+
 async def register(
     session: AsyncSession, *, body: CaseIn, who: Principal, now: datetime, cal: WorkCalendar
 ) -> Case:
@@ -175,6 +185,11 @@ async def register(
     applicants = [p for p in body.parties if p.side == "applicant"]
     if not applicants:
         raise FieldProblem("parties", "至少需要一名申请人", "at least one applicant is required")
+    if body.work_order_id is not None:
+        # One case per work order (the unique index; dispatch.assigned may have opened it
+        # already). The index stays the last word against a concurrent register.
+        if await session.scalar(select(Case.id).where(Case.work_order_id == body.work_order_id)):
+            raise _already_registered()
     received = resolve(
         received_at=body.received_at,
         reason=body.receipt_reason,
@@ -201,7 +216,12 @@ async def register(
         referral_body=body.referral_body,
     )
     session.add(case)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if "work_order_id" in str(exc.orig):
+            raise _already_registered() from exc
+        raise
     for i, p in enumerate(body.parties):
         session.add(_party_row(case.id, i + 1, p, body.source))
     if received.entered or received.backdated:

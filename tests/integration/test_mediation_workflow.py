@@ -161,6 +161,27 @@ async def test_bad_registration_names_the_field(api):
     assert r.status_code == 422 and "court_procedure" in r.json()["errors"][0]["message_en"]
 
 
+async def test_a_second_case_for_the_same_work_order_is_409_not_500(api):
+    first = await register(api)
+    again = await api.post(
+        "/v1/cases",
+        json={
+            "work_order_id": first["work_order_id"],
+            "source": "application",
+            "committee_id": first["committee_id"],
+            "dispute_type": "neighbour",
+            "summary": "同一工单再次登记。",
+            "claims": "停止侵害",
+            "parties": [{"side": "applicant", "name": "王秀英"}],
+        },
+    )
+    assert again.status_code == 409, again.text
+    body = again.json()
+    assert body["code"] == "work_order_has_case" and body["detail_en"] and body["detail"]
+    listed = (await api.get("/v1/cases", params={"work_order_id": first["work_order_id"]})).json()
+    assert [c["id"] for c in listed] == [first["id"]]
+
+
 async def test_refusal_stops_the_case_and_tells_the_other_routes(svc, api):
     case = await register(api, dispute_type="labour")
     respondent = case["parties"][1]
