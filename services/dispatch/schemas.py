@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from libs.common.patching import PatchModel
+
 
 class RequestModel(BaseModel):
     """Request bodies refuse unknown fields: no mass assignment of status, load or assignee."""
@@ -196,7 +198,9 @@ class ServicePointIn(RequestModel):
     opening_hours: list[HoursIn] = Field(default_factory=list, max_length=21)
 
 
-class ServicePointPatch(RequestModel):
+class ServicePointPatch(PatchModel, RequestModel):
+    NULLABLE = frozenset({"parent_id"})  # null: the point reports to no parent any more
+
     name: str | None = Field(None, min_length=2, max_length=100)
     parent_id: uuid.UUID | None = None
     windows: list[str] | None = Field(None, max_length=20)
@@ -230,7 +234,7 @@ class StaffIn(RequestModel):
     capacity: int = Field(10, ge=1, le=200)
 
 
-class StaffPatch(RequestModel):
+class StaffPatch(PatchModel, RequestModel):
     name: str | None = Field(None, min_length=2, max_length=50)
     role: StaffRole | None = None  # the person's login roles follow (identity, staff_changed)
     skills: list[str] | None = Field(None, min_length=1, max_length=20)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from libs.common.patching import PatchModel
 from services.identity import domain
 
 USERNAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$"
@@ -49,7 +50,7 @@ class AccountCreate(_In):
         return self
 
 
-class AccountPatch(_In):
+class AccountPatch(PatchModel, _In):
     name: str | None = Field(None, min_length=1, max_length=100)
     roles: list[str] | None = Field(None, min_length=1, max_length=8)
     region: Region | None = None

@@ -104,6 +104,20 @@ async def test_admin_builds_a_point_and_a_person_and_every_change_is_announced(i
             r = await admin.patch(f"/v1/staff/{sid}", json={"capacity": 3})
             assert r.status_code == 200 and r.json()["capacity"] == 3
 
+            # null only where it clears something: a point's parent; elsewhere a 422 naming the
+            # field, never a NOT NULL violation (#17: {"active": null} … were 500s).
+            for field in ("active", "levels", "name", "capacity"):
+                r = await admin.patch(f"/v1/staff/{sid}", json={field: None})
+                assert r.status_code == 422, (field, r.text)
+                assert [e["field"] for e in r.json()["errors"]] == [field] and r.json()["errors"][0][
+                    "message_en"
+                ]
+            for field in ("windows", "active", "opening_hours"):
+                r = await admin.patch(f"/v1/service-points/{point['id']}", json={field: None})
+                assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
+            r = await admin.patch(f"/v1/service-points/{point['id']}", json={"parent_id": None})
+            assert r.status_code == 200 and r.json()["parent_id"] is None, r.text
+
 
 async def test_holiday_schedule_entered_by_admin_moves_deadlines_and_clears_the_warning(infra, broker):
     clock = FrozenClock(NOW)  # Thursday 2026-12-31: one working day later is in 2027
