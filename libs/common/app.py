@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,14 +32,15 @@ from libs.common.config import CommonSettings, get_settings, service_database_ur
 from libs.common.db import asyncpg_dsn, make_engine, make_sessionmaker
 from libs.common.deadletters import DEADLETTER_POLICY, deadletter_router
 from libs.common.events.topics import DEAD_LETTER, IDENTITY, all_topics, epoch_topic, topic
-from libs.common.hardening import install_hardening
+from libs.common.hardening import ControlCharGuard, install_hardening
 from libs.common.health import readiness
 from libs.common.inbox import Handler, InboxConsumer
 from libs.common.kafka import make_consumer, make_producer
 from libs.common.logging import configure_logging, correlation_id, new_correlation_id
 from libs.common.metrics import METRICS_POLICY, MetricSource, metrics_router
+from libs.common.openapi_docs import install_contract_docs
 from libs.common.outbox import OutboxRelay
-from libs.common.problems import install_problem_handlers
+from libs.common.problems import install_problem_handlers, unhandled_response
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +106,25 @@ class CorrelationMiddleware:
         cid = cid or new_correlation_id()
         token = correlation_id.set(cid)
 
-        async def send_with_id(message: dict) -> None:
+        started = False
+
+        async def send_with_id(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", []).append((b"x-correlation-id", cid.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Answered here, not by Starlette's ServerErrorMiddleware outside us: that one runs
+            # after the correlation id is reset, sends without the X-Correlation-ID header and
+            # re-raises, so uvicorn logged the same traceback a second time. Here it is logged
+            # once, with the id, and not raised on.
+            response = unhandled_response(exc)
+            if not started:
+                await response(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
 
@@ -181,9 +194,8 @@ def create_service_app(
     # API keys and revoked access tokens, fed by the identity topic (libs/common/apikeys.py).
     app.state.credentials = CredentialCache()
     app.state.resolve_credentials = make_resolver(app.state.credentials)
-    app.add_middleware(CorrelationMiddleware)
-    install_hardening(app)  # outermost: size limit and audit context before anything else
-    install_problem_handlers(app)
+    install_request_pipeline(app)
+    install_contract_docs(app)
     app.include_router(health_router())
     app.include_router(metrics_router())
     app.include_router(audit_router())
@@ -191,6 +203,16 @@ def create_service_app(
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+def install_request_pipeline(app: FastAPI) -> None:
+    """The middleware and error handlers every service's requests pass through, outermost
+    first: hardening (size limit, headers, audit context), CORS, the correlation id (which
+    also answers any unhandled error), the control-character check, then problem+json."""
+    app.add_middleware(ControlCharGuard)  # inside the correlation id: its 422 carries the id
+    app.add_middleware(CorrelationMiddleware)
+    install_hardening(app)  # outermost: size limit and audit context before anything else
+    install_problem_handlers(app)
 
 
 async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:

@@ -347,7 +347,9 @@ def audit_router() -> APIRouter:
     async def entries(
         request: Request,
         subject: str | None = Query(None, max_length=200),
-        before_seq: int | None = Query(None, ge=1, description="keyset pagination: entries older than this"),
+        before_seq: int | None = Query(
+            None, ge=1, le=2**63 - 1, description="keyset pagination: entries older than this"
+        ),
         limit: int = Query(50, ge=1, le=500),
     ) -> list[dict[str, Any]]:
         await chain_now(request.app.state.rt.sessionmaker)

@@ -6,16 +6,20 @@ Stack traces never reach a client (problems.py answers 500 with a bare problem+j
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import compile_path
 
 from libs.common.audit import RequestContext, request_context
+from libs.common.problems import CONTROL_CHARS, control_char_error, control_char_fields, problem_response
 
 
 class SecuritySettings(BaseSettings):
@@ -47,6 +51,7 @@ class BodyTooLarge(HTTPException):
     """An HTTPException so FastAPI's body parsing re-raises it (as 413) instead of a 400."""
 
     def __init__(self, limit: int) -> None:
+        self.limit = limit
         super().__init__(413, f"请求内容超过 {limit} 字节上限（request body exceeds {limit} bytes）")
 
 
@@ -134,6 +139,111 @@ async def _send_413(send: Any, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# A control character in a query string is percent-encoded (%00 … %1F); in a JSON body it must be
+# written \u00XX (JSON does not allow it raw): requests without either are let through unread.
+_ENCODED_CONTROL = re.compile(rb"%[01][0-9a-fA-F]")
+_JSON_ESCAPE = b"\\u00"
+
+
+def _is_json(content_type: bytes | None) -> bool:
+    # As FastAPI decides: no Content-Type, application/json or application/*+json is read as JSON.
+    if not content_type:
+        return True
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+def _route_paths(app: Any) -> list[str]:
+    routes = getattr(app, "routes", ())
+    try:  # FastAPI ≥ 0.16x keeps included routers nested
+        from fastapi.routing import iter_route_contexts
+
+        return [rc.path for rc in iter_route_contexts(routes) if rc.path]
+    except ImportError:
+        return [r.path for r in routes if hasattr(r, "path")]
+
+
+def _path_fields(scope: dict) -> list[str]:
+    """The path parameters with a control character, by name, from the route template that
+    matches (only looked for when the path holds one); ``path`` when none does."""
+    path = scope.get("path", "")
+    for template in _route_paths(scope.get("app")):
+        if "{" not in template:
+            continue
+        match = compile_path(template)[0].match(path)
+        if match:
+            bad = [k for k, v in match.groupdict().items() if CONTROL_CHARS.search(v or "")]
+            if bad:
+                return bad
+    return ["path"]
+
+
+class ControlCharGuard:
+    """Pure ASGI: a 422 naming the field for a control character (U+0000 …, not tab or newline)
+    in a path, a query parameter or a JSON body, before it can reach SQL or JSONB.
+
+    Cheap: the query string and the path are looked at with one regular expression; a JSON
+    body is decoded only when it holds a ``\\u00`` escape, other bodies are not read here.
+    Put it inside the correlation middleware, so the 422 carries the request's id."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        fields: list[str] = []
+        if CONTROL_CHARS.search(scope.get("path", "")):
+            fields += _path_fields(scope)
+        qs: bytes = scope.get("query_string") or b""
+        if _ENCODED_CONTROL.search(qs):
+            pairs = parse_qsl(
+                qs.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace"
+            )
+            for k, v in pairs:
+                if CONTROL_CHARS.search(k) or CONTROL_CHARS.search(v):
+                    name = CONTROL_CHARS.sub("?", k)
+                    if name not in fields:
+                        fields.append(name)
+        content_type = next((v for k, v in scope.get("headers", ()) if k == b"content-type"), None)
+        if scope.get("method") in ("POST", "PUT", "PATCH", "DELETE") and _is_json(content_type):
+            chunks = []
+            more = True
+            while more:
+                try:
+                    message = await receive()
+                except BodyTooLarge as exc:  # raised by HardeningMiddleware's receive
+                    await _send_413(send, exc.limit)
+                    return
+                if message["type"] != "http.request":  # disconnected: let the app see it
+                    replay = [message]
+                    break
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            else:
+                body = b"".join(chunks)
+                replay = [{"type": "http.request", "body": body, "more_body": False}]
+                if _JSON_ESCAPE in body:
+                    try:
+                        decoded = orjson.loads(body)
+                    except orjson.JSONDecodeError:
+                        decoded = None  # FastAPI answers it with json_invalid
+                    fields += control_char_fields(decoded)
+
+            upstream = receive
+
+            async def replayed() -> dict:
+                return replay.pop(0) if replay else await upstream()
+
+            receive = replayed
+        if fields:
+            errors = [control_char_error(f) for f in fields]
+            await problem_response(422, errors=errors)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def install_hardening(app: FastAPI, settings: SecuritySettings | None = None) -> None:

@@ -7,6 +7,7 @@ trace, and a person can tell which field to fix.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -166,24 +167,68 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(exc.status_code, detail=detail, headers=getattr(exc, "headers", None))
 
     async def _infrastructure(_: Request, exc: Exception) -> JSONResponse:
-        if is_transient(exc):
-            # The database or the broker is away (restarting, failing over, out of connections):
-            # nothing is wrong with the request, and nothing of it was kept — the client retries
-            # it (with the same Idempotency-Key) once we are back. One warning line, no traceback.
-            log.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
-            return dependency_unavailable()
-        log.exception("unhandled error")
-        return problem_response(500)
+        return unhandled_response(exc)
 
     # Registered by class, these are answered inside the app: a handler for plain Exception is
     # run by Starlette's outermost middleware, which re-raises after answering, and every 503 of
-    # a database restart came with a traceback in the log.
+    # a database restart came with a traceback in the log. (In a service app any other error is
+    # answered by the correlation middleware, libs/common/app.py, with unhandled_response: the
+    # handler below is for apps without it.)
     for kind in INFRASTRUCTURE_ERRORS:
         app.add_exception_handler(kind, _infrastructure)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return await _infrastructure(request, exc)
+
+
+def unhandled_response(exc: BaseException) -> JSONResponse:
+    """The answer to an error nothing else handled: logged once, here, while the request's
+    correlation id is still set; a 503 (one warning line) when a dependency is away."""
+    if isinstance(exc, Exception) and is_transient(exc):
+        # The database or the broker is away (restarting, failing over, out of connections):
+        # nothing is wrong with the request, and nothing of it was kept — the client retries
+        # it (with the same Idempotency-Key) once we are back. One warning line, no traceback.
+        log.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
+        return dependency_unavailable()
+    log.error("unhandled error", exc_info=exc)
+    return problem_response(500)
+
+
+# C0 control characters but tab, line feed and carriage return: PostgreSQL refuses U+0000 in
+# text and JSONB (a 500 before this check), and none of the others belongs in what a person types.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_CHAR_MESSAGE = (
+    "不能包含控制字符（如 U+0000）",
+    "Must not contain control characters (such as U+0000)",
+)
+
+
+def control_char_error(field: str) -> dict[str, str]:
+    zh, en = CONTROL_CHAR_MESSAGE
+    return {"field": field, "code": "control_character", "message": zh, "message_en": en}
+
+
+def control_char_fields(value: Any, path: str = "") -> list[str]:
+    """Dotted paths (``parties.0.name``) of the strings in a decoded JSON value, keys included,
+    that hold a control character; ``body`` for the top level."""
+    found: list[str] = []
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if CONTROL_CHARS.search(item):
+                found.append(where or "body")
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                key = str(k)
+                sub = f"{where}.{CONTROL_CHARS.sub('?', key)}" if where else CONTROL_CHARS.sub("?", key)
+                if CONTROL_CHARS.search(key):
+                    found.append(sub)
+                stack.append((v, sub))
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}.{i}" if where else str(i)) for i, v in enumerate(item))
+    return sorted(set(found))
 
 
 RETRY_AFTER_SECONDS = 5

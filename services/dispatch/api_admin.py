@@ -145,7 +145,12 @@ async def add_leave(staff_id: uuid.UUID, body: s.LeaveIn, request: Request, who:
 
 
 @router.delete("/staff/{staff_id}/leave/{leave_id}", status_code=204, summary="Cancel leave")
-async def cancel_leave(staff_id: uuid.UUID, leave_id: int, request: Request, who: Who) -> Response:
+async def cancel_leave(
+    staff_id: uuid.UUID,
+    request: Request,
+    who: Who,
+    leave_id: int = Path(ge=1, le=2**31 - 1),  # leaves.id is an int4 serial
+) -> Response:
     async with request.app.state.rt.sessionmaker() as session, session.begin():
         await admin.cancel_leave(session, staff_id=staff_id, leave_id=leave_id, who=who, now=_now(request))
     return Response(status_code=204)
