@@ -95,6 +95,20 @@ INBOX_KEEPALIVE_SECONDS = 15.0
     "/inbox/stream",
     summary="Live inbox (text/event-stream): the caller's new offers as they are made",
     description="Token in `Authorization: Bearer` or, for EventSource, `?access_token=`.",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "事件流：ready（data 为人员 id）、offer（新派单，data 为 AssignmentOut 的 JSON），"
+            f"每 {INBOX_KEEPALIVE_SECONDS:g} 秒一行注释保持连接 | event stream: `ready` (data: the staff id), "
+            "`offer` (data: an AssignmentOut as JSON), a comment line as keep-alive",
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    "example": "event: offer\ndata: {...}\n\n",
+                }
+            },
+        }
+    },
 )
 async def inbox_stream(request: Request, who: Who) -> EventSourceResponse:
     if not who.staff_id:
