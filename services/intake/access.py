@@ -35,7 +35,7 @@ COUNTY_TRANSFER = object_access(
 TASKS = object_access(jurisdiction=FRONT_DESK, handler=READERS)
 
 # Open311 GeoReport v2 clients: a bearer token with the external_system role, or an API key from
-# identity (scopes are resource:action there): open311:read to look, open311:write to file and look.
+# identity (scopes are resource:action there): open311:read for tokens, open311:write to file.
 OPEN311 = allow(
     "external_system", scopes=("open311:read", "open311:write"), note="Open311 GeoReport v2 clients"
 )
@@ -73,10 +73,14 @@ POLICY = {
     # 网络平台: a citizen files with no login — citizen fields only, channel web, rate limited
     # per IP and per phone (services/intake/api_public.py).
     "POST /v1/public/requests": PUBLIC,
-    "GET /open311/v2/services.json": OPEN311,
-    "GET /open311/v2/services/{code}.json": OPEN311,
+    # Open311 discovery and reads need no key, as GeoReport v2 says; they publish public data only
+    # (number, status, service, region, dates: services/intake/open311.py request_out). Filing and
+    # tokens need a key.
+    **{
+        f"GET /open311/v2/{path}.{fmt}": PUBLIC
+        for path in ("services", "services/{code}", "requests", "requests/{request_id}")
+        for fmt in ("json", "xml")
+    },
     "POST /open311/v2/requests.json": OPEN311_WRITE,
-    "GET /open311/v2/requests.json": OPEN311,
-    "GET /open311/v2/requests/{request_id}.json": OPEN311,
     "GET /open311/v2/tokens/{token}.json": OPEN311,
 }

@@ -1,4 +1,12 @@
-"""Open311 GeoReport v2 (JSON) at /open311/v2/: legal service types as Open311 services.
+"""Open311 GeoReport v2 (JSON and XML) at /open311/v2/: legal service types as Open311 services.
+
+Discovery (services) and reads (requests) need no key, as the spec says, and publish only public
+data: number, status, service, county/region code, dates — no names, phones, ID numbers or free
+text. Filing (POST) and tokens need a key. `jurisdiction_id`, when sent, must be ours
+(JURISDICTION_ID); the location is `address_id`, or `address_string` naming a county of 长治市;
+`lat`/`long` alone is refused (no coordinates held). The four GETs also answer as XML with a
+`.xml` suffix; POST and tokens stay JSON (an XML 401 would hide the denial code from the access
+matrix, tests/integration/test_security_matrix.py, which reads JSON error arrays only).
 
 Requests become ordinary work orders (channel external, source "open311"), so they are
 validated, classified, de-duplicated and dispatched like any other. Errors follow the spec:
@@ -9,6 +17,7 @@ the order id (requests are created synchronously, so the token resolves at once)
 from __future__ import annotations
 
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -20,6 +29,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from libs.common import regions
 from libs.common.auth import Principal, ensure_visible, principal
 from libs.common.problems import FieldProblem, Problem, translate_validation_error
 from services.intake import create, domain, queries, validation
@@ -34,6 +44,9 @@ OPEN311_FIELD = {
     "domain": "attribute[domain]",
     "special_groups": "attribute[special_groups]",
 }
+JURISDICTION_ID = "changzhi.gov.cn"  # 长治市 (140400): the only jurisdiction served here
+NO_NAME = "Open311 未留名"  # first_name/last_name are optional in the spec; our order needs a name
+PUBLIC_NOTE = "（公开查询只显示工单号、状态、服务类型、区划和时间；描述等个人信息不公开）"
 MAX_RESULTS = 1000  # spec: default window 90 days, at most 1000 requests
 SERVICE_DESCRIPTIONS = {
     "consultation": "法律问题咨询，由 12348 或律师、基层法律服务工作者答复",
@@ -51,12 +64,54 @@ SERVICE_DESCRIPTIONS = {
 }
 
 
-def _errors(status: int, items: list[tuple[str, str]], reason: str | None = None) -> JSONResponse:
+def _xml_value(parent: ET.Element, tag: str, value: Any) -> None:
+    el = ET.SubElement(parent, tag)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _xml_value(el, k, v)
+    elif isinstance(value, list):  # attributes → attribute, values → value (the spec's shape)
+        for v in value:
+            _xml_value(el, tag[:-1] if tag.endswith("s") else "item", v)
+    elif isinstance(value, bool):
+        el.text = "true" if value else "false"
+    elif value is not None:
+        el.text = str(value)
+
+
+def xml_body(root: str, item: str | None, data: Any) -> bytes:
+    """`<services><service>…` / `<service_requests><request>…` / `<service_definition>…`."""
+    top = ET.Element(root)
+    if item is None:
+        for k, v in data.items():
+            _xml_value(top, k, v)
+    else:
+        for row in data:
+            _xml_value(top, item, row)
+    return ET.tostring(top, encoding="utf-8", xml_declaration=True)
+
+
+def _is_xml(request: Request) -> bool:
+    return request.url.path.endswith(".xml")
+
+
+def _errors(
+    status: int, items: list[tuple[str, str]], reason: str | None = None, *, xml: bool = False
+) -> Response:
     body = [{"code": status, "description": f"{f}: {d}" if f else d} for f, d in items]
     # The body stays exactly as the spec says; why an access check said no (role_forbidden, …) rides
     # in a header, as the problem+json `code` does on every other route.
     headers = {"X-Lawline-Denial": reason} if reason else None
+    if xml:
+        return Response(
+            xml_body("errors", "error", body), status, headers=headers, media_type="application/xml"
+        )
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _out(request: Request, data: Any, root: str, item: str | None, status: int = 200) -> Response:
+    if _is_xml(request):
+        return Response(xml_body(root, item, data), status, media_type="application/xml")
+    return JSONResponse(data, status_code=status)
 
 
 class Open311Route(APIRoute):
@@ -66,20 +121,41 @@ class Open311Route(APIRoute):
         handler = super().get_route_handler()
 
         async def wrapped(request: Request) -> Response:
+            xml = _is_xml(request)
             try:
                 return await handler(request)
             except RequestValidationError as exc:
                 errs = [translate_validation_error(e) for e in exc.errors()]
-                return _errors(400, [(e["field"], e["message_en"]) for e in errs])
+                return _errors(400, [(e["field"], e["message_en"]) for e in errs], xml=xml)
             except FieldProblem as exc:
-                return _errors(400, [(e["field"], e["message_en"]) for e in exc.errors])
+                return _errors(400, [(e["field"], e["message_en"]) for e in exc.errors], xml=xml)
             except Problem as exc:
-                return _errors(exc.status, [("", exc.detail_en)], exc.extra.get("code"))
+                return _errors(exc.status, [("", exc.detail_en)], exc.extra.get("code"), xml=xml)
 
         return wrapped
 
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+def check_jurisdiction(value: str | None) -> None:
+    if value and value.strip() and value.strip() != JURISDICTION_ID:
+        raise Problem(
+            404,
+            "未知辖区",
+            f"unknown jurisdiction_id {value.strip()}: this endpoint serves {JURISDICTION_ID}",
+        )
+
+
+async def jurisdiction(
+    jurisdiction_id: Annotated[str | None, Query(description=f"辖区，缺省或 {JURISDICTION_ID}")] = None,
+) -> None:
+    check_jurisdiction(jurisdiction_id)
+
+
+router = APIRouter(
+    prefix="/open311/v2",
+    tags=["open311"],
+    route_class=Open311Route,
+    dependencies=[Depends(jurisdiction)],
+)
 Who = Annotated[Principal, Depends(principal)]
 
 
@@ -87,7 +163,7 @@ def service_def(code: str) -> dict[str, Any]:
     return {
         "service_code": code,
         "service_name": validation.SERVICE_TYPES[code],
-        "description": SERVICE_DESCRIPTIONS[code],
+        "description": SERVICE_DESCRIPTIONS[code] + PUBLIC_NOTE,
         "metadata": True,
         "type": "realtime",
         "keywords": code.replace("_", " "),
@@ -95,27 +171,31 @@ def service_def(code: str) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/services.json",
-    summary="Open311 service list (legal service types)",
-    responses={200: {"content": {"application/json": {"example": [service_def("legal_aid")]}}}},
-)
-async def services(who: Who) -> list[dict]:
-    return [service_def(c) for c in validation.SERVICE_TYPES]
+SERVICES_OK = {200: {"content": {"application/json": {"example": [service_def("legal_aid")]}}}}
+
+
+@router.get("/services.json", summary="Open311 service list (legal service types)", responses=SERVICES_OK)
+@router.get("/services.xml", summary="Open311 service list (XML)", responses=SERVICES_OK)
+async def services(request: Request) -> Response:
+    return _out(request, [service_def(c) for c in validation.SERVICE_TYPES], "services", "service")
+
+
+DEFINITION_404 = {
+    404: {
+        "content": {"application/json": {"example": [{"code": 404, "description": "unknown service_code"}]}}
+    }
+}
 
 
 @router.get(
-    "/services/{code}.json",
-    summary="Open311 service definition (attributes)",
-    responses={
-        404: {
-            "content": {
-                "application/json": {"example": [{"code": 404, "description": "unknown service_code"}]}
-            }
-        }
-    },
+    "/services/{code}.json", summary="Open311 service definition (attributes)", responses=DEFINITION_404
 )
-async def service_definition(code: str, who: Who) -> dict:
+@router.get("/services/{code}.xml", summary="Open311 service definition (XML)", responses=DEFINITION_404)
+async def service_definition(code: str, request: Request) -> Response:
+    return _out(request, _definition(code), "service_definition", None)
+
+
+def _definition(code: str) -> dict:
     if code not in validation.SERVICE_TYPES:
         raise Problem(404, "未知服务", f"unknown service_code {code}")
     values = lambda table: [{"key": k, "name": n} for k, n in table.items()]  # noqa: E731
@@ -162,6 +242,42 @@ async def service_definition(code: str, who: Who) -> dict:
             },
         ],
     }
+
+
+def region_from_address(text: str) -> str | None:
+    """The county of 长治市 the address names (潞州区 or just 潞州), None if none or several."""
+    found = {
+        c.code for c in regions.counties() if c.name in text or (len(c.name) > 2 and c.name[:-1] in text)
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def location(form: Any) -> str:
+    """Spec: one of address_id, address_string or lat+long — address_id wins when several are sent."""
+    region = (form.get("address_id") or "").strip()
+    if region:
+        return region
+    text = (form.get("address_string") or "").strip()
+    if text:
+        found = region_from_address(text)
+        if found is None:
+            raise FieldProblem(
+                "address_string",
+                "地址未包含长治市的区县名称",
+                "address_string must name one county of 长治市 (e.g. 潞州区, 沁县); or send address_id",
+            )
+        return found
+    if (form.get("lat") or "").strip() or (form.get("long") or "").strip():
+        raise FieldProblem(
+            "lat",
+            "不支持经纬度定位，请提供 address_id 或 address_string",
+            "lat/long cannot be mapped to a region here: send address_id or address_string",
+        )
+    raise FieldProblem(
+        "address_id",
+        "需要位置",
+        "a location is required: address_id (county, township or village code), address_string or lat/long",
+    )
 
 
 def _required(form: Any, name: str) -> str:
@@ -213,20 +329,18 @@ def _required(form: Any, name: str) -> str:
         },
     },
 )
-async def post_request(request: Request, who: Who) -> JSONResponse:
+async def post_request(request: Request, who: Who) -> Response:
     form = await request.form()
     code = _required(form, "service_code")
     if code not in validation.SERVICE_TYPES:
         raise FieldProblem("service_code", "未知服务", f"unknown service_code {code}; see services.json")
-    region = (form.get("address_id") or "").strip()
-    if not region:
-        raise FieldProblem(
-            "address_id", "需要行政区划代码", "address_id (a county, township or village code) is required"
-        )
+    check_jurisdiction(form.get("jurisdiction_id"))
+    region = location(form)
     name = f"{(form.get('last_name') or '').strip()}{(form.get('first_name') or '').strip()}"
+    # email is accepted and not stored (an order holds a phone for the callback, not an email).
     raw: dict[str, Any] = {
         "channel": "external",
-        "requester": {"name": name or _required(form, "first_name"), "phone": _required(form, "phone")},
+        "requester": {"name": name or NO_NAME, "phone": _required(form, "phone")},
         "region_code": region,
         "service_type": code,
         "description": _required(form, "description"),
@@ -260,17 +374,15 @@ async def post_request(request: Request, who: Who) -> JSONResponse:
         if out.duplicate_of is None
         else f"与在办工单 {out.duplicate_of.number} 为同一事项，已并单催办"
     )
-    return JSONResponse(
-        [
-            {
-                "service_request_id": out.order.number,
-                "token": str(out.order.id),
-                "service_notice": notice,
-                "account_id": None,
-            }
-        ],
-        status_code=200 if out.replayed else 201,
-    )
+    body = [
+        {
+            "service_request_id": out.order.number,
+            "token": str(out.order.id),
+            "service_notice": notice,
+            "account_id": None,
+        }
+    ]
+    return _out(request, body, "service_requests", "request", 200 if out.replayed else 201)
 
 
 def request_out(o: WorkOrder) -> dict[str, Any]:
@@ -322,6 +434,7 @@ LIST_OK = {200: {"content": {"application/json": {"example": [REQUEST_EXAMPLE]}}
     summary="Open311 request list (spec filters; 90 days / 1000 max by default)",
     responses=LIST_OK,
 )
+@router.get("/requests.xml", summary="Open311 request list (XML)", responses=LIST_OK)
 async def get_requests(
     request: Request,
     who: Who,
@@ -330,7 +443,7 @@ async def get_requests(
     start_date: datetime | None = None,
     end_date: datetime | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))?$")] = None,
-) -> list[dict]:
+) -> Response:
     rt = request.app.state.rt
     q = select(WorkOrder)
     region = queries.effective_region(who, None)
@@ -350,7 +463,7 @@ async def get_requests(
         q = q.where(terminal if status == "closed" else ~terminal)
     async with rt.sessionmaker() as session:
         rows = (await session.scalars(q.order_by(WorkOrder.created_at.desc()).limit(MAX_RESULTS))).all()
-    return [request_out(o) for o in rows]
+    return _out(request, [request_out(o) for o in rows], "service_requests", "request")
 
 
 async def _one(request: Request, who: Principal, **where: Any) -> WorkOrder:
@@ -363,8 +476,10 @@ async def _one(request: Request, who: Principal, **where: Any) -> WorkOrder:
 
 
 @router.get("/requests/{request_id}.json", summary="Open311 one request", responses=LIST_OK)
-async def get_request(request_id: str, request: Request, who: Who) -> list[dict]:
-    return [request_out(await _one(request, who, number=request_id.upper()))]
+@router.get("/requests/{request_id}.xml", summary="Open311 one request (XML)", responses=LIST_OK)
+async def get_request(request_id: str, request: Request, who: Who) -> Response:
+    one = [request_out(await _one(request, who, number=request_id.upper()))]
+    return _out(request, one, "service_requests", "request")
 
 
 @router.get(
