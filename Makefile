@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint bench bench-long chaos clean
+.PHONY: run test venv lint bench bench-long chaos fuzz clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
@@ -41,6 +41,10 @@ bench-long: $(STAMP)
 # Delivery under faults, full size: 1,000 orders per fault into bench/results/chaos.* and README.
 chaos: $(STAMP)
 	$(BIN)/python -m bench.chaos
+
+# Schemathesis on every service, 200 examples per operation (make test runs 5).
+fuzz: $(STAMP)
+	LAWLINE_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q -p no:cacheprovider tests/contract --timeout 3600
 
 clean:
 	rm -rf var/* .pytest_cache

@@ -68,6 +68,29 @@ SECURITY_SCHEMES = {
 _BODY_METHODS = {"post", "put", "patch"}
 
 
+# Open311 GeoReport v2 answers errors as its spec says: an array of {code, description}, in the
+# format the path's suffix asks for (services/intake/open311.py).
+OPEN311_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
+
+
+def _open311_response(status: int, path: str) -> dict[str, Any]:
+    zh, en = _TITLES.get(status, ("请求失败", "Request failed"))
+    if path.endswith(".xml"):
+        content = {"application/xml": {"schema": {"type": "string"}}}
+    else:
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/Open311Errors"}}}
+    # Field errors found before the route runs (validation, control characters) stay problem+json.
+    content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {"description": f"{zh} | {en} (Open311 error array)", "content": content}
+
+
 def _problem_response(status: int) -> dict[str, Any]:
     zh, en = _TITLES.get(status, ("请求失败", "Request failed"))
     example: dict[str, Any] = {"type": "about:blank", "title": zh, "title_en": en, "status": status}
@@ -98,6 +121,10 @@ def statuses_for(method: str, path: str, rule: Rule | None, op: dict[str, Any]) 
         out.add(422)
     if method in _BODY_METHODS or "requestBody" in op:
         out |= {400, 413, 422}
+    if method in _BODY_METHODS:
+        out.add(404)  # an object the body refers to (a parent, a service point) does not exist
+    if rule is not None and rule.public and "/auth/" in path:
+        out.add(401)  # a wrong password, an expired or reused refresh token
     if method in _BODY_METHODS | {"delete"}:
         out.add(409)  # a state or uniqueness conflict (allowed_actions say what is possible)
     if rule is not None and (rule.scopes or rule.public):
@@ -134,6 +161,7 @@ def rewrite(schema: dict[str, Any], policy: dict[str, Rule]) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     schemas["FieldError"] = FIELD_ERROR
     schemas["Problem"] = PROBLEM
+    schemas["Open311Errors"] = OPEN311_ERRORS
     components["securitySchemes"] = SECURITY_SCHEMES
     for path, item in schema.get("paths", {}).items():
         for method, op in item.items():
@@ -142,9 +170,13 @@ def rewrite(schema: dict[str, Any], policy: dict[str, Rule]) -> dict[str, Any]:
             rule = policy.get(f"{method.upper()} {path}")
             responses = op["responses"]
             declared = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
-            for status in sorted(statuses_for(method, path, rule, op) | declared):
+            open311 = path.startswith("/open311/")
+            wanted = statuses_for(method, path, rule, op) | declared | ({400, 404} if open311 else set())
+            for status in sorted(wanted):
                 described = responses.get(str(status), {}).get("description")
-                responses[str(status)] = _problem_response(status)
+                responses[str(status)] = (
+                    _open311_response(status, path) if open311 else _problem_response(status)
+                )
                 if described and described not in ("Validation Error", "Successful Response"):
                     responses[str(status)]["description"] = described
             op["security"] = _security(rule)
@@ -154,6 +186,9 @@ def rewrite(schema: dict[str, Any], policy: dict[str, Rule]) -> dict[str, Any]:
             ) + f"\n\n访问 | access: {_who(rule)}"
             for code, resp in responses.items():
                 content = resp.get("content") or {}
+                if open311 and path.endswith(".xml") and code.startswith("2"):
+                    resp["content"] = {"application/xml": {"schema": {"type": "string"}}}
+                    continue
                 if code.startswith("2") and "text/event-stream" in content:
                     resp["content"] = {"text/event-stream": content["text/event-stream"]}
     return schema
