@@ -56,8 +56,10 @@ async def test_open311_client_files_with_api_key_and_revocation_is_spec_shaped(s
     async with svc["intake"].client() as intake:
 
         async def known():
-            r = await intake.get("/open311/v2/services.json", params={"api_key": reader["api_key"]})
-            return r if r.status_code == 200 else None
+            # Discovery needs no key any more (GeoReport v2): ask a route that still does.
+            token = "00000000-0000-4000-8000-000000000000"
+            r = await intake.get(f"/open311/v2/tokens/{token}.json", params={"api_key": reader["api_key"]})
+            return r if r.status_code != 401 else None
 
         await wait_for(known, timeout=10, what="the keys to reach intake's credential cache")
 
