@@ -82,10 +82,17 @@ OPEN311_ERRORS = {
 
 def _open311_response(status: int, path: str) -> dict[str, Any]:
     zh, en = _TITLES.get(status, ("请求失败", "Request failed"))
+    said = "unknown jurisdiction_id" if status == 404 else en
     if path.endswith(".xml"):
-        content = {"application/xml": {"schema": {"type": "string"}}}
+        example = f"<errors><error><code>{status}</code><description>{said}</description></error></errors>"
+        content: dict[str, Any] = {"application/xml": {"schema": {"type": "string"}, "example": example}}
     else:
-        content = {"application/json": {"schema": {"$ref": "#/components/schemas/Open311Errors"}}}
+        content = {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/Open311Errors"},
+                "example": [{"code": status, "description": said}],
+            }
+        }
     # Field errors found before the route runs (validation, control characters) stay problem+json.
     content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
     return {"description": f"{zh} | {en} (Open311 error array)", "content": content}
@@ -187,7 +194,10 @@ def rewrite(schema: dict[str, Any], policy: dict[str, Rule]) -> dict[str, Any]:
             for code, resp in responses.items():
                 content = resp.get("content") or {}
                 if open311 and path.endswith(".xml") and code.startswith("2"):
-                    resp["content"] = {"application/xml": {"schema": {"type": "string"}}}
+                    root = "services" if "/services" in path else "service_requests"
+                    resp["content"] = {
+                        "application/xml": {"schema": {"type": "string"}, "example": f"<{root}>…</{root}>"}
+                    }
                     continue
                 if code.startswith("2") and "text/event-stream" in content:
                     resp["content"] = {"text/event-stream": content["text/event-stream"]}
