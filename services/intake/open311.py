@@ -46,7 +46,10 @@ OPEN311_FIELD = {
 }
 JURISDICTION_ID = "changzhi.gov.cn"  # 长治市 (140400): the only jurisdiction served here
 NO_NAME = "Open311 未留名"  # first_name/last_name are optional in the spec; our order needs a name
-PUBLIC_NOTE = "（公开查询只显示工单号、状态、服务类型、区划和时间；描述等个人信息不公开）"
+PUBLIC_NOTE = (
+    "（公开查询只显示工单号、状态、服务类型、区划和时间；描述等个人信息不公开。"
+    "提交时 phone 必填：12348 对每个工单都回访来电人；姓名可不填）"
+)
 MAX_RESULTS = 1000  # spec: default window 90 days, at most 1000 requests
 SERVICE_DESCRIPTIONS = {
     "consultation": "法律问题咨询，由 12348 或律师、基层法律服务工作者答复",
@@ -280,6 +283,16 @@ def location(form: Any) -> str:
     )
 
 
+def _phone(form: Any) -> str:
+    if not (form.get("phone") or "").strip():
+        raise FieldProblem(
+            "phone",
+            "必填：12348 对每个工单都要回访来电人，请提供联系电话",
+            "required here: 12348 calls every requester back (回访), so a phone number is needed",
+        )
+    return str(form.get("phone")).strip()
+
+
 def _required(form: Any, name: str) -> str:
     value = (form.get(name) or "").strip()
     if not value:
@@ -340,7 +353,9 @@ async def post_request(request: Request, who: Who) -> Response:
     # email is accepted and not stored (an order holds a phone for the callback, not an email).
     raw: dict[str, Any] = {
         "channel": "external",
-        "requester": {"name": name or NO_NAME, "phone": _required(form, "phone")},
+        # Unlike the spec's optional phone: every 12348 order ends with a callback (回访) to the
+        # requester, and the phone is how the citizen tracks the order too (DOMAIN.md, hotline norms).
+        "requester": {"name": name or NO_NAME, "phone": _phone(form)},
         "region_code": region,
         "service_type": code,
         "description": _required(form, "description"),

@@ -101,6 +101,7 @@ async def test_round_trip(intake):
         ({"address_id": "", "lat": "36.19", "long": "113.11"}, "lat"),
         ({"address_id": "999999"}, "address_id"),
         ({"phone": "123"}, "phone"),
+        ({"phone": ""}, "phone"),
         ({"description": ""}, "description"),
         ({"attribute[domain]": "tax"}, "attribute[domain]"),
         ({"attribute[special_groups][]": "rich"}, "attribute[special_groups]"),
@@ -112,6 +113,17 @@ async def test_bad_input_is_a_spec_error_naming_the_field(intake, change, field)
         r = await c.post("/open311/v2/requests.json", data={**FORM, **change})
     assert r.status_code == 400
     assert any(e["description"].startswith(field + ":") for e in spec_errors(r)), r.json()
+
+
+async def test_a_missing_phone_says_why_it_is_needed(intake):
+    form = {k: v for k, v in FORM.items() if k != "phone"}
+    async with intake.client(headers=EXT) as c:
+        r = await c.post("/open311/v2/requests.json", data=form)
+        services = (await c.get("/open311/v2/services.json")).json()
+    assert r.status_code == 400
+    (err,) = [e for e in spec_errors(r) if e["description"].startswith("phone:")]
+    assert "回访" in err["description"]
+    assert all("phone 必填" in s["description"] for s in services)
 
 
 async def test_auth_errors_are_spec_shaped(intake):
