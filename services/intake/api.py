@@ -14,6 +14,7 @@ from libs.common.db import run_transaction
 from libs.common.pii import mask_id_number, mask_phone
 from libs.common.problems import FieldProblem
 from services.intake import create, loop, queries, service, transfer, update, validation
+from services.intake import examples as ex
 from services.intake.models import WorkOrder
 from services.intake.schemas import (
     EXAMPLE_ORDER,
@@ -35,17 +36,7 @@ from services.intake.settings import get_intake_settings
 router = APIRouter(prefix="/v1", tags=["work orders"])
 Who = Annotated[Principal, Depends(principal)]
 
-CREATED_EXAMPLE = {
-    "id": "3f1c0a8e-6a55-4f3e-9b8e-0d6f0f9f2a11",
-    "number": "LW20261124000123",
-    "status": "received",
-    "service_type": "legal_aid",
-    "domain": "labor",
-    "urgency": "normal",
-    "duplicate_of": None,
-    "follow_up_of": None,
-    "warnings": [],
-}
+CREATED_EXAMPLE = ex.CREATED
 PROBLEM_422 = {
     "description": "A field is invalid (problem+json naming the field)",
     "content": {
@@ -287,32 +278,7 @@ async def order_out(session, order: WorkOrder, now: datetime) -> WorkOrderOut:  
     )
 
 
-ORDER_EXAMPLE = {
-    **CREATED_EXAMPLE,
-    "channel": "hotline",
-    "region_code": "140430003",
-    "county_code": "140430",
-    "requester_name": "王秀英",
-    "requester_phone_masked": "138****7890",
-    "requester_id_masked": "1404**********0028",
-    "description": "老板拖欠我三个月工资一万八，想申请法律援助。",
-    "special_groups": ["migrant_worker"],
-    "classification": {"by": "auto", "service_confidence": 0.86, "evidence": {"service_type": ["法律援助"]}},
-    "urge_count": 0,
-    "due_at": "2026-12-01T23:59:59+08:00",
-    "created_at": "2026-11-24T09:36:00+08:00",
-    "tasks": [
-        {"kind": "callback", "status": "open", "due_at": "2026-12-01T23:59:59+08:00", "overdue": False}
-    ],
-    "timeline": [
-        {
-            "at": "2026-11-24T09:36:00+08:00",
-            "kind": "received",
-            "text": "已受理（12348 热线），工单号 LW20261124000123",
-            "text_en": "Received (12348 hotline), order number LW20261124000123",
-        }
-    ],
-}
+ORDER_EXAMPLE = ex.ORDER
 
 
 @router.get(

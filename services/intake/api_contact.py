@@ -9,11 +9,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from libs.common.audit import record_unmasked_read
 from libs.common.auth import Principal, principal
 from libs.common.problems import FieldProblem
+from services.intake import examples as ex
 from services.intake import service
 from services.intake.access import CONTACT
 
@@ -21,6 +22,8 @@ router = APIRouter(prefix="/v1", tags=["work orders"])
 
 
 class ContactOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.CONTACT]})
+
     work_order_id: uuid.UUID
     number: str
     requester_name: str

@@ -13,6 +13,7 @@ from libs.common import ratelimit
 from libs.common.auth import HANDLER, JURISDICTION, Principal, principal
 from libs.common.db import run_transaction
 from services.intake import classify as classifier
+from services.intake import examples as ex
 from services.intake import loop, queries, service, visibility
 from services.intake.access import ACT_ON_ORDER, TASKS
 from services.intake.api import _mutate, order_out
@@ -112,13 +113,7 @@ async def rate_by_operator(order_id: uuid.UUID, body: RatingIn, request: Request
     "/tasks",
     response_model=list[TaskOut],
     summary="Callback and return-visit tasks (回拨/回访) in your jurisdiction, and the callbacks of orders you handle",
-    responses={
-        200: {
-            "content": {
-                "application/json": {"example": [{"kind": "callback", "status": "open", "overdue": False}]}
-            }
-        }
-    },
+    responses={200: {"content": {"application/json": {"example": [ex.TASK]}}}},
 )
 async def list_tasks(
     request: Request,
@@ -199,6 +194,7 @@ async def caller_lookup(body: CallerLookupIn, request: Request, who: Who) -> lis
 @router.post(
     "/classify",
     summary="Operator: classification suggestion for a description being typed (read-only, nothing stored)",
+    responses={200: {"content": {"application/json": {"example": ex.CLASSIFIED}}}},
 )
 async def classify_text(body: ClassifyIn, who: Who) -> dict:
     # The same rules create_work_order applies, so the suggestion matches what filing would decide.
@@ -215,28 +211,6 @@ async def classify_text(body: ClassifyIn, who: Who) -> dict:
     responses={
         404: {"description": "same answer for a wrong number and a wrong suffix"},
         429: {"description": "too many lookups from this IP or for this number (Retry-After)"},
-        200: {
-            "content": {
-                "application/json": {
-                    "example": {
-                        "number": "LW20261124000123",
-                        "status": "assigned",
-                        "status_label": "已接单",
-                        "service_type_label": "法律援助",
-                        "created_at": "2026-11-24T09:36:00+08:00",
-                        "closed_at": None,
-                        "can_rate": False,
-                        "timeline": [
-                            {
-                                "at": "2026-11-24T09:36:00+08:00",
-                                "kind": "received",
-                                "text": "已受理（12348 热线），工单号 LW20261124000123",
-                            }
-                        ],
-                    }
-                }
-            }
-        },
     },
 )
 async def track(

@@ -53,7 +53,7 @@ RECONCILIATION_EXAMPLE = {
             "status": "received",
             "attempts": 2,
             "last_reemit_at": "2026-12-02T09:14:05+08:00",
-            "acknowledged_at": None,
+            "acknowledged_at": "2026-12-02T09:15:40+08:00",
         }
     ],
     "as_of": "2026-12-02T09:17:09+08:00",

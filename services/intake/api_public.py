@@ -23,14 +23,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from libs.common import ratelimit
 from libs.common.auth import Principal
 from services.intake import create, service
+from services.intake import examples as ex
 from services.intake import validation as v
 from services.intake.api import PROBLEM_422
-from services.intake.schemas import Requester, Urgency, WorkOrderCreate, _Strict
+from services.intake.schemas import Requester, SpecialGroup, Urgency, WorkOrderCreate, _Strict
 from services.intake.settings import get_intake_settings
 
 router = APIRouter(prefix="/v1/public", tags=["citizen"])
@@ -43,19 +44,20 @@ CITIZEN_WEB = Principal(
 # Notices a citizen can act on; the others (classification uncertain, calendar fallback) are staff's.
 CITIZEN_NOTICES = ("duplicate", "follow_up")
 
-EXAMPLE = {
-    "requester": {"name": "王秀英", "phone": "13834567890"},
-    "region_code": "140430003",
-    "description": "老板拖欠我三个月工资一万八，想申请法律援助。",
-    "special_groups": ["migrant_worker"],
-}
+EXAMPLE = ex.PUBLIC_REQUEST
 
 
 class PublicRequestIn(_Strict):
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [EXAMPLE]}
+    )
+
     requester: Requester
     region_code: str = Field(min_length=6, max_length=12, description="县、乡镇或村的行政区划代码")
     description: str = Field(min_length=2, max_length=5000, description="发生了什么")
-    special_groups: list[str] = Field(default_factory=list, max_length=8, description="特殊群体（四优先）")
+    special_groups: list[SpecialGroup] = Field(
+        default_factory=list, max_length=8, description="特殊群体（四优先）"
+    )
     urgency: Urgency | None = Field(None, description="缺省时按描述中的紧急信号判断")
     portal: Literal["portal", "wechat", "12348_cn", "app"] = "portal"
 
@@ -86,6 +88,8 @@ class PublicRequestIn(_Strict):
 
 
 class PublicRequestOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.PUBLIC_CREATED]})
+
     number: str
     status: str
     phone_suffix: str = Field(description="查询进度用：工单号 + 手机号后四位")

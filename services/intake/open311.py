@@ -190,14 +190,6 @@ DEFINITION_404 = {
 }
 
 
-@router.get(
-    "/services/{code}.json", summary="Open311 service definition (attributes)", responses=DEFINITION_404
-)
-@router.get("/services/{code}.xml", summary="Open311 service definition (XML)", responses=DEFINITION_404)
-async def service_definition(code: str, request: Request) -> Response:
-    return _out(request, _definition(code), "service_definition", None)
-
-
 def _definition(code: str) -> dict:
     if code not in validation.SERVICE_TYPES:
         raise Problem(404, "未知服务", f"unknown service_code {code}")
@@ -245,6 +237,20 @@ def _definition(code: str) -> dict:
             },
         ],
     }
+
+
+DEFINITION_OK = {
+    **DEFINITION_404,
+    200: {"content": {"application/json": {"example": _definition("legal_aid")}}},
+}
+
+
+@router.get(
+    "/services/{code}.json", summary="Open311 service definition (attributes)", responses=DEFINITION_OK
+)
+@router.get("/services/{code}.xml", summary="Open311 service definition (XML)", responses=DEFINITION_OK)
+async def service_definition(code: str, request: Request) -> Response:
+    return _out(request, _definition(code), "service_definition", None)
 
 
 def region_from_address(text: str) -> str | None:

@@ -5,30 +5,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from services.intake import examples as ex
 from services.intake import validation as v
+from services.intake.examples import EXAMPLE_ORDER
 
 Channel = Literal["web", "hotline", "counter", "external"]
 Urgency = Literal["normal", "urgent", "critical"]
 ExternalSource = Literal["12345", "court", "police", "procuratorate", "petition", "government", "other"]
 CallbackOutcome = Literal["reached", "no_answer", "busy", "wrong_number", "refused"]
 
-EXAMPLE_ORDER = {
-    "channel": "hotline",
-    "requester": {"name": "王秀英", "phone": "13834567890", "id_number": "140430196502150028"},
-    "region_code": "140430003",
-    "description": "老板拖欠我三个月工资一万八，想申请法律援助。",
-    "hotline": {
-        "call_id": "CALL-20261124-0001",
-        "caller_number": "13834567890",
-        "operator_id": "op-017",
-        "call_started_at": "2026-11-24T09:30:00+08:00",
-        "call_ended_at": "2026-11-24T09:36:00+08:00",
-    },
-}
+# Closed lists whose values live in validation.py: the schema names them, the validators keep
+# refusing anything else with their own bilingual message.
+ServiceType = Annotated[str, WithJsonSchema({"type": "string", "enum": list(v.SERVICE_TYPES)})]
+LegalDomain = Annotated[str, WithJsonSchema({"type": "string", "enum": list(v.DOMAINS)})]
+SpecialGroup = Annotated[str, WithJsonSchema({"type": "string", "enum": list(v.SPECIAL_GROUPS)})]
 
 
 class _Strict(BaseModel):
@@ -39,7 +33,7 @@ class Requester(_Strict):
     name: str = Field(min_length=1, max_length=50, description="求助人姓名", examples=["王秀英"])
     phone: str = Field(description="手机或带区号的座机", examples=["13834567890"])
     id_number: str | None = Field(
-        None, description="18 位居民身份证号（加密保存，列表中脱敏）", examples=["140430196502150028"]
+        None, description="18 位居民身份证号（加密保存，列表中脱敏）", examples=[ex.ID_NUMBER]
     )
 
     @field_validator("name")
@@ -135,10 +129,12 @@ class WorkOrderCreate(_Strict):
     channel: Channel
     requester: Requester
     region_code: str = Field(min_length=6, max_length=12, description="县、乡镇或村的行政区划代码")
-    service_type: str | None = Field(None, description="服务类型；缺省时由描述自动分类")
-    domain: str | None = Field(None, description="法律领域；缺省时由描述自动分类")
+    service_type: ServiceType | None = Field(None, description="服务类型；缺省时由描述自动分类")
+    domain: LegalDomain | None = Field(None, description="法律领域；缺省时由描述自动分类")
     description: str = Field(min_length=2, max_length=5000)
-    special_groups: list[str] = Field(default_factory=list, max_length=8, description="特殊群体（四优先）")
+    special_groups: list[SpecialGroup] = Field(
+        default_factory=list, max_length=8, description="特殊群体（四优先）"
+    )
     urgency: Urgency | None = Field(None, description="缺省时按描述中的紧急信号判断")
     parent_id: uuid.UUID | None = Field(None, description="一通电话拆成多张工单时的主工单")
     urge_of: uuid.UUID | None = Field(
@@ -193,6 +189,8 @@ class Notice(BaseModel):
 
 
 class WorkOrderCreated(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.CREATED]})
+
     id: uuid.UUID
     number: str
     status: str
@@ -212,6 +210,8 @@ class TimelineEntryOut(BaseModel):
 
 
 class TaskOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.TASK]})
+
     id: uuid.UUID
     work_order_id: uuid.UUID
     kind: str
@@ -231,6 +231,8 @@ class RatingOut(BaseModel):
 
 
 class WorkOrderOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ORDER]})
+
     id: uuid.UUID
     number: str
     status: str
@@ -262,6 +264,8 @@ class WorkOrderOut(BaseModel):
 
 
 class WorkOrderListItem(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.LIST_ITEM]})
+
     id: uuid.UUID
     number: str
     status: str
@@ -284,6 +288,10 @@ class WorkOrderListItem(BaseModel):
 
 
 class WorkOrderPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [ex.LIST_ITEM], "next_cursor": "eyJjIjoiMjAyNi0xMS0yNCJ9"}]}
+    )
+
     items: list[WorkOrderListItem]
     next_cursor: str | None = Field(None, description="不透明游标；传给 cursor 取下一页")
 
@@ -295,9 +303,9 @@ class ClassificationIn(_Strict):
             "examples": [{"service_type": "mediation", "domain": "neighbor", "reason": "来电人要求调解"}]
         },
     )
-    service_type: str | None = None
-    domain: str | None = None
-    special_groups: list[str] | None = None
+    service_type: ServiceType | None = None
+    domain: LegalDomain | None = None
+    special_groups: list[SpecialGroup] | None = None
     urgency: Urgency | None = None
     reason: str = Field(min_length=2, max_length=500)
 
@@ -308,7 +316,10 @@ class ClassificationIn(_Strict):
 
 class MergeIn(_Strict):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"into": "7b0e…", "reason": "同一求助人同一事项"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"into": "9a4e2c71-0b8d-4f5e-a6c3-7d1f2e3b4a58", "reason": "同一求助人同一事项"}]
+        },
     )
     into: uuid.UUID = Field(description="保留的工单")
     reason: str = Field(min_length=2, max_length=500)
@@ -374,6 +385,8 @@ class TrackEntry(BaseModel):
 
 
 class TrackOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.TRACK]})
+
     number: str
     status: str
     status_label: str

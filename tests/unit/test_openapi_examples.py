@@ -1,0 +1,204 @@
+"""OpenAPI that tools can trust (#17): every operation of every service shows a request and a
+response example, each example is valid against its own schema (and, for request models,
+against the pydantic validators behind it), and the closed lists the code enforces are `enum`s
+in the schema. Built without infrastructure, like tests/unit/test_openapi_contract.py.
+
+Examples are validated with jsonschema_rs (the validator schemathesis itself uses), with
+formats checked, so a uuid that is not a uuid or a date that is not a date fails here and not
+in the fuzzer's examples phase."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import typing
+from functools import cache
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from pydantic import BaseModel
+
+SERVICES = ("intake", "dispatch", "aid", "mediation", "identity")
+# Routes every service gets from libs/common (audit, dead letters) are checked once, below.
+SHARED = ("/v1/audit/", "/v1/dead-letters")
+JSON = "application/json"
+
+
+@cache
+def _document(name: str) -> dict[str, Any]:
+    return importlib.import_module(f"services.{name}.main").create_app().openapi()
+
+
+def _in_scope(name: str, path: str) -> bool:
+    return path.startswith("/v1/") or (name == "intake" and path.startswith("/open311/"))
+
+
+def _operations(name: str, *, shared: bool) -> list[tuple[str, dict[str, Any]]]:
+    ops = []
+    for path, item in _document(name)["paths"].items():
+        if not _in_scope(name, path) or path.startswith(SHARED) != shared:
+            continue
+        for method, op in item.items():
+            ok = [r for s, r in op.get("responses", {}).items() if s.startswith("2")]
+            if any("text/event-stream" in (r.get("content") or {}) for r in ok):
+                continue  # the SSE stream: no JSON body to exemplify
+            ops.append((f"{method.upper()} {path}", op))
+    return ops
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _examples(doc: dict[str, Any], media: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
+    """(example, schema it must satisfy) for a media type: its own examples, else its schema's."""
+    schema = media.get("schema", {})
+    found = []
+    if "example" in media:
+        found.append(media["example"])
+    found += [e["value"] for e in (media.get("examples") or {}).values() if "value" in e]
+    resolved = _resolve(doc, schema)
+    found += list(resolved.get("examples") or [])
+    if "example" in resolved:
+        found.append(resolved["example"])
+    if not found and resolved.get("type") == "array":
+        # A list of a model that has examples: tools (Swagger UI, schemathesis) build the list
+        # from the item's example, so the item's example is what must be there and valid.
+        found = [[item] for item in _resolve(doc, resolved.get("items", {})).get("examples") or []]
+    return [(example, schema) for example in found]
+
+
+def _invalid(doc: dict[str, Any], schema: dict[str, Any], example: Any) -> str | None:
+    if not isinstance(example, dict | list) and schema.get("type") == "string" and isinstance(example, str):
+        return None  # an XML body shown as a string
+    root = {**schema, "components": doc.get("components", {})}  # so #/components/... resolves
+    validator = jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+    errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(example)]
+    return "; ".join(errors[:3]) or None
+
+
+def _problems(name: str, *, shared: bool) -> list[str]:
+    doc = _document(name)
+    out: list[str] = []
+    for where, op in _operations(name, shared=shared):
+        pairs: list[tuple[str, list[tuple[Any, dict[str, Any]]]]] = []
+        body = (op.get("requestBody") or {}).get("content", {})
+        if JSON in body:
+            pairs.append(("request", _examples(doc, body[JSON])))
+        for status, response in op["responses"].items():
+            if not status.startswith("2"):
+                continue
+            for media_type, media in (response.get("content") or {}).items():
+                pairs.append((f"{status} {media_type}", _examples(doc, media)))
+        for what, examples in pairs:
+            if not examples:
+                out.append(f"{where}: no {what} example")
+            for example, schema in examples:
+                if error := _invalid(doc, schema, example):
+                    out.append(f"{where}: {what} example invalid: {error}")
+    return out
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_operation_has_valid_request_and_response_examples(name):
+    problems = _problems(name, shared=False)
+    assert not problems, f"{name}: {len(problems)} operations lack valid examples:\n" + "\n".join(problems)
+
+
+def test_the_shared_audit_and_dead_letter_routes_have_valid_examples():
+    problems = _problems("intake", shared=True)
+    assert not problems, "libs/common routes lack valid examples:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_schema_and_property_example_is_valid(name):
+    """Examples a tool may use that no operation names directly: each component's, each property's."""
+    doc = _document(name)
+    bad = []
+    for title, schema in doc["components"]["schemas"].items():
+        for example in schema.get("examples") or []:
+            if error := _invalid(doc, schema, example):
+                bad.append(f"{title}: {error}")
+        for prop, sub in (schema.get("properties") or {}).items():
+            for example in sub.get("examples") or []:
+                if error := _invalid(doc, sub, example):
+                    bad.append(f"{title}.{prop} = {example!r}: {error}")
+    assert not bad, f"{name}: invalid schema examples:\n" + "\n".join(bad)
+
+
+def _models(name: str) -> list[type[BaseModel]]:
+    package = importlib.import_module(f"services.{name}")
+    found: dict[str, type[BaseModel]] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith(("schemas", "api")):  # models live in both
+            continue
+        module = importlib.import_module(f"services.{name}.{info.name}")
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, BaseModel) and obj.__module__ == module.__name__:
+                found[obj.__qualname__] = obj
+    return list(found.values())
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_model_example_passes_the_models_own_validators(name):
+    """The schema cannot say everything (check digits, region codes that exist): the model can."""
+    bad = []
+    for model in _models(name):
+        for example in model.model_json_schema().get("examples") or []:
+            try:
+                model.model_validate(example)
+            except Exception as exc:  # noqa: BLE001 (report every model, not the first)
+                bad.append(f"{model.__name__}: {exc}")
+    assert not bad, "\n".join(bad)
+
+
+def _enum(doc: dict[str, Any], schema: dict[str, Any]) -> set[Any] | None:
+    """The enum a property carries, looking through $ref, anyOf (nullable) and array items."""
+    schema = _resolve(doc, schema)
+    if "enum" in schema:
+        return set(schema["enum"])
+    if "const" in schema:
+        return {schema["const"]}
+    for key in ("anyOf", "oneOf"):
+        values = [_enum(doc, s) for s in schema.get(key, []) if s.get("type") != "null"]
+        if values and all(v is not None for v in values):
+            return set().union(*values)
+    if "items" in schema:
+        return _enum(doc, schema["items"])
+    return None
+
+
+def _closed_lists() -> list[tuple[str, str, str, set[str]]]:
+    """(service, schema, property, the values the code accepts), the values read from the code."""
+    from services.intake import schemas as intake
+    from services.intake import validation as iv
+
+    lit = typing.get_args
+    return [
+        ("intake", "WorkOrderCreate", "channel", set(lit(intake.Channel))),
+        ("intake", "WorkOrderCreate", "service_type", set(iv.SERVICE_TYPES)),
+        ("intake", "WorkOrderCreate", "domain", set(iv.DOMAINS)),
+        ("intake", "WorkOrderCreate", "special_groups", set(iv.SPECIAL_GROUPS)),
+        ("intake", "ClassificationIn", "service_type", set(iv.SERVICE_TYPES)),
+        ("intake", "ClassificationIn", "special_groups", set(iv.SPECIAL_GROUPS)),
+        ("intake", "PublicRequestIn", "special_groups", set(iv.SPECIAL_GROUPS)),
+        ("intake", "ExternalDetails", "source", set(iv.EXTERNAL_SOURCES)),
+        ("intake", "WorkOrderCreate", "urgency", set(lit(intake.Urgency))),
+        ("intake", "ExternalDetails", "source", set(lit(intake.ExternalSource))),
+        ("intake", "AttemptIn", "outcome", set(lit(intake.CallbackOutcome))),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "schema", "prop", "values"),
+    _closed_lists(),
+    ids=[f"{n}-{s}.{p}" for n, s, p, _ in _closed_lists()],
+)
+def test_closed_lists_are_enums_in_the_schema(name, schema, prop, values):
+    doc = _document(name)
+    got = _enum(doc, doc["components"]["schemas"][schema]["properties"][prop])
+    assert got == values, f"{name} {schema}.{prop}: schema enum {got}, code accepts {values}"
