@@ -110,9 +110,9 @@ async def change_password(request: Request) -> Response:
     forced = _pending(s)
     if not forced and not s.logged_in:
         return redirect(request, "/login")
-    username = forced.get("username") if forced else s.user.get("username", "")
-    current = forced.get("password") if forced else form.get("current_password", "")
-    new = form.get("new_password", "")
+    username = str(forced.get("username") if forced else s.user.get("username", ""))
+    current = str(forced.get("password") if forced else form.get("current_password", ""))
+    new = str(form.get("new_password", ""))
     ctx: dict = {"forced": bool(forced), "username": username}
     if new != form.get("new_password_repeat", ""):
         return render(request, "password.html", {**ctx, "error_key": "pw.mismatch"}, 422)
@@ -140,7 +140,7 @@ async def dev_login(request: Request) -> Response:
     form = await check_csrf(request)
     from libs.common.auth import issue_access_token
 
-    role = form.get("role") if form.get("role") in ROLES else "operator"
+    role = str(form.get("role")) if form.get("role") in ROLES else "operator"
     region = form.get("region") or "1404"
     staff_id = form.get("staff_id") or None
     name = form.get("name") or "演示用户"

@@ -106,7 +106,7 @@ async def case_list(request: Request) -> Response:
         # The services themselves narrow a lawyer or mediator to their own cases (object level).
         try:
             # The newest page only: the full set is the supervisor's export, not a screen.
-            cases = await anext(backends(request).case_pages(tok, service, page_size=100), [])
+            cases: list[dict] = await anext(backends(request).case_pages(tok, service, page_size=100), [])
             sections.append({"service": service, "cases": cases})
         except (Unavailable, BackendError) as exc:
             sections.append({"service": service, **problem_ctx(exc, s.lang)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import httpx
 from fastapi import APIRouter, Request
@@ -95,7 +95,7 @@ def _sse(event: str, html: str) -> str:
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in html.splitlines()) + "\n"
 
 
-async def _triggers(request: Request, tok: str, staff_id: str) -> AsyncIterator[str]:
+async def _triggers(request: Request, tok: str, staff_id: str) -> AsyncGenerator[str, None]:
     """When to re-read the inbox ("push"/"poll") or merely look at the clock ("tick"): on each
     event of dispatch's own stream if it has one (its keep-alives every 15 s are ticks), else
     on a short poll."""

@@ -27,7 +27,7 @@ FILTERS = (
 @router.get("/orders", response_class=HTMLResponse)
 async def order_list(request: Request, cursor: str | None = None) -> Response:
     s = require(request, "orders")
-    filters = {k: request.query_params.get(k) for k in FILTERS if request.query_params.get(k)}
+    filters = {k: v for k in FILTERS if (v := request.query_params.get(k))}
     ctx: dict = {"filters": filters, "counties": domain.region_options(None)}
     try:
         ctx["orders"], ctx["next_cursor"] = await backends(request).orders_page(

@@ -170,7 +170,7 @@ async def export(request: Request, fmt: str, dataset: str = "orders") -> Respons
     period = _period(request).period
     pages = _dataset_pages(request, await token(request), dataset, period)
     try:
-        first = await anext(pages, [])
+        first: list[dict] = await anext(pages, [])
     except (Unavailable, BackendError) as exc:
         return render(request, "unavailable.html", problem_ctx(exc, s.lang), 503)
     span = (
@@ -194,8 +194,8 @@ async def export(request: Request, fmt: str, dataset: str = "orders") -> Respons
                 yield buf.getvalue().encode()
                 buf.seek(0)
                 buf.truncate()
-                page = await anext(pages, None)
-                if page is None:
+                page = await anext(pages, [])
+                if not page:
                     return
 
         return streaming(request, lines(), media_type="text/csv; charset=utf-8", headers=disposition)

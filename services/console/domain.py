@@ -354,7 +354,8 @@ def pct(v: float | None) -> str:
 def can_transfer_county(order: dict | None, roles: list[str]) -> bool:
     """Offer 跨县转办 only on an open order, to a role that may do it."""
     return (
-        bool(order)
+        order is not None
+        and bool(order)
         and order.get("status") not in TERMINAL_ORDER_STATUSES
         and bool(set(roles) & set(COUNTY_TRANSFER_ROLES))
     )

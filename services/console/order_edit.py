@@ -15,7 +15,8 @@ EDIT_ROLES = ("operator", "counter_staff", "supervisor", "admin")  # intake: fro
 
 def can_edit(order: dict | None, roles: list[str]) -> bool:
     return (
-        bool(order)
+        order is not None
+        and bool(order)
         and order.get("status") not in domain.TERMINAL_ORDER_STATUSES
         and bool(set(roles) & set(EDIT_ROLES))
     )
@@ -26,7 +27,12 @@ CANCELLABLE = ("received", "offered", "rerouting", "escalated")  # intake's: bef
 
 def can_cancel(order: dict | None, roles: list[str]) -> bool:
     """撤销 a mistaken order: the front desk, before anyone accepted it or a case opened."""
-    return bool(order) and order.get("status") in CANCELLABLE and bool(set(roles) & set(EDIT_ROLES))
+    return (
+        order is not None
+        and bool(order)
+        and order.get("status") in CANCELLABLE
+        and bool(set(roles) & set(EDIT_ROLES))
+    )
 
 
 def facts_patch(order: dict, form: dict[str, Any]) -> dict[str, Any]:
