@@ -1,0 +1,3 @@
+from libs.common.audit.cli import main
+
+raise SystemExit(main())
