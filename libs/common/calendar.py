@@ -143,6 +143,28 @@ class DeadlineAt:
     warnings: list[str]
 
 
+class FrozenCalendar(WorkCalendar):
+    """A WorkCalendar whose table never changes once loaded, so its answers can be kept and the
+    instance shared by every request of a process (libs.common.calendar_store caches these):
+    deadline arithmetic asks the same few dates thousands of times a minute. A changed year
+    means a new FrozenCalendar, never set_year on a shared one."""
+
+    def __init__(self, table: dict[int, YearSchedule] | None = None) -> None:
+        super().__init__(table)
+        self._warnings: dict[tuple[int, int], list[str]] = {}
+
+    def set_year(self, year: int, schedule: YearSchedule) -> None:
+        raise TypeError("a FrozenCalendar is shared: load a new one (calendar_store) instead")
+
+    def warnings_for(self, start: date, end: date) -> list[str]:
+        # Depends on the years only; every deadline computed asks for it.
+        key = (start.year, end.year)
+        known = self._warnings.get(key)
+        if known is None:
+            known = self._warnings[key] = super().warnings_for(start, end)
+        return list(known)
+
+
 def schedule_from_days(holidays: list[date], workdays: list[date]) -> YearSchedule:
     return YearSchedule(set(holidays), set(workdays))
 

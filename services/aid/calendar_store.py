@@ -1,48 +1,12 @@
-"""Aid's own copy of the admin-entered holiday years (from dispatch.calendar_year_updated), and the
-WorkCalendar built from it — so aid counts days exactly as dispatch does, without calling it."""
+"""Aid's copy of the admin-entered holiday years (dispatch.calendar_year_updated): the shared store
+(libs.common.calendar_store) over aid's table — so aid counts days exactly as dispatch does,
+without calling it, and without reading the table on every request."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from libs.common.calendar import WorkCalendar, YearSchedule
-from libs.common.events.dispatch import CalendarYearUpdatedV1
+from libs.common.calendar_store import CalendarStore
 from services.aid.models import CalendarYear
 
-
-async def store_year(session: AsyncSession, data: CalendarYearUpdatedV1) -> None:
-    """Upsert; an older update arriving late never overwrites a newer one."""
-    values = {
-        "year": data.year,
-        "holidays": [d.isoformat() for d in sorted(data.holidays)],
-        "workdays": [d.isoformat() for d in sorted(data.workdays)],
-        "updated_at": data.updated_at,
-    }
-    stmt = insert(CalendarYear).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["year"],
-            set_={k: stmt.excluded[k] for k in ("holidays", "workdays", "updated_at")},
-            where=CalendarYear.updated_at <= stmt.excluded.updated_at,
-        )
-    )
-
-
-async def load_calendar(session: AsyncSession) -> WorkCalendar:
-    rows = (await session.scalars(select(CalendarYear))).all()
-    table = {
-        r.year: YearSchedule(
-            holidays={date.fromisoformat(d) for d in r.holidays},
-            workdays={date.fromisoformat(d) for d in r.workdays},
-        )
-        for r in rows
-    }
-    return WorkCalendar(table)
-
-
-def year_event(year: int, holidays: list[date], workdays: list[date], at: datetime) -> CalendarYearUpdatedV1:
-    return CalendarYearUpdatedV1(year=year, holidays=holidays, workdays=workdays, updated_at=at)
+STORE = CalendarStore(CalendarYear)
+store_year = STORE.store_year
+load_calendar = STORE.load_calendar

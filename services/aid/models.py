@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Sequ
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from libs.common.calendar_store import CalendarYearCopy
 from libs.common.inbox import inbox_table
 from libs.common.outbox import outbox_table
 
@@ -147,15 +148,8 @@ class Lawyer(AidCaseBase):
     demo: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 
-class CalendarYear(AidCaseBase):
+class CalendarYear(CalendarYearCopy, AidCaseBase):
     """Local copy of the admin-entered holiday schedule (from dispatch.calendar_year_updated)."""
-
-    __tablename__ = "calendar_years"
-
-    year: Mapped[int] = mapped_column(primary_key=True)
-    holidays: Mapped[list[Any]] = mapped_column(JSONB)
-    workdays: Mapped[list[Any]] = mapped_column(JSONB)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 outbox = outbox_table(metadata)

@@ -15,7 +15,13 @@ from libs.common.auth import Principal, ensure_visible
 from libs.common.problems import FieldProblem, Problem
 from services.dispatch import schemas as s
 from services.dispatch.models import CalendarYear, DutySlot, Leave, RosterException, ServicePoint, Staff
-from services.dispatch.network import availability_event, calendar_event, load_calendar, staff_changed_event
+from services.dispatch.network import (
+    CALENDAR,
+    availability_event,
+    calendar_event,
+    load_calendar,
+    staff_changed_event,
+)
 from services.dispatch.policy import default_policy
 from services.dispatch.recompute import recompute_open_orders
 
@@ -212,6 +218,7 @@ async def put_calendar_year(
     row.holidays, row.workdays = sorted(set(body.holidays)), sorted(set(body.workdays))
     row.updated_at, row.updated_by = now, who.name or who.sub
     await session.flush()
+    CALENDAR.written(session)  # this transaction reads its own year; the cache checks after commit
     await calendar_event(session, row=row)
     # Dispatch's own open clocks follow at once; aid and mediation recompute theirs from the event.
     await recompute_open_orders(

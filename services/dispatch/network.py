@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit
 from libs.common import demo_network as demo
-from libs.common.calendar import WorkCalendar, schedule_from_days
+from libs.common.calendar import FrozenCalendar
+from libs.common.calendar_store import CalendarStore
 from libs.common.clock import CHINA_TZ
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import make_event
@@ -35,12 +36,14 @@ from services.dispatch.models import (
 
 SERVICE = "dispatch"
 CALENDAR_KEY = "calendar"
+# Dispatch is the writer of the holiday years (admin.put_calendar_year) and reads them through the
+# same cached loader as every copy (libs.common.calendar_store).
+CALENDAR = CalendarStore(CalendarYear)
 
 
-async def load_calendar(session: AsyncSession) -> WorkCalendar:
+async def load_calendar(session: AsyncSession, *, fresh: bool = False) -> FrozenCalendar:
     """The admin-entered years win; chinese-calendar and the warned fallback cover the rest."""
-    rows = await session.scalars(select(CalendarYear))
-    return WorkCalendar({r.year: schedule_from_days(r.holidays, r.workdays) for r in rows})
+    return await CALENDAR.load_calendar(session, fresh=fresh)
 
 
 def signed_in_state(

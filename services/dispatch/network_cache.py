@@ -26,12 +26,11 @@ from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.calendar import WorkCalendar, schedule_from_days
+from libs.common.calendar import FrozenCalendar, WorkCalendar
 from libs.common.clock import CHINA_TZ
 from libs.common.fastsql import FastStatement
 from services.dispatch import domain
 from services.dispatch.models import (
-    CalendarYear,
     DutySlot,
     Leave,
     NetworkVersion,
@@ -39,33 +38,9 @@ from services.dispatch.models import (
     ServicePoint,
     Staff,
 )
-from services.dispatch.network import signed_in_state
+from services.dispatch.network import load_calendar, signed_in_state
 
 STAFF, POINTS, VERSION = Staff.__table__, ServicePoint.__table__, NetworkVersion.__table__
-
-
-class FrozenCalendar(WorkCalendar):
-    """A WorkCalendar whose table never changes once loaded, so its answers can be kept:
-    deadline arithmetic asks the same few dates thousands of times a minute."""
-
-    def __init__(self, table: dict) -> None:  # type: ignore[type-arg]
-        super().__init__(table)
-        self._workday: dict[date, bool] = {}
-        self._warnings: dict[tuple[int, int], list[str]] = {}
-
-    def is_workday(self, d: date) -> bool:
-        known = self._workday.get(d)
-        if known is None:
-            known = self._workday[d] = super().is_workday(d)
-        return known
-
-    def warnings_for(self, start: date, end: date) -> list[str]:
-        # Depends on the years only; every deadline computed asks for it.
-        key = (start.year, end.year)
-        known = self._warnings.get(key)
-        if known is None:
-            known = self._warnings[key] = super().warnings_for(start, end)
-        return list(known)
 
 
 @dataclass(frozen=True)
@@ -263,8 +238,9 @@ async def load_snapshot(session: AsyncSession, today: date) -> NetworkSnapshot:
         )
     ):
         leave.setdefault(r.staff_id, []).append((r.start_date, r.end_date))
-    years = await session.execute(select(CalendarYear.year, CalendarYear.holidays, CalendarYear.workdays))
-    calendar = FrozenCalendar({y.year: schedule_from_days(y.holidays, y.workdays) for y in years})
+    # The shared loader, its version checked now: the snapshot is reloaded only when something
+    # changed, and then its calendar must be current (libs.common.calendar_store).
+    calendar = await load_calendar(session, fresh=True)
     people = {}
     for s in staff:
         template = domain.StaffView(

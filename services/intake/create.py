@@ -18,6 +18,7 @@ from libs.common.events import intake as ev
 from libs.common.fastsql import FastStatement
 from libs.common.problems import FieldProblem
 from services.intake import classify, domain, merging, validation
+from services.intake.calendar_store import load_calendar
 from services.intake.deadlines import callback_due
 from services.intake.models import OrderLink, Task, TimelineEntry, WorkOrder
 from services.intake.reconcile import announce
@@ -221,7 +222,7 @@ async def create_work_order(
     out = Created(order)
     dispatching = decision.kind != "urge" and not answered
     if dispatching:  # known before the INSERT, so the row is written once, complete
-        due, warnings = callback_due(now, order.urgency, s)
+        due, warnings = callback_due(now, order.urgency, s, await load_calendar(session))
         order.due_at, order.dispatched = due, True
         announce(order, now, s)
         for w in warnings:

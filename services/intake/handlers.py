@@ -1,6 +1,8 @@
 """Kafka event → intake service call. Intake follows every downstream step of an order: every
 dispatch / aid / mediation event (and any newer one) whose data names a work order is folded into
-the order's status and timeline (`timeline.step_for` decides the text and who may see it)."""
+the order's status and timeline (`timeline.step_for` decides the text and who may see it). The
+admin-entered holiday years (dispatch.calendar_year_updated) go into intake's copy, which callback
+deadlines count with (libs.common.calendar_store)."""
 
 from __future__ import annotations
 
@@ -11,22 +13,26 @@ from libs.common.events import dispatch
 from libs.common.events.envelope import Envelope
 from libs.common.inbox import Handler
 from services.intake import fold as folding
+from services.intake.calendar_store import store_year
 
 # Reference data on the same topics that is not about one order.
-IGNORED = frozenset({dispatch.CALENDAR_YEAR_UPDATED, dispatch.STAFF_AVAILABILITY, dispatch.STAFF_CHANGED})
+IGNORED = frozenset({dispatch.STAFF_AVAILABILITY, dispatch.STAFF_CHANGED})
 
 
 class FoldAll(dict):
     """Every event type of the consumed topics folds (a new aid or mediation step needs no code
     here; events without a work_order_id are skipped) — except reference data, which must not
     even reach the inbox: dispatch announces 1,086 staff availabilities at every start.
-    The inbox asks `get(type) or get("*")`, so both answer None for an ignored type."""
+    The inbox asks `get(type) or get("*")`, so both answer None for an ignored type; a type with a
+    handler of its own (the calendar) gets that one."""
 
-    def __init__(self, fold: Handler) -> None:
-        super().__init__()
+    def __init__(self, fold: Handler, own: dict[str, Handler]) -> None:
+        super().__init__(own)
         self.fold = fold
 
     def get(self, key, default=None):  # type: ignore[no-untyped-def, override]
+        if key in self:
+            return self[key]
         return None if key in IGNORED or key == "*" else self.fold
 
 
@@ -34,4 +40,8 @@ def build_handlers(rt: Runtime) -> dict[str, Handler]:
     async def fold(session: AsyncSession, event: Envelope) -> None:
         await folding.apply_downstream_event(session, event=event)
 
-    return FoldAll(fold)
+    async def on_calendar(session: AsyncSession, event: Envelope) -> None:
+        # New callback deadlines count with it; those already set stay as the citizen was told.
+        await store_year(session, event.payload(dispatch.CalendarYearUpdatedV1))
+
+    return FoldAll(fold, {dispatch.CALENDAR_YEAR_UPDATED: on_calendar})

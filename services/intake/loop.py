@@ -10,14 +10,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
-from libs.common.calendar import DEFAULT_CALENDAR
-from libs.common.clock import CHINA_TZ
 from libs.common.events import intake as ev
 from libs.common.pii import mask_text
 from libs.common.problems import Problem
 from services.intake import domain, merging, visibility
 from services.intake.access import ACT_ON_ORDER, CLOSE_ORDER, TASKS
-from services.intake.create import callback_due
+from services.intake.calendar_store import load_calendar
+from services.intake.deadlines import callback_due, workdays_end
 from services.intake.models import ClassificationOverride, OrderHandler, OrderLink, Task, WorkOrder
 from services.intake.reconcile import announce
 from services.intake.schemas import ClassificationIn
@@ -226,8 +225,7 @@ async def rate_order(
     )
     if domain.needs_return_visit(score):
         s = get_intake_settings()
-        due_day = DEFAULT_CALENDAR.add_workdays(now.astimezone(CHINA_TZ).date(), s.return_visit_workdays).due
-        due = datetime.combine(due_day, datetime.max.time().replace(microsecond=0), tzinfo=CHINA_TZ)
+        due, _ = workdays_end(now, s.return_visit_workdays, await load_calendar(session))
         session.add(
             Task(
                 id=uuid.uuid4(),
@@ -423,7 +421,7 @@ async def unmerge(
     else:
         # It was merged at intake and never announced: it goes to dispatch now, with its own callback.
         order.dispatched = True
-        order.due_at = order.due_at or callback_due(now, order.urgency, s)[0]
+        order.due_at = order.due_at or callback_due(now, order.urgency, s, await load_calendar(session))[0]
         announce(order, now, s)
         existing = [t for t in await tasks_of(session, order.id) if t.kind == "callback"]
         if not existing:

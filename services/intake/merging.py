@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import intake as ev
 from services.intake import domain
+from services.intake.calendar_store import load_calendar
 from services.intake.deadlines import callback_due
 from services.intake.models import Task, WorkOrder
 from services.intake.service import add_timeline, classified_payload, emit
@@ -34,7 +35,9 @@ async def raise_survivor(
     survivor.classification = {**(survivor.classification or {}), "raised_by_merge": str(merged.id)}
     if more_urgent and survivor.status not in domain.TERMINAL:
         # The citizen is told sooner too: the callback clock of the new urgency, from receipt.
-        due, _ = callback_due(survivor.created_at, urgency, get_intake_settings())
+        due, _ = callback_due(
+            survivor.created_at, urgency, get_intake_settings(), await load_calendar(session)
+        )
         if survivor.due_at is None or due < survivor.due_at:
             survivor.due_at = due
             for task in await session.scalars(

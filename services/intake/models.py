@@ -1,5 +1,6 @@
 """Intake's tables: work orders, their citizen-visible timeline, callback / return-visit
-tasks, duplicate links, classification overrides, idempotency keys, outbox and inbox."""
+tasks, duplicate links, classification overrides, idempotency keys, the copy of dispatch's
+holiday years, outbox and inbox."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from libs.common.calendar_store import CalendarYearCopy
 from libs.common.inbox import inbox_table
 from libs.common.outbox import outbox_table
 
@@ -284,6 +286,11 @@ class IdempotencyKey(IntakeBase):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+
+
+class CalendarYear(CalendarYearCopy, IntakeBase):
+    """Our copy of the admin-entered holiday schedule (dispatch.calendar_year_updated): callback
+    deadlines count with it (libs.common.calendar_store)."""
 
 
 outbox = outbox_table(metadata)

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Sequ
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from libs.common.calendar_store import CalendarYearCopy
 from libs.common.inbox import inbox_table
 from libs.common.outbox import outbox_table
 
@@ -192,16 +193,9 @@ class FollowUp(MediationCaseBase):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class CalendarYear(MediationCaseBase):
+class CalendarYear(CalendarYearCopy, MediationCaseBase):
     """Our copy of the admin-entered holiday schedule (dispatch.calendar_year_updated), so every
     replica — and this one after a restart — counts days with it."""
-
-    __tablename__ = "calendar_years"
-
-    year: Mapped[int] = mapped_column(primary_key=True)
-    holidays: Mapped[list] = mapped_column(JSONB)
-    workdays: Mapped[list] = mapped_column(JSONB)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PoliceLiaison(MediationCaseBase):
