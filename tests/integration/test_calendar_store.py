@@ -5,15 +5,19 @@ another replica, never one that was rolled back; dispatch's own table through th
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, update
+from alembic import command
+from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from libs.common import migrate
 from libs.common.calendar_store import CalendarStore
 from libs.common.clock import CHINA_TZ
 from libs.common.events.dispatch import CalendarYearUpdatedV1
+from services.aid.models import CalendarYear as AidYear
 from services.dispatch.models import CalendarYear as DispatchYear
 from services.intake.models import CalendarYear
 
@@ -130,3 +134,33 @@ async def test_dispatch_reads_its_own_table_through_the_same_loader(infra):
             await s.execute(update(DispatchYear).values(holidays=[NEW_YEAR]))
         async with sm() as s:
             assert (await store.load_calendar(s, fresh=True)).is_workday(MONDAY_4)
+
+
+async def test_every_service_migration_creates_the_same_copy_table(infra):
+    query = text(
+        "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+        "WHERE table_name = 'calendar_years' ORDER BY ordinal_position"
+    )
+    shapes = {}
+    for service in ("aid", "mediation", "intake"):
+        async with process(await infra.fresh_database(service, seed=False)) as sm, sm() as s:
+            shapes[service] = (await s.execute(query)).all()
+    assert shapes["aid"] == shapes["mediation"] == shapes["intake"]
+    assert [r[0] for r in shapes["intake"]] == ["year", "holidays", "workdays", "updated_at"]
+
+
+async def test_aid_0004_keeps_every_row_and_goes_back_cleanly(infra):
+    url = await infra.fresh_database("aid", seed=False)
+    default = text(
+        "SELECT column_default FROM information_schema.columns WHERE table_name = 'calendar_years'"
+    )
+    async with process(url) as sm:
+        async with sm() as s, s.begin():
+            await CalendarStore(AidYear).store_year(s, year([MONDAY_4], T))
+        await asyncio.to_thread(command.downgrade, migrate.alembic_config("aid", url), "0003")
+        async with sm() as s:
+            assert "nextval" in (await s.scalar(default) or "")
+        await asyncio.to_thread(migrate.upgrade, "aid", url)
+        async with sm() as s:
+            assert await s.scalar(default) is None
+            assert (await s.get(AidYear, 2027)).holidays == ["2027-01-04"]
