@@ -22,20 +22,53 @@ What differs: rows are asyncpg Records (by index or by name, `r["id"]`, not `r.i
 no Python-side column default is computed: a parameter without a value, or a column whose
 default SQLAlchemy would have computed, is an error naming it (at the first execution).
 As with SQLAlchemy, an INSERT of a whole table writes the columns the parameters name.
+
+The session stays truthful (as `session.execute` keeps it), so mixing this with the ORM in
+one transaction cannot read or leave stale rows:
+- before the statement, pending ORM changes are flushed, as autoflush would — unless the
+  caller is inside `session.no_autoflush`; there a statement that writes rows of a table
+  with unflushed changes to one of its objects is refused (`PendingChangesError`);
+- after an UPDATE, DELETE or INSERT … ON CONFLICT DO UPDATE, every object of the written
+  table the session holds is expired: the next `session.get`/query reads it again, and an
+  attribute read before that fails loudly (async: no lazy load) instead of returning the
+  old value. `in_step=` names objects the caller keeps in step itself — it sets the values
+  the statement wrote on them (`set_committed_value`) — which are neither refused nor expired.
+A text() statement's writes are not known: use a Core UPDATE for rows the ORM maps.
+
+It relies on SQLAlchemy internals (PRIVATE_NAMES): pyproject pins the minor version they
+were verified on, and tests/unit/test_fastsql_private_api.py fails on an upgrade that moves them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import exc
+from sqlalchemy import Delete, Insert, Table, Update, exc, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+# The SQLAlchemy internals used below (compiler: positional binds and their processors;
+# asyncpg adapter: its lock, transaction state, driver connection, error translation).
+PRIVATE_NAMES = (
+    "SQLCompiler._bind_processors",
+    "SQLCompiler._post_compile_expanded_state",
+    "AsyncAdapt_asyncpg_connection._execute_mutex",
+    "AsyncAdapt_asyncpg_connection._transaction",
+    "AsyncAdapt_asyncpg_connection._start_transaction",
+    "AsyncAdapt_asyncpg_connection._connection",
+    "AsyncAdapt_asyncpg_connection._handle_exception",
+)
+
+
+class PendingChangesError(exc.InvalidRequestError):
+    """A statement would write rows of a table whose objects have unflushed changes, inside
+    `no_autoflush`: flush first, or leave the block."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +83,7 @@ class FastStatement:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[tuple[int, frozenset[str]], _Compiled] = {}
+        self.rewrites = _rewritten_table(statement)  # existing rows it may change: objects to expire
 
     def _compile(self, dialect: Dialect, keys: frozenset[str]) -> _Compiled:
         cache_key = (id(dialect), keys)
@@ -91,7 +125,34 @@ class FastStatement:
             out.append(proc(value) if proc is not None and value is not None else value)
         return out
 
-    async def _run(self, session: AsyncSession, params: Mapping[str, Any], how: str) -> Any:
+    async def _run(
+        self, session: AsyncSession, params: Mapping[str, Any], how: str, in_step: Collection[object] = ()
+    ) -> Any:
+        await self._before(session, in_step)
+        result = await self._send(session, params, how)
+        if self.rewrites is not None:
+            _expire(session, self.rewrites, in_step)
+        return result
+
+    async def _before(self, session: AsyncSession, in_step: Collection[object]) -> None:
+        """Autoflush, or refuse to write over unflushed changes (see the module docstring)."""
+        dirty = session.dirty
+        if not (session.new or session.deleted or dirty):
+            return
+        if session.autoflush:
+            if in_step and not session.new and not session.deleted and all(o in in_step for o in dirty):
+                return  # only the caller's own objects, whose values this statement writes
+            await session.flush()
+            return
+        if self.rewrites is not None:
+            held = [o for o in dirty if o not in in_step and self.rewrites in _tables_of(type(o))]
+            if held:
+                raise PendingChangesError(
+                    f"FastStatement writes {self.rewrites.name} while {held[0]!r} has unflushed "
+                    "changes (inside no_autoflush): flush them first"
+                )
+
+    async def _send(self, session: AsyncSession, params: Mapping[str, Any], how: str) -> Any:
         sa_conn, adapted = await _driver_of(session)
         dialect = sa_conn.dialect
         c = self._compile(dialect, frozenset(params))
@@ -115,17 +176,76 @@ class FastStatement:
                 await sa_conn.invalidate()
             raise translated from error
 
-    async def fetch(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> list[Any]:
-        return await self._run(session, params or {}, "fetch")
+    async def fetch(
+        self,
+        session: AsyncSession,
+        params: Mapping[str, Any] | None = None,
+        *,
+        in_step: Collection[object] = (),
+    ) -> list[Any]:
+        return await self._run(session, params or {}, "fetch", in_step)
 
-    async def fetchrow(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any:
-        return await self._run(session, params or {}, "fetchrow")
+    async def fetchrow(
+        self,
+        session: AsyncSession,
+        params: Mapping[str, Any] | None = None,
+        *,
+        in_step: Collection[object] = (),
+    ) -> Any:
+        return await self._run(session, params or {}, "fetchrow", in_step)
 
-    async def fetchval(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> Any:
-        return await self._run(session, params or {}, "fetchval")
+    async def fetchval(
+        self,
+        session: AsyncSession,
+        params: Mapping[str, Any] | None = None,
+        *,
+        in_step: Collection[object] = (),
+    ) -> Any:
+        return await self._run(session, params or {}, "fetchval", in_step)
 
-    async def execute(self, session: AsyncSession, params: Mapping[str, Any] | None = None) -> None:
-        await self._run(session, params or {}, "execute")
+    async def execute(
+        self,
+        session: AsyncSession,
+        params: Mapping[str, Any] | None = None,
+        *,
+        in_step: Collection[object] = (),
+    ) -> None:
+        await self._run(session, params or {}, "execute", in_step)
+
+
+def _rewritten_table(statement: ClauseElement) -> Table | None:
+    """The table whose existing rows the statement may change (UPDATE, DELETE, upsert)."""
+    if isinstance(statement, (Update, Delete)):
+        return cast(Table, statement.table)
+    if isinstance(statement, Insert) and " DO UPDATE " in str(statement.compile(dialect=_pg_dialect())):
+        return cast(Table, statement.table)
+    return None
+
+
+@cache
+def _pg_dialect() -> Dialect:
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.dialect()
+
+
+def _tables_of(cls: type) -> frozenset[Table]:
+    """The tables a mapped class persists to (none for anything else)."""
+    found = _TABLES.get(cls)
+    if found is None:
+        mapper: Any = inspect(cls, raiseerr=False)
+        found = _TABLES[cls] = frozenset(getattr(mapper, "tables", ()))
+    return found
+
+
+_TABLES: dict[type, frozenset[Table]] = {}
+
+
+def _expire(session: AsyncSession, table: Table, in_step: Collection[object]) -> None:
+    """Expire the session's objects of `table` (but those the caller keeps in step)."""
+    for obj in list(session.identity_map.values()):
+        if table in _tables_of(type(obj)) and obj not in in_step:
+            session.expire(obj)
 
 
 async def _driver_of(session: AsyncSession) -> tuple[AsyncConnection, Any]:

@@ -29,7 +29,7 @@ from services.dispatch.offers import _give_back
 from services.dispatch.policy import Policy, default_policy
 from services.dispatch.recompute import recompute_order
 from services.dispatch.service import insert_order, offer_next, order_view
-from services.dispatch.writes import insert_decision
+from services.dispatch.store import insert_decision
 
 # Why an offer or assignment was withdrawn, by cause (dispatch.rejected's reason_code; these
 # are service.LIFECYCLE_CODES: the person did not refuse, so they stay candidates).

@@ -28,7 +28,7 @@ from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint, St
 from services.dispatch.network_cache import RoutingNetwork, routing_network
 from services.dispatch.parties import _index, party_rows, requester_history
 from services.dispatch.policy import Policy, default_policy
-from services.dispatch.writes import insert_decision, insert_new_order, insert_offer, save_changes
+from services.dispatch.store import insert_decision, insert_new_order, insert_offer, update_order
 
 SERVICE = "dispatch"
 OFFER_CHANNEL = "dispatch_offers"  # LISTEN/NOTIFY channel the SSE inboxes of every instance hear
@@ -204,8 +204,8 @@ async def offer_next(
     previous = view.previous_handler_id
     network = network or await routing_network(session, county_code=order.county_code, now=now)
     staff = await network.staff(session, now=now, also=[previous] if previous else [])
-    # No autoflush: the decision, the offer and the order's new state go in one flush below,
-    # not one before each statement.
+    # No autoflush: changes the caller made elsewhere (an ended offer, …) wait for the commit,
+    # not one flush before each statement. The order's routing state goes through the store.
     with session.no_autoflush:
         wait = False  # set once only people another routing holds are left: wait for them
         for attempt in range(TAKE_ATTEMPTS + 1):  # a lost race: decide again without that person
@@ -216,12 +216,13 @@ async def offer_next(
                 continue
             record = _record(order, decision, now)
             await insert_decision(session, record)
-            order.complexity = decision.complexity.score if decision.complexity else 0
-            order.complexity_reasons = decision.complexity.reasons if decision.complexity else []
-            order.weight = decision.weight
+            routed = dict(
+                complexity=decision.complexity.score if decision.complexity else 0,
+                complexity_reasons=decision.complexity.reasons if decision.complexity else [],
+                weight=decision.weight,
+            )
             if decision.chosen is None:
-                await session.flush()
-                await escalate(session, order=order, now=now, reason=decision.reason)
+                await escalate(session, order=order, now=now, reason=decision.reason, routed=routed)
                 return None
             # Waiting, or at the last attempt: wait for a busy person's row (their capacity
             # may still be there once the other routing commits).
@@ -233,8 +234,8 @@ async def offer_next(
                 break
             view.busy_staff = view.busy_staff | {decision.chosen.id}
         else:
-            await session.flush()
-            await escalate(session, order=order, now=now, reason="候选人负荷竞争失败 | capacity races lost")
+            reason = "候选人负荷竞争失败 | capacity races lost"
+            await escalate(session, order=order, now=now, reason=reason, routed=routed)
             return None
     # Offered to someone who comes on duty later (at night): the answer clock starts then.
     starts = max(now, decision.available_at or now)
@@ -251,6 +252,7 @@ async def offer_next(
         kind="follow_up" if decision.rule.startswith("follow-up") else "offer",
         names=(chosen.name, chosen.service_point_name),
         staff_code=took["code"],
+        routed=routed,
     )
 
 
@@ -343,17 +345,20 @@ async def make_offer(
     kind: str = "offer",
     names: tuple[str, str] | None = None,
     staff_code: str | None = None,
+    routed: dict | None = None,
 ) -> Assignment:
     """Create the offer (capacity already taken), emit dispatch.offered and NOTIFY the inboxes.
     `names`: (person, service point) and `staff_code` when the caller has them — routing
-    does — else read."""
+    does — else read. `routed`: the order's new complexity and weight, written with its
+    new status (store.update_order)."""
     if names is None or staff_code is None:
         staff = await session.get(Staff, staff_id)
         point = await session.get(ServicePoint, point_id)
         assert staff is not None and point is not None
         names, staff_code = names or (staff.name, point.name), staff.code
     staff_name, point_name = names
-    weight = order.weight or 1
+    routed = routed or {}
+    weight = routed.get("weight", order.weight) or 1
     assignment = Assignment(
         id=uuid.uuid4(),
         work_order_id=order.work_order_id,
@@ -368,9 +373,10 @@ async def make_offer(
         kind=kind,
     )
     await insert_offer(session, assignment)
-    order.status, order.offers_made = "offered", order.offers_made + 1
-    sequence = next_sequence(order)  # before the write: one UPDATE carries it
-    await save_changes(session, order)
+    sequence = (order.event_seq or 0) + 1  # one UPDATE carries the revision with the rest
+    await update_order(
+        session, order, status="offered", offers_made=order.offers_made + 1, event_seq=sequence, **routed
+    )
     # Delivered at commit, to every instance's listener: the SSE inbox of this person.
     # Before the event: emitting takes the audit chain's lock, held until our commit, so
     # nothing else should happen after it.
@@ -421,13 +427,19 @@ def _utc(t: datetime) -> str:
     return t.astimezone(UTC).isoformat()  # as read back from the database
 
 
-async def escalate(session: AsyncSession, *, order: OrderSnapshot, now: datetime, reason: str) -> None:
-    """To the supervisor queue (ordered by 四优先 then deadline)."""
-    order.status, order.escalated_at = "escalated", now
+async def escalate(
+    session: AsyncSession, *, order: OrderSnapshot, now: datetime, reason: str, routed: dict | None = None
+) -> None:
+    """To the supervisor queue (ordered by 四优先 then deadline). `routed`: as for make_offer."""
+    sequence = (order.event_seq or 0) + 1
+    await update_order(
+        session, order, status="escalated", escalated_at=now, event_seq=sequence, **(routed or {})
+    )
     await emit(
         session,
         event_type=ev.ESCALATED,
         order=order,
+        sequence=sequence,
         payload=ev.EscalatedV1(
             work_order_id=str(order.work_order_id),
             county_code=order.county_code,

@@ -1,20 +1,25 @@
-"""Routing's inserts as single prepared Core statements, not unit-of-work flushes.
+"""Dispatch's hot-path rows, written here and only here: the order's copy with its parties,
+the decision, the offer, and the order's routing state (status, counters, revision).
 
-Every order routed writes the same rows: dispatch's copy of the order and its parties, a
-decision, an offer. Through the ORM each costs a flush (or an INSERT … RETURNING entity)
-and its statement is rebuilt from the values every time; here each is one statement built
-once with a bind parameter per column. Objects the callers keep working with (the order,
-the offer) are then attached to the session as if loaded — every column is bound, so
-every attribute is known, and later changes flush as ordinary UPDATEs. A column added to
-these tables without a value here fails loudly ("a value is required for bind parameter").
+Policy (one for every service): a hot path writes through its service's store module with
+`FastStatement`s — Core statements compiled once, sent on the session's own connection —
+and reads what the ORM has loaded as ORM objects. FastStatement keeps the session truthful
+(flush before, expire after: libs/common/fastsql.py); this module goes one step further for
+the objects it hands out, so that nothing is read back: a row it inserts becomes a
+persistent object whose every column is known (SQLAlchemy's public `set_committed_value`
+and `make_transient_to_detached`, as a load would make it), and a row it updates shows the
+new values on its object as saved, so routing never sets them on the object itself (cold
+paths — a return, a reopening — may; FastStatement flushes those changes first).
+
+A column added to these tables without a value here fails loudly ("no value for …").
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ARRAY, String, bindparam, func, inspect, select, true
+from sqlalchemy import ARRAY, String, Table, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -23,8 +28,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from libs.common.fastsql import FastStatement
 from services.dispatch.models import Assignment, Decision, OrderSnapshot, Party
 
-ORDERS, PARTIES = OrderSnapshot.__table__, Party.__table__
-DECISIONS, ASSIGNMENTS = Decision.__table__, Assignment.__table__
+ORDERS, PARTIES = cast(Table, OrderSnapshot.__table__), cast(Table, Party.__table__)
+DECISIONS, ASSIGNMENTS = cast(Table, Decision.__table__), cast(Table, Assignment.__table__)
+# The order's columns routing writes (update_order) rather than setting them on the object.
+ROUTING_STATE = frozenset(
+    {"status", "offers_made", "event_seq", "escalated_at", "complexity", "complexity_reasons", "weight"}
+)
+
+T = TypeVar("T")
 
 
 def _bound(table: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -74,7 +85,7 @@ async def insert_new_order(
     )
     if await _new_order_statement().fetchrow(session, params) is None:
         return None
-    return _attach(session, OrderSnapshot(), values)
+    return _as_loaded(session, OrderSnapshot(), values)
 
 
 @cache
@@ -83,8 +94,7 @@ def _decision_statement() -> FastStatement:
 
 
 async def insert_decision(session: AsyncSession, values: dict[str, Any]) -> None:
-    with session.no_autoflush:  # a row of its own: pending changes elsewhere can wait
-        await _decision_statement().execute(session, values)
+    await _decision_statement().execute(session, values)
 
 
 @cache
@@ -95,52 +105,39 @@ def _offer_statement() -> FastStatement:
 async def insert_offer(session: AsyncSession, offer: Assignment) -> Assignment:
     """`offer`: a new Assignment; columns it leaves unset are inserted as NULL."""
     values = {c.name: getattr(offer, c.key) for c in ASSIGNMENTS.columns}
-    with session.no_autoflush:  # a row of its own: pending changes elsewhere can wait
-        await _offer_statement().execute(session, values)
-    return _attach(session, offer, values)
+    await _offer_statement().execute(session, values)
+    return _as_loaded(session, offer, values)
 
 
-async def save_changes(session: AsyncSession, obj: Any) -> None:
-    """Write an object's changed columns with one prepared Core UPDATE (by primary key) and
-    mark them saved — a unit-of-work flush for one row, without the unit of work."""
-    state = inspect(obj)
-    mapper = state.mapper
-    # Only attributes set since the last load or commit can have changed: they are the keys
-    # of committed_state (asking every column for its history cost more than the UPDATE).
-    changed = {
-        key: state.dict[key]
-        for key in list(state.committed_state)
-        if key in mapper.columns and state.attrs[key].history.has_changes()
-    }
-    if not changed:
-        return
-    keys = {f"key_{c.key}": getattr(obj, c.key) for c in mapper.primary_key}
-    with session.no_autoflush:  # or the unit of work writes the same changes first
-        await _update_statement(mapper.local_table, tuple(sorted(changed))).execute(
-            session, {**changed, **keys}
-        )
-    for key, value in changed.items():
-        set_committed_value(obj, key, value)
+async def update_order(session: AsyncSession, order: OrderSnapshot, **values: Any) -> None:
+    """One UPDATE of the order's routing state (ROUTING_STATE columns) by its key; the object
+    then shows the values as saved, so no flush writes them again."""
+    unknown = set(values) - ROUTING_STATE
+    if unknown:
+        raise ValueError(f"update_order: {sorted(unknown)} are not routing state")
+    await _order_update(tuple(sorted(values))).execute(
+        session, {**values, "key_work_order_id": order.work_order_id}, in_step=(order,)
+    )
+    for key, value in values.items():
+        set_committed_value(order, key, value)
 
 
 @cache
-def _update_statement(table: Any, columns: tuple[str, ...]) -> FastStatement:
-    where = [c == bindparam(f"key_{c.name}", type_=c.type) for c in table.primary_key.columns]
+def _order_update(columns: tuple[str, ...]) -> FastStatement:
     return FastStatement(
-        table.update()
-        .where(*where)
-        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
+        ORDERS.update()
+        .where(ORDERS.c.work_order_id == bindparam("key_work_order_id", type_=ORDERS.c.work_order_id.type))
+        .values({name: bindparam(name, type_=ORDERS.c[name].type) for name in columns})
     )
 
 
-def _attach(session: AsyncSession, obj: Any, values: dict[str, Any] | None = None) -> Any:
-    """Make a just-inserted object persistent in the session without reading it back: every
-    column is set on it first, so none is left to be loaded (lazily — in async, an error).
-    The values go straight into the instance's dict, as a load puts them: set one by one,
-    each of ~35 columns fired an attribute event and recorded history (profiled: a tenth of
-    routing's CPU per order). make_transient_to_detached then marks them all as loaded."""
-    if values:
-        obj.__dict__.update(values)
+def _as_loaded(session: AsyncSession, obj: T, values: dict[str, Any]) -> T:
+    """The object of a row just inserted here, persistent in the session as if loaded: every
+    column committed on it (none left to load lazily — in async, an error), no history and
+    no attribute events (set one by one through the ORM, ~35 columns cost a tenth of
+    routing's CPU per order)."""
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
