@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from libs.common.calendar import WorkCalendar
 from services.aid import (
     document,
     domain,
+    examples,
     queries,
     service,
     service_case,
@@ -91,7 +92,9 @@ async def list_cases(
     request: Request,
     who: Who,
     work_order_id: uuid.UUID | None = None,
-    status: str | None = Query(default=None, max_length=32),
+    status: str | None = Query(
+        default=None, max_length=32, json_schema_extra={"enum": sorted(domain.STATES)}
+    ),
     before_opened_at: datetime | None = None,
     before_id: uuid.UUID | None = None,
     id_number: str | None = Query(
@@ -129,9 +132,18 @@ async def get_case(case_id: uuid.UUID, request: Request, who: Who) -> CaseOut:
     response_class=HTMLResponse,
     summary="A printable document of the case: materials (一次性告知书), decision (给予/不予法律援助决定书), "
     "assignment (指派通知书)",
-    responses={404: {"description": "no such case or document"}, 409: {"description": "not issued yet"}},
+    responses={
+        **examples.ok(examples.DOCUMENT_HTML, "text/html"),
+        404: {"description": "no such case or document"},
+        409: {"description": "not issued yet"},
+    },
 )
-async def case_document(case_id: uuid.UUID, kind: str, request: Request, who: Who) -> HTMLResponse:
+async def case_document(
+    case_id: uuid.UUID,
+    kind: Annotated[str, Path(json_schema_extra={"enum": sorted(document.KINDS)})],
+    request: Request,
+    who: Who,
+) -> HTMLResponse:
     async with request.app.state.rt.sessionmaker() as session:
         case = await queries.get_case(session, case_id=case_id, who=who)
         return HTMLResponse(document.render(kind, case, now=request.app.state.rt.extras["clock"].now()))
@@ -144,7 +156,11 @@ async def case_log(case_id: uuid.UUID, request: Request, who: Who) -> list[LogOu
         return [LogOut.model_validate(e) for e in await queries.log_of(session, case.id)]
 
 
-@router.get("/rules", summary="Matters in scope, Art 42 exemptions, Art 48 causes, notification grounds")
+@router.get(
+    "/rules",
+    summary="Matters in scope, Art 42 exemptions, Art 48 causes, notification grounds",
+    responses=examples.ok(examples.RULES),
+)
 async def rules(request: Request, who: Who) -> dict[str, Any]:
     r: AidRules = request.app.state.rt.extras["rules"]
     province = who.region[:2] if len(who.region) >= 2 else "14"
@@ -160,7 +176,9 @@ async def rules(request: Request, who: Who) -> dict[str, Any]:
     }
 
 
-@router.get("/lawyers", summary="Legal-aid lawyer roster of a county")
+@router.get(
+    "/lawyers", summary="Legal-aid lawyer roster of a county", responses=examples.ok(examples.LAWYERS)
+)
 async def lawyers(
     request: Request, who: Who, county_code: str = Query(min_length=6, max_length=6)
 ) -> list[dict]:  # type: ignore[type-arg]
@@ -406,7 +424,11 @@ async def notify(body: NotificationIn, request: Request, who: Who) -> CaseOut:
         return await _out(session, case)
 
 
-@router.post("/clock-sweeps", summary="Run the statutory-clock sweep now (withdrawals, 督办 events)")
+@router.post(
+    "/clock-sweeps",
+    summary="Run the statutory-clock sweep now (withdrawals, 督办 events)",
+    responses=examples.ok(examples.SWEEP),
+)
 async def clock_sweep(request: Request, who: Who) -> dict[str, Any]:
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():

@@ -124,6 +124,18 @@ EXEMPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 MIGRANT_MATTERS = {"labour_pay", "work_injury", "migrant_wage_arrears_arbitration"}
 ELDERLY_AGE = 60  # 老年人权益保障法 Art 2
+# 四优先 special groups: the taxonomy intake validates orders against (services/intake/validation.py),
+# so a case opened at the window names them as one opened from a work order does.
+SPECIAL_GROUPS = {
+    "elderly": "老年人",
+    "disabled": "残疾人",
+    "minor": "未成年人",
+    "women": "妇女",
+    "migrant_worker": "农民工",
+    "veteran": "退役军人",
+    "low_income": "低收入",
+    "military_family": "军属",
+}
 
 ATTACHMENT_NAMES = {
     "identity": "申请人身份证明",

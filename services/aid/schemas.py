@@ -6,12 +6,14 @@ import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from libs.common.clock import CHINA_TZ
 from services.aid import domain
+from services.aid import examples as ex
+from services.aid.settings import get_rules
 
 ProxyKind = Literal["legal_representative", "near_relative", "custody"]
 # Art 22: the forms legal aid takes.
@@ -30,13 +32,37 @@ AidForm = Literal[
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
+def one_of(values: Any, **kw: Any) -> Any:
+    """The closed list a validator (or the service) enforces, stated in the schema as `enum`.
+
+    Used where the check stays in code: its message names the article or lists the labels."""
+    return Field(json_schema_extra={"enum": sorted(values)}, **kw)
+
+
+def _matter_keys() -> set[str]:
+    """Every matter key the configured rules accept in some province (the service checks the
+    applicant's own province: GET /v1/rules lists that province's matters)."""
+    r = get_rules()
+    keys = {*r.scope_art31, *r.no_means_test_art32, *r.criminal_applications}
+    for extra in r.provincial_extensions.values():
+        keys |= set(extra)
+    return keys
+
+
+Exemption = Annotated[str, one_of(domain.EXEMPTIONS)]
+SpecialGroup = Annotated[str, one_of(domain.SPECIAL_GROUPS)]
+State = Annotated[str, one_of(domain.STATES)]
+Action = Annotated[str, one_of(domain.TRANSITIONS)]
+ClockName = Annotated[str, one_of(domain.CLOCKS.keys() | {"supplement"})]
+
+
 def china_time(v: datetime | None) -> datetime | None:
     """A time without an offset is read as China time (counters write local times)."""
     return v.replace(tzinfo=CHINA_TZ) if v is not None and v.tzinfo is None else v
 
 
 class ApplicantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.APPLICANT))
 
     name: str = Field(min_length=1, max_length=100)
     id_number: str | None = Field(default=None, max_length=18)
@@ -73,7 +99,7 @@ class ApplicantIn(BaseModel):
 class ProxyIn(BaseModel):
     """Who applies for the applicant: legal representative, near relative, or from custody (Art 39)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.PROXY))
 
     kind: ProxyKind
     name: str = Field(min_length=1, max_length=100)
@@ -85,9 +111,14 @@ class ProxyIn(BaseModel):
 
 
 class MatterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.MATTER))
 
-    category: str = Field(min_length=1, max_length=60)  # a key of the configured matter list
+    category: str = one_of(
+        _matter_keys(),
+        min_length=1,
+        max_length=60,
+        description="援助事项（按申请人所在省份，见 GET /v1/rules）| matter key of the configured list",
+    )
     cause: str = Field(min_length=1, max_length=200)  # 案由
     stage: str | None = Field(default=None, max_length=60)  # 诉讼/仲裁/侦查/审查起诉/审判 …
     opposing_parties: list[str] = Field(default_factory=list, max_length=20)
@@ -98,7 +129,7 @@ class MatterIn(BaseModel):
 
 
 class MeansIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.MEANS))
 
     household_size: int = Field(ge=1, le=30)
     monthly_income: Decimal = Field(ge=0, le=10_000_000)
@@ -108,9 +139,9 @@ class MeansIn(BaseModel):
 
 
 class AttachmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.ATTACHMENT))
 
-    kind: str = Field(min_length=1, max_length=40)
+    kind: str = one_of(domain.ATTACHMENT_NAMES, min_length=1, max_length=40)
     name: str = Field(default="", max_length=200)
 
     @field_validator("kind")
@@ -124,15 +155,17 @@ class AttachmentIn(BaseModel):
 
 
 class ApplicationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.APPLICATION))
 
     applicant: ApplicantIn
     proxy: ProxyIn | None = None
     matter: MatterIn
     requested_form: AidForm
     means: MeansIn | None = None
-    exemption: str | None = None  # a key of domain.EXEMPTIONS (Art 42)
-    special_groups: list[str] = Field(default_factory=list, max_length=10)
+    exemption: Exemption | None = None  # Art 42
+    special_groups: list[SpecialGroup] = Field(
+        default_factory=list, max_length=10, description="特殊群体（四优先）"
+    )
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=50)
     accept_with_missing: bool = False  # 容缺受理
     preferred_lawyer_id: uuid.UUID | None = None  # 点援制
@@ -143,6 +176,17 @@ class ApplicationIn(BaseModel):
     receipt_reason: str | None = Field(default=None, max_length=500, description="收到时间早于录入当日的原因")
 
     _rtz = field_validator("received_at")(classmethod(lambda cls, v: china_time(v)))
+
+    @field_validator("special_groups")
+    @classmethod
+    def _groups(cls, v: list[str]) -> list[str]:
+        unknown = [g for g in v if g not in domain.SPECIAL_GROUPS]
+        if unknown:
+            raise ValueError(
+                f"特殊群体 {'、'.join(unknown)} 无效，可选：{'、'.join(domain.SPECIAL_GROUPS)} | "
+                f"unknown special group(s) {', '.join(unknown)}; expected: {', '.join(domain.SPECIAL_GROUPS)}"
+            )
+        return v
 
     @field_validator("exemption")
     @classmethod
@@ -155,31 +199,33 @@ class ApplicationIn(BaseModel):
 
 
 class WindowApplicationIn(ApplicationIn):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.WINDOW_APPLICATION))
+
     region_code: str = Field(min_length=6, max_length=12)
 
 
 class SupplementIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.SUPPLEMENT))
 
     attachments: list[AttachmentIn] = Field(min_length=1, max_length=50)
     means: MeansIn | None = None
 
 
 class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.DECISION))
 
     decision: Literal["grant", "refuse"]
     reasons: str = Field(default="", max_length=2000)
 
 
 class AssignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.ASSIGN))
 
     lawyer_id: uuid.UUID | None = None  # the applicant's choice (点援制); empty = rotation
 
 
 class LawyerAcceptIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.LAWYER_ACCEPT))
 
     firm_consent_by: str = Field(min_length=1, max_length=50)  # who at the firm agreed
     firm_consent_at: datetime | None = None
@@ -188,13 +234,13 @@ class LawyerAcceptIn(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.REASON))
 
     reason: str = Field(min_length=4, max_length=2000)
 
 
 class ProgressIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.PROGRESS))
 
     note: str = Field(min_length=2, max_length=4000)
 
@@ -202,7 +248,7 @@ class ProgressIn(BaseModel):
 class CloseIn(BaseModel):
     """Art 50: closing needs the case documents and the lawyer's report."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.CLOSE))
 
     documents: list[str] = Field(min_length=1, max_length=50)
     report: str = Field(min_length=10, max_length=8000)
@@ -210,23 +256,23 @@ class CloseIn(BaseModel):
 
 
 class SubsidyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.SUBSIDY))
 
     amount: Decimal = Field(gt=0, le=100_000)
     standard: str = Field(default="", max_length=200)
 
 
 class ReturnVisitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.RETURN_VISIT))
 
     satisfaction: Literal["satisfied", "basically_satisfied", "unsatisfied"]
     note: str = Field(default="", max_length=2000)
 
 
 class TerminateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.TERMINATE))
 
-    cause: str
+    cause: str = one_of(domain.TERMINATION_CAUSES, description="第四十八条情形 | Art 48 cause")
     reason: str = Field(min_length=4, max_length=2000)
 
     @field_validator("cause")
@@ -240,7 +286,7 @@ class TerminateIn(BaseModel):
 
 
 class ObjectionDecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.OBJECTION_DECISION))
 
     outcome: Literal["accept", "reject"]
     reason: str = Field(min_length=4, max_length=2000)
@@ -249,14 +295,16 @@ class ObjectionDecisionIn(BaseModel):
 class NotificationIn(BaseModel):
     """通知辩护/代理 from a court, procuratorate or police (Art 25, 28, 36)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.NOTIFICATION))
 
     body_kind: Literal["court", "procuratorate", "police"]
     body_name: str = Field(min_length=2, max_length=100)
     document_number: str | None = Field(default=None, max_length=60)
     notified_at: datetime
     region_code: str = Field(min_length=6, max_length=12)
-    ground: str
+    ground: str = one_of(
+        domain.NOTIFICATION_GROUNDS, description="第二十五条/第二十八条情形 | Art 25/28 ground"
+    )
     defendant: ApplicantIn
     cause: str = Field(min_length=1, max_length=200)
     stage: str = Field(default="审判", max_length=60)
@@ -280,7 +328,7 @@ class NotificationIn(BaseModel):
 class ReceiptIn(BaseModel):
     """A later correction of when the application / notice was received."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.examples(ex.RECEIPT))
 
     received_at: datetime
     reason: str = Field(min_length=1, max_length=500)
@@ -289,77 +337,77 @@ class ReceiptIn(BaseModel):
 
 
 class ClockOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.CLOCK))
 
-    name: str
+    name: ClockName
     article: str
     started_on: date
     due: date
     warnings: list[str]
     days: int | None = None
-    counts_from: str | None = None  # receipt = from the application / notice received
-    met_at: datetime | None
-    cancelled_at: datetime | None
-    breached_at: datetime | None
+    counts_from: Annotated[str, one_of({domain.RECEIPT})] | None = None  # from the receipt (Art 43, 36)
+    met_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    breached_at: datetime | None = None
 
 
 class CaseOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.CASE))
 
     id: uuid.UUID
     number: str
-    work_order_id: uuid.UUID | None
+    work_order_id: uuid.UUID | None = None
     county_code: str
     region_code: str
-    status: str
-    kind: str
-    source: str
-    handler_staff_id: uuid.UUID | None
-    staff_name: str | None
+    status: State
+    kind: Annotated[str, one_of({"application", "notification"})]
+    source: Annotated[str, one_of({"work_order", "window", "notice"})]
+    handler_staff_id: uuid.UUID | None = None
+    staff_name: str | None = None
     applicant_name: str
-    id_number_masked: str | None
-    phone_masked: str | None
+    id_number_masked: str | None = None
+    phone_masked: str | None = None
     applicant: dict[str, Any]
-    proxy: dict[str, Any] | None
+    proxy: dict[str, Any] | None = None
     matter: dict[str, Any]
-    requested_form: str | None
-    means: dict[str, Any] | None
-    exemption: str | None
-    special_groups: list[Any]
+    requested_form: Annotated[str, one_of(get_args(AidForm))] | None = None
+    means: dict[str, Any] | None = None
+    exemption: Exemption | None = None
+    special_groups: list[SpecialGroup]
     attachments: list[Any]
-    eligibility: dict[str, Any] | None
+    eligibility: dict[str, Any] | None = None
     missing_items: list[Any]
     deferred_items: list[Any]
-    supplement_due: date | None
+    supplement_due: date | None = None
     provide_first: bool
     grave_penalty: bool
-    decision: dict[str, Any] | None
-    notification: dict[str, Any] | None
-    lawyer_id: uuid.UUID | None
-    lawyer_name: str | None
-    lawyer_firm: str | None
-    assignment: dict[str, Any] | None
-    closure: dict[str, Any] | None
-    subsidy: dict[str, Any] | None
-    return_visit: dict[str, Any] | None
-    termination: dict[str, Any] | None
-    objection: dict[str, Any] | None
-    received_on: date | None
+    decision: dict[str, Any] | None = None
+    notification: dict[str, Any] | None = None
+    lawyer_id: uuid.UUID | None = None
+    lawyer_name: str | None = None
+    lawyer_firm: str | None = None
+    assignment: dict[str, Any] | None = None
+    closure: dict[str, Any] | None = None
+    subsidy: dict[str, Any] | None = None
+    return_visit: dict[str, Any] | None = None
+    termination: dict[str, Any] | None = None
+    objection: dict[str, Any] | None = None
+    received_on: date | None = None
     received_at: datetime | None = None
     receipt: dict[str, Any] | None = None
     opened_at: datetime
-    archived_at: datetime | None
-    allowed_actions: list[str] = []
+    archived_at: datetime | None = None
+    allowed_actions: list[Action] = []
     clocks: list[ClockOut] = []
 
 
 class LogOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.LOG))
 
     action: str
-    from_state: str | None
-    to_state: str
-    actor: str | None
-    reason: str | None
+    from_state: State | None = None
+    to_state: State
+    actor: str | None = None
+    reason: str | None = None
     details: dict[str, Any]
     at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from fastapi import FastAPI, Request
@@ -15,11 +16,13 @@ from services.dispatch import api, api_admin, api_extensions, api_points
 from services.dispatch.access import POLICY
 from services.dispatch.handlers import build_handlers
 from services.dispatch.models import inbox, outbox
+from services.dispatch.network import announce_calendar_once
 from services.dispatch.stream import OfferHub
 from services.dispatch.supervision import run_sweeper
 
 # How often the sweeper looks for offer timeouts and clock breaches.
 SWEEP_SECONDS = float(os.environ.get("LAWLINE_DISPATCH_SWEEP_SECONDS", "5"))
+log = logging.getLogger(__name__)
 
 
 async def _query_token(request: Request) -> Principal | None:
@@ -28,6 +31,19 @@ async def _query_token(request: Request) -> Principal | None:
     if token and request.url.path.endswith("/inbox/stream") and "authorization" not in request.headers:
         return decode_token(token)
     return None
+
+
+async def _announce_calendar(rt: Runtime) -> None:
+    """A new holiday copy elsewhere gets the years already entered (network.announce_calendar_once),
+    off the start path. The claim commits with the events: if this fails, the next start tries again."""
+    try:
+        async with rt.sessionmaker() as session, session.begin():
+            sent = await announce_calendar_once(session)
+    except Exception:
+        log.exception("could not announce the holiday years to the copies; the next start tries again")
+        return
+    if sent:
+        log.info("announced %d holiday years to the services' copies", sent)
 
 
 def create_app(
@@ -40,6 +56,7 @@ def create_app(
         rt.spawn(hub.run(), "offer-listener")
         if SWEEP_SECONDS > 0:
             rt.spawn(run_sweeper(rt.sessionmaker, rt.extras["clock"].now, SWEEP_SECONDS), "sweeper")
+        rt.spawn(_announce_calendar(rt), "calendar-announce")
 
     spec = ServiceSpec(
         service="dispatch",

@@ -24,6 +24,7 @@ from libs.common.events.envelope import make_event
 from libs.common.events.topics import DISPATCH, topic
 from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue, notify_channel
+from libs.common.pipeline_tables import claim_state
 from services.dispatch import domain
 from services.dispatch.models import (
     CalendarYear,
@@ -187,6 +188,24 @@ async def calendar_event(session: AsyncSession, *, row: CalendarYear) -> None:
         correlation_id=correlation_id.get(),
     )
     await enqueue(session, outbox, service=SERVICE, topic=topic(DISPATCH), key=CALENDAR_KEY, event=event)
+
+
+# The services that keep a copy of the holiday years (libs.common.calendar_store). A copy that is
+# new (intake's, #18) starts empty, and dispatch.calendar_year_updated is sent only when an admin
+# saves a year: when this list changes, dispatch announces every entered year once more.
+CALENDAR_COPIES = "aid,mediation,intake"
+
+
+async def announce_calendar_once(session: AsyncSession) -> int:
+    """Announce every entered year, once per CALENDAR_COPIES (claim_state: of several replicas
+    starting together exactly one does). The copies take each year as a redelivery: same
+    updated_at, so it is stored, and an older copy never overwrites a newer one. The count sent."""
+    if not await claim_state(session, "calendar.copies", CALENDAR_COPIES):
+        return 0
+    rows = (await session.scalars(select(CalendarYear).order_by(CalendarYear.year))).all()
+    for row in rows:
+        await calendar_event(session, row=row)
+    return len(rows)
 
 
 # ---- demo seed ---------------------------------------------------------------------

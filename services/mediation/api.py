@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from libs.common.auth import Principal, principal, region_filter
-from services.mediation import document, domain, outcome, service, stats
+from services.mediation import document, domain, examples, outcome, service, stats
 from services.mediation.calendar_store import load_calendar
 from services.mediation.models import Committee, Mediator
 from services.mediation.schemas import (
@@ -98,6 +98,7 @@ async def add_parties(case_id: uuid.UUID, body: PartyAddIn, request: Request, wh
     "/cases/{case_id}/agreement.html",
     response_class=HTMLResponse,
     summary="The 调解协议书, printable (Chinese)",
+    responses=examples.ok(examples.AGREEMENT_HTML, "text/html"),
 )
 async def agreement_html(case_id: uuid.UUID, request: Request, who: Who) -> HTMLResponse:
     async with _rt(request).sessionmaker() as session:
@@ -105,7 +106,11 @@ async def agreement_html(case_id: uuid.UUID, request: Request, who: Who) -> HTML
         return HTMLResponse(await document.agreement_html(session, case))
 
 
-@router.get("/statistics", summary="Cases by source/type, success rate, duration, per committee and county")
+@router.get(
+    "/statistics",
+    summary="Cases by source/type, success rate, duration, per committee and county",
+    responses=examples.ok(examples.STATISTICS),
+)
 async def statistics(
     request: Request,
     who: Who,
@@ -119,7 +124,11 @@ async def statistics(
         )
 
 
-@router.post("/supervision/sweep", summary="Raise supervision events for cases past their deadline now")
+@router.post(
+    "/supervision/sweep",
+    summary="Raise supervision events for cases past their deadline now",
+    responses=examples.ok(examples.SWEEP),
+)
 async def sweep(request: Request, who: Who) -> dict[str, Any]:
     rt = _rt(request)
     async with rt.sessionmaker() as session, session.begin():
@@ -132,7 +141,7 @@ async def committees(
     request: Request,
     who: Who,
     region_code: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None,
-    kind: str | None = None,
+    kind: Annotated[str | None, Query(json_schema_extra={"enum": sorted(domain.COMMITTEE_KINDS)})] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[CommitteeOut]:
     q = (

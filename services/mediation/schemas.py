@@ -5,18 +5,33 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from libs.common.clock import CHINA_TZ
 from libs.common.pii import mask_phone
 from services.mediation import domain
+from services.mediation import examples as ex
 
 Source = Literal["application", "own_initiative", "police", "court", "petition", "government"]
 CourtProcedure = Literal["pre_filing", "post_filing_ordinary", "post_filing_summary"]
 DisputeType = Literal[tuple(domain.DISPUTE_TYPES)]  # type: ignore[valid-type]
 SignMethod = Literal["signature", "seal", "thumbprint"]
+ConsentMethod = Literal["written", "oral", "signed_form"]
+RiskKind = Literal["violence", "criminal", "self_harm", "mass_incident"]
+
+
+def one_of(values: Any) -> Any:
+    """A closed list stated in the schema as `enum` where the model does not check it: the values
+    the service writes into an answer (statuses, outcomes), so a client can switch on them."""
+    return Field(json_schema_extra={"enum": sorted(values)})
+
+
+Status = Annotated[str, one_of(domain.STATUSES)]
+Action = Annotated[str, one_of(set(domain.TRANSITIONS) - domain.SYSTEM_ACTIONS)]
+Outcome = Annotated[str, one_of({"refused", "failed", "agreed_written", "agreed_oral"})]
+CommitteeKind = Annotated[str, one_of(domain.COMMITTEE_KINDS)]
 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _ORG_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
@@ -31,7 +46,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _strict(example: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.examples(example))
+
+
 class PartyIn(Strict):
+    model_config = _strict(ex.APPLICANT)
+
     side: Literal["applicant", "respondent"]
     kind: Literal["person", "organisation"] = "person"
     name: str = Field(min_length=2, max_length=100)
@@ -67,6 +88,8 @@ class PartyIn(Strict):
 
 
 class CaseIn(Strict):
+    model_config = _strict(ex.CASE_IN)
+
     work_order_id: uuid.UUID | None = None
     source: Source = "application"
     court_procedure: CourtProcedure | None = None
@@ -96,22 +119,24 @@ class CaseIn(Strict):
 
 
 class PartyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.PARTY_OUT))
+
     id: uuid.UUID
     seq: int
-    side: str
-    kind: str
+    side: Annotated[str, one_of({"applicant", "respondent"})]
+    kind: Annotated[str, one_of({"person", "organisation"})]
     name: str
-    id_number_masked: str | None
-    org_code: str | None
-    legal_representative: str | None
-    phone_masked: str | None
-    address: str | None
-    consent: str
-    consent_method: str | None
-    consent_at: datetime | None
-    refusal_reason: str | None
-    sign_method: str | None
-    signed_at: datetime | None
+    id_number_masked: str | None = None
+    org_code: str | None = None
+    legal_representative: str | None = None
+    phone_masked: str | None = None
+    address: str | None = None
+    consent: Annotated[str, one_of({"pending", "given", "refused"})]
+    consent_method: Annotated[str, one_of(get_args(ConsentMethod))] | None = None
+    consent_at: datetime | None = None
+    refusal_reason: str | None = None
+    sign_method: Annotated[str, one_of(domain.SIGN_METHODS)] | None = None
+    signed_at: datetime | None = None
 
     @classmethod
     def of(cls, p) -> PartyOut:  # type: ignore[no-untyped-def]
@@ -120,21 +145,21 @@ class PartyOut(BaseModel):
 
 
 class CaseOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.CASE_OUT))
 
     id: uuid.UUID
     number: str
-    work_order_id: uuid.UUID | None
+    work_order_id: uuid.UUID | None = None
     county_code: str
     region_code: str
-    status: str
-    outcome: str | None = None
-    mediator_staff_id: uuid.UUID | None
-    staff_name: str | None
-    mediator_chosen_by: str | None = None
-    dispute_type: str = "other"
-    source: str = "application"
-    court_procedure: str | None = None
+    status: Status
+    outcome: Outcome | None = None
+    mediator_staff_id: uuid.UUID | None = None
+    staff_name: str | None = None
+    mediator_chosen_by: Annotated[str, one_of({"committee", "parties"})] | None = None
+    dispute_type: Annotated[str, one_of(domain.DISPUTE_TYPES)] = "other"
+    source: Annotated[str, one_of(domain.SOURCES)] = "application"
+    court_procedure: Annotated[str, one_of(domain.COURT_PROCEDURES)] | None = None
     committee_id: uuid.UUID | None = None
     due_date: date | None = None
     risk_flag: bool = False
@@ -143,18 +168,20 @@ class CaseOut(BaseModel):
 
 
 class CaseDetail(CaseOut):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.CASE_DETAIL))
+
     summary: str
-    claims: str | None
-    referral_body: str | None
-    close_reason: str | None
-    routes_told: list | None
-    deadline_basis: str | None
+    claims: str | None = None
+    referral_body: str | None = None
+    close_reason: str | None = None
+    routes_told: list | None = None
+    deadline_basis: str | None = None
     deadline_warnings: list
     extensions: list
     received_at: datetime | None = None
     receipt: dict | None = None
-    confirmation: dict | None
-    allowed_actions: list[str] = []
+    confirmation: dict | None = None
+    allowed_actions: list[Action] = []
     parties: list[PartyOut] = []
     sessions: list[dict] = []
     agreement: dict | None = None
@@ -163,19 +190,25 @@ class CaseDetail(CaseOut):
 
 
 class RegistrationUpdateIn(Strict):
+    model_config = _strict(ex.REGISTRATION_UPDATE)
+
     dispute_type: DisputeType | None = None  # type: ignore[valid-type]
     summary: str | None = Field(default=None, min_length=5, max_length=4000)
     claims: str | None = Field(default=None, min_length=2, max_length=2000)
 
 
 class PartyAddIn(Strict):
+    model_config = _strict(ex.PARTY_ADD)
+
     parties: list[PartyIn] = Field(min_length=1, max_length=30)
 
 
 class ConsentIn(Strict):
+    model_config = _strict(ex.CONSENT)
+
     party_id: uuid.UUID
     decision: Literal["given", "refused"]
-    method: Literal["written", "oral", "signed_form"] = "written"
+    method: ConsentMethod = "written"
     reason: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
@@ -186,11 +219,15 @@ class ConsentIn(Strict):
 
 
 class MediatorIn(Strict):
+    model_config = _strict(ex.MEDIATOR)
+
     staff_id: uuid.UUID | None = Field(default=None, description="空 = 由调解委员会指定")
     chosen_by: Literal["committee", "parties"] = "committee"
 
 
 class RecusalIn(Strict):
+    model_config = _strict(ex.RECUSAL)
+
     staff_id: uuid.UUID
     party_id: uuid.UUID | None = None
     relation: str = Field(min_length=2, max_length=100, description="如：系申请人之兄")
@@ -198,6 +235,8 @@ class RecusalIn(Strict):
 
 
 class SessionIn(Strict):
+    model_config = _strict(ex.SESSION)
+
     scheduled_at: datetime
     location: str = Field(min_length=2, max_length=200)
     public: bool = False
@@ -205,17 +244,23 @@ class SessionIn(Strict):
 
 
 class RiskIn(Strict):
-    risk_kind: Literal["violence", "criminal", "self_harm", "mass_incident"]
+    model_config = _strict(ex.RISK)
+
+    risk_kind: RiskKind
     description: str = Field(min_length=5, max_length=2000)
 
 
 class SessionRecordIn(Strict):
+    model_config = _strict(ex.SESSION_RECORD)
+
     present_party_ids: list[uuid.UUID]
     notes: str = Field(min_length=2, max_length=8000)
     risk: RiskIn | None = Field(default=None, description="会上发现纠纷可能激化时填写（第二十五条）")
 
 
 class AgreementIn(Strict):
+    model_config = _strict(ex.AGREEMENT)
+
     facts: str = Field(min_length=2, max_length=8000)
     disputed_points: str = Field(min_length=2, max_length=4000)
     responsibilities: str = Field(min_length=2, max_length=4000)
@@ -225,12 +270,16 @@ class AgreementIn(Strict):
 
 
 class OralAgreementIn(Strict):
+    model_config = _strict(ex.ORAL_AGREEMENT)
+
     terms: str = Field(min_length=2, max_length=4000)
     performance_manner: str | None = Field(default=None, max_length=2000)
     performance_deadline: date | None = None
 
 
 class SignIn(Strict):
+    model_config = _strict(ex.SIGN)
+
     signer: Literal["party", "mediator", "committee_seal"]
     party_id: uuid.UUID | None = None
     method: SignMethod = "signature"
@@ -243,10 +292,14 @@ class SignIn(Strict):
 
 
 class FailIn(Strict):
+    model_config = _strict(ex.FAIL)
+
     reason: str = Field(min_length=2, max_length=1000)
 
 
 class ExtensionIn(Strict):
+    model_config = _strict(ex.EXTENSION)
+
     days: int = Field(ge=1, le=30)
     consenting_party_ids: list[uuid.UUID]
     reason: str = Field(min_length=2, max_length=500)
@@ -254,6 +307,8 @@ class ExtensionIn(Strict):
 
 class ReceiptIn(Strict):
     """A later correction of when the application / referral was received."""
+
+    model_config = _strict(ex.RECEIPT)
 
     received_at: datetime
     reason: str = Field(min_length=1, max_length=500)
@@ -264,41 +319,47 @@ class ReceiptIn(Strict):
 class LiaisonAckIn(Strict):
     """Art 25: who told the police, and what was done."""
 
+    model_config = _strict(ex.LIAISON_ACK)
+
     police_unit: str = Field(min_length=2, max_length=100, description="已通报的公安机关，如：城关派出所")
     action_taken: str = Field(min_length=4, max_length=2000, description="处置情况：如何通报、警方如何处置")
 
 
 class LiaisonOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.LIAISON_OUT))
 
     id: uuid.UUID
     case_id: uuid.UUID
     case_number: str
     county_code: str
     region_code: str
-    risk_kind: str
+    risk_kind: Annotated[str, one_of(get_args(RiskKind))]
     description: str
-    reported_by: str | None
-    reported_by_name: str | None
+    reported_by: str | None = None
+    reported_by_name: str | None = None
     reported_at: datetime
-    status: str
-    acknowledged_by: str | None
-    acknowledged_by_name: str | None
-    acknowledged_at: datetime | None
-    police_unit: str | None
-    action_taken: str | None
-    webhook: str = "not_configured"  # not_configured | pending | retrying | delivered
+    status: Annotated[str, one_of({"open", "acknowledged"})]
+    acknowledged_by: str | None = None
+    acknowledged_by_name: str | None = None
+    acknowledged_at: datetime | None = None
+    police_unit: str | None = None
+    action_taken: str | None = None
+    webhook: Annotated[str, one_of({"not_configured", "pending", "retrying", "delivered"})] = "not_configured"
     webhook_attempts: int = 0
-    allowed_actions: list[str] = []
+    allowed_actions: list[Annotated[str, one_of({"acknowledge"})]] = []
 
 
 class ConfirmationApplicationIn(Strict):
+    model_config = _strict(ex.CONFIRMATION)
+
     applied_on: date
     court: str = Field(min_length=4, max_length=100, description="受理司法确认申请的人民法院")
     applying_party_ids: list[uuid.UUID] = Field(min_length=1)
 
 
 class FollowUpIn(Strict):
+    model_config = _strict(ex.FOLLOW_UP)
+
     kind: Literal["performance", "return_visit"]
     performance: Literal["full", "partial", "none"] | None = None
     satisfied: bool | None = None
@@ -306,27 +367,27 @@ class FollowUpIn(Strict):
 
 
 class MediatorOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.MEDIATOR_OUT))
 
     staff_id: uuid.UUID
     name: str
     role: str
-    county_code: str | None
+    county_code: str | None = None
     region_code: str
     active: bool
     signed_in: bool
-    on_leave_until: date | None
+    on_leave_until: date | None = None
     slots: list
     available: bool = True
     unavailable_reason: str | None = None
 
 
 class CommitteeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.COMMITTEE_OUT))
 
     id: uuid.UUID
     code: str
     name: str
-    kind: str
+    kind: CommitteeKind
     region_code: str
     county_code: str

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from datetime import datetime
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from libs.common.clock import CHINA_TZ, FrozenClock
 from libs.common.embedded import EmbeddedBroker, free_port
+from libs.common.events.dispatch import CALENDAR_YEAR_UPDATED
+from libs.common.pipeline_tables import PIPELINE_STATE
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, serve, wait_for
 from services.dispatch.main import create_app as dispatch_app
+from services.dispatch.models import CalendarYear as DispatchYear
+from services.dispatch.models import outbox as dispatch_outbox
 from services.intake.main import create_app as intake_app
 from services.intake.models import CalendarYear
 from tests.integration.intake_helpers import order
@@ -87,5 +94,51 @@ async def test_a_holiday_entered_in_dispatch_moves_intakes_callback_deadline(inf
             # A restarted intake: nothing in memory, the event not replayed — the table knows.
             async with running(intake_app, intake_url, broker, clock) as intake:
                 assert await callback_due(intake) == (end_of("2027-01-06"), [])
+    finally:
+        broker.stop()
+
+
+async def test_years_entered_before_intake_kept_a_copy_reach_it_once(infra):
+    """Intake's copy (0008) starts empty while dispatch already holds the years: dispatch
+    announces them once (network.announce_calendar_once), not at every start."""
+    clock = FrozenClock(MONDAY)
+    broker = EmbeddedBroker(free_port()).start()
+    try:
+        dispatch_url, intake_url = [await infra.fresh_database(s) for s in ("dispatch", "intake")]
+        engine = create_async_engine(dispatch_url)
+        try:
+            async with engine.begin() as conn:  # entered before this version of dispatch ran
+                await conn.execute(
+                    insert(DispatchYear).values(
+                        year=2027,
+                        holidays=[date(2027, 1, 1), date(2027, 1, 4)],
+                        workdays=[],
+                        updated_at=MONDAY,
+                    )
+                )
+                await conn.execute(delete(PIPELINE_STATE).where(PIPELINE_STATE.c.key == "calendar.copies"))
+            announced = (
+                select(func.count())
+                .select_from(dispatch_outbox)
+                .where(dispatch_outbox.c.event["type"].astext == CALENDAR_YEAR_UPDATED)
+            )
+            async with running(intake_app, intake_url, broker, clock) as intake:
+                for _ in range(2):  # a restart of dispatch announces nothing again
+                    async with running(dispatch_app, dispatch_url, broker, clock) as dispatch:
+                        await consumers_ready(dispatch, intake)
+
+                        async def stored():  # type: ignore[no-untyped-def]
+                            async with intake.rt.sessionmaker() as s:
+                                return await s.get(CalendarYear, 2027)
+
+                        assert (await wait_for(stored, what="intake's copy of 2027")).holidays == [
+                            "2027-01-01",
+                            "2027-01-04",
+                        ]
+                        assert await callback_due(intake) == (end_of("2027-01-06"), [])
+                async with engine.connect() as conn:
+                    assert await conn.scalar(announced) == 1
+        finally:
+            await engine.dispose()
     finally:
         broker.stop()
