@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from libs.common.auth import Principal, principal
 from services.dispatch import admin, network
+from services.dispatch import examples as ex
 from services.dispatch import schemas as s
 from services.dispatch.models import DutySlot, Leave, RosterException
 from services.dispatch.policy import default_policy
@@ -53,6 +54,7 @@ async def create_staff(body: s.StaffIn, request: Request, who: Who) -> s.StaffOu
 @router.post(
     "/staff/announce",
     summary="Announce every staff record in my jurisdiction again (identity makes / updates their logins)",
+    responses={200: {"content": {"application/json": {"example": {"announced": 36}}}}},
 )
 async def announce_staff(request: Request, who: Who) -> dict:
     async with request.app.state.rt.sessionmaker() as session, session.begin():
@@ -60,7 +62,11 @@ async def announce_staff(request: Request, who: Who) -> dict:
     return {"announced": n}
 
 
-@router.get("/staff/{staff_id}", summary="A staff member with roster, exceptions and leave")
+@router.get(
+    "/staff/{staff_id}",
+    summary="A staff member with roster, exceptions and leave",
+    responses={200: {"content": {"application/json": {"example": ex.STAFF_DETAIL}}}},
+)
 async def get_staff(staff_id: uuid.UUID, request: Request, who: Who) -> dict:
     async with request.app.state.rt.sessionmaker() as session:
         st = await admin.get_staff(session, staff_id, who)
@@ -116,7 +122,12 @@ async def set_roster(staff_id: uuid.UUID, body: s.RosterIn, request: Request, wh
     return Response(status_code=204)
 
 
-@router.post("/staff/{staff_id}/roster-exceptions", status_code=201, summary="A dated roster exception")
+@router.post(
+    "/staff/{staff_id}/roster-exceptions",
+    status_code=201,
+    summary="A dated roster exception",
+    responses={201: {"content": {"application/json": {"example": {"id": 7}}}}},
+)
 async def add_exception(staff_id: uuid.UUID, body: s.RosterExceptionIn, request: Request, who: Who) -> dict:
     async with request.app.state.rt.sessionmaker() as session, session.begin():
         row = await admin.add_exception(session, staff_id=staff_id, body=body, who=who, now=_now(request))
@@ -137,7 +148,12 @@ async def sign_out(staff_id: uuid.UUID, request: Request, who: Who) -> s.StaffOu
         return s.StaffOut.model_validate(st, from_attributes=True)
 
 
-@router.post("/staff/{staff_id}/leave", status_code=201, summary="Record leave (请假)")
+@router.post(
+    "/staff/{staff_id}/leave",
+    status_code=201,
+    summary="Record leave (请假)",
+    responses={201: {"content": {"application/json": {"example": {"id": 3}}}}},
+)
 async def add_leave(staff_id: uuid.UUID, body: s.LeaveIn, request: Request, who: Who) -> dict:
     async with request.app.state.rt.sessionmaker() as session, session.begin():
         row = await admin.add_leave(session, staff_id=staff_id, body=body, who=who, now=_now(request))
@@ -177,8 +193,7 @@ async def get_calendar(year: Year, request: Request, who: Who) -> s.CalendarYear
         return await admin.calendar_year(session, year=year)
 
 
-@router.get("/policy", summary="The routing policy in force (rules, targets, clocks) and its version")
-async def policy(who: Who) -> dict:
+def policy_body() -> dict:
     p = default_policy()
     return {
         "version": p.version,
@@ -194,3 +209,13 @@ async def policy(who: Who) -> dict:
             for r in p.rules
         ],
     }
+
+
+@router.get(
+    "/policy",
+    summary="The routing policy in force (rules, targets, clocks) and its version",
+    # The policy file itself (routing rules are data): the example is what the route answers.
+    responses={200: {"content": {"application/json": {"example": policy_body()}}}},
+)
+async def policy(who: Who) -> dict:
+    return policy_body()

@@ -9,12 +9,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from libs.common.auth import Principal, principal
 from libs.common.problems import Problem
 from services.dispatch import domain
+from services.dispatch import examples as ex
 from services.dispatch.api import _out
 from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint, Staff
 from services.dispatch.network_cache import routing_network
@@ -25,6 +26,8 @@ Who = Annotated[Principal, Depends(principal)]
 
 
 class MemberOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MEMBER]})
+
     staff_id: uuid.UUID
     code: str
     name: str
@@ -36,6 +39,8 @@ class MemberOut(BaseModel):
 
 
 class PointQueueOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.POINT_QUEUE]})
+
     service_point_id: uuid.UUID
     name: str
     tier: str

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from libs.common.patching import PatchModel
+from services.dispatch import examples as ex
 
 
 class RequestModel(BaseModel):
@@ -18,6 +19,8 @@ class RequestModel(BaseModel):
 
 
 class AssignmentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ASSIGNMENT]})
+
     id: uuid.UUID
     work_order_id: uuid.UUID
     staff_id: uuid.UUID
@@ -39,6 +42,8 @@ class AssignmentOut(BaseModel):
 
 
 class CandidateOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.CANDIDATE]})
+
     staff_id: str
     name: str
     service_point: str | None = None
@@ -52,6 +57,8 @@ class CandidateOut(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.DECISION]})
+
     id: uuid.UUID
     work_order_id: uuid.UUID
     rule: str
@@ -66,6 +73,8 @@ class DecisionOut(BaseModel):
 
 
 class ServicePointOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.POINT]})
+
     id: uuid.UUID
     code: str
     name: str
@@ -79,6 +88,8 @@ class ServicePointOut(BaseModel):
 
 
 class StaffOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STAFF]})
+
     id: uuid.UUID
     code: str
     name: str
@@ -96,6 +107,8 @@ class StaffOut(BaseModel):
 
 
 class OrderClockOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ORDER_CLOCK]})
+
     work_order_id: uuid.UUID
     number: str
     county_code: str
@@ -111,6 +124,8 @@ class OrderClockOut(BaseModel):
 
 
 class SupervisionGroupOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SUPERVISION_GROUP]})
+
     county_code: str
     service_point_id: uuid.UUID | None
     overdue: int
@@ -119,6 +134,8 @@ class SupervisionGroupOut(BaseModel):
 
 
 class QueueItemOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.QUEUE_ITEM]})
+
     work_order_id: uuid.UUID
     number: str
     county_code: str
@@ -135,15 +152,29 @@ class QueueItemOut(BaseModel):
 
 
 class RejectIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason_code": "overload", "note": "本周已有 12 件在办，无法按时办理"}]
+        }
+    )
+
     reason_code: Literal["conflict", "overload", "out_of_scope"]
     note: str = Field("", max_length=500)
 
 
 class ReturnIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "求助人要求由户籍地沁县办理"}]})
+
     reason: str = Field(min_length=2, max_length=500)
 
 
 class TransferIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"to_staff_id": ex.OTHER_STAFF_ID, "reason": "需熟悉劳动仲裁的律师接手"}]
+        }
+    )
+
     to_staff_id: uuid.UUID
     reason: str = Field(min_length=2, max_length=500)
 
@@ -163,6 +194,19 @@ class PartyIn(BaseModel):
 
 
 class PartiesIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "parties": [
+                        {"side": "counterparty", "name": "武乡县某建筑公司"},
+                        {"side": "counterparty", "name": "张国强", "phone": "13934561234"},
+                    ]
+                }
+            ]
+        }
+    )
+
     parties: list[PartyIn] = Field(min_length=1, max_length=20)
 
 
@@ -189,6 +233,8 @@ class HoursIn(BaseModel):
 
 
 class ServicePointIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.POINT_IN]})
+
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=2, max_length=100)
     tier: TIER
@@ -199,6 +245,8 @@ class ServicePointIn(RequestModel):
 
 
 class ServicePointPatch(PatchModel, RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.POINT_PATCH]})
+
     NULLABLE = frozenset({"parent_id"})  # null: the point reports to no parent any more
 
     name: str | None = Field(None, min_length=2, max_length=100)
@@ -224,6 +272,8 @@ StaffRole = Literal[
 
 
 class StaffIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STAFF_IN]})
+
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=2, max_length=50)
     role: StaffRole
@@ -235,6 +285,8 @@ class StaffIn(RequestModel):
 
 
 class StaffPatch(PatchModel, RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STAFF_PATCH]})
+
     name: str | None = Field(None, min_length=2, max_length=50)
     role: StaffRole | None = None  # the person's login roles follow (identity, staff_changed)
     skills: list[str] | None = Field(None, min_length=1, max_length=20)
@@ -252,10 +304,14 @@ class RosterSlotIn(HoursIn):
 
 
 class RosterIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ROSTER]})
+
     slots: list[RosterSlotIn] = Field(max_length=28)
 
 
 class RosterExceptionIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ROSTER_EXCEPTION]})
+
     day: date
     kind: Literal["extra", "off"]
     start: time | None = None
@@ -272,6 +328,8 @@ class RosterExceptionIn(RequestModel):
 
 
 class LeaveIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.LEAVE]})
+
     start_date: date
     end_date: date
     reason: str = Field("", max_length=200)
@@ -284,11 +342,15 @@ class LeaveIn(RequestModel):
 
 
 class CalendarYearIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.CALENDAR_IN]})
+
     holidays: list[date] = Field(max_length=60)
     workdays: list[date] = Field(default_factory=list, max_length=20)  # 调休 make-up working days
 
 
 class CalendarYearOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.CALENDAR]})
+
     year: int
     source: str  # table | library | fallback
     holidays: list[date]
@@ -299,15 +361,21 @@ class CalendarYearOut(BaseModel):
 class ReplyExtensionIn(RequestModel):
     """Why the reply needs longer than the ordinary period (e.g. 需调取档案、多部门会商)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "需调取劳动仲裁档案，并与人社局会商"}]}
+    )
+
     reason: str = Field(min_length=4, max_length=1000)
 
 
 class ExtensionDecisionIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "确需调取档案，同意延期"}]})
+
     reason: str = Field(min_length=2, max_length=1000)
 
 
 class ReplyExtensionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [ex.EXTENSION]})
 
     id: uuid.UUID
     work_order_id: uuid.UUID

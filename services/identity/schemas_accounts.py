@@ -6,13 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from libs.common.patching import PatchModel
 from services.identity import domain
+from services.identity import examples as ex
 
 USERNAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$"
 Region = Annotated[str, Field(min_length=2, max_length=12, pattern=r"^\d+$", description="管辖区划前缀")]
+# A closed list (domain.ASSIGNABLE_ROLES): the schema names it, check_roles keeps refusing others.
+Role = Annotated[str, WithJsonSchema({"type": "string", "enum": list(domain.ASSIGNABLE_ROLES)})]
 StaffId = Annotated[str, Field(min_length=36, max_length=36, description="dispatch 人员 id（UUID）")]
 
 
@@ -25,9 +28,11 @@ def _roles(v: list[str]) -> list[str]:
 
 
 class AccountCreate(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ACCOUNT_CREATE]})
+
     username: str = Field(pattern=USERNAME, examples=["S00913"], description="字母或数字开头，2–64 位")
     name: str = Field(min_length=1, max_length=100, examples=["王伟"])
-    roles: list[str] = Field(default_factory=list, max_length=8, examples=[["counter_staff"]])
+    roles: list[Role] = Field(default_factory=list, max_length=8, examples=[["counter_staff"]])
     region: Region | None = Field(None, description="关联工作人员时取其服务点所在区县")
     staff_id: StaffId | None = None
 
@@ -51,8 +56,10 @@ class AccountCreate(_In):
 
 
 class AccountPatch(PatchModel, _In):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ACCOUNT_PATCH]})
+
     name: str | None = Field(None, min_length=1, max_length=100)
-    roles: list[str] | None = Field(None, min_length=1, max_length=8)
+    roles: list[Role] | None = Field(None, min_length=1, max_length=8)
     region: Region | None = None
 
     @field_validator("roles")
@@ -62,10 +69,14 @@ class AccountPatch(PatchModel, _In):
 
 
 class DisableIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已调离潞州区公共法律服务中心"}]})
+
     note: str = Field("", max_length=200, description="停用原因（记入审计）")
 
 
 class LinkIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"staff_id": ex.STAFF_ID}]})
+
     staff_id: StaffId
 
     @field_validator("staff_id")
@@ -86,6 +97,8 @@ class AccountFilters(BaseModel):
 
 
 class AccountOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ACCOUNT]})
+
     id: uuid.UUID
     username: str
     name: str
@@ -107,11 +120,17 @@ class AccountOut(BaseModel):
 
 
 class AccountPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [ex.ACCOUNT], "next_cursor": "eyJ1IjoiUzAwMDQyIn0"}]}
+    )
+
     items: list[AccountOut]
     next_cursor: str | None
 
 
 class TemporaryPassword(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.TEMPORARY_PASSWORD]})
+
     account: AccountOut
     temporary_password: str = Field(
         description="只显示这一次；首次登录须修改 | shown once; must be changed at the first login"
@@ -120,6 +139,8 @@ class TemporaryPassword(BaseModel):
 
 
 class PasswordChangeIn(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.PASSWORD_CHANGE]})
+
     username: str = Field(min_length=1, max_length=64)
     current_password: str = Field(min_length=1, max_length=200, description="当前密码或临时密码")
     new_password: str = Field(min_length=1, max_length=200)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import WithJsonSchema
 
 from libs.common.auth import Principal, ensure_visible, principal
 from libs.common.db import run_transaction
@@ -20,9 +21,12 @@ from services.intake.schemas import (
     EXAMPLE_ORDER,
     ClassificationIn,
     CountyTransferIn,
+    LegalDomain,
     MergeIn,
     RatingOut,
     ReasonIn,
+    ServiceType,
+    SpecialGroup,
     TaskOut,
     TimelineEntryOut,
     WorkOrderCreate,
@@ -58,11 +62,17 @@ PROBLEM_422 = {
 }
 
 
+LIST_CHANNELS = ("web", "hotline", "counter", "external")
+# The filters' closed lists, named in the schema; check_list_values still gives the field error.
+StatusValue = Annotated[str, WithJsonSchema({"type": "string", "enum": list(queries.STATUS_ZH)})]
+ChannelValue = Annotated[str, WithJsonSchema({"type": "string", "enum": list(LIST_CHANNELS)})]
+
+
 def check_list_values(**given: list[str] | str | None) -> None:
     """A misspelt filter value is an error naming the filter, not a silently empty list."""
     allowed = {
         "status": queries.STATUS_ZH,
-        "channel": ("web", "hotline", "counter", "external"),
+        "channel": LIST_CHANNELS,
         "service_type": validation.SERVICE_TYPES,
         "domain": validation.DOMAINS,
         "special_group": validation.SPECIAL_GROUPS,
@@ -155,7 +165,7 @@ async def create_work_order(
             "content": {
                 "application/json": {
                     "example": {
-                        "items": [],
+                        "items": [ex.LIST_ITEM],
                         "next_cursor": "WyIyMDI2LTExLTI0VDA5OjMwOjAwKzA4OjAwIiwgIjNmMWMuLi4iXQ",
                     }
                 }
@@ -167,15 +177,15 @@ async def list_work_orders(
     request: Request,
     who: Who,
     status: Annotated[
-        list[str] | None,
+        list[StatusValue] | None,
         Query(
             description="可多值：received, offered, rerouting（重新分派中）, escalated, assigned, in_progress, "
             "closed, merged"
         ),
     ] = None,
-    channel: Annotated[str | None, Query(examples=["hotline"])] = None,
-    service_type: Annotated[str | None, Query(examples=["legal_aid"])] = None,
-    domain: Annotated[str | None, Query(examples=["labor"])] = None,
+    channel: Annotated[ChannelValue | None, Query(examples=["hotline"])] = None,
+    service_type: Annotated[ServiceType | None, Query(examples=["legal_aid"])] = None,
+    domain: Annotated[LegalDomain | None, Query(examples=["labor"])] = None,
     region: Annotated[
         str | None,
         Query(max_length=12, pattern=r"^\d{2,12}$", description="区划代码前缀", examples=["140430"]),
@@ -183,7 +193,7 @@ async def list_work_orders(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     overdue: bool | None = None,
-    special_group: Annotated[str | None, Query(examples=["elderly"])] = None,
+    special_group: Annotated[SpecialGroup | None, Query(examples=["elderly"])] = None,
     q: Annotated[
         str | None, Query(max_length=50, description="工单号前缀或求助人姓名", examples=["LW20261124"])
     ] = None,

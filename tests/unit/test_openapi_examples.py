@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 import typing
 from functools import cache
 from typing import Any
@@ -49,9 +50,25 @@ def _operations(name: str, *, shared: bool) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-    return schema
+    """Through $refs, and through an optional body's anyOf [the model, null]."""
+    while True:
+        if "$ref" in schema:
+            schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+            continue
+        branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
+        if len(branches) == 1 and "$ref" in branches[0]:
+            schema = branches[0]
+            continue
+        return schema
+
+
+# pydantic writes `format: time` for a wall-clock time ("08:30", "17:30:00"); RFC 3339 would
+# want an offset, but the API takes local 长治 time, offset optional.
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?")
+
+
+def _wall_clock_time(value: str) -> bool:
+    return _TIME.fullmatch(value) is not None
 
 
 def _examples(doc: dict[str, Any], media: dict[str, Any]) -> list[tuple[Any, dict[str, Any]]]:
@@ -76,7 +93,9 @@ def _invalid(doc: dict[str, Any], schema: dict[str, Any], example: Any) -> str |
     if not isinstance(example, dict | list) and schema.get("type") == "string" and isinstance(example, str):
         return None  # an XML body shown as a string
     root = {**schema, "components": doc.get("components", {})}  # so #/components/... resolves
-    validator = jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+    validator = jsonschema_rs.Draft202012Validator(
+        root, validate_formats=True, formats={"time": _wall_clock_time}
+    )
     errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(example)]
     return "; ".join(errors[:3]) or None
 
@@ -174,6 +193,9 @@ def _enum(doc: dict[str, Any], schema: dict[str, Any]) -> set[Any] | None:
 
 def _closed_lists() -> list[tuple[str, str, str, set[str]]]:
     """(service, schema, property, the values the code accepts), the values read from the code."""
+    from services.dispatch import schemas as dispatch
+    from services.dispatch.service import REJECT_REASONS
+    from services.identity.domain import ASSIGNABLE_ROLES
     from services.intake import schemas as intake
     from services.intake import validation as iv
 
@@ -190,6 +212,15 @@ def _closed_lists() -> list[tuple[str, str, str, set[str]]]:
         ("intake", "WorkOrderCreate", "urgency", set(lit(intake.Urgency))),
         ("intake", "ExternalDetails", "source", set(lit(intake.ExternalSource))),
         ("intake", "AttemptIn", "outcome", set(lit(intake.CallbackOutcome))),
+        ("dispatch", "RejectIn", "reason_code", set(REJECT_REASONS)),
+        ("dispatch", "PartyIn", "side", {"requester", "counterparty"}),
+        ("dispatch", "ServicePointIn", "tier", set(lit(dispatch.TIER))),
+        ("dispatch", "StaffIn", "role", set(lit(dispatch.StaffRole))),
+        ("dispatch", "StaffPatch", "role", set(lit(dispatch.StaffRole))),
+        ("dispatch", "RosterSlotIn", "kind", {"weekly", "on_call"}),
+        ("dispatch", "RosterExceptionIn", "kind", {"extra", "off"}),
+        ("identity", "AccountCreate", "roles", set(ASSIGNABLE_ROLES)),
+        ("identity", "AccountPatch", "roles", set(ASSIGNABLE_ROLES)),
     ]
 
 
@@ -202,3 +233,18 @@ def test_closed_lists_are_enums_in_the_schema(name, schema, prop, values):
     doc = _document(name)
     got = _enum(doc, doc["components"]["schemas"][schema]["properties"][prop])
     assert got == values, f"{name} {schema}.{prop}: schema enum {got}, code accepts {values}"
+
+
+def test_the_work_order_list_filters_name_their_values():
+    """intake's list filters refuse an unknown value (api.check_list_values): the schema lists them."""
+    from services.intake import api, queries
+    from services.intake import validation as iv
+
+    op = _document("intake")["paths"]["/v1/work-orders"]["get"]
+    params = {p["name"]: p["schema"] for p in op["parameters"]}
+    doc = _document("intake")
+    assert _enum(doc, params["status"]) == set(queries.STATUS_ZH)
+    assert _enum(doc, params["channel"]) == set(api.LIST_CHANNELS)
+    assert _enum(doc, params["service_type"]) == set(iv.SERVICE_TYPES)
+    assert _enum(doc, params["domain"]) == set(iv.DOMAINS)
+    assert _enum(doc, params["special_group"]) == set(iv.SPECIAL_GROUPS)
