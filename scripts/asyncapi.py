@@ -10,7 +10,9 @@ makes it a document the official `@asyncapi/parser` accepts (tests/unit/test_asy
 * `receive` operations for each consuming service (its `consume=[…]` topics in
   services/<svc>/main.py, the types its `build_handlers` answers) and for every service's
   identity feed (libs/common/apikeys.IdentityFeed);
-* the dead-letter channel (libs/common/inbox.InboxConsumer._dead_letter) and who sends to it.
+* the dead-letter channel (libs/common/inbox.InboxConsumer._dead_letter) and who sends to it;
+* an `examples` entry on every message: the payload model's own example (json_schema_extra,
+  libs/common/events/examples.py) and the headers `Envelope.to_kafka` writes for it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import copy
 import importlib
 import re
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
@@ -25,8 +29,10 @@ from unittest.mock import MagicMock
 import yaml
 
 from libs.common.events import topics as topics_mod
+from libs.common.events.catalogue import EventSpec, catalogue
 from libs.common.events.catalogue import asyncapi as catalogue_asyncapi
-from libs.common.events.catalogue import catalogue
+from libs.common.events.envelope import Envelope
+from libs.common.events.examples import examples_of
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "asyncapi.yaml"
@@ -48,6 +54,7 @@ KEYS: dict[str, str] = {
     "mediation:*": "the mediation case id (UUID) — services/mediation/service",
     "cn.lawline.identity.session_started.v1": "the account id",
     "cn.lawline.identity.token_revoked.v1": "the token's jti",
+    "cn.lawline.identity.token_revoked.v2": "the token's jti",
     "cn.lawline.identity.apikey_created.v1": "the API key id",
     "cn.lawline.identity.apikey_revoked.v1": "the API key id",
     "cn.lawline.identity.credentials_snapshot.v1": "`snapshot:<number>`",
@@ -102,6 +109,71 @@ DEAD_LETTER_HEADERS: dict[str, Any] = {
     },
     "additionalProperties": True,
 }
+
+
+_EXAMPLE_NS = uuid.UUID("6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b")  # stable example event ids
+_EXAMPLE_TIME = datetime(2026, 3, 2, 1, 36, tzinfo=UTC)
+_SUBJECT_FIELDS = ("work_order_id", "case_id", "jti", "key_id", "account_id", "staff_id", "extension_id")
+
+
+def _example_time(payload: dict[str, Any]) -> datetime:
+    for k, v in payload.items():
+        if (k == "at" or k.endswith("_at")) and isinstance(v, str):
+            try:
+                return datetime.fromisoformat(v.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+    return _EXAMPLE_TIME
+
+
+def _example_headers(spec: EventSpec, payload: dict[str, Any], source: str | None) -> dict[str, str]:
+    """The record headers a producer writes for this payload (Envelope.to_kafka), fixed ids."""
+    ext = {"correlationid": "req-7f3e2d1c0b9a"}
+    if spec.topic in SEQUENCED and payload.get("work_order_id"):
+        ext["sequence"] = f"{3:012d}"
+    envelope = Envelope(
+        type=spec.type,
+        source=source or f"/lawline/{spec.producer}",
+        data=payload,
+        subject=next((str(payload[f]) for f in _SUBJECT_FIELDS if payload.get(f)), None),
+        id=str(uuid.uuid5(_EXAMPLE_NS, spec.type)),
+        time=_example_time(payload),
+        extensions=ext,
+        traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
+    headers, _ = envelope.to_kafka()
+    return {k: v.decode() for k, v in headers}
+
+
+def _examples(spec: EventSpec, source: str | None) -> list[dict[str, Any]]:
+    if spec.model is None:
+        return []
+    return [
+        {
+            "name": f"{spec.model.__name__}_{i}",
+            "summary": f"{spec.type} as it travels: record headers and value",
+            "headers": _example_headers(spec, payload, source),
+            "payload": payload,
+        }
+        for i, payload in enumerate(examples_of(spec.model), start=1)
+    ]
+
+
+def _dead_letter_example(messages: dict[str, Any]) -> dict[str, Any]:
+    original = messages["workorder_created_v1"]["examples"][0]
+    return {
+        "name": "dead_letter_1",
+        "summary": "a workorder.created dispatch could not handle after its retries",
+        "headers": {
+            **original["headers"],
+            "lawline_error": "OperationalError: could not serialize access due to concurrent update "
+            "(gave up after 5 attempts)",
+            "lawline_original_topic": "lawline.workorder.v1",
+            "lawline_consumer": "dispatch",
+            "lawline_failed_at": "2026-03-02T01:36:09Z",
+        },
+        "payload": original["payload"],
+    }
 
 
 def _hoist(schema: dict[str, Any], schemas: dict[str, Any], name: str) -> dict[str, Any]:
@@ -162,6 +234,7 @@ def build() -> dict[str, Any]:
                 {"type": "object", "properties": fixed},
             ]
         }
+        msg["examples"] = _examples(spec, source)
         key = KEYS.get(spec.type) or KEYS[f"{spec.topic}:*"]
         msg["bindings"] = {
             "kafka": {"key": {"type": "string", "description": key}, "bindingVersion": KAFKA_BINDING}
@@ -208,6 +281,7 @@ def build() -> dict[str, Any]:
             }
         },
     }
+    messages["dead_letter"]["examples"] = [_dead_letter_example(messages)]
     schemas["DeadLetterHeaders"] = DEAD_LETTER_HEADERS
 
     operations: dict[str, Any] = doc["operations"]

@@ -45,7 +45,12 @@ from libs.common.aio import within
 from libs.common.auth import Principal, credentials_loading
 from libs.common.broker_watch import BrokerWatch
 from libs.common.events.envelope import Envelope
-from libs.common.events.identity import API_KEY_CREATED, API_KEY_REVOKED, CREDENTIALS_SNAPSHOT, TOKEN_REVOKED
+from libs.common.events.identity import (
+    API_KEY_CREATED,
+    API_KEY_REVOKED,
+    CREDENTIALS_SNAPSHOT,
+    TOKEN_REVOKED_TYPES,
+)
 from libs.common.partition_lanes import rewind
 from libs.common.ratelimit import get_ratelimit_settings, hit
 
@@ -92,7 +97,7 @@ class CredentialCache:
             self._add_key(data)
         elif event.type == API_KEY_REVOKED:
             self._revoke_key(data["key_id"])
-        elif event.type == TOKEN_REVOKED:
+        elif event.type in TOKEN_REVOKED_TYPES:  # v1 records may still be on the topic (7 days)
             self._revoke_jti(data["jti"], data["expires_at"])
         elif event.type == CREDENTIALS_SNAPSHOT:
             seen = self.snapshot_pages.setdefault(data["snapshot_id"], set())

@@ -25,7 +25,9 @@ from services.aid.schemas import ApplicationIn, ReceiptIn, SupplementIn, WindowA
 from services.aid.service_receipt import audit_entered, correct_receipt, receipt_values
 from services.aid.settings import AidRules
 from services.aid.workflow import (
+    Actor,
     actor_of,
+    actor_ref,
     emit,
     guard,
     local_day,
@@ -253,7 +255,7 @@ async def submit_application(
         )
     _store_application(case, body, rules)
     today = local_day(now)
-    actor = actor_of(who)
+    actor = actor_ref(who)
     await _custody_forwarding(session, case, now=now)
     facts = facts_of(case, rules, today)
     case.eligibility = domain.evaluate(facts, rules).as_dict()
@@ -293,7 +295,7 @@ async def submit_application(
 
 
 async def _accept(
-    session: AsyncSession, case: Case, *, deferred: list[str], now: datetime, cal: WorkCalendar, actor: str
+    session: AsyncSession, case: Case, *, deferred: list[str], now: datetime, cal: WorkCalendar, actor: Actor
 ) -> None:
     today = local_day(now)
     case.deferred_items = deferred  # 容缺受理: accepted, items to follow during review
@@ -313,7 +315,7 @@ async def _provide_first(
     missing: list[str],
     now: datetime,
     cal: WorkCalendar,
-    actor: str,
+    actor: Actor,
 ) -> Case:
     """Art 44: provide aid now; the recipient supplies the materials afterwards (deferred_items)."""
     today = local_day(now)
@@ -379,8 +381,8 @@ async def supplement(
     if still:
         case.missing_items = still
         await step(
-            session, case, "supplement_partial", now=now, actor=actor_of(who), details={"missing": still}
+            session, case, "supplement_partial", now=now, actor=actor_ref(who), details={"missing": still}
         )
         return case
-    await _accept(session, case, deferred=[], now=now, cal=cal, actor=actor_of(who))
+    await _accept(session, case, deferred=[], now=now, cal=cal, actor=actor_ref(who))
     return case

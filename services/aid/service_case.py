@@ -27,6 +27,7 @@ from services.aid.service_notification import _confirm_notification
 from services.aid.settings import AidRules
 from services.aid.workflow import (
     actor_of,
+    actor_ref,
     ensure_own_lawyer,
     guard,
     local_day,
@@ -115,7 +116,7 @@ async def assign(
         case,
         "assign",
         now=now,
-        actor=actor_of(who),
+        actor=actor_ref(who),
         reason=choice.reason,
         details={"lawyer_id": str(lw.id), "rule": choice.rule},
     )
@@ -139,7 +140,7 @@ async def lawyer_accept(
         },
     }
     await step(
-        session, case, "lawyer_accept", now=now, actor=actor_of(who), details={"firm": case.lawyer_firm}
+        session, case, "lawyer_accept", now=now, actor=actor_ref(who), details={"firm": case.lawyer_firm}
     )
     return case
 
@@ -154,7 +155,7 @@ async def lawyer_decline(
     case.lawyer_id = case.lawyer_name = case.lawyer_firm = None
     today = local_day(now)
     await start_statutory(session, case, "assignment", today, cal)
-    await step(session, case, "lawyer_decline", now=now, actor=actor_of(who), reason=reason)
+    await step(session, case, "lawyer_decline", now=now, actor=actor_ref(who), reason=reason)
     return case
 
 
@@ -163,7 +164,7 @@ async def report_progress(
 ) -> Case:
     guard(case, "report_progress")
     ensure_own_lawyer(case, who)
-    await step(session, case, "report_progress", now=now, actor=actor_of(who), reason=note)
+    await step(session, case, "report_progress", now=now, actor=actor_ref(who), reason=note)
     return case
 
 
@@ -172,7 +173,7 @@ async def close(session: AsyncSession, *, case: Case, body: CloseIn, who: Princi
     guard(case, "close")
     ensure_own_lawyer(case, who)
     case.closure = {**body.model_dump(mode="json"), "closed_at": now.isoformat()}
-    await step(session, case, "close", now=now, actor=actor_of(who), reason=body.outcome)
+    await step(session, case, "close", now=now, actor=actor_ref(who), reason=body.outcome)
     return case
 
 
@@ -183,7 +184,7 @@ async def record_subsidy(
     guard(case, "record_subsidy")
     case.subsidy = {"amount": str(body.amount), "standard": body.standard, "recorded_at": now.isoformat()}
     await step(
-        session, case, "record_subsidy", now=now, actor=actor_of(who), details={"amount": str(body.amount)}
+        session, case, "record_subsidy", now=now, actor=actor_ref(who), details={"amount": str(body.amount)}
     )
     return case
 
@@ -199,7 +200,7 @@ async def return_visit(
         case,
         "return_visit",
         now=now,
-        actor=actor_of(who),
+        actor=actor_ref(who),
         details={"satisfaction": body.satisfaction},
     )
     return case
@@ -224,7 +225,7 @@ async def archive(session: AsyncSession, *, case: Case, who: Principal, now: dat
             missing=missing,
         )
     case.archived_at = now
-    await step(session, case, "archive", now=now, actor=actor_of(who))
+    await step(session, case, "archive", now=now, actor=actor_ref(who))
     return case
 
 
@@ -254,7 +255,7 @@ async def terminate(
         case,
         "terminate",
         now=now,
-        actor=actor_of(who),
+        actor=actor_ref(who),
         reason=body.reason,
         details={"cause": body.cause},
     )
@@ -289,7 +290,7 @@ async def file_objection(
         days=domain.CLOCKS["objection"].days,
     )
     await step(
-        session, case, "object", now=now, actor=actor_of(who), reason=reason, details={"against": against}
+        session, case, "object", now=now, actor=actor_ref(who), reason=reason, details={"against": against}
     )
     return case
 
@@ -322,7 +323,7 @@ async def decide_objection(
         case,
         action,
         now=now,
-        actor=actor_of(who),
+        actor=actor_ref(who),
         reason=body.reason,
         details={"outcome": body.outcome},
     )

@@ -15,7 +15,7 @@ from services.aid.schemas import DecisionIn
 from services.aid.service import facts_of
 from services.aid.settings import AidRules
 from services.aid.workflow import (
-    actor_of,
+    actor_ref,
     guard,
     local_day,
     settle_clocks,
@@ -47,7 +47,7 @@ async def decide(
     today = local_day(now)
     result = domain.evaluate(facts_of(case, rules, today), rules)
     case.eligibility = result.as_dict()
-    actor = actor_of(who)
+    actor = actor_ref(who)
     if body.decision == "grant":
         if not result.eligible:
             raise FieldProblem(
@@ -59,7 +59,7 @@ async def decide(
             "outcome": "grant",
             "basis": result.basis,
             "decided_at": now.isoformat(),
-            "by": actor,
+            "by": actor.log,
         }
         await settle_clocks(session, case.id, "decision", now=now)
         # Art 43: a lawyer within 3 days of the decision to grant.
@@ -74,7 +74,7 @@ async def decide(
         "reasons": reasons,
         "letter": refusal_letter(case, reasons),
         "decided_at": now.isoformat(),
-        "by": actor,
+        "by": actor.log,
     }
     await settle_clocks(session, case.id, "decision", now=now)
     await step(session, case, "refuse", now=now, actor=actor, reason=reasons)
@@ -86,5 +86,5 @@ async def withdraw(
 ) -> Case:
     guard(case, "withdraw")
     await settle_clocks(session, case.id, "decision", "supplement", now=now, cancel=True)
-    await step(session, case, "withdraw", now=now, actor=actor_of(who), reason=reason)
+    await step(session, case, "withdraw", now=now, actor=actor_ref(who), reason=reason)
     return case

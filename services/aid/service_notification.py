@@ -24,6 +24,7 @@ from services.aid.schemas import (
 from services.aid.service_receipt import audit_entered, receipt_values
 from services.aid.workflow import (
     actor_of,
+    actor_ref,
     emit,
     start_statutory,
     step,
@@ -156,7 +157,7 @@ async def receive_notification(
         case,
         "notify",
         now=now,
-        actor=actor_of(who),
+        actor=actor_ref(who),
         from_state=None,
         to_state="granted",
         details={"body_kind": body.body_kind, "ground": body.ground},

@@ -19,7 +19,7 @@ from services.aid import domain
 from services.aid.models import Case, CaseClock, CaseLog
 from services.aid.schemas import ReceiptIn
 from services.aid.settings import AidRules
-from services.aid.workflow import SERVICE, actor_of, guard, step
+from services.aid.workflow import SERVICE, actor_of, actor_ref, guard, step
 
 
 def receipt_values(r: Receipt, *, by: str, now: datetime, source: str) -> dict[str, Any]:
@@ -125,7 +125,7 @@ async def correct_receipt(
         case,
         "correct_receipt",
         now=now,
-        actor=actor_of(who),
+        actor=actor_ref(who),
         reason=r.reason,
         details={"from": entry["from"], "to": entry["to"], "clocks": changes},
     )

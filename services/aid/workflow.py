@@ -4,6 +4,7 @@ transaction), statutory clocks, case lookup with row lock and visibility."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -54,8 +55,37 @@ def local_day(now: datetime) -> date:
     return now.astimezone(CHINA_TZ).date()
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who made a step, as the transition event names it (AidCaseTransitionV2: `*_id` a UUID,
+    `*_username` a login name) and, in `log`, as the case log and the case's records keep it."""
+
+    kind: str  # staff | api_key | system
+    log: str  # the staff id, else the token subject (`apikey:<key id>` for a key), else "system"
+    staff_id: str | None = None
+    username: str | None = None
+    key_id: str | None = None
+
+
+SYSTEM = Actor(kind="system", log="system")
+
+
+def actor_ref(who: Principal | None) -> Actor:
+    if who is None:
+        return SYSTEM
+    if who.kind == "api_key":
+        return Actor(kind="api_key", log=who.sub, key_id=who.sub.removeprefix("apikey:"))
+    staff = staff_uuid(who)
+    return Actor(
+        kind="staff",
+        log=who.staff_id or who.sub,
+        staff_id=str(staff) if staff else None,
+        username=who.sub,
+    )
+
+
 def actor_of(who: Principal | None) -> str:
-    return (who.staff_id or who.sub) if who else "system"
+    return actor_ref(who).log
 
 
 def guard(case: Case, action: str) -> str:
@@ -90,7 +120,7 @@ async def step(
     action: str,
     *,
     now: datetime,
-    actor: str,
+    actor: Actor,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
     from_state: str | None = "",
@@ -108,7 +138,7 @@ async def step(
             action=action,
             from_state=before,
             to_state=after,
-            actor=actor,
+            actor=actor.log,
             reason=reason,
             details=details,
             at=now,
@@ -118,7 +148,7 @@ async def step(
         session,
         case,
         ACTION_EVENTS[action],
-        ev.AidCaseTransitionV1(
+        ev.AidCaseTransitionV2(
             case_id=str(case.id),
             case_number=case.number,
             work_order_id=str(case.work_order_id) if case.work_order_id else None,
@@ -127,7 +157,10 @@ async def step(
             from_state=before,
             to_state=after,
             reason=reason,
-            actor=actor,
+            actor_kind=actor.kind,
+            actor_staff_id=actor.staff_id,
+            actor_username=actor.username,
+            actor_key_id=actor.key_id,
             details=details,
             at=now,
         ),

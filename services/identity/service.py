@@ -216,23 +216,36 @@ async def end_sessions(session: AsyncSession, *, account: Account, now: datetime
         )
     ).all()
     for jti, expires in live:
-        await revoke_access_token(session, jti=jti, account=account.username, expires=expires, now=now)
+        await revoke_access_token(
+            session, jti=jti, username=account.username, account_id=account.id, expires=expires, now=now
+        )
     return len(live)
 
 
 async def revoke_access_token(
-    session: AsyncSession, *, jti: str, account: str, expires: datetime, now: datetime
+    session: AsyncSession,
+    *,
+    jti: str,
+    username: str,
+    account_id: uuid.UUID | None,
+    expires: datetime,
+    now: datetime,
 ) -> None:
     # Kept until it expires: announced again if the broker forgets the event (announce_credentials).
     await session.execute(
         insert(RevokedToken)
-        .values(jti=jti, account=account[:64], expires_at=expires, revoked_at=now)
+        .values(jti=jti, account=username[:64], expires_at=expires, revoked_at=now)
         .on_conflict_do_nothing(index_elements=["jti"])
     )
     await _emit(
         session,
         ev.TOKEN_REVOKED,
-        ev.TokenRevokedV1(jti=jti, account_id=account, expires_at=expires),
+        ev.TokenRevokedV2(
+            jti=jti,
+            account_id=str(account_id) if account_id else None,
+            username=username,
+            expires_at=expires,
+        ),
         key=jti,
     )
 
@@ -258,7 +271,10 @@ async def logout(session: AsyncSession, *, who: Principal, refresh_token: str | 
             await revoke_family(session, family_id=row.family_id, now=now)
     if who.jti:
         expires = now + timedelta(seconds=get_auth_settings().access_ttl_seconds)
-        await revoke_access_token(session, jti=who.jti, account=who.sub, expires=expires, now=now)
+        account_id = await session.scalar(select(Account.id).where(Account.username == who.sub))
+        await revoke_access_token(
+            session, jti=who.jti, username=who.sub, account_id=account_id, expires=expires, now=now
+        )
 
 
 async def create_api_key(session: AsyncSession, *, data, who: Principal, now: datetime) -> tuple[ApiKey, str]:  # type: ignore[no-untyped-def]

@@ -183,6 +183,13 @@ _AID_STAFF_ONLY_EN = {
     aid.RECEIPT_CORRECTED: "The date the application (notice) was received was corrected; time limits recounted from it",
 }
 
+# An aid step reads the same whichever version of its event came (v1 records may still be
+# relayed from an outbox or re-read from the topic after the producer moved to v2).
+for _table in (_AID_ZH, _AID_EN, _AID_STAFF_ONLY, _AID_STAFF_ONLY_EN):
+    for _v2, _v1 in aid.V1_OF.items():
+        if _v2 in _table:
+            _table[_v1] = _table[_v2]  # type: ignore[index]
+
 _CN_DIGITS = {
     "零": 0,
     "一": 1,

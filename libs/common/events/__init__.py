@@ -1,2 +1,34 @@
 """Event envelope (CloudEvents 1.0, Kafka binary mode), topic names and the versioned
-payload contracts, one module per producing service."""
+payload contracts, one module per producing service.
+
+Versions. A published payload (`…V1`) is never edited: a change of a field's meaning or a new
+required field is a new model `…V2` and a new type string `….v2`. The unsuffixed constant
+(`identity.TOKEN_REVOKED`, `aid.GRANTED` …) always names the version producers emit today; the
+older one stays as `…_V1`, documented as deprecated, and every consumer accepts both for as long
+as old records may still sit in an outbox or on the broker (topics keep 7 days; outboxes are
+republished after a broker reset). Optional fields may be added to a published version.
+
+Field names mean one thing in every event (issue #17):
+
+* `*_id` is a machine identifier issued by a lawline service — a UUID in canonical text form
+  (`account_id`, `staff_id`, `case_id`, `work_order_id`, `actor_staff_id` …), never a login name
+  or a display name. The exceptions are identifiers that are not UUIDs by their nature and say so
+  where they are declared: `key_id` (12 hex digits of an API key), `jti` (32 hex digits of an
+  access token), `snapshot_id`, and the V1 field `WorkOrderAnsweredOnCallV1.operator_id` (the
+  hotline seat code the telephony system sends).
+* `*_username` (and `username`) is a login name: identity's account username, the `sub` of a
+  staff access token (e.g. `counter_140430`).
+* `*_name` is a display name of a person, a place or a body (never a citizen's name in an event
+  other than the ones that route an order to its handler).
+* Who did something is a triple, `<role>_kind` (`staff` | `api_key` | `system`),
+  `<role>_staff_id` (UUID, null when the actor has no staff record) and `<role>_username` (null
+  for a system or API-key actor), plus `<role>_key_id` for an API key
+  (AidCaseTransitionV2.actor_*). A bare `*_by` in a V1 payload is free text whose meaning the
+  field's comment states (`created_by`/`revoked_by` in identity: a username; intake's `by`: `auto`
+  or a username; dispatch's `requested_by`/`decided_by`: a staff id, else a username); new
+  payloads do not add bare `*_by` fields.
+* Places: `county_code` is the 6-digit county-level region code of the order's (case's)
+  jurisdiction, `region_code` the full code of a place (9 or 12 digits), and `region` (identity
+  events only) a jurisdiction as a region-code prefix (2 province, 4 city, 6 county, 9 township).
+* Times are `*_at` (UTC date-time) or `at`; calendar dates are `due`, `due_date`, `*_on`.
+"""

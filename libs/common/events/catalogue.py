@@ -1,9 +1,11 @@
 """The event catalogue: every event type, its payload model, producer and topic — derived
 from the payload modules (one per producing service) and published as AsyncAPI 3.0.
 
-Convention: a module constant `SOME_THING = "cn.lawline.<svc>.some_thing.vN"` is described
-by the module's pydantic model named `…SomeThingVN` (case-insensitive; a prefix such as
-`Aid…` is allowed). `OVERRIDES` covers names that do not follow it.
+Convention: a module constant `SOME_THING = "cn.lawline.<svc>.some_thing.vN"` (or, for a
+superseded version kept for consumers, `SOME_THING_V1`) is described by the module's pydantic
+model named `…SomeThingVN` (case-insensitive; a prefix such as `Aid…` is allowed). `OVERRIDES`
+covers names that do not follow it. A type with a newer version in the catalogue is deprecated
+(`EventSpec.superseded_by`): documented, still accepted, no longer sent.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import builtins
 import importlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -35,7 +37,10 @@ def _shared_payloads() -> dict[str, str]:
     """Families of event types declared to share one payload model."""
     from libs.common.events import aid
 
-    return {t: "AidCaseTransitionV1" for t in aid.CASE_EVENT_TYPES if t not in (aid.CASE_OPENED,)}
+    return {
+        **{t: "AidCaseTransitionV2" for t in aid.CASE_EVENT_TYPES},
+        **{t: "AidCaseTransitionV1" for t in aid.CASE_EVENT_TYPES_V1},
+    }
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,12 @@ class EventSpec:
     producer: str
     topic: str
     model: builtins.type[BaseModel] | None  # `type` alone is the field above
+    superseded_by: str | None = None  # the newer version of this type, when there is one
+
+
+def _version(event_type: str) -> tuple[str, int]:
+    m = re.search(r"^(.*)\.v(\d+)$", event_type)
+    return (m.group(1), int(m.group(2))) if m else (event_type, 1)
 
 
 def _camel(const: str) -> str:
@@ -70,7 +81,8 @@ def catalogue() -> list[EventSpec]:
                 continue
             version = re.search(r"\.v(\d+)$", value)
             explicit = OVERRIDES.get(value) or _shared_payloads().get(value)
-            wanted = (_camel(const) + f"V{version.group(1) if version else 1}").lower()
+            base = re.sub(r"_V\d+$", "", const)
+            wanted = (_camel(base) + f"V{version.group(1) if version else 1}").lower()
             if explicit:
                 match = models.get(explicit)
             else:
@@ -78,6 +90,17 @@ def catalogue() -> list[EventSpec]:
                     (m for n, m in models.items() if n.lower() == wanted or n.lower().endswith(wanted)), None
                 )
             specs.append(EventSpec(value, producer, topic_name, match))
+    latest: dict[str, tuple[int, str]] = {}
+    for spec in specs:
+        base, number = _version(spec.type)
+        if number > latest.get(base, (0, ""))[0]:
+            latest[base] = (number, spec.type)
+    specs = [
+        replace(s, superseded_by=latest[_version(s.type)[0]][1])
+        if latest[_version(s.type)[0]][1] != s.type
+        else s
+        for s in specs
+    ]
     return sorted(specs, key=lambda s: s.type)
 
 
@@ -107,6 +130,13 @@ def asyncapi() -> dict[str, Any]:
             },
             "payload": schema,
         }
+        if spec.superseded_by:
+            messages[name]["title"] += " (deprecated)"
+            messages[name]["description"] = (
+                f"Deprecated: superseded by `{spec.superseded_by}`. No longer sent; consumers still "
+                "accept it while older records may remain in an outbox or on the topic."
+            )
+            messages[name]["tags"] = [{"name": "deprecated"}]
         channel = topic(spec.topic, prefix="")
         channels.setdefault(spec.topic, {"address": channel, "messages": {}})
         channels[spec.topic]["messages"][name] = {"$ref": f"#/components/messages/{name}"}

@@ -6,6 +6,8 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel
 
+from libs.common.events.examples import examples
+
 SOURCE = "/lawline/dispatch"
 OFFERED = "cn.lawline.dispatch.offered.v1"
 ASSIGNED = "cn.lawline.dispatch.assigned.v1"
@@ -24,8 +26,31 @@ ROUTING_CONFIRMED = "cn.lawline.dispatch.routing_confirmed.v1"
 REPLY_EXTENSION_REQUESTED = "cn.lawline.dispatch.reply_extension_requested.v1"
 REPLY_EXTENSION_DECIDED = "cn.lawline.dispatch.reply_extension_decided.v1"
 
+# Shared by the examples: one order of 沁县 (140430) offered to a staff member of its legal-aid centre.
+_ORDER = {"work_order_id": "0f6e3a9c-27b8-4d15-9c4e-8a1b2c3d4e5f", "county_code": "140430"}
+_ASSIGNMENT_ID = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"
+_STAFF_ID = "3b9d2f70-6c1e-4a8b-b5d4-7e0f1a2c3d4e"
+_POINT = {
+    "service_point_id": "c4d5e6f7-0a1b-4c2d-9e3f-405162738495",
+    "service_point_name": "沁县法律援助中心",
+}
+
 
 class OfferedV1(BaseModel):
+    model_config = examples(
+        {
+            "assignment_id": _ASSIGNMENT_ID,
+            **_ORDER,
+            "service_type": "legal_aid",
+            "staff_id": _STAFF_ID,
+            "staff_name": "李某",
+            **_POINT,
+            "reason": "沁县法律援助中心值班人员，技能 labor，当前负荷最低",
+            "offered_at": "2026-03-02T01:37:00Z",
+            "expires_at": "2026-03-02T02:07:00Z",
+        }
+    )
+
     assignment_id: str
     work_order_id: str
     county_code: str
@@ -40,6 +65,21 @@ class OfferedV1(BaseModel):
 
 
 class AssignedV1(BaseModel):
+    model_config = examples(
+        {
+            "assignment_id": _ASSIGNMENT_ID,
+            **_ORDER,
+            "region_code": "140430003",
+            "service_type": "legal_aid",
+            "staff_id": _STAFF_ID,
+            "staff_name": "李某",
+            **_POINT,
+            "requester_name": "王某",
+            "description": "工地拖欠三个月工资，想申请法律援助。",
+            "accepted_at": "2026-03-02T01:45:00Z",
+        }
+    )
+
     assignment_id: str
     work_order_id: str
     county_code: str
@@ -55,6 +95,17 @@ class AssignedV1(BaseModel):
 
 
 class RejectedV1(BaseModel):
+    model_config = examples(
+        {
+            "assignment_id": _ASSIGNMENT_ID,
+            **_ORDER,
+            "staff_id": _STAFF_ID,
+            "reason": "与对方当事人存在利害关系",
+            "rejected_at": "2026-03-02T01:40:00Z",
+            "reason_code": "conflict",
+        }
+    )
+
     assignment_id: str
     work_order_id: str
     county_code: str
@@ -66,6 +117,16 @@ class RejectedV1(BaseModel):
 
 
 class EscalatedV1(BaseModel):
+    model_config = examples(
+        {
+            **_ORDER,
+            "reason": "县内无可接单人员",
+            "escalated_at": "2026-03-02T02:30:00Z",
+            "to": "supervisor_queue",
+            "offers_made": 3,
+        }
+    )
+
     work_order_id: str
     county_code: str
     reason: str
@@ -76,6 +137,19 @@ class EscalatedV1(BaseModel):
 
 class OverdueV1(BaseModel):
     """督办: a clock of an order is at risk or breached; `level` is the rung of the ladder."""
+
+    model_config = examples(
+        {
+            **_ORDER,
+            "clock": "reply",
+            "level": 1,
+            "notified": "county",
+            "due": "2026-03-09T15:59:59Z",
+            "raised_at": "2026-03-09T16:00:05Z",
+            "handler_staff_id": _STAFF_ID,
+            "service_point_id": _POINT["service_point_id"],
+        }
+    )
 
     work_order_id: str
     county_code: str
@@ -91,6 +165,15 @@ class OverdueV1(BaseModel):
 class CalendarYearUpdatedV1(BaseModel):
     """An admin entered or changed one year's official holiday schedule (incl. 调休 workdays)."""
 
+    model_config = examples(
+        {
+            "year": 2026,
+            "holidays": ["2026-01-01", "2026-02-16", "2026-02-17"],
+            "workdays": ["2026-02-14"],
+            "updated_at": "2025-12-01T02:00:00Z",
+        }
+    )
+
     year: int
     holidays: list[date]
     workdays: list[date]  # make-up working days on weekends
@@ -105,6 +188,23 @@ class DutySlotV1(BaseModel):
 
 class StaffAvailabilityV1(BaseModel):
     """A staff member's current availability: roster, sign-in state and leave."""
+
+    model_config = examples(
+        {
+            "staff_id": _STAFF_ID,
+            "name": "李某",
+            "role": "counter_staff",
+            "skills": ["legal_aid", "labor"],
+            "service_point_id": _POINT["service_point_id"],
+            "county_code": "140430",
+            "region_code": "140430100",
+            "active": True,
+            "signed_in": True,
+            "on_leave_until": None,
+            "slots": [{"weekday": 0, "start": "08:30:00", "end": "12:00:00"}],
+            "at": "2026-03-02T00:30:00Z",
+        }
+    )
 
     staff_id: str
     name: str
@@ -126,6 +226,21 @@ class StaffChangedV1(BaseModel):
     Keyed by county like every dispatch event; a move to another county sends the next change
     on another partition, so `changed_at` orders one person's changes."""
 
+    model_config = examples(
+        {
+            "staff_id": _STAFF_ID,
+            "code": "counter_140430",
+            "name": "李某",
+            "role": "counter_staff",
+            **_POINT,
+            "tier": "county",
+            "county_code": "140430",
+            "region_code": "140430100",
+            "active": True,
+            "changed_at": "2026-03-01T08:00:00Z",
+        }
+    )
+
     staff_id: str
     code: str
     name: str
@@ -143,6 +258,17 @@ class RoutingConfirmedV1(BaseModel):
     """Dispatch already has the order intake asked about: where it stands — no second routing.
     Intake's acknowledgement even when the original `offered` / `escalated` was lost."""
 
+    model_config = examples(
+        {
+            **_ORDER,
+            "status": "offered",
+            "service_point_name": _POINT["service_point_name"],
+            "offers_made": 1,
+            "attempt": 1,
+            "at": "2026-03-02T01:46:01Z",
+        }
+    )
+
     work_order_id: str
     county_code: str
     status: str  # dispatch's own: new | offered | assigned | escalated | closed
@@ -155,11 +281,23 @@ class RoutingConfirmedV1(BaseModel):
 class ReplyExtensionRequestedV1(BaseModel):
     """The handler asks to extend the reply period to the maximum (e.g. 5 → 15 working days)."""
 
+    model_config = examples(
+        {
+            "extension_id": "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a",
+            **_ORDER,
+            "reason": "需调取用工单位考勤记录",
+            "requested_by": _STAFF_ID,
+            "reply_due": "2026-03-09T15:59:59Z",
+            "proposed_due": "2026-03-23T15:59:59Z",
+            "requested_at": "2026-03-06T02:00:00Z",
+        }
+    )
+
     extension_id: str
     work_order_id: str
     county_code: str
     reason: str
-    requested_by: str
+    requested_by: str  # the staff id (UUID), else the username of a caller with no staff record
     reply_due: datetime  # in force now
     proposed_due: datetime  # if approved
     requested_at: datetime
@@ -168,11 +306,23 @@ class ReplyExtensionRequestedV1(BaseModel):
 class ReplyExtensionDecidedV1(BaseModel):
     """A supervisor of the order's jurisdiction approved or refused the extension, with a reason."""
 
+    model_config = examples(
+        {
+            "extension_id": "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a",
+            **_ORDER,
+            "approved": True,
+            "reason": "材料调取需要时间，同意延期",
+            "decided_by": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+            "reply_due": "2026-03-23T15:59:59Z",
+            "decided_at": "2026-03-06T06:00:00Z",
+        }
+    )
+
     extension_id: str
     work_order_id: str
     county_code: str
     approved: bool
     reason: str
-    decided_by: str
+    decided_by: str  # the staff id (UUID), else the username of a caller with no staff record
     reply_due: datetime  # in force after the decision
     decided_at: datetime

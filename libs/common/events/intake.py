@@ -6,9 +6,34 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from libs.common.events.examples import examples
+
 SOURCE = "/lawline/intake"
 WORKORDER_CREATED = "cn.lawline.workorder.created.v1"
 WORKORDER_CLOSED = "cn.lawline.workorder.closed.v1"
+
+# Shared by the examples: one order of the demo city's 沁县 (140430); the requester is 某.
+_ORDER_ID = "0f6e3a9c-27b8-4d15-9c4e-8a1b2c3d4e5f"
+_ORDER = {"work_order_id": _ORDER_ID, "county_code": "140430"}
+_CREATED = {
+    **_ORDER,
+    "number": "LW20260302000123",
+    "channel": "hotline",
+    "service_type": "legal_aid",
+    "domain": "labor",
+    "region_code": "140430003",
+    "requester_name": "王某",
+    "requester_phone_masked": "138****7890",
+    "description": "工地拖欠三个月工资，想申请法律援助。",
+    "special_groups": ["migrant_worker"],
+    "urgency": "normal",
+    "created_at": "2026-03-02T01:36:00Z",
+    "follow_up_of": None,
+    "parent_id": None,
+    "parties": [
+        {"side": "counterparty", "name_index": "b7e1c2d3a4f5e6d7", "id_index": None, "phone_index": None}
+    ],
+}
 
 
 class PartyRefV1(BaseModel):
@@ -23,6 +48,8 @@ class PartyRefV1(BaseModel):
 
 
 class WorkOrderCreatedV1(BaseModel):
+    model_config = examples(_CREATED)
+
     work_order_id: str
     number: str
     channel: str
@@ -43,6 +70,10 @@ class WorkOrderCreatedV1(BaseModel):
 
 
 class WorkOrderClosedV1(BaseModel):
+    model_config = examples(
+        {**_ORDER, "number": "LW20260302000123", "reason": "resolved", "closed_at": "2026-03-20T08:00:00Z"}
+    )
+
     work_order_id: str
     number: str
     county_code: str
@@ -64,6 +95,22 @@ WORKORDER_ANSWERED_ON_CALL = "cn.lawline.workorder.answered_on_call.v1"
 
 
 class WorkOrderClassifiedV1(BaseModel):
+    model_config = examples(
+        {
+            **_ORDER,
+            "service_type": "legal_aid",
+            "domain": "labor",
+            "service_confidence": 0.82,
+            "domain_confidence": 0.9,
+            "evidence": {"service_type": ["法律援助"], "domain": ["拖欠", "工资"]},
+            "special_groups": ["migrant_worker"],
+            "urgency": "normal",
+            "by": "auto",
+            "operator": None,
+            "classified_at": "2026-03-02T01:36:00Z",
+        }
+    )
+
     work_order_id: str
     county_code: str
     service_type: str
@@ -74,12 +121,23 @@ class WorkOrderClassifiedV1(BaseModel):
     special_groups: list[str] = []
     urgency: str = "normal"
     by: str  # auto | operator | merge (a more urgent or special-group re-filing merged into it)
-    operator: str | None = None
+    operator: str | None = None  # the operator's username; for a merge, the merge's `by` (or "auto")
     classified_at: datetime
 
 
 class WorkOrderUrgedV1(BaseModel):
     """The same requester asked again about an open order (催办): no second dispatch."""
+
+    model_config = examples(
+        {
+            **_ORDER,
+            "number": "LW20260302000123",
+            "duplicate_order_id": "6a1d2e3f-4b5c-4d7e-8f90-a1b2c3d4e5f6",
+            "urge_count": 1,
+            "similarity": 0.91,
+            "urged_at": "2026-03-05T02:00:00Z",
+        }
+    )
 
     work_order_id: str
     number: str
@@ -91,32 +149,74 @@ class WorkOrderUrgedV1(BaseModel):
 
 
 class WorkOrderMergedV1(BaseModel):
+    model_config = examples(
+        {
+            "work_order_id": "6a1d2e3f-4b5c-4d7e-8f90-a1b2c3d4e5f6",
+            "into_work_order_id": _ORDER_ID,
+            "county_code": "140430",
+            "by": "operator_140430",
+            "reason": "同一诉求重复来电",
+            "merged_at": "2026-03-05T02:05:00Z",
+        }
+    )
+
     work_order_id: str  # the order that was merged away
     into_work_order_id: str
     county_code: str
-    by: str  # auto | staff subject
+    by: str  # "auto" or the staff member's username
     reason: str = ""
     merged_at: datetime
 
 
 class WorkOrderUnmergedV1(BaseModel):
+    model_config = examples(
+        {
+            "work_order_id": "6a1d2e3f-4b5c-4d7e-8f90-a1b2c3d4e5f6",
+            "from_work_order_id": _ORDER_ID,
+            "county_code": "140430",
+            "by": "operator_140430",
+            "reason": "诉求不同，误并",
+            "unmerged_at": "2026-03-05T03:00:00Z",
+        }
+    )
+
     work_order_id: str
     from_work_order_id: str
     county_code: str
-    by: str
+    by: str  # the staff member's username
     reason: str = ""
     unmerged_at: datetime
 
 
 class WorkOrderUpdatedV1(BaseModel):
+    model_config = examples(
+        {
+            **_ORDER,
+            "changed": {"region_code": "140430005", "requester_phone": "139****1234"},
+            "by": "operator_140430",
+            "updated_at": "2026-03-03T01:00:00Z",
+        }
+    )
+
     work_order_id: str
     county_code: str
     changed: dict[str, str | None]  # field -> new value (masked where personal)
-    by: str
+    by: str  # the staff member's username
     updated_at: datetime
 
 
 class WorkOrderEvaluatedV1(BaseModel):
+    model_config = examples(
+        {
+            **_ORDER,
+            "number": "LW20260302000123",
+            "score": 5,
+            "satisfied": True,
+            "via": "web",
+            "evaluated_at": "2026-03-21T04:00:00Z",
+        }
+    )
+
     work_order_id: str
     number: str
     county_code: str
@@ -127,6 +227,18 @@ class WorkOrderEvaluatedV1(BaseModel):
 
 
 class CallbackRecordedV1(BaseModel):
+    model_config = examples(
+        {
+            **_ORDER,
+            "task_id": "5b2d7c1e-8f3a-4d6b-9c0e-1a2b3c4d5e6f",
+            "kind": "callback",
+            "outcome": "reached",
+            "attempt": 1,
+            "completed": True,
+            "recorded_at": "2026-03-20T02:05:00Z",
+        }
+    )
+
     work_order_id: str
     county_code: str
     task_id: str
@@ -138,6 +250,19 @@ class CallbackRecordedV1(BaseModel):
 
 
 class WorkOrderAnsweredOnCallV1(BaseModel):
+    model_config = examples(
+        {
+            **_ORDER,
+            "number": "LW20260302000124",
+            "channel": "hotline",
+            "service_type": "consultation",
+            "domain": "marriage",
+            "region_code": "140430003",
+            "operator_id": "op-017",
+            "answered_at": "2026-03-02T01:50:00Z",
+        }
+    )
+
     work_order_id: str
     number: str
     channel: str
@@ -145,7 +270,7 @@ class WorkOrderAnsweredOnCallV1(BaseModel):
     domain: str | None = None
     region_code: str
     county_code: str
-    operator_id: str | None = None
+    operator_id: str | None = None  # the hotline seat code telephony sends (e.g. "op-017"), not a UUID
     answered_at: datetime
 
 
@@ -161,6 +286,8 @@ class WorkOrderRoutingRequestedV1(WorkOrderCreatedV1):
 
     Every field of `workorder.created` (from the order's state now), plus which re-announcement
     this is."""
+
+    model_config = examples({**_CREATED, "attempt": 1, "requested_at": "2026-03-02T01:46:00Z"})
 
     attempt: int  # 1 for the first re-announcement, then 2, 3 …
     requested_at: datetime
@@ -181,8 +308,21 @@ class WorkOrderTransferredV1(WorkOrderCreatedV1):
     every later event of the order follows this one in the new county's partition), plus where
     it came from and why. A consumer that never heard of the order takes it from this alone."""
 
+    model_config = examples(
+        {
+            **_CREATED,
+            "county_code": "140429",
+            "region_code": "140429100",
+            "from_region_code": "140430003",
+            "from_county_code": "140430",
+            "reason": "用工单位在武乡县，由当地办理",
+            "by": "operator_140430",
+            "transferred_at": "2026-03-02T03:00:00Z",
+        }
+    )
+
     from_region_code: str
     from_county_code: str
     reason: str
-    by: str
+    by: str  # the staff member's username
     transferred_at: datetime

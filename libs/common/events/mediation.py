@@ -6,11 +6,24 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from libs.common.events.examples import examples
+
 SOURCE = "/lawline/mediation"
 CASE_OPENED = "cn.lawline.mediation.case_opened.v1"
 
+# Shared by the examples: one neighbours' dispute of 沁县 (140430).
+_CASE = {
+    "case_id": "8f7e6d5c-4b3a-4c2d-9e1f-0a9b8c7d6e5f",
+    "case_number": "TJ140430202600042",
+    "work_order_id": "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d",
+    "county_code": "140430",
+}
+_MEDIATOR_ID = "6c5b4a39-2817-4f6e-8d5c-4b3a29180f7e"
+
 
 class MediationCaseOpenedV1(BaseModel):
+    model_config = examples({**_CASE, "mediator_staff_id": _MEDIATOR_ID, "opened_at": "2026-03-03T01:00:00Z"})
+
     case_id: str
     case_number: str
     work_order_id: str | None
@@ -31,6 +44,20 @@ DEADLINE_BREACHED = "cn.lawline.mediation.deadline_breached.v1"
 
 
 class MediationCaseTransitionedV1(BaseModel):
+    model_config = examples(
+        {
+            **_CASE,
+            "action": "schedule_session",
+            "from_status": "accepted",
+            "to_status": "accepted",
+            "outcome": None,
+            "reason": None,
+            "citizen_text": "已安排调解，时间 2026-03-06 09:30，地点 沁县定昌镇人民调解委员会",
+            "data": {"session_at": "2026-03-06T01:30:00Z"},
+            "at": "2026-03-03T02:00:00Z",
+        }
+    )
+
     case_id: str
     case_number: str
     work_order_id: str | None
@@ -46,6 +73,18 @@ class MediationCaseTransitionedV1(BaseModel):
 
 
 class MediationRiskReportedV1(BaseModel):
+    model_config = examples(
+        {
+            **_CASE,
+            "region_code": "140430100",
+            "urgency": "urgent",
+            "risk_kind": "violence",
+            "description": "双方因宅基地边界多次争吵，一方扬言动手",
+            "reported_by_staff_id": _MEDIATOR_ID,
+            "at": "2026-03-04T03:00:00Z",
+        }
+    )
+
     case_id: str
     case_number: str
     work_order_id: str | None
@@ -59,6 +98,19 @@ class MediationRiskReportedV1(BaseModel):
 
 
 class MediationDeadlineBreachedV1(BaseModel):
+    model_config = examples(
+        {
+            **_CASE,
+            "committee_id": "d1e2f3a4-b5c6-4d7e-8f90-1a2b3c4d5e6f",
+            "mediator_staff_id": _MEDIATOR_ID,
+            "status": "accepted",
+            "due_date": "2026-04-02",
+            "basis": "人民调解法第二十八条（30 日）",
+            "days_over": 2,
+            "at": "2026-04-04T16:00:05Z",
+        }
+    )
+
     case_id: str
     case_number: str
     work_order_id: str | None
@@ -74,6 +126,19 @@ class MediationDeadlineBreachedV1(BaseModel):
 
 class MediationRiskAcknowledgedV1(BaseModel):
     """人民调解法 Art 25: the risk report reached the police — who confirmed it, and what was done."""
+
+    model_config = examples(
+        {
+            **_CASE,
+            "liaison_id": "e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a8b",
+            "risk_kind": "violence",
+            "police_unit": "沁县公安局定昌派出所",
+            "action_taken": "民警已上门劝导双方，约定调解期间不得接触",
+            "acknowledged_by_staff_id": "4e3d2c1b-0a9f-4e8d-8c7b-6a5f4e3d2c1b",
+            "reported_at": "2026-03-04T03:00:00Z",
+            "at": "2026-03-04T03:40:00Z",
+        }
+    )
 
     case_id: str
     case_number: str
