@@ -16,8 +16,10 @@ from datetime import datetime
 from datetime import time as dtime
 
 from libs.common import regions
+from libs.common.calendar import DEFAULT_CALENDAR
 from libs.common.clock import CHINA_TZ
 from services.dispatch import domain
+from services.dispatch.policy import default_policy
 
 ROLES = ["lawyer", "legal_worker", "mediator", "aid_officer", "notary"]
 SKILLS = ["consultation", "legal_aid", "mediation", "notarization", "lawyer_referral"]
@@ -73,6 +75,7 @@ def measure(seconds: float = 3.0, max_calls: int = 200_000, n: int = 10_000) -> 
     now = datetime(2026, 11, 24, 10, 30, tzinfo=CHINA_TZ)  # a Tuesday morning
     by_county = {c: [x for x in staff if x.county_code == c] for c in counties}
     villages = {c: _places(c)["village"] for c in counties}
+    policy = default_policy()
     out = {"network": n}
     for shape in ("county_slice", "all_10k"):
         calls, chosen = 0, 0
@@ -83,7 +86,8 @@ def measure(seconds: float = 3.0, max_calls: int = 200_000, n: int = 10_000) -> 
             order = domain.OrderView(
                 id=f"o{calls}", service_type=s, county_code=c, region_code=rng.choice(villages[c])
             )
-            d = domain.decide(order, by_county[c] if shape == "county_slice" else staff, now)
+            people = by_county[c] if shape == "county_slice" else staff
+            d = domain.decide(order, people, now, policy=policy, calendar=DEFAULT_CALENDAR)
             calls += 1
             chosen += d.chosen is not None
         elapsed = time.perf_counter() - t0

@@ -4,8 +4,8 @@ The bench does not route: routing is services.dispatch.domain.decide. But the
 baselines, the Erlang-C floor and the decisions benchmark need to know which people
 are *eligible* for an order, and that is now data (services/dispatch/policy.yaml):
 the first rule matching the order's facts names ordered targets (tier, roles, skill).
-These helpers find that rule with the policy's own `band`/`match` and the domain's own
-complexity scoring, and read roles and skills off its targets.
+These helpers find that rule as decide() does (domain.match_rule: the domain's own
+complexity scoring, the policy's own `band`/`match`) and read roles and skills off its targets.
 """
 
 from __future__ import annotations
@@ -17,18 +17,8 @@ from services.dispatch.policy import Policy, Rule, Target, default_policy
 
 
 def rule_for(order: domain.OrderView, policy: Policy | None = None) -> Rule:
-    """The policy rule decide() applies to this order (same facts as decide builds)."""
-    policy = policy or default_policy()
-    band = policy.band(domain.order_complexity(order).score)
-    facts = {
-        "service_type": order.service_type,
-        "domain": order.domain,
-        "complexity": band,
-        "special_groups": order.special_groups,
-        "urgency": order.urgency,
-        "channel": order.channel,
-    }
-    return policy.match(facts)
+    """The policy rule decide() applies to this order (domain.match_rule, as decide asks it)."""
+    return domain.match_rule(order, policy or default_policy())[2]
 
 
 def _order(service_type: str) -> domain.OrderView:

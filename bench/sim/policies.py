@@ -21,6 +21,7 @@ from bench import routing
 from bench.sim.network import Network, SimStaff
 from libs.common import regions
 from services.dispatch import domain
+from services.dispatch.policy import default_policy
 
 
 class Policy:
@@ -43,8 +44,15 @@ def _eligible_centre(net: Network, order, staff: list[SimStaff]) -> list[SimStaf
     ]
 
 
-def _weekday(d: date) -> bool:
-    return d.weekday() < 5
+class _Weekdays:
+    """The simulated world's calendar: Monday to Friday, no public holidays (its business
+    clock and the Erlang floor are Mon–Fri)."""
+
+    def is_workday(self, d: date, /) -> bool:
+        return d.weekday() < 5
+
+
+WEEKDAYS = _Weekdays()
 
 
 class Lawline(Policy):
@@ -53,6 +61,7 @@ class Lawline(Policy):
     def __init__(self, net: Network) -> None:
         self.net = net
         self.by_id = {s.view.id: s for s in net.staff}
+        self.routing = default_policy()  # services/dispatch/policy.yaml, as dispatch runs it
 
     def choose(self, order, now):  # type: ignore[no-untyped-def]
         staff = self.net.routing_staff(order.county_code)
@@ -62,10 +71,9 @@ class Lawline(Policy):
             county_code=order.county_code,
             region_code=order.region_code,
         )
-        # The simulated world has no public holidays (its business clock and the Erlang
-        # floor are Mon–Fri), so decide() is told the same — otherwise it would think the
-        # centres closed on days the engine keeps them open.
-        decision = domain.decide(view, [s.view for s in staff], now, is_workday=_weekday)
+        # The simulated world has no public holidays, so decide() is told the same — otherwise
+        # it would think the centres closed on days the engine keeps them open.
+        decision = domain.decide(view, [s.view for s in staff], now, policy=self.routing, calendar=WEEKDAYS)
         if decision.chosen is None:
             return None
         order.weight = decision.weight  # load counts by complexity band, as dispatch books it

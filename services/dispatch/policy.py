@@ -1,8 +1,10 @@
 """Routing policy as data: load the versioned YAML into plain objects and match an order.
 
-The policy file is the only place that says which window serves what; domain.decide
-reads it, and every decision records `policy.version`. Loading is the only I/O here
-(`load_policy`), so the matching itself stays pure and unit-testable.
+The policy file is the only place that says which window serves what; every decision
+records `policy.version`. Loading is the only I/O here (`load_policy`, and `default_policy`:
+the file in force, read once per process): the service loads it and hands it to
+domain.decide, which never reads a file or the environment itself, so the matching and
+the routing stay pure and unit-testable.
 
 Urgency is an ordered scale (libs.common.urgency: normal < urgent < critical) and the
 policy is checked to treat a more urgent order at least as strictly as a less urgent

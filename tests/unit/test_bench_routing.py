@@ -5,11 +5,13 @@ from datetime import datetime
 from bench import routing
 from bench.decisions import measure
 from bench.sim import engine, network, policies
+from libs.common.calendar import WorkCalendar
 from libs.common.clock import CHINA_TZ
 from services.dispatch import domain
-from services.dispatch.policy import POLICY_PATH, load_policy, parse_policy
+from services.dispatch.policy import POLICY_PATH, default_policy, load_policy, parse_policy
 
 TUESDAY_10 = datetime(2026, 3, 3, 10, 0, tzinfo=CHINA_TZ)
+POLICY, CAL = default_policy(), WorkCalendar()  # decide() is handed both, as dispatch does
 
 
 def test_pools_are_read_off_the_matched_rule():
@@ -25,7 +27,9 @@ def test_rule_for_is_the_rule_decide_applies():
     net = network.build()
     for st in ("consultation", "legal_aid", "mediation", "notarization", "complaint"):
         order = domain.OrderView(id="t", service_type=st, county_code="140430", region_code="140430")
-        d = domain.decide(order, [s.view for s in net.routing_staff("140430")], TUESDAY_10)
+        d = domain.decide(
+            order, [s.view for s in net.routing_staff("140430")], TUESDAY_10, policy=POLICY, calendar=CAL
+        )
         assert d.rule.split("#")[0] == routing.rule_for(order).id
 
 

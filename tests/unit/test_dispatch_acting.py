@@ -8,6 +8,7 @@ import pytest
 
 from libs.common import demo_network
 from libs.common.auth import ROLES
+from libs.common.calendar import WorkCalendar
 from libs.common.clock import CHINA_TZ
 from libs.common.staff_roles import STAFF_LOGIN_ROLES
 from services.dispatch import access, domain
@@ -17,6 +18,7 @@ from services.dispatch.policy import Target, default_policy, parse_policy
 
 SUNDAY_2AM = datetime(2026, 11, 29, 2, 0, tzinfo=CHINA_TZ)
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=CHINA_TZ)
+POLICY, CAL = default_policy(), WorkCalendar()  # decide() is handed both, as dispatch does
 ALL_WEEK = [Slot(d, time(0), time.max) for d in range(7)]
 
 
@@ -94,6 +96,7 @@ def test_a_candidate_who_cannot_accept_is_never_chosen_and_the_decision_says_why
         [seat, aid],
         SUNDAY_2AM,
         policy=forced,
+        calendar=CAL,
     )
     assert d.chosen is not None and d.chosen.id == "aid"
     assert "无权接单" in why(d, "seat") and "cannot accept offers" in why(d, "seat")
@@ -103,6 +106,7 @@ def test_a_candidate_who_cannot_accept_is_never_chosen_and_the_decision_says_why
         [seat],
         SUNDAY_2AM,
         policy=forced,
+        calendar=CAL,
     )
     assert d.chosen is None and "无权接单" in why(d, "seat")
 
@@ -110,7 +114,7 @@ def test_a_candidate_who_cannot_accept_is_never_chosen_and_the_decision_says_why
 def test_a_follow_up_never_goes_back_to_a_previous_handler_who_cannot_act():
     seat = staff("seat", "operator")
     o = OrderView(id="o", service_type="consultation", county_code="140430", previous_handler_id="seat")
-    d = decide(o, [seat], TUESDAY_10)
+    d = decide(o, [seat], TUESDAY_10, policy=POLICY, calendar=CAL)
     assert d.rule != "follow-up/previous-handler" and (d.chosen is None or d.chosen.id != "seat")
 
 
@@ -123,12 +127,12 @@ def test_urgent_consultation_at_night_reaches_the_on_call_tier_not_the_12348_sea
     o = OrderView(
         id="o", service_type="consultation", county_code="140430", region_code="140430003", urgency="urgent"
     )
-    d = decide(o, [county, seat, duty_lawyer], SUNDAY_2AM)
+    d = decide(o, [county, seat, duty_lawyer], SUNDAY_2AM, policy=POLICY, calendar=CAL)
     assert d.chosen is not None and d.chosen.id == "duty"
     assert d.rule == "consultation-urgent#2:city/7×24值班" and d.offer_timeout_minutes == 10
     assert "无权接单" in why(d, "seat")
     # By day the county centre, open, takes it.
-    assert decide(o, [county, seat, duty_lawyer], TUESDAY_10).chosen.id == "cty"
+    assert decide(o, [county, seat, duty_lawyer], TUESDAY_10, policy=POLICY, calendar=CAL).chosen.id == "cty"
 
 
 def test_the_shipped_policy_names_no_role_that_cannot_act():

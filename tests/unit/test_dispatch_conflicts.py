@@ -6,14 +6,17 @@ from datetime import datetime, time
 
 import pytest
 
+from libs.common.calendar import WorkCalendar
 from libs.common.clock import CHINA_TZ
 from libs.common.pii import phone_key
 from services.dispatch.conflicts import NAMESAKE_WARNING, PartyKeys, PriorAct, assess, compare
 from services.dispatch.domain import OrderView, Slot, StaffView, decide
+from services.dispatch.policy import default_policy
 
 WANG = "name:王伟"  # stand-ins for blind indexes: the rule only compares them
 ID_A, ID_B, TEL_1, TEL_2 = "id:A", "id:B", "tel:1", "tel:2"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=CHINA_TZ)
+POLICY, CAL = default_policy(), WorkCalendar()  # decide() is handed both, as dispatch does
 
 
 @pytest.mark.parametrize(
@@ -75,7 +78,7 @@ def test_a_namesake_is_offered_with_a_warning_in_the_decision_not_passed_over():
         id="o", service_type="lawyer_referral", county_code="140430",
         conflicted_staff=c.blocked, conflict_reasons=c.reasons, namesake_staff=c.warned,
     )  # fmt: skip
-    d = decide(o, [_lawyer("w"), _lawyer("other", load=5)], NOW)
+    d = decide(o, [_lawyer("w"), _lawyer("other", load=5)], NOW, policy=POLICY, calendar=CAL)
     # Each language's sentence carries its own half of the warning ("中文 | English").
     zh, en = d.reason.split(" | ")
     warn_zh, warn_en = NAMESAKE_WARNING.split(" | ")
@@ -90,6 +93,6 @@ def test_the_same_person_on_the_other_side_blocks_with_the_reason():
         id="o", service_type="lawyer_referral", county_code="140430",
         conflicted_staff=c.blocked, conflict_reasons=c.reasons, namesake_staff=c.warned,
     )  # fmt: skip
-    d = decide(o, [_lawyer("w"), _lawyer("other", load=5)], NOW)
+    d = decide(o, [_lawyer("w"), _lawyer("other", load=5)], NOW, policy=POLICY, calendar=CAL)
     assert d.chosen.id == "other" and NAMESAKE_WARNING not in d.reason
     assert "利益冲突" in next(x.passed_over for x in d.candidates if x.staff_id == "w")

@@ -153,13 +153,13 @@ def test_the_knife_at_night_goes_to_the_on_call_tier_not_to_a_county_lawyer_at_0
     )
     for u, expected in (("normal", "county"), ("urgent", "duty"), ("critical", "duty")):
         o.urgency = u
-        d = decide(o, [county, duty], SUNDAY_2AM)
+        d = decide(o, [county, duty], SUNDAY_2AM, policy=POLICY, calendar=CAL)
         assert d.chosen is not None and d.chosen.id == expected, (service_type, u, d.reason)
         if expected == "duty":
             assert d.available_at == SUNDAY_2AM and "当前在岗" in d.reason
             assert d.offer_timeout_minutes <= 10
     o.urgency = "critical"
-    assert decide(o, [county, duty], SUNDAY_2AM).offer_timeout_minutes == 5
+    assert decide(o, [county, duty], SUNDAY_2AM, policy=POLICY, calendar=CAL).offer_timeout_minutes == 5
 
 
 def _policy_doc() -> dict:
