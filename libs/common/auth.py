@@ -27,6 +27,7 @@ from jwt.algorithms import RSAAlgorithm
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import ColumnElement, true
 
+from libs.common.audit_context import request_context
 from libs.common.problems import Problem
 
 ROLES = (
@@ -363,8 +364,6 @@ def permits(rule: Rule, who: Principal) -> bool:
 
 
 def _note_for_audit(who: Principal) -> None:
-    from libs.common.audit import request_context  # audit imports logging only: no cycle
-
     ctx = request_context.get()
     if ctx is not None:
         ctx.actor, ctx.actor_kind = who.sub, who.kind

@@ -49,7 +49,7 @@ async def _fresh(infra, n: int = 6):
 
 
 async def _verify(sm):
-    async with sm() as session:
+    async with sm() as session, session.begin():  # the caller owns the transaction
         return await audit.verify(session)
 
 
@@ -83,6 +83,31 @@ async def test_chain_detects_edit_delete_and_reorder(infra):
             await s.execute(text("DELETE FROM audit_log WHERE seq=2"))
         deleted = await _verify(sm)
         assert not deleted.ok and deleted.first_bad_seq == 3 and "missing" in deleted.problem
+    finally:
+        await engine.dispose()
+
+
+async def test_verify_leaves_the_transaction_to_its_caller(infra):
+    """verify links the committed entries in the caller's transaction and commits nothing: a
+    caller that rolls back keeps neither the links nor its own pending change."""
+    url, engine, sm = await _fresh(infra, n=3)
+    try:
+
+        async def count(where: str) -> int:
+            async with sm() as s:
+                return (await s.execute(text(f"SELECT count(*) FROM audit_log WHERE {where}"))).scalar()
+
+        async with sm() as session:
+            await session.begin()
+            await audit.record(session, service="intake", action="test.pending", subject="x")
+            result = await audit.verify(session)
+            assert result.ok and result.entries == 4  # its transaction sees its own entry too
+            assert session.in_transaction()
+            await session.rollback()
+        assert await count("seq IS NULL") == 3  # nothing of it was committed
+        assert await count("action = 'test.pending'") == 0
+        ok = await _verify(sm)  # committed by the caller this time
+        assert ok.ok and ok.entries == 3 and await count("seq IS NULL") == 0
     finally:
         await engine.dispose()
 
