@@ -1,10 +1,44 @@
 """Schema steps of the shared audit branch that every service's migrations run alike.
 
-Each service has its own database and Alembic history, so each has a 0901 revision file; the
-steps live here once so the copies cannot drift apart.
+Each service has its own database and Alembic history, so each has its 0900 and 0901 revision
+files; the steps live here once so the copies cannot drift apart. These revisions are applied
+in deployed databases: what a step does is never changed here — a new step is a new revision.
 """
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
+
+
+def audit_log_upgrade() -> None:
+    """0900: the first shape of the table, chained under a lock (seq the primary key)."""
+    op.create_table(
+        "audit_log",
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("service", sa.String(length=32), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("actor_kind", sa.String(length=20), nullable=False),
+        sa.Column("roles", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("region", sa.String(length=12), nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("correlation_id", sa.String(length=64), nullable=True),
+        sa.Column("action", sa.String(length=200), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=True),
+        sa.Column("detail", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("seq"),
+        sa.UniqueConstraint("hash"),
+    )
+    op.create_index("ix_audit_log_subject", "audit_log", ["subject"], unique=False)
+    op.create_index("ix_audit_log_at", "audit_log", ["at"], unique=False)
+
+
+def audit_log_downgrade() -> None:
+    op.drop_index("ix_audit_log_at", table_name="audit_log")
+    op.drop_index("ix_audit_log_subject", table_name="audit_log")
+    op.drop_table("audit_log")
 
 
 def chain_async_upgrade() -> None:
