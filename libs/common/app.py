@@ -34,7 +34,7 @@ from libs.common.deadletters import DEADLETTER_POLICY, deadletter_router
 from libs.common.events.topics import DEAD_LETTER, IDENTITY, all_topics, epoch_topic, topic
 from libs.common.hardening import ControlCharGuard, install_hardening
 from libs.common.health import readiness
-from libs.common.inbox import Handler, InboxConsumer
+from libs.common.inbox import Handler, InboxConsumer, purge_forever
 from libs.common.kafka import make_consumer, make_producer
 from libs.common.logging import configure_logging, correlation_id, new_correlation_id
 from libs.common.metrics import METRICS_POLICY, MetricSource, metrics_router
@@ -162,6 +162,7 @@ def create_service_app(
             await spec.on_startup(rt)
         rt.spawn(_start_kafka(rt, spec), "kafka")
         rt.spawn(chain_forever(rt.sessionmaker, interval=settings.audit_chain_seconds), "audit-chain")
+        rt.spawn(purge_forever(rt.sessionmaker, spec.inbox, spec.service, settings), "inbox-purge")
         try:
             yield
         finally:

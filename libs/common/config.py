@@ -56,6 +56,9 @@ class CommonSettings(BaseSettings):
     # how long published outbox rows are kept, and republished after a broker reset
     # (Kafka's default retention: 7 days);
     outbox_retention_hours: float = 168.0
+    # how long consumed event ids are kept to de-duplicate redeliveries (0: for good); never less
+    # than twice the outbox retention plus a day, why in libs.common.inbox;
+    inbox_retention_hours: float = 720.0
     # the longest wait between two retries of a record on a transient error;
     consumer_retry_max_seconds: float = 10.0
     # /readyz turns red when the consumer has not polled, or has had no partitions, for this long,

@@ -19,6 +19,21 @@ a county's partition.
 Partitions are handled concurrently, each strictly in order (libs.common.partition_lanes):
 handlers must be safe against a handler of another partition running at the same time —
 row locks (SELECT … FOR UPDATE), conditional UPDATEs and ON CONFLICT, not read-then-write.
+
+Retention (`purge_forever`, started by every service). The inbox is the de-duplication record,
+so a row may go only once its event can no longer arrive again. An event arrives again
+(a) from the log it is in — a rebalance, an expired group offset (auto_offset_reset=earliest)
+or a broker reset that re-reads every partition — for at most the topic's retention after it
+was appended (deploy/k8s: 7 days), and (b) after the broker lost everything, when the relay
+republishes every row it published within `outbox_retention` (7 days, libs.common.outbox),
+which then sits in the new log for the topic's retention again. An event is received no
+earlier than it was first published, so one broker loss brings it back at most
+outbox_retention + topic retention = 14 days after its inbox row was written; each further
+loss within the window adds outbox_retention. The default, 30 days, covers that with two more
+losses in a row; `min_inbox_retention` refuses less than outbox retention twice plus a day
+(the topic retention is taken to be no longer than the outbox's: keep it so). A dead letter
+replayed later than the inbox retention reaches consumers that no longer remember handling it:
+replay dead letters within that time, or discard them.
 """
 
 from __future__ import annotations
@@ -27,17 +42,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from sqlalchemy import Column, DateTime, MetaData, String, Table, bindparam, func
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, bindparam, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common import deadletters
+from libs.common import audit, deadletters
 from libs.common.aio import within
 from libs.common.broker_watch import BrokerWatch
+from libs.common.config import CommonSettings
 from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
 from libs.common.logging import correlation_id
@@ -57,6 +73,8 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("event_id", String(64), primary_key=True),
         Column("event_type", String(200), nullable=False),
         Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        # The retention purge takes the oldest rows first (libs.common.pipeline_migrations).
+        Index("ix_inbox_received_at", "received_at"),
     )
 
 
@@ -75,6 +93,85 @@ async def record_once(session: AsyncSession, table: Table, event: Envelope) -> b
     """True if this event id is new (and is now recorded in the caller's transaction)."""
     row = await _record_statement(table).fetchrow(session, {"event_id": event.id, "event_type": event.type})
     return row is not None
+
+
+def min_inbox_retention(outbox_retention: timedelta) -> timedelta:
+    """The shortest inbox retention that still de-duplicates a broker reset's republish (above)."""
+    return 2 * outbox_retention + timedelta(days=1)
+
+
+async def purge_before(session: AsyncSession, table: Table, *, before: datetime, limit: int = 5000) -> int:
+    """Delete up to `limit` inbox rows received before `before`, oldest first, in the caller's
+    transaction; returns how many. Rows locked by a consumer's transaction are skipped."""
+    result = await session.execute(
+        text(
+            f'DELETE FROM "{table.name}" WHERE event_id IN (SELECT event_id FROM "{table.name}" '
+            "WHERE received_at < :before ORDER BY received_at LIMIT :limit FOR UPDATE SKIP LOCKED)"
+        ),
+        {"before": before, "limit": limit},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def purge_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    table: Table,
+    *,
+    retention: timedelta,
+    service: str,
+    batch: int = 5000,
+) -> int:
+    """One purge pass: batches of `batch`, each its own short transaction (no long lock on the
+    table the consumer writes to); logs and audits what went. Returns the rows deleted."""
+    before = datetime.now(UTC) - retention
+    total = 0
+    while True:
+        async with sessionmaker() as session, session.begin():
+            n = await purge_before(session, table, before=before, limit=batch)
+        total += n
+        if n < batch:
+            break
+    if total:
+        detail = {"table": table.name, "rows": total, "received_before": before.isoformat()}
+        async with sessionmaker() as session, session.begin():
+            await audit.record(session, service=service, action="inbox.purged", detail=detail)
+        log.info(
+            "%s: purged %d inbox rows received before %s (retention %s)", service, total, before, retention
+        )
+    return total
+
+
+async def purge_forever(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    table: Table,
+    service: str,
+    settings: CommonSettings,
+    *,
+    every: float = 3600.0,
+) -> None:
+    """The service's inbox retention task (`inbox_retention_hours` = 0 keeps every row for
+    good). Several replicas may run it at once: they skip each other's locked rows."""
+    retention = timedelta(hours=settings.inbox_retention_hours)
+    if retention <= timedelta(0):
+        return
+    floor = min_inbox_retention(timedelta(hours=settings.outbox_retention_hours))
+    if retention < floor:
+        log.warning(
+            "%s: inbox retention %s is shorter than a broker reset can redeliver (%s): keeping %s",
+            service,
+            retention,
+            floor,
+            floor,
+        )
+        retention = floor
+    while True:
+        try:
+            await purge_once(sessionmaker, table, retention=retention, service=service)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database may be away: next round
+            log.warning("%s: inbox purge failed: %s", service, exc)
+        await asyncio.sleep(every)
 
 
 class _Backoff:

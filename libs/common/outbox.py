@@ -152,7 +152,7 @@ class OutboxRelay:
     """Publishes this service's outbox rows, in id order, and keeps them published.
 
     Published rows are kept for `retention` (default 7 days, Kafka's default retention) and
-    then purged. When the broker lost its data (`watch` reports a new epoch, or sends come back
+    then purged (`purge_published`, every `purge_seconds`, in batches, logged). When the broker lost its data (`watch` reports a new epoch, or sends come back
     with lower offsets than before), every row published within `retention` is published
     again: consumers de-duplicate by event id, so this is harmless, and it is what brings a
     broker that came back empty up to date — work orders, dispatch decisions, case events and
@@ -324,21 +324,35 @@ class OutboxRelay:
             self.watch.poke()
 
     async def _purge_if_due(self) -> None:
-        """Published rows older than the republish window are no longer needed."""
         if time.monotonic() - self._purged_at < self.purge_seconds:
             return
         self._purged_at = time.monotonic()
+        await self.purge_published()
+
+    async def purge_published(self, *, batch: int = 5000) -> int:
+        """Delete the rows published longer ago than the republish window (no longer needed:
+        a broker reset republishes only rows published within it), oldest first, in batches
+        of `batch`, each its own short statement. Unpublished rows are never touched, however
+        old. Returns how many went (and logs it)."""
         assert self._pool is not None
+        total = 0
         while True:
             status = await self._pool.execute(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - $1::interval "
-                "ORDER BY published_at LIMIT 5000)",
+                "ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
                 self.retention,
+                batch,
             )
             n = int(status.split()[-1])
-            self.purged += n
-            if n < 5000:
-                return
+            total += n
+            if n < batch:
+                break
+        self.purged += total
+        if total:
+            log.info(
+                "%s: purged %d outbox rows published more than %s ago", self.service, total, self.retention
+            )
+        return total
 
     async def oldest_unpublished_age(self) -> float:
         """Seconds the oldest waiting row has waited (0: none waits). A republished row waits

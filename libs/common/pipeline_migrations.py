@@ -1,6 +1,10 @@
 """Schema steps of the shared "pipeline" branch (libs.common.pipeline_tables) that every
 service's migrations run alike; each service's 0950 revision calls them, so the copies cannot
-drift apart. Also the index that lets the relay purge published outbox rows."""
+drift apart. Also the indexes that let the relay purge published outbox rows (0950) and the
+inbox purge drop old event ids (0951).
+
+These revisions are applied in deployed databases: what a step does is never changed here — a
+new step is a new revision."""
 
 from alembic import op
 
@@ -55,3 +59,14 @@ def pipeline_downgrade() -> None:
     op.execute("DROP INDEX IF EXISTS ix_outbox_published")
     op.execute("DROP TABLE dead_letters")
     op.execute("DROP TABLE pipeline_state")
+
+
+def inbox_retention_upgrade() -> None:
+    """0951: the inbox purge (libs.common.inbox.purge_before) takes the oldest rows first.
+    A plain CREATE INDEX: inbox rows are an id, a type and a time, so even a large inbox is
+    indexed in seconds, and the consumer's inserts wait that long at most."""
+    op.execute("CREATE INDEX IF NOT EXISTS ix_inbox_received_at ON inbox (received_at)")
+
+
+def inbox_retention_downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_inbox_received_at")
