@@ -11,9 +11,6 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def today_local(self):  # type: ignore[no-untyped-def]
-        return self.now().astimezone(CHINA_TZ).date()
-
 
 class FrozenClock(Clock):
     def __init__(self, at: datetime) -> None:

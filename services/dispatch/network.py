@@ -9,7 +9,7 @@ dispatch.staff_changed — identity keeps each person's login from those.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -290,7 +290,3 @@ def _hours(tier: str) -> list[dict]:
     if tier == "township":
         return [dict(weekday=d, start="09:00", end="17:00") for d in range(5)]
     return [dict(weekday=d, start="14:00", end="17:00") for d in range(5)]
-
-
-def parse_time(v: str | time) -> time:
-    return v if isinstance(v, time) else time.fromisoformat(v)

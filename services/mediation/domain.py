@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar as _cal
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from libs.common.calendar import Deadline, WorkCalendar
 from libs.common.clock import CHINA_TZ
@@ -420,7 +420,3 @@ def valid_resident_id(number: str) -> bool:
 
 def local_date(at: datetime) -> date:
     return at.astimezone(CHINA_TZ).date()
-
-
-def days_between(start: datetime, end: datetime) -> float:
-    return (end - start) / timedelta(days=1)
