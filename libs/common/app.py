@@ -32,7 +32,7 @@ from libs.common.config import CommonSettings, get_settings, service_database_ur
 from libs.common.db import asyncpg_dsn, make_engine, make_sessionmaker
 from libs.common.deadletters import DEADLETTER_POLICY, deadletter_router
 from libs.common.events.topics import DEAD_LETTER, IDENTITY, all_topics, epoch_topic, topic
-from libs.common.hardening import ControlCharGuard, install_hardening
+from libs.common.hardening import ControlCharGuard, MediaTypeGuard, install_hardening
 from libs.common.health import readiness
 from libs.common.inbox import Handler, InboxConsumer, purge_forever
 from libs.common.kafka import make_consumer, make_producer
@@ -209,8 +209,10 @@ def create_service_app(
 def install_request_pipeline(app: FastAPI) -> None:
     """The middleware and error handlers every service's requests pass through, outermost
     first: hardening (size limit, headers, audit context), CORS, the correlation id (which
-    also answers any unhandled error), the control-character check, then problem+json."""
+    also answers any unhandled error), the media type (415), the control-character check, then
+    problem+json."""
     app.add_middleware(ControlCharGuard)  # inside the correlation id: its 422 carries the id
+    app.add_middleware(MediaTypeGuard)  # outside the control-character check: it may name the body JSON
     app.add_middleware(CorrelationMiddleware)
     install_hardening(app)  # outermost: size limit and audit context before anything else
     install_problem_handlers(app)

@@ -6,6 +6,7 @@ Stack traces never reach a client (problems.py answers 500 with a bare problem+j
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -14,12 +15,15 @@ from urllib.parse import parse_qsl
 import orjson
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.routing import compile_path
 
 from libs.common.audit import RequestContext, request_context
 from libs.common.problems import CONTROL_CHARS, control_char_error, control_char_fields, problem_response
+from libs.common.routematch import takes_json_body
 
 
 class SecuritySettings(BaseSettings):
@@ -155,6 +159,34 @@ def _is_json(content_type: bytes | None) -> bool:
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
+_BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _content_type(scope: dict) -> bytes | None:
+    return next((v for k, v in scope.get("headers", ()) if k == b"content-type"), None)
+
+
+async def buffered(receive: Any) -> tuple[bytes | None, Any]:
+    """The whole request body (None when the client went away first) and a receive that gives it
+    to the app again. May raise BodyTooLarge (from HardeningMiddleware's receive)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # disconnected: let the app see it
+            body, replay = None, [message]
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            body = b"".join(chunks)
+            replay = [{"type": "http.request", "body": body, "more_body": False}]
+            break
+
+    async def replayed() -> dict:
+        return replay.pop(0) if replay else await receive()
+
+    return body, replayed
+
+
 def _route_paths(app: Any) -> list[str]:
     routes = getattr(app, "routes", ())
     try:  # FastAPI ≥ 0.16x keeps included routers nested
@@ -208,37 +240,18 @@ class ControlCharGuard:
                     name = CONTROL_CHARS.sub("?", k)
                     if name not in fields:
                         fields.append(name)
-        content_type = next((v for k, v in scope.get("headers", ()) if k == b"content-type"), None)
-        if scope.get("method") in ("POST", "PUT", "PATCH", "DELETE") and _is_json(content_type):
-            chunks = []
-            more = True
-            while more:
+        if scope.get("method") in _BODY_METHODS and _is_json(_content_type(scope)):
+            try:
+                body, receive = await buffered(receive)
+            except BodyTooLarge as exc:  # raised by HardeningMiddleware's receive
+                await _send_413(send, exc.limit)
+                return
+            if body is not None and _JSON_ESCAPE in body:
                 try:
-                    message = await receive()
-                except BodyTooLarge as exc:  # raised by HardeningMiddleware's receive
-                    await _send_413(send, exc.limit)
-                    return
-                if message["type"] != "http.request":  # disconnected: let the app see it
-                    replay = [message]
-                    break
-                chunks.append(message.get("body", b""))
-                more = message.get("more_body", False)
-            else:
-                body = b"".join(chunks)
-                replay = [{"type": "http.request", "body": body, "more_body": False}]
-                if _JSON_ESCAPE in body:
-                    try:
-                        decoded = orjson.loads(body)
-                    except orjson.JSONDecodeError:
-                        decoded = None  # FastAPI answers it with json_invalid
-                    fields += control_char_fields(decoded)
-
-            upstream = receive
-
-            async def replayed() -> dict:
-                return replay.pop(0) if replay else await upstream()
-
-            receive = replayed
+                    decoded = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    decoded = None  # FastAPI answers it with json_invalid
+                fields += control_char_fields(decoded)
         if fields:
             errors = [control_char_error(f) for f in fields]
             await problem_response(422, errors=errors)(scope, receive, send)
@@ -246,11 +259,88 @@ class ControlCharGuard:
         await self.app(scope, receive, send)
 
 
+class MediaTypeGuard:
+    """Pure ASGI: a 415 for a body that is not JSON sent to a route whose body FastAPI reads as
+    JSON (it would have validated the raw bytes and answered a 422 "must be an object", which
+    sends a client looking in the wrong place). Routes that take forms, uploads or read the
+    request themselves (Open311's form-encoded POST) are left alone: the route decides, by its
+    declared body, not by a list here.
+
+    A body without Content-Type is read as JSON when it parses as JSON (FastAPI's strict content
+    type would validate it as bytes: a 422), else it is a 415. JSON requests, the usual case, pass unread."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        content_type = _content_type(scope)
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in _BODY_METHODS
+            or (content_type and _is_json(content_type))
+            or not takes_json_body(scope.get("app"), scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            body, receive = await buffered(receive)
+        except BodyTooLarge as exc:
+            await _send_413(send, exc.limit)
+            return
+        if body:  # an empty body is no body: the route's own 422 (required) or default applies
+            if content_type is None and _parses_as_json(body):
+                scope = {
+                    **scope,
+                    "headers": [*scope.get("headers", ()), (b"content-type", b"application/json")],
+                }
+            else:
+                await unsupported_media_type(content_type)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _parses_as_json(body: bytes) -> bool:
+    try:
+        json.loads(body)  # the decoder FastAPI will use, so both agree on what is JSON
+    except ValueError:
+        return False
+    return True
+
+
+def unsupported_media_type(content_type: bytes | None) -> Any:
+    sent = (content_type or b"").split(b";", 1)[0].strip().decode("latin-1") or "无 | none"
+    return problem_response(
+        415,
+        detail=f"请以 application/json 提交（收到的是 {sent}）",
+        detail_en=f"send application/json (this was {sent})",
+        code="unsupported_media_type",
+    )
+
+
+class ProblemCORS(CORSMiddleware):
+    """Starlette's CORS, but a refused preflight is problem+json in both languages, not the
+    plain-text "Disallowed CORS origin"."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        answer = super().preflight_response(request_headers)
+        if answer.status_code < 400:
+            return answer
+        what = bytes(answer.body).decode().removeprefix("Disallowed CORS ")
+        headers = {k: v for k, v in answer.headers.items() if k.lower().startswith("access-control-")}
+        return problem_response(
+            400,
+            detail=f"跨域预检未通过：{what}",
+            detail_en=f"CORS preflight refused: {what}",
+            code="cors_refused",
+            headers=headers,
+        )
+
+
 def install_hardening(app: FastAPI, settings: SecuritySettings | None = None) -> None:
     settings = settings or get_security_settings()
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORS,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[

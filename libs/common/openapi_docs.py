@@ -94,15 +94,45 @@ def _open311_response(status: int, path: str) -> dict[str, Any]:
             }
         }
     # Field errors found before the route runs (validation, control characters) stay problem+json.
-    content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    content[PROBLEM_JSON] = {
+        "schema": {"$ref": "#/components/schemas/Problem"},
+        "example": problem_example(status),
+    }
     return {"description": f"{zh} | {en} (Open311 error array)", "content": content}
 
 
-def _problem_response(status: int) -> dict[str, Any]:
-    zh, en = _TITLES.get(status, ("请求失败", "Request failed"))
-    example: dict[str, Any] = {"type": "about:blank", "title": zh, "title_en": en, "status": status}
-    if status == 422:
-        example["errors"] = [
+# One example per status, as the pipeline really says it (libs/common/framework_errors.py for
+# the framework's own, problems.py for the rest): a client can be written from the document.
+_EXAMPLES: dict[int, dict[str, Any]] = {
+    400: {
+        "detail": "请求体不是合法的 JSON",
+        "detail_en": "the request body is not valid JSON",
+        "code": "json_invalid",
+        "errors": [
+            {
+                "field": "body",
+                "code": "json_invalid",
+                "message": "不是合法的 JSON（第 13 个字符处有误）",
+                "message_en": "not valid JSON: Expecting value at character 13",
+            }
+        ],
+    },
+    401: {"detail": "缺少访问令牌", "detail_en": "missing bearer token", "code": "unauthenticated"},
+    403: {
+        "detail": "您的角色无权执行此操作",
+        "detail_en": "your role may not do this",
+        "code": "role_forbidden",
+    },
+    404: {"detail": "未找到", "detail_en": "not found"},
+    409: {"detail": "当前状态不允许此操作", "detail_en": "not allowed in the current state"},
+    413: {"detail": "请求内容超过 1048576 字节上限", "detail_en": "request body exceeds 1048576 bytes"},
+    415: {
+        "detail": "请以 application/json 提交（收到的是 text/plain）",
+        "detail_en": "send application/json (this was text/plain)",
+        "code": "unsupported_media_type",
+    },
+    422: {
+        "errors": [
             {
                 "field": "requester.phone",
                 "code": "invalid",
@@ -110,10 +140,30 @@ def _problem_response(status: int) -> dict[str, Any]:
                 "message_en": "invalid phone",
             }
         ]
-    return {
-        "description": f"{zh} | {en}",
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}},
-    }
+    },
+    429: {"detail": "请求过于频繁，请 30 秒后再试", "detail_en": "too many requests, retry in 30 s"},
+    503: {
+        "detail": "数据库或消息服务暂时不可用，您提交的内容未被保存，请稍后重试",
+        "detail_en": "the database or the message broker is briefly unavailable; nothing was saved, please retry",
+        "code": "dependency_unavailable",
+    },
+}
+
+
+def problem_example(status: int) -> dict[str, Any]:
+    zh, en = _TITLES.get(status, ("请求失败", "Request failed"))
+    return {"type": "about:blank", "title": zh, "title_en": en, "status": status, **_EXAMPLES.get(status, {})}
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    zh, en = _TITLES.get(status, ("请求失败", "Request failed"))
+    content = {"schema": {"$ref": "#/components/schemas/Problem"}, "example": problem_example(status)}
+    return {"description": f"{zh} | {en}", "content": {PROBLEM_JSON: content}}
+
+
+def _takes_json(op: dict[str, Any]) -> bool:
+    content = (op.get("requestBody") or {}).get("content") or {}
+    return any(m == "application/json" or m.endswith("+json") for m in content)
 
 
 def statuses_for(method: str, path: str, rule: Rule | None, op: dict[str, Any]) -> set[int]:
@@ -128,6 +178,8 @@ def statuses_for(method: str, path: str, rule: Rule | None, op: dict[str, Any]) 
         out.add(422)
     if method in _BODY_METHODS or "requestBody" in op:
         out |= {400, 413, 422}
+    if _takes_json(op):
+        out |= {400, 415}  # not JSON at all (400), not sent as JSON (415, hardening.MediaTypeGuard)
     if method in _BODY_METHODS:
         out.add(404)  # an object the body refers to (a parent, a service point) does not exist
     if rule is not None and rule.public and "/auth/" in path:

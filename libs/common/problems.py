@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from libs.common import framework_errors as fw
 from libs.common.transient import is_transient
 
 # Where the drivers' errors come from: OSError (refused, reset), TimeoutError, SQLAlchemy's
@@ -70,7 +71,7 @@ _FIELD_MESSAGES = {
     "less_than_equal": ("应不大于 {le}", "Must be ≤ {le}"),
     "greater_than": ("应大于 {gt}", "Must be > {gt}"),
     "less_than": ("应小于 {lt}", "Must be < {lt}"),
-    "json_invalid": ("请求体不是合法的 JSON", "Body is not valid JSON"),
+    "json_invalid": ("不是合法的 JSON", "Not valid JSON"),
     "model_attributes_type": ("应为对象", "Must be an object"),
     "dict_type": ("应为对象", "Must be an object"),
     "list_type": ("应为列表", "Must be a list"),
@@ -142,6 +143,11 @@ def translate_validation_error(err: dict[str, Any]) -> dict[str, Any]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        unreadable = [e for e in exc.errors() if fw.is_unreadable_body(e)]
+        if unreadable:  # not JSON at all: nothing of its shape can be judged (400, not 422)
+            zh, en = fw.INVALID_JSON
+            errors = [fw.json_invalid_error(unreadable[0])]
+            return problem_response(400, detail=zh, detail_en=en, code="json_invalid", errors=errors)
         errors = [translate_validation_error(e) for e in exc.errors()]
         return problem_response(422, errors=errors)
 
@@ -162,9 +168,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(exc.status_code, detail=detail, headers=getattr(exc, "headers", None))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # 404 of an unknown path, 405, FastAPI's 400 and our own 413/429, all in both languages
+        said = fw.describe(request.scope, exc.status_code, exc.detail, getattr(exc, "headers", None))
+        return problem_response(
+            said.status,
+            detail=said.detail,
+            detail_en=said.detail_en,
+            headers=said.headers or None,
+            **said.extra,
+        )
 
     async def _infrastructure(_: Request, exc: Exception) -> JSONResponse:
         return unhandled_response(exc)
