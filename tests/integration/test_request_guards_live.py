@@ -1,6 +1,7 @@
 """Issue #17 against a real intake on uvicorn and PostgreSQL: control characters are a 422
 naming the field (not a 500 from the database), an unbounded before_seq is a 422, and an
-unhandled error is a 500 with the client's correlation id, logged once (not again by uvicorn)."""
+unhandled error is a 500 with the client's correlation id, logged once (not again by uvicorn);
+the framework's own 404, 405, 400 and 415 are bilingual problem+json."""
 
 from __future__ import annotations
 
@@ -82,3 +83,41 @@ async def test_unhandled_error_has_the_correlation_id_and_one_log_line(intake):
     assert "forced" not in r.text
     assert len({(n, m) for n, m, _ in seen}) == len(seen) == 1, seen
     assert seen[0][2] == "boom-1"
+
+
+async def test_framework_errors_are_bilingual_problems(intake):
+    """The framework's own answers (#17) on a real service: an unknown path, a method the path
+    lacks (Allow names GET and PATCH, two routes), malformed JSON, a body that is not JSON."""
+    async with intake.client(headers=auth("operator", region="1404")) as c:
+        r = await c.get("/v1/no-such-thing", headers={"x-correlation-id": "fw-404"})
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail"] == "没有这个地址：/v1/no-such-thing" and r.json()["detail_en"]
+        assert r.headers["x-correlation-id"] == "fw-404"
+
+        r = await c.delete("/v1/work-orders/LW1")
+        assert r.status_code == 405 and r.headers["allow"] == "GET, PATCH"
+        assert "DELETE" in r.json()["detail"] and "GET, PATCH" in r.json()["detail_en"]
+
+        r = await c.post(
+            "/v1/work-orders", content=b'{"description": ', headers={"content-type": "application/json"}
+        )
+        assert r.status_code == 400, r.text
+        [error] = r.json()["errors"]
+        assert (error["field"], error["code"]) == ("body", "json_invalid") and "character 17" in error[
+            "message_en"
+        ]
+
+        r = await c.post("/v1/work-orders", content=b"description=x", headers={"content-type": "text/plain"})
+        assert r.status_code == 415 and r.json()["code"] == "unsupported_media_type"
+        assert r.json()["detail_en"] == "send application/json (this was text/plain)"
+
+        r = await c.post("/v1/work-orders", json=[1])  # JSON of the wrong shape: still a field error
+        assert r.status_code == 422
+
+
+async def test_open311_still_takes_its_form_encoded_post(intake):
+    # The Open311 POST reads a form itself (the GeoReport v2 spec): never a 415, whatever is sent.
+    async with intake.client() as c:
+        for sent in ({"data": {"service_code": "mediation"}}, {"json": {"service_code": "mediation"}}):
+            r = await c.post("/open311/v2/requests.json", **sent)
+            assert r.status_code not in (415, 500), r.text
