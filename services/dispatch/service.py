@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,68 +193,119 @@ async def offer_next(
     `network` and `tried` are for a caller that has them already (a new order)."""
     policy = policy or default_policy()
     if order.offers_made >= policy.max_offers:
-        await escalate(
-            session,
-            order=order,
-            now=now,
-            reason=f"已派 {order.offers_made} 次无人接单 | max re-offers reached",
-        )
+        reason = f"已派 {order.offers_made} 次无人接单 | max re-offers reached"
+        await escalate(session, order=order, now=now, reason=reason)
         return None
+    view, staff, network = await _routing_inputs(session, order=order, now=now, network=network, tried=tried)
+    # No autoflush: changes the caller made elsewhere (an ended offer, …) wait for the commit,
+    # not one flush before each statement. The order's routing state goes through the store.
+    with session.no_autoflush:
+        taken = await _decide_and_take(
+            session, order=order, view=view, staff=staff, now=now, policy=policy, calendar=network.calendar
+        )
+    if taken is None:
+        return None  # escalated
+    return await _offer_taken(session, order=order, taken=taken, now=now)
+
+
+async def _routing_inputs(
+    session: AsyncSession,
+    *,
+    order: OrderSnapshot,
+    now: datetime,
+    network: RoutingNetwork | None,
+    tried: frozenset[str] | None,
+) -> tuple[domain.OrderView, list[domain.StaffView], RoutingNetwork]:
+    """What routing looks at: the order as dispatch knows it (everyone offered it before
+    excluded) and the people of its county's network (and a follow-up's previous handler)."""
     if tried is None:
         tried = await tried_staff(session, order_id=order.work_order_id)
     view = await order_view(session, order=order, tried=tried)
     previous = view.previous_handler_id
     network = network or await routing_network(session, county_code=order.county_code, now=now)
     staff = await network.staff(session, now=now, also=[previous] if previous else [])
-    # No autoflush: changes the caller made elsewhere (an ended offer, …) wait for the commit,
-    # not one flush before each statement. The order's routing state goes through the store.
-    with session.no_autoflush:
-        wait = False  # set once only people another routing holds are left: wait for them
-        for attempt in range(TAKE_ATTEMPTS + 1):  # a lost race: decide again without that person
-            decision = domain.decide(view, staff, now, policy=policy, calendar=network.calendar)
-            if decision.chosen is None and view.busy_staff and not wait:
-                # Nobody free, but someone busy only for the moment: never escalate for that.
-                view.busy_staff, wait = frozenset(), True
-                continue
-            record = _record(order, decision, now)
-            await insert_decision(session, record)
-            routed = dict(
-                complexity=decision.complexity.score if decision.complexity else 0,
-                complexity_reasons=decision.complexity.reasons if decision.complexity else [],
-                weight=decision.weight,
-            )
-            if decision.chosen is None:
-                await escalate(session, order=order, now=now, reason=decision.reason, routed=routed)
-                return None
-            # Waiting, or at the last attempt: wait for a busy person's row (their capacity
-            # may still be there once the other routing commits).
-            take = _TAKE_CAPACITY if wait or attempt >= TAKE_ATTEMPTS - 1 else _TAKE_IF_FREE
-            took = await take.fetchrow(
-                session, {"staff": uuid.UUID(decision.chosen.id), "weight": decision.weight, "now": now}
-            )
-            if took is not None:
-                break
-            view.busy_staff = view.busy_staff | {decision.chosen.id}
-        else:
-            reason = "候选人负荷竞争失败 | capacity races lost"
-            await escalate(session, order=order, now=now, reason=reason, routed=routed)
+    return view, staff, network
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """A recorded decision whose chosen person's capacity is now held for the order."""
+
+    decision: domain.Decision
+    chosen: domain.StaffView
+    decision_id: uuid.UUID
+    staff_code: str
+    routed: dict[str, Any]  # the order's routing state from the decision (make_offer, escalate)
+
+
+async def _decide_and_take(
+    session: AsyncSession,
+    *,
+    order: OrderSnapshot,
+    view: domain.OrderView,
+    staff: list[domain.StaffView],
+    now: datetime,
+    policy: Policy,
+    calendar: domain.Workdays,
+) -> _Taken | None:
+    """Decide, record the decision and take the chosen person's capacity. A race lost to a
+    parallel routing decides again without that person (up to TAKE_ATTEMPTS); None: the
+    order went to the supervisor queue (nobody eligible, or every race lost)."""
+    wait = False  # set once only people another routing holds are left: wait for them
+    for attempt in range(TAKE_ATTEMPTS + 1):
+        decision = domain.decide(view, staff, now, policy=policy, calendar=calendar)
+        if decision.chosen is None and view.busy_staff and not wait:
+            # Nobody free, but someone busy only for the moment: never escalate for that.
+            view.busy_staff, wait = frozenset(), True
+            continue
+        record = _record(order, decision, now)
+        await insert_decision(session, record)
+        routed = _routed(decision)
+        if decision.chosen is None:
+            await escalate(session, order=order, now=now, reason=decision.reason, routed=routed)
             return None
+        # Waiting, or at the last attempt: wait for a busy person's row (their capacity
+        # may still be there once the other routing commits).
+        take = _TAKE_CAPACITY if wait or attempt >= TAKE_ATTEMPTS - 1 else _TAKE_IF_FREE
+        took = await take.fetchrow(
+            session, {"staff": uuid.UUID(decision.chosen.id), "weight": decision.weight, "now": now}
+        )
+        if took is not None:
+            return _Taken(decision, decision.chosen, record["id"], took["code"], routed)
+        view.busy_staff = view.busy_staff | {decision.chosen.id}
+    reason = "候选人负荷竞争失败 | capacity races lost"
+    await escalate(session, order=order, now=now, reason=reason, routed=routed)
+    return None
+
+
+def _routed(d: domain.Decision) -> dict[str, Any]:
+    """What the order keeps of its decision: complexity (with reasons) and the load weight."""
+    return dict(
+        complexity=d.complexity.score if d.complexity else 0,
+        complexity_reasons=d.complexity.reasons if d.complexity else [],
+        weight=d.weight,
+    )
+
+
+async def _offer_taken(
+    session: AsyncSession, *, order: OrderSnapshot, taken: _Taken, now: datetime
+) -> Assignment:
+    d, chosen = taken.decision, taken.chosen
     # Offered to someone who comes on duty later (at night): the answer clock starts then.
-    starts = max(now, decision.available_at or now)
-    chosen = decision.chosen
+    starts = max(now, d.available_at or now)
     return await make_offer(
         session,
         order=order,
         staff_id=uuid.UUID(chosen.id),
         point_id=uuid.UUID(chosen.service_point_id),
-        reason=decision.reason,
+        reason=d.reason,
         now=now,
-        timeout=timedelta(minutes=decision.offer_timeout_minutes) + (starts - now),
-        decision_id=record["id"],
-        kind="follow_up" if decision.rule.startswith("follow-up") else "offer",
+        timeout=timedelta(minutes=d.offer_timeout_minutes) + (starts - now),
+        decision_id=taken.decision_id,
+        kind="follow_up" if d.rule.startswith("follow-up") else "offer",
         names=(chosen.name, chosen.service_point_name),
-        staff_code=took["code"],
-        routed=routed,
+        staff_code=taken.staff_code,
+        routed=taken.routed,
     )
 
 
