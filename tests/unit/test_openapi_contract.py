@@ -32,7 +32,10 @@ def test_every_operation_documents_problems_security_and_access(name):
         for status, response in op["responses"].items():
             if int(status) >= 400:
                 assert PROBLEM_JSON in response["content"], where
-                assert response["content"][PROBLEM_JSON]["schema"] == {"$ref": "#/components/schemas/Problem"}
+                problem = response["content"][PROBLEM_JSON]
+                assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}, where
+                # every error a client can meet comes with an example of itself
+                assert problem["example"]["status"] == int(status) and problem["example"]["title_en"], where
         statuses = set(op["responses"])
         assert {"500", "503"} <= statuses, where
         if rule.public:
@@ -44,12 +47,27 @@ def test_every_operation_documents_problems_security_and_access(name):
             assert "404" in statuses, where
         if "requestBody" in op:
             assert {"400", "413", "422"} <= statuses, where
+            if "application/json" in op["requestBody"]["content"]:
+                assert "415" in statuses, where  # sent as another media type (hardening.MediaTypeGuard)
 
 
 def test_the_live_inbox_is_documented_as_an_event_stream():
     doc, _ = _document("dispatch")
     ok = doc["paths"]["/v1/inbox/stream"]["get"]["responses"]["200"]
     assert list(ok["content"]) == ["text/event-stream"]
+
+
+def test_open311s_form_post_does_not_claim_415():
+    doc, _ = _document("intake")
+    post = doc["paths"]["/open311/v2/requests.json"]["post"]
+    assert "application/json" not in post["requestBody"]["content"] and "415" not in post["responses"]
+
+
+def test_a_malformed_body_example_names_the_body():
+    doc, _ = _document("intake")
+    example = doc["paths"]["/v1/work-orders"]["post"]["responses"]["400"]["content"][PROBLEM_JSON]["example"]
+    assert example["code"] == "json_invalid" and example["errors"][0]["field"] == "body"
+    assert example["detail"] and example["detail_en"]
 
 
 def test_a_field_error_example_has_the_shape_clients_parse():
