@@ -50,7 +50,7 @@ def allowed_methods(app: Any, path: str) -> list[str]:
     return known + sorted(methods - set(known))
 
 
-def takes_json_body(app: Any, scope: dict) -> bool:
+def takes_json_body(app: Any, scope: Mapping[str, Any]) -> bool:
     """True when the route this request reaches declares a body FastAPI reads as JSON (a pydantic
     model, a list, …), not a form or an upload, and not a route that reads the request itself
     (Open311's form-encoded POST)."""
