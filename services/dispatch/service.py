@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import DISPATCH, topic
-from libs.common.fastsql import FastStatement
 from libs.common.logging import correlation_id
 from libs.common.outbox import enqueue
 from libs.common.problems import Problem
@@ -30,7 +29,14 @@ from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint, St
 from services.dispatch.network_cache import RoutingNetwork, routing_network
 from services.dispatch.parties import _index, party_rows, requester_history
 from services.dispatch.policy import Policy, default_policy
-from services.dispatch.store import insert_decision, insert_new_order, insert_offer, update_order
+from services.dispatch.store import (
+    insert_decision,
+    insert_new_order,
+    insert_offer,
+    notify,
+    take_capacity,
+    update_order,
+)
 
 SERVICE = "dispatch"
 OFFER_CHANNEL = "dispatch_offers"  # LISTEN/NOTIFY channel the SSE inboxes of every instance hear
@@ -39,34 +45,7 @@ REJECT_REASONS = ("conflict", "overload", "out_of_scope")
 OPEN = ("new", "offered", "escalated")
 
 
-# Routing's fixed statements, built once (not rebuilt and re-keyed for every order).
-# The capacity is taken only if it is there: parallel orders on any instance never overfill.
-_STAFF = Staff.__table__
-
-
-def _take_capacity(*, skip_locked: bool) -> FastStatement:
-    """`skip_locked`: a person whose row another routing holds (until its commit) is not
-    waited for. Parallel lanes see the same loads and pick the same longest-idle person:
-    waiting made them queue behind each other's commits (measured at 80 orders/s: 1.6 ms
-    per UPDATE, most of it lock waits, p99 over a second); the next best takes the order."""
-    target = bindparam("staff")
-    if skip_locked:
-        target = (
-            select(_STAFF.c.id).where(_STAFF.c.id == bindparam("staff")).with_for_update(skip_locked=True)
-        )
-        target = target.scalar_subquery()
-    return FastStatement(
-        update(_STAFF)
-        .where(_STAFF.c.id == target, _STAFF.c.active_load + bindparam("weight") <= _STAFF.c.capacity)
-        .values(active_load=_STAFF.c.active_load + bindparam("weight"), last_assigned_at=bindparam("now"))
-        .returning(_STAFF.c.id, _STAFF.c.code)
-    )
-
-
-_TAKE_CAPACITY = _take_capacity(skip_locked=False)
-_TAKE_IF_FREE = _take_capacity(skip_locked=True)
-TAKE_ATTEMPTS = 5
-_NOTIFY = FastStatement(text("SELECT pg_notify(:channel, :payload)"))
+TAKE_ATTEMPTS = 5  # races for a person's capacity lost before the order is escalated
 
 
 # Offers and assignments that ended because the ORDER changed (intake reclassified, merged or
@@ -266,9 +245,12 @@ async def _decide_and_take(
             return None
         # Waiting, or at the last attempt: wait for a busy person's row (their capacity
         # may still be there once the other routing commits).
-        take = _TAKE_CAPACITY if wait or attempt >= TAKE_ATTEMPTS - 1 else _TAKE_IF_FREE
-        took = await take.fetchrow(
-            session, {"staff": uuid.UUID(decision.chosen.id), "weight": decision.weight, "now": now}
+        took = await take_capacity(
+            session,
+            staff_id=uuid.UUID(decision.chosen.id),
+            weight=decision.weight,
+            now=now,
+            wait=wait or attempt >= TAKE_ATTEMPTS - 1,
         )
         if took is not None:
             return _Taken(decision, decision.chosen, record["id"], took["code"], routed)
@@ -434,7 +416,7 @@ async def make_offer(
     # Before the event: emitting takes the audit chain's lock, held until our commit, so
     # nothing else should happen after it.
     note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name, staff_code=staff_code)
-    await _NOTIFY.execute(session, {"channel": OFFER_CHANNEL, "payload": note})
+    await notify(session, channel=OFFER_CHANNEL, payload=note)
     await emit(
         session,
         event_type=ev.OFFERED,
