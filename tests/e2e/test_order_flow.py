@@ -188,7 +188,10 @@ async def test_invalid_order_gets_field_level_problem(infra):
             r = await intake.post(
                 "/v1/work-orders", content=b"{not json", headers={"content-type": "application/json"}
             )
-            assert r.status_code == 422
+            # Unreadable JSON is a 400 on `body` (the position is in the words, not the field).
+            assert r.status_code == 400
+            (err,) = r.json()["errors"]
+            assert err["field"] == "body" and err["code"] == "json_invalid" and err["message_en"]
 
 
 async def test_requests_without_a_token_or_outside_jurisdiction_are_refused(infra):
