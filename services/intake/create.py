@@ -8,19 +8,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import and_, bindparam, insert, or_, select, text
+from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from libs.common.auth import Principal, ensure_visible
 from libs.common.crypto import get_cipher
 from libs.common.events import intake as ev
 from libs.common.fastsql import FastStatement
 from libs.common.problems import FieldProblem
-from services.intake import classify, domain, merging, validation
+from services.intake import classify, domain, merging, store, validation
 from services.intake.calendar_store import load_calendar
 from services.intake.deadlines import callback_due
-from services.intake.models import OrderLink, Task, TimelineEntry, WorkOrder
+from services.intake.models import OrderLink, WorkOrder
 from services.intake.reconcile import announce
 from services.intake.schemas import WorkOrderCreate
 from services.intake.service import (
@@ -243,7 +242,7 @@ async def create_work_order(
         events.append((order, ev.WORKORDER_CREATED, created_payload(order)))
     # Numbered before the INSERT, so the row is written with its revision counter at once.
     prepared = prepare_events(events)
-    await insert_new(session, order)
+    await store.insert_order(session, order)
     received = timeline_row(
         order,
         at=now,
@@ -253,7 +252,7 @@ async def create_work_order(
     )
 
     if decision.kind == "urge":
-        await _INSERT_TIMELINE.execute(session, received)
+        await store.insert_timeline(session, received)
         await enqueue_prepared(session, prepared)
         await _urge(
             session,
@@ -266,15 +265,15 @@ async def create_work_order(
         )
         return out
     if answered:
-        await _INSERT_TIMELINE.execute(session, received)
+        await store.insert_timeline(session, received)
         await enqueue_prepared(session, prepared)
         await _answered_on_call(
             session, order=order, now=now, operator=hotline.operator_id if hotline else None
         )
         return out
     # The common path in three statements: timeline, callback task, events (+ audit, NOTIFY).
-    await _INSERT_TIMELINE.execute(session, received)
-    await _INSERT_TASK.execute(
+    await store.insert_timeline(session, received)
+    await store.insert_task(
         session,
         {
             "id": uuid.uuid4(),
@@ -311,21 +310,6 @@ EMPTY_ROW = {c.key: None for c in WorkOrder.__table__.columns} | {
     "event_seq": 0,
     "dispatch_seq": 0,
 }
-
-
-_ORDER_COLUMNS = tuple(c.key for c in WorkOrder.__table__.columns)
-# Built once; the values travel as parameters (see _candidates_statement for why).
-_INSERT_ORDER = FastStatement(insert(WorkOrder.__table__))
-_INSERT_TIMELINE = FastStatement(insert(TimelineEntry.__table__))
-_INSERT_TASK = FastStatement(insert(Task.__table__))
-
-
-async def insert_new(session: AsyncSession, order: WorkOrder) -> None:
-    """INSERT the new order with Core (a third of an ORM flush's CPU on this hot path), then
-    attach the object as persistent: later changes on the rarer paths are tracked as usual."""
-    await _INSERT_ORDER.execute(session, {k: getattr(order, k) for k in _ORDER_COLUMNS})
-    make_transient_to_detached(order)
-    session.add(order)
 
 
 def timeline_row(order: WorkOrder, *, at: datetime, kind: str, text_: str, text_en: str = "") -> dict:

@@ -13,15 +13,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import dispatch as dispatch_events
 from libs.common.events.envelope import Envelope
-from libs.common.fastsql import FastStatement
-from services.intake import domain, timeline
-from services.intake.models import OrderHandler, TimelineEntry, WorkOrder
+from services.intake import domain, store, timeline
+from services.intake.models import OrderHandler
 
 
 def _order_id(event: Envelope) -> uuid.UUID | None:
@@ -36,12 +34,12 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
     order_id = _order_id(event)
     if order_id is None:
         return
-    # Core statements built once: this runs for every downstream event of every order.
-    row = await _LOCK_FOR_FOLD.fetchrow(session, {"id": order_id})
+    # The store's statements, built once: this runs for every downstream event of every order.
+    row = await store.lock_for_fold(session, order_id)
     if row is None:
         return
     step = timeline.step_for(event.type, event.data)
-    await _INSERT_FOLDED.execute(
+    await store.insert_timeline(
         session,
         {
             "work_order_id": order_id,
@@ -63,7 +61,7 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
         current = await handler_still_has_it(
             session, order_id=order_id, staff_id=event.data.get("handler_staff_id")
         )
-    await _SET_STATUS.execute(
+    await store.set_folded_status(
         session,
         {
             "b_id": order_id,
@@ -98,7 +96,7 @@ async def record_handler(session: AsyncSession, *, order_id: uuid.UUID, event: E
         "until": when if state == domain.HANDLER_ENDED else None,
         "reason_code": data.get("reason_code") if state == domain.HANDLER_ENDED else None,
     }
-    await _UPSERT_HANDLER[state].execute(session, params)
+    await store.upsert_handler(session, state, params)
 
 
 def _time(raw: object) -> datetime | None:
@@ -122,53 +120,3 @@ async def handler_still_has_it(session: AsyncSession, *, order_id: uuid.UUID, st
         )
     ).one()
     return row[0] == 0 or row[1] > 0
-
-
-_W = WorkOrder.__table__
-_H = OrderHandler.__table__
-_LOCK_FOR_FOLD = FastStatement(
-    select(_W.c.status, _W.c.updated_at, _W.c.dispatch_seq)
-    .where(_W.c.id == bindparam("id"))
-    .with_for_update()
-)
-_INSERT_FOLDED = FastStatement(insert(TimelineEntry.__table__))
-_SET_STATUS = FastStatement(
-    update(_W)
-    .where(_W.c.id == bindparam("b_id"))
-    .values(
-        status=bindparam("b_status"),
-        dispatch_seq=bindparam("b_seq"),
-        updated_at=bindparam("b_updated"),
-        routed_at=func.coalesce(_W.c.routed_at, bindparam("b_routed", type_=_W.c.routed_at.type)),
-    )
-)
-
-
-def _upsert(state: str) -> FastStatement:
-    stmt = insert(_H).values({c.name: bindparam(c.name, type_=c.type) for c in _H.columns})
-    if state == domain.HANDLER_OFFERED:
-        return FastStatement(stmt.on_conflict_do_nothing(index_elements=["assignment_id"]))
-    if state == domain.HANDLER_ACCEPTED:
-        return FastStatement(
-            stmt.on_conflict_do_update(
-                index_elements=["assignment_id"],
-                set_={"state": stmt.excluded.state},
-                where=_H.c.state == domain.HANDLER_OFFERED,
-            )
-        )
-    return FastStatement(
-        stmt.on_conflict_do_update(
-            index_elements=["assignment_id"],
-            set_={
-                "state": stmt.excluded.state,
-                "until": stmt.excluded.until,
-                "reason_code": stmt.excluded.reason_code,
-            },
-            where=_H.c.state != domain.HANDLER_ENDED,
-        )
-    )
-
-
-_UPSERT_HANDLER = {
-    s: _upsert(s) for s in (domain.HANDLER_OFFERED, domain.HANDLER_ACCEPTED, domain.HANDLER_ENDED)
-}
