@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from libs.common.openapi_examples import examples, ok  # noqa: F401  (re-exported: ex.examples, ex.ok)
+
 CASE_ID = "3f1c2a9e-6b7d-4e21-9a3c-5d8e7f601234"
 ORDER_ID = "8a2b4c6d-1e3f-4a5b-8c7d-9e0f1a2b3c4d"
 LAWYER_ID = "5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9d"
@@ -222,13 +224,3 @@ LAWYERS = [
 ]
 SWEEP = {"withdrawn": [CASE_ID], "breached": [{"case_id": ORDER_ID, "clock": "decision"}]}
 DOCUMENT_HTML = "<!doctype html><html lang=zh><title>给予法律援助决定书</title>…</html>"
-
-
-def examples(*values: Any) -> dict[str, Any]:
-    """A model's json_schema_extra: its examples, as OpenAPI 3.1 tools read them."""
-    return {"examples": list(values)}
-
-
-def ok(example: Any, media: str = "application/json") -> dict[int, Any]:
-    """`responses=` for a route whose 200 answer is not a model."""
-    return {200: {"content": {media: {"example": example}}}}

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from libs.common.auth import Principal, principal
+from libs.common.openapi_examples import examples
 from libs.common.problems import Problem
 from services.dispatch import domain
 from services.dispatch import examples as ex
@@ -26,7 +27,7 @@ Who = Annotated[Principal, Depends(principal)]
 
 
 class MemberOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.MEMBER]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.MEMBER))
 
     staff_id: uuid.UUID
     code: str
@@ -39,7 +40,7 @@ class MemberOut(BaseModel):
 
 
 class PointQueueOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.POINT_QUEUE]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.POINT_QUEUE))
 
     service_point_id: uuid.UUID
     name: str

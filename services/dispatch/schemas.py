@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from libs.common.openapi_examples import examples
 from libs.common.patching import PatchModel
 from services.dispatch import examples as ex
 
@@ -19,7 +20,7 @@ class RequestModel(BaseModel):
 
 
 class AssignmentOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.ASSIGNMENT]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.ASSIGNMENT))
 
     id: uuid.UUID
     work_order_id: uuid.UUID
@@ -42,7 +43,7 @@ class AssignmentOut(BaseModel):
 
 
 class CandidateOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.CANDIDATE]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.CANDIDATE))
 
     staff_id: str
     name: str
@@ -57,7 +58,7 @@ class CandidateOut(BaseModel):
 
 
 class DecisionOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.DECISION]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.DECISION))
 
     id: uuid.UUID
     work_order_id: uuid.UUID
@@ -73,7 +74,7 @@ class DecisionOut(BaseModel):
 
 
 class ServicePointOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.POINT]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.POINT))
 
     id: uuid.UUID
     code: str
@@ -88,7 +89,7 @@ class ServicePointOut(BaseModel):
 
 
 class StaffOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.STAFF]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.STAFF))
 
     id: uuid.UUID
     code: str
@@ -107,7 +108,7 @@ class StaffOut(BaseModel):
 
 
 class OrderClockOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.ORDER_CLOCK]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.ORDER_CLOCK))
 
     work_order_id: uuid.UUID
     number: str
@@ -124,7 +125,7 @@ class OrderClockOut(BaseModel):
 
 
 class SupervisionGroupOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.SUPERVISION_GROUP]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.SUPERVISION_GROUP))
 
     county_code: str
     service_point_id: uuid.UUID | None
@@ -134,7 +135,7 @@ class SupervisionGroupOut(BaseModel):
 
 
 class QueueItemOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.QUEUE_ITEM]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.QUEUE_ITEM))
 
     work_order_id: uuid.UUID
     number: str
@@ -163,7 +164,7 @@ class RejectIn(RequestModel):
 
 
 class ReturnIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "求助人要求由户籍地沁县办理"}]})
+    model_config = ConfigDict(json_schema_extra=examples({"reason": "求助人要求由户籍地沁县办理"}))
 
     reason: str = Field(min_length=2, max_length=500)
 
@@ -233,7 +234,7 @@ class HoursIn(BaseModel):
 
 
 class ServicePointIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.POINT_IN]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.POINT_IN))
 
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=2, max_length=100)
@@ -245,7 +246,7 @@ class ServicePointIn(RequestModel):
 
 
 class ServicePointPatch(PatchModel, RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.POINT_PATCH]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.POINT_PATCH))
 
     NULLABLE = frozenset({"parent_id"})  # null: the point reports to no parent any more
 
@@ -272,7 +273,7 @@ StaffRole = Literal[
 
 
 class StaffIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.STAFF_IN]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.STAFF_IN))
 
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=2, max_length=50)
@@ -285,7 +286,7 @@ class StaffIn(RequestModel):
 
 
 class StaffPatch(PatchModel, RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.STAFF_PATCH]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.STAFF_PATCH))
 
     name: str | None = Field(None, min_length=2, max_length=50)
     role: StaffRole | None = None  # the person's login roles follow (identity, staff_changed)
@@ -304,13 +305,13 @@ class RosterSlotIn(HoursIn):
 
 
 class RosterIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.ROSTER]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.ROSTER))
 
     slots: list[RosterSlotIn] = Field(max_length=28)
 
 
 class RosterExceptionIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.ROSTER_EXCEPTION]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.ROSTER_EXCEPTION))
 
     day: date
     kind: Literal["extra", "off"]
@@ -328,7 +329,7 @@ class RosterExceptionIn(RequestModel):
 
 
 class LeaveIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.LEAVE]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.LEAVE))
 
     start_date: date
     end_date: date
@@ -342,14 +343,14 @@ class LeaveIn(RequestModel):
 
 
 class CalendarYearIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.CALENDAR_IN]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.CALENDAR_IN))
 
     holidays: list[date] = Field(max_length=60)
     workdays: list[date] = Field(default_factory=list, max_length=20)  # 调休 make-up working days
 
 
 class CalendarYearOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.CALENDAR]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.CALENDAR))
 
     year: int
     source: str  # table | library | fallback
@@ -361,21 +362,19 @@ class CalendarYearOut(BaseModel):
 class ReplyExtensionIn(RequestModel):
     """Why the reply needs longer than the ordinary period (e.g. 需调取档案、多部门会商)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "需调取劳动仲裁档案，并与人社局会商"}]}
-    )
+    model_config = ConfigDict(json_schema_extra=examples({"reason": "需调取劳动仲裁档案，并与人社局会商"}))
 
     reason: str = Field(min_length=4, max_length=1000)
 
 
 class ExtensionDecisionIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "确需调取档案，同意延期"}]})
+    model_config = ConfigDict(json_schema_extra=examples({"reason": "确需调取档案，同意延期"}))
 
     reason: str = Field(min_length=2, max_length=1000)
 
 
 class ReplyExtensionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [ex.EXTENSION]})
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=examples(ex.EXTENSION))
 
     id: uuid.UUID
     work_order_id: uuid.UUID

@@ -6,35 +6,32 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from libs.common.openapi_examples import examples
 from services.identity import domain
 from services.identity import examples as ex
 
 
 class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.LOGIN]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples(ex.LOGIN))
 
     username: str = Field(min_length=1, max_length=64, examples=["op_140403"])
     password: str = Field(min_length=1, max_length=200, examples=[domain.DEMO_PASSWORD])
 
 
 class RefreshIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"refresh_token": ex.REFRESH_TOKEN}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples({"refresh_token": ex.REFRESH_TOKEN}))
 
     refresh_token: str = Field(min_length=20, max_length=200)
 
 
 class LogoutIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"refresh_token": ex.REFRESH_TOKEN}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples({"refresh_token": ex.REFRESH_TOKEN}))
 
     refresh_token: str | None = Field(None, min_length=20, max_length=200)
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.USER]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.USER))
 
     username: str
     name: str
@@ -48,7 +45,7 @@ class UserOut(BaseModel):
 
 
 class TokenOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.TOKEN]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.TOKEN))
 
     access_token: str
     token_type: str = "Bearer"
@@ -58,7 +55,7 @@ class TokenOut(BaseModel):
 
 
 class MeOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.ME]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.ME))
 
     sub: str
     kind: str
@@ -70,7 +67,7 @@ class MeOut(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.API_KEY_IN]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples(ex.API_KEY_IN))
 
     name: str = Field(min_length=1, max_length=100, examples=["山西省12345热线"])
     scopes: list[str] = Field(min_length=1, max_length=20, examples=[["workorders:write", "open311:write"]])
@@ -89,7 +86,7 @@ class ApiKeyCreate(BaseModel):
 
 
 class ApiKeyOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.API_KEY]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.API_KEY))
 
     key_id: str
     name: str
@@ -102,6 +99,6 @@ class ApiKeyOut(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyOut):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.API_KEY_CREATED]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.API_KEY_CREATED))
 
     api_key: str = Field(description="只显示这一次，请妥善保存 | shown once: store it now")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
+from libs.common.openapi_examples import examples
 from libs.common.patching import PatchModel
 from services.identity import domain
 from services.identity import examples as ex
@@ -28,7 +29,7 @@ def _roles(v: list[str]) -> list[str]:
 
 
 class AccountCreate(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.ACCOUNT_CREATE]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.ACCOUNT_CREATE))
 
     username: str = Field(pattern=USERNAME, examples=["S00913"], description="字母或数字开头，2–64 位")
     name: str = Field(min_length=1, max_length=100, examples=["王伟"])
@@ -56,7 +57,7 @@ class AccountCreate(_In):
 
 
 class AccountPatch(PatchModel, _In):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.ACCOUNT_PATCH]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.ACCOUNT_PATCH))
 
     name: str | None = Field(None, min_length=1, max_length=100)
     roles: list[Role] | None = Field(None, min_length=1, max_length=8)
@@ -69,13 +70,13 @@ class AccountPatch(PatchModel, _In):
 
 
 class DisableIn(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已调离潞州区公共法律服务中心"}]})
+    model_config = ConfigDict(json_schema_extra=examples({"note": "已调离潞州区公共法律服务中心"}))
 
     note: str = Field("", max_length=200, description="停用原因（记入审计）")
 
 
 class LinkIn(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"staff_id": ex.STAFF_ID}]})
+    model_config = ConfigDict(json_schema_extra=examples({"staff_id": ex.STAFF_ID}))
 
     staff_id: StaffId
 
@@ -97,7 +98,7 @@ class AccountFilters(BaseModel):
 
 
 class AccountOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.ACCOUNT]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.ACCOUNT))
 
     id: uuid.UUID
     username: str
@@ -121,7 +122,7 @@ class AccountOut(BaseModel):
 
 class AccountPage(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [ex.ACCOUNT], "next_cursor": "eyJ1IjoiUzAwMDQyIn0"}]}
+        json_schema_extra=examples({"items": [ex.ACCOUNT], "next_cursor": "eyJ1IjoiUzAwMDQyIn0"})
     )
 
     items: list[AccountOut]
@@ -129,7 +130,7 @@ class AccountPage(BaseModel):
 
 
 class TemporaryPassword(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.TEMPORARY_PASSWORD]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.TEMPORARY_PASSWORD))
 
     account: AccountOut
     temporary_password: str = Field(
@@ -139,7 +140,7 @@ class TemporaryPassword(BaseModel):
 
 
 class PasswordChangeIn(_In):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.PASSWORD_CHANGE]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.PASSWORD_CHANGE))
 
     username: str = Field(min_length=1, max_length=64)
     current_password: str = Field(min_length=1, max_length=200, description="当前密码或临时密码")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from libs.common.audit import record_unmasked_read
 from libs.common.auth import Principal, principal
+from libs.common.openapi_examples import examples
 from libs.common.problems import FieldProblem
 from services.intake import examples as ex
 from services.intake import service
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1", tags=["work orders"])
 
 
 class ContactOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.CONTACT]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.CONTACT))
 
     work_order_id: uuid.UUID
     number: str

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from libs.common import ratelimit
 from libs.common.auth import Principal
+from libs.common.openapi_examples import examples
 from services.intake import create, service
 from services.intake import examples as ex
 from services.intake import validation as v
@@ -48,9 +49,7 @@ EXAMPLE = ex.PUBLIC_REQUEST
 
 
 class PublicRequestIn(_Strict):
-    model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [EXAMPLE]}
-    )
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=examples(EXAMPLE))
 
     requester: Requester
     region_code: str = Field(min_length=6, max_length=12, description="县、乡镇或村的行政区划代码")
@@ -88,7 +87,7 @@ class PublicRequestIn(_Strict):
 
 
 class PublicRequestOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.PUBLIC_CREATED]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.PUBLIC_CREATED))
 
     number: str
     status: str

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from libs.common.openapi_examples import examples
 from services.intake import examples as ex
 from services.intake import validation as v
 from services.intake.examples import EXAMPLE_ORDER
@@ -112,18 +113,16 @@ class WorkOrderCreate(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={
-            "examples": [
-                EXAMPLE_ORDER,
-                {
-                    "channel": "external",
-                    "requester": {"name": "李建国", "phone": "0355-2021234"},
-                    "region_code": "140403",
-                    "description": "邻居家空调外机噪音大还滴水，沟通无果，希望调解。",
-                    "external": {"source": "12345", "reference": "12345-2026-1124-00077"},
-                },
-            ]
-        },
+        json_schema_extra=examples(
+            EXAMPLE_ORDER,
+            {
+                "channel": "external",
+                "requester": {"name": "李建国", "phone": "0355-2021234"},
+                "region_code": "140403",
+                "description": "邻居家空调外机噪音大还滴水，沟通无果，希望调解。",
+                "external": {"source": "12345", "reference": "12345-2026-1124-00077"},
+            },
+        ),
     )
 
     channel: Channel
@@ -189,7 +188,7 @@ class Notice(BaseModel):
 
 
 class WorkOrderCreated(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.CREATED]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.CREATED))
 
     id: uuid.UUID
     number: str
@@ -210,7 +209,7 @@ class TimelineEntryOut(BaseModel):
 
 
 class TaskOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.TASK]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.TASK))
 
     id: uuid.UUID
     work_order_id: uuid.UUID
@@ -231,7 +230,7 @@ class RatingOut(BaseModel):
 
 
 class WorkOrderOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.ORDER]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.ORDER))
 
     id: uuid.UUID
     number: str
@@ -264,7 +263,7 @@ class WorkOrderOut(BaseModel):
 
 
 class WorkOrderListItem(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.LIST_ITEM]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.LIST_ITEM))
 
     id: uuid.UUID
     number: str
@@ -289,7 +288,7 @@ class WorkOrderListItem(BaseModel):
 
 class WorkOrderPage(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [ex.LIST_ITEM], "next_cursor": "eyJjIjoiMjAyNi0xMS0yNCJ9"}]}
+        json_schema_extra=examples({"items": [ex.LIST_ITEM], "next_cursor": "eyJjIjoiMjAyNi0xMS0yNCJ9"})
     )
 
     items: list[WorkOrderListItem]
@@ -326,16 +325,14 @@ class MergeIn(_Strict):
 
 
 class ReasonIn(_Strict):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "并单有误，实为两件事"}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples({"reason": "并单有误，实为两件事"}))
     reason: str = Field(min_length=2, max_length=500)
 
 
 class CloseIn(_Strict):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"result_summary": "已协助申请劳动仲裁，援助律师已代理。"}]},
+        json_schema_extra=examples({"result_summary": "已协助申请劳动仲裁，援助律师已代理。"}),
     )
     result_summary: str = Field(min_length=2, max_length=2000, description="办理结果（答复要点）")
 
@@ -343,7 +340,7 @@ class CloseIn(_Strict):
 class AttemptIn(_Strict):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"outcome": "reached", "note": "已告知办理结果，群众表示认可"}]},
+        json_schema_extra=examples({"outcome": "reached", "note": "已告知办理结果，群众表示认可"}),
     )
     outcome: CallbackOutcome
     note: str = Field("", max_length=1000)
@@ -351,7 +348,7 @@ class AttemptIn(_Strict):
 
 class RatingIn(_Strict):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"score": 5, "comment": "工作人员很耐心"}]}
+        extra="forbid", json_schema_extra=examples({"score": 5, "comment": "工作人员很耐心"})
     )
     score: int = Field(ge=1, le=5, description="1 非常不满意 … 5 非常满意")
     comment: str | None = Field(None, max_length=500)
@@ -362,13 +359,13 @@ class ClassifyIn(_Strict):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"description": "老板拖欠我三个月工资，想申请法律援助"}]},
+        json_schema_extra=examples({"description": "老板拖欠我三个月工资，想申请法律援助"}),
     )
     description: str = Field(min_length=1, max_length=5000)
 
 
 class CallerLookupIn(_Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"phone": "13834567890"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra=examples({"phone": "13834567890"}))
     phone: str | None = None
     id_number: str | None = None
     history: bool = Field(False, description="也返回已办结、已并单的工单（来电人的全部历史，最近 50 张）")
@@ -385,7 +382,7 @@ class TrackEntry(BaseModel):
 
 
 class TrackOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [ex.TRACK]})
+    model_config = ConfigDict(json_schema_extra=examples(ex.TRACK))
 
     number: str
     status: str
@@ -403,7 +400,7 @@ class WorkOrderPatch(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"requester_phone": "0355-2021234", "reason": "来电人更正联系电话"}]},
+        json_schema_extra=examples({"requester_phone": "0355-2021234", "reason": "来电人更正联系电话"}),
     )
     requester_name: str | None = Field(None, min_length=1, max_length=50)
     requester_phone: str | None = None
@@ -423,7 +420,7 @@ class CountyTransferIn(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"region_code": "140429", "reason": "求助人实际居住在武乡县"}]},
+        json_schema_extra=examples({"region_code": "140429", "reason": "求助人实际居住在武乡县"}),
     )
     region_code: str = Field(min_length=6, max_length=12, description="接收县（区）、乡镇或村的行政区划代码")
     reason: str = Field(min_length=2, max_length=500, description="转办理由")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from libs.common.openapi_examples import examples, ok  # noqa: F401  (re-exported: ex.examples, ex.ok)
+
 CASE_ID = "7d3e9f10-2a4b-4c5d-8e6f-1a2b3c4d5e6f"
 ORDER_ID = "2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d"
 COMMITTEE_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
@@ -247,13 +249,3 @@ STATISTICS = {
 }
 SWEEP = {"breached": ["TJ140403202600097"]}
 AGREEMENT_HTML = "<!doctype html><html lang=zh><title>人民调解协议书</title>…</html>"
-
-
-def examples(*values: Any) -> dict[str, Any]:
-    """A model's json_schema_extra: its examples, as OpenAPI 3.1 tools read them."""
-    return {"examples": list(values)}
-
-
-def ok(example: Any, media: str = "application/json") -> dict[int, Any]:
-    """`responses=` for a route whose 200 answer is not a model."""
-    return {200: {"content": {media: {"example": example}}}}
