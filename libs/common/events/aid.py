@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from libs.common.events import topics
+from libs.common.events.payload import EventPayload
 
 SOURCE = "/lawline/aid"
+
+
+class AidEvent(EventPayload):
+    """A payload aid produces, on the aid topic."""
+
+    SOURCE = SOURCE
+    TOPIC = topics.AID
+
+
 CASE_OPENED = "cn.lawline.aid.case_opened.v1"
 
 # Shared by the examples below: one case of the demo city's 沁县 (140430).
@@ -20,8 +32,10 @@ _CASE = {
 _OFFICER_ID = "3b9d2f70-6c1e-4a8b-b5d4-7e0f1a2c3d4e"
 
 
-class AidCaseOpenedV1(BaseModel):
+class AidCaseOpenedV1(AidEvent):
     """A legal-aid case was opened for an order assigned to the aid office (or a walk-in)."""
+
+    TYPE = CASE_OPENED
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -134,9 +148,11 @@ V1_OF = dict(zip(CASE_EVENT_TYPES, CASE_EVENT_TYPES_V1, strict=True))
 V2_OF = {v1: v2 for v2, v1 in V1_OF.items()}
 
 
-class AidCaseTransitionV1(BaseModel):
+class AidCaseTransitionV1(AidEvent):
     """Deprecated (the …v1 case steps, sent until issue #17; use AidCaseTransitionV2): one step of
     a legal-aid case. Its `actor` mixes a staff id, a username, `apikey:<key id>` and "system"."""
+
+    TYPES = CASE_EVENT_TYPES_V1
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -168,10 +184,12 @@ class AidCaseTransitionV1(BaseModel):
     at: datetime
 
 
-class AidCaseTransitionV2(BaseModel):
+class AidCaseTransitionV2(AidEvent):
     """One step of a legal-aid case; `work_order_id` lets intake fold it into the order's timeline.
     The actor: `actor_kind` staff (a person: `actor_username`, and `actor_staff_id` when they have
     a staff record), api_key (an external system: `actor_key_id`) or system (a clock, a rule)."""
+
+    TYPES = CASE_EVENT_TYPES
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -222,8 +240,10 @@ class AidCaseTransitionV2(BaseModel):
     at: datetime
 
 
-class AidNotificationConfirmedV1(BaseModel):
+class AidNotificationConfirmedV1(AidEvent):
     """Art 36: the agency tells the court/procuratorate/police which lawyer it assigned."""
+
+    TYPE = NOTIFICATION_CONFIRMED
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -253,8 +273,10 @@ class AidNotificationConfirmedV1(BaseModel):
     confirmed_at: datetime
 
 
-class AidDeadlineBreachedV1(BaseModel):
+class AidDeadlineBreachedV1(AidEvent):
     """A statutory clock ran out (督办): who must act, on which case, since when."""
+
+    TYPE = DEADLINE_BREACHED
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -1,46 +1,19 @@
-"""The event catalogue: every event type, its payload model, producer and topic — derived
-from the payload modules (one per producing service) and published as AsyncAPI 3.0.
-
-Convention: a module constant `SOME_THING = "cn.lawline.<svc>.some_thing.vN"` (or, for a
-superseded version kept for consumers, `SOME_THING_V1`) is described by the module's pydantic
-model named `…SomeThingVN` (case-insensitive; a prefix such as `Aid…` is allowed). `OVERRIDES`
-covers names that do not follow it. A type with a newer version in the catalogue is deprecated
+"""The event catalogue: every event type, its payload model, producer and topic — the registry of
+payload models (libs.common.events.registry: each model declares its types) — published as
+AsyncAPI 3.0. A type with a newer version in the catalogue is deprecated
 (`EventSpec.superseded_by`): documented, still accepted, no longer sent.
 """
 
 from __future__ import annotations
 
 import builtins
-import importlib
 import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
 
-# producing module -> logical topic (see topics.py)
-PRODUCERS = {
-    "intake": "workorder",
-    "dispatch": "dispatch",
-    "aid": "aid",
-    "mediation": "mediation",
-    "identity": "identity",
-}
-# event type -> model name, for names outside the convention (several types may share one payload).
-OVERRIDES: dict[str, str] = {
-    "cn.lawline.workorder.callback_recorded.v1": "CallbackRecordedV1",
-    "cn.lawline.workorder.return_visit_recorded.v1": "CallbackRecordedV1",  # same task payload, kind=return_visit
-}
-
-
-def _shared_payloads() -> dict[str, str]:
-    """Families of event types declared to share one payload model."""
-    from libs.common.events import aid
-
-    return {
-        **{t: "AidCaseTransitionV2" for t in aid.CASE_EVENT_TYPES},
-        **{t: "AidCaseTransitionV1" for t in aid.CASE_EVENT_TYPES_V1},
-    }
+from libs.common.events.registry import producer_of, registry
 
 
 @dataclass(frozen=True)
@@ -57,39 +30,11 @@ def _version(event_type: str) -> tuple[str, int]:
     return (m.group(1), int(m.group(2))) if m else (event_type, 1)
 
 
-def _camel(const: str) -> str:
-    return "".join(part.capitalize() for part in const.lower().split("_"))
-
-
 def catalogue() -> list[EventSpec]:
-    specs: list[EventSpec] = []
-    for producer, topic_name in PRODUCERS.items():
-        try:
-            module = importlib.import_module(f"libs.common.events.{producer}")
-        except ModuleNotFoundError:
-            continue
-        models = {
-            n: v
-            for n, v in vars(module).items()
-            if isinstance(v, type)
-            and issubclass(v, BaseModel)
-            and v is not BaseModel
-            and v.__module__ == module.__name__
-        }
-        for const, value in vars(module).items():
-            if not (isinstance(value, str) and value.startswith("cn.lawline.") and const.isupper()):
-                continue
-            version = re.search(r"\.v(\d+)$", value)
-            explicit = OVERRIDES.get(value) or _shared_payloads().get(value)
-            base = re.sub(r"_V\d+$", "", const)
-            wanted = (_camel(base) + f"V{version.group(1) if version else 1}").lower()
-            if explicit:
-                match = models.get(explicit)
-            else:
-                match = next(
-                    (m for n, m in models.items() if n.lower() == wanted or n.lower().endswith(wanted)), None
-                )
-            specs.append(EventSpec(value, producer, topic_name, match))
+    specs = [
+        EventSpec(event_type, producer_of(model), model.TOPIC, model)
+        for event_type, model in registry().items()
+    ]
     latest: dict[str, tuple[int, str]] = {}
     for spec in specs:
         base, number = _version(spec.type)

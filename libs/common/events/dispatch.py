@@ -6,9 +6,20 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel
 
+from libs.common.events import topics
 from libs.common.events.examples import examples
+from libs.common.events.payload import EventPayload
 
 SOURCE = "/lawline/dispatch"
+
+
+class DispatchEvent(EventPayload):
+    """A payload dispatch produces, on the dispatch topic."""
+
+    SOURCE = SOURCE
+    TOPIC = topics.DISPATCH
+
+
 OFFERED = "cn.lawline.dispatch.offered.v1"
 ASSIGNED = "cn.lawline.dispatch.assigned.v1"
 REJECTED = "cn.lawline.dispatch.rejected.v1"
@@ -36,7 +47,9 @@ _POINT = {
 }
 
 
-class OfferedV1(BaseModel):
+class OfferedV1(DispatchEvent):
+    TYPE = OFFERED
+
     model_config = examples(
         {
             "assignment_id": _ASSIGNMENT_ID,
@@ -64,7 +77,9 @@ class OfferedV1(BaseModel):
     expires_at: datetime | None = None
 
 
-class AssignedV1(BaseModel):
+class AssignedV1(DispatchEvent):
+    TYPE = ASSIGNED
+
     model_config = examples(
         {
             "assignment_id": _ASSIGNMENT_ID,
@@ -94,7 +109,9 @@ class AssignedV1(BaseModel):
     accepted_at: datetime
 
 
-class RejectedV1(BaseModel):
+class RejectedV1(DispatchEvent):
+    TYPE = REJECTED
+
     model_config = examples(
         {
             "assignment_id": _ASSIGNMENT_ID,
@@ -116,7 +133,9 @@ class RejectedV1(BaseModel):
     reason_code: str | None = None
 
 
-class EscalatedV1(BaseModel):
+class EscalatedV1(DispatchEvent):
+    TYPE = ESCALATED
+
     model_config = examples(
         {
             **_ORDER,
@@ -135,8 +154,10 @@ class EscalatedV1(BaseModel):
     offers_made: int | None = None
 
 
-class OverdueV1(BaseModel):
+class OverdueV1(DispatchEvent):
     """督办: a clock of an order is at risk or breached; `level` is the rung of the ladder."""
+
+    TYPE = OVERDUE
 
     model_config = examples(
         {
@@ -162,8 +183,10 @@ class OverdueV1(BaseModel):
     service_point_id: str | None = None
 
 
-class CalendarYearUpdatedV1(BaseModel):
+class CalendarYearUpdatedV1(DispatchEvent):
     """An admin entered or changed one year's official holiday schedule (incl. 调休 workdays)."""
+
+    TYPE = CALENDAR_YEAR_UPDATED
 
     model_config = examples(
         {
@@ -186,8 +209,10 @@ class DutySlotV1(BaseModel):
     end: time
 
 
-class StaffAvailabilityV1(BaseModel):
+class StaffAvailabilityV1(DispatchEvent):
     """A staff member's current availability: roster, sign-in state and leave."""
+
+    TYPE = STAFF_AVAILABILITY
 
     model_config = examples(
         {
@@ -220,11 +245,13 @@ class StaffAvailabilityV1(BaseModel):
     at: datetime
 
 
-class StaffChangedV1(BaseModel):
+class StaffChangedV1(DispatchEvent):
     """A staff member was added, or their name, role, home service point or active flag changed.
     Identity creates, updates or disables the person's login from it (username = `code`).
     Keyed by county like every dispatch event; a move to another county sends the next change
     on another partition, so `changed_at` orders one person's changes."""
+
+    TYPE = STAFF_CHANGED
 
     model_config = examples(
         {
@@ -254,9 +281,11 @@ class StaffChangedV1(BaseModel):
     changed_at: datetime
 
 
-class RoutingConfirmedV1(BaseModel):
+class RoutingConfirmedV1(DispatchEvent):
     """Dispatch already has the order intake asked about: where it stands — no second routing.
     Intake's acknowledgement even when the original `offered` / `escalated` was lost."""
+
+    TYPE = ROUTING_CONFIRMED
 
     model_config = examples(
         {
@@ -278,8 +307,10 @@ class RoutingConfirmedV1(BaseModel):
     at: datetime
 
 
-class ReplyExtensionRequestedV1(BaseModel):
+class ReplyExtensionRequestedV1(DispatchEvent):
     """The handler asks to extend the reply period to the maximum (e.g. 5 → 15 working days)."""
+
+    TYPE = REPLY_EXTENSION_REQUESTED
 
     model_config = examples(
         {
@@ -303,8 +334,10 @@ class ReplyExtensionRequestedV1(BaseModel):
     requested_at: datetime
 
 
-class ReplyExtensionDecidedV1(BaseModel):
+class ReplyExtensionDecidedV1(DispatchEvent):
     """A supervisor of the order's jurisdiction approved or refused the extension, with a reason."""
+
+    TYPE = REPLY_EXTENSION_DECIDED
 
     model_config = examples(
         {

@@ -10,7 +10,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from libs.common.events import topics
+from libs.common.events.payload import EventPayload
+
 SOURCE = "/lawline/identity"
+
+
+class IdentityEvent(EventPayload):
+    """A payload identity produces, on the identity topic."""
+
+    SOURCE = SOURCE
+    TOPIC = topics.IDENTITY
+
+
 API_KEY_CREATED = "cn.lawline.identity.apikey_created.v1"
 API_KEY_REVOKED = "cn.lawline.identity.apikey_revoked.v1"
 # v2 (issue #17): v1's `account_id` held the username, unlike every other `*_id`.
@@ -24,8 +36,10 @@ CREDENTIALS_SNAPSHOT = "cn.lawline.identity.credentials_snapshot.v1"
 _KEY_HASH = "9f2c4be1d0a87e6b5c3f1a2d4e6b8c0a1f3e5d7c9b2a4e6f8d0c2b4a6e8f0d1c"
 
 
-class ApiKeyCreatedV1(BaseModel):
+class ApiKeyCreatedV1(IdentityEvent):
     """An admin made an API key for an external system: services accept it from now on (hash only)."""
+
+    TYPE = API_KEY_CREATED
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -54,8 +68,10 @@ class ApiKeyCreatedV1(BaseModel):
     created_at: datetime
 
 
-class ApiKeyRevokedV1(BaseModel):
+class ApiKeyRevokedV1(IdentityEvent):
     """An API key was revoked: refused everywhere from now on, whatever arrives later."""
+
+    TYPE = API_KEY_REVOKED
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -70,9 +86,11 @@ class ApiKeyRevokedV1(BaseModel):
     revoked_at: datetime
 
 
-class TokenRevokedV1(BaseModel):
+class TokenRevokedV1(IdentityEvent):
     """Deprecated (sent until issue #17; use TokenRevokedV2): an access token revoked before it
     expires. `account_id` here is the account's USERNAME, not its id."""
+
+    TYPE = TOKEN_REVOKED_V1
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -91,9 +109,11 @@ class TokenRevokedV1(BaseModel):
     expires_at: datetime
 
 
-class TokenRevokedV2(BaseModel):
+class TokenRevokedV2(IdentityEvent):
     """An access token revoked before it expires (logout, sessions ended by an admin): services
     refuse its jti until `expires_at`."""
+
+    TYPE = TOKEN_REVOKED
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -116,8 +136,10 @@ class TokenRevokedV2(BaseModel):
     expires_at: datetime
 
 
-class SessionStartedV1(BaseModel):
+class SessionStartedV1(IdentityEvent):
     """Someone logged in (for audit and live counts); not used for authorisation."""
+
+    TYPE = SESSION_STARTED
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -154,13 +176,15 @@ class SnapshotRevocationV1(BaseModel):
     expires_at: datetime
 
 
-class CredentialsSnapshotV1(BaseModel):
+class CredentialsSnapshotV1(IdentityEvent):
     """Identity's credential state, read from its own database and announced again at its
     start-up and whenever the broker lost its data, so no cache depends on the broker having
     kept every event: the live keys (hashes only), the keys revoked, and the access tokens
     revoked and not yet expired. Large states come in pages (`page` of `pages`, one
     `snapshot_id`); each page stands on its own — applying it only ever adds what it lists,
     and a revoked key stays revoked whatever arrives after."""
+
+    TYPE = CREDENTIALS_SNAPSHOT
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -6,9 +6,20 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from libs.common.events import topics
 from libs.common.events.examples import examples
+from libs.common.events.payload import EventPayload
 
 SOURCE = "/lawline/intake"
+
+
+class IntakeEvent(EventPayload):
+    """A payload intake produces, on the workorder topic."""
+
+    SOURCE = SOURCE
+    TOPIC = topics.WORKORDER
+
+
 WORKORDER_CREATED = "cn.lawline.workorder.created.v1"
 WORKORDER_CLOSED = "cn.lawline.workorder.closed.v1"
 
@@ -47,7 +58,9 @@ class PartyRefV1(BaseModel):
     phone_index: str | None = None
 
 
-class WorkOrderCreatedV1(BaseModel):
+class WorkOrderCreatedV1(IntakeEvent):
+    TYPE = WORKORDER_CREATED
+
     model_config = examples(_CREATED)
 
     work_order_id: str
@@ -69,7 +82,9 @@ class WorkOrderCreatedV1(BaseModel):
     parties: list[PartyRefV1] = []
 
 
-class WorkOrderClosedV1(BaseModel):
+class WorkOrderClosedV1(IntakeEvent):
+    TYPE = WORKORDER_CLOSED
+
     model_config = examples(
         {**_ORDER, "number": "LW20260302000123", "reason": "resolved", "closed_at": "2026-03-20T08:00:00Z"}
     )
@@ -94,7 +109,9 @@ WORKORDER_RETURN_VISIT_RECORDED = "cn.lawline.workorder.return_visit_recorded.v1
 WORKORDER_ANSWERED_ON_CALL = "cn.lawline.workorder.answered_on_call.v1"
 
 
-class WorkOrderClassifiedV1(BaseModel):
+class WorkOrderClassifiedV1(IntakeEvent):
+    TYPE = WORKORDER_CLASSIFIED
+
     model_config = examples(
         {
             **_ORDER,
@@ -125,8 +142,10 @@ class WorkOrderClassifiedV1(BaseModel):
     classified_at: datetime
 
 
-class WorkOrderUrgedV1(BaseModel):
+class WorkOrderUrgedV1(IntakeEvent):
     """The same requester asked again about an open order (催办): no second dispatch."""
+
+    TYPE = WORKORDER_URGED
 
     model_config = examples(
         {
@@ -148,7 +167,9 @@ class WorkOrderUrgedV1(BaseModel):
     urged_at: datetime
 
 
-class WorkOrderMergedV1(BaseModel):
+class WorkOrderMergedV1(IntakeEvent):
+    TYPE = WORKORDER_MERGED
+
     model_config = examples(
         {
             "work_order_id": "6a1d2e3f-4b5c-4d7e-8f90-a1b2c3d4e5f6",
@@ -168,7 +189,9 @@ class WorkOrderMergedV1(BaseModel):
     merged_at: datetime
 
 
-class WorkOrderUnmergedV1(BaseModel):
+class WorkOrderUnmergedV1(IntakeEvent):
+    TYPE = WORKORDER_UNMERGED
+
     model_config = examples(
         {
             "work_order_id": "6a1d2e3f-4b5c-4d7e-8f90-a1b2c3d4e5f6",
@@ -188,7 +211,9 @@ class WorkOrderUnmergedV1(BaseModel):
     unmerged_at: datetime
 
 
-class WorkOrderUpdatedV1(BaseModel):
+class WorkOrderUpdatedV1(IntakeEvent):
+    TYPE = WORKORDER_UPDATED
+
     model_config = examples(
         {
             **_ORDER,
@@ -205,7 +230,9 @@ class WorkOrderUpdatedV1(BaseModel):
     updated_at: datetime
 
 
-class WorkOrderEvaluatedV1(BaseModel):
+class WorkOrderEvaluatedV1(IntakeEvent):
+    TYPE = WORKORDER_EVALUATED
+
     model_config = examples(
         {
             **_ORDER,
@@ -226,7 +253,9 @@ class WorkOrderEvaluatedV1(BaseModel):
     evaluated_at: datetime
 
 
-class CallbackRecordedV1(BaseModel):
+class CallbackRecordedV1(IntakeEvent):
+    TYPES = (WORKORDER_CALLBACK_RECORDED, WORKORDER_RETURN_VISIT_RECORDED)
+
     model_config = examples(
         {
             **_ORDER,
@@ -249,7 +278,9 @@ class CallbackRecordedV1(BaseModel):
     recorded_at: datetime
 
 
-class WorkOrderAnsweredOnCallV1(BaseModel):
+class WorkOrderAnsweredOnCallV1(IntakeEvent):
+    TYPE = WORKORDER_ANSWERED_ON_CALL
+
     model_config = examples(
         {
             **_ORDER,
@@ -287,6 +318,8 @@ class WorkOrderRoutingRequestedV1(WorkOrderCreatedV1):
     Every field of `workorder.created` (from the order's state now), plus which re-announcement
     this is."""
 
+    TYPE = WORKORDER_ROUTING_REQUESTED
+
     model_config = examples({**_CREATED, "attempt": 1, "requested_at": "2026-03-02T01:46:00Z"})
 
     attempt: int  # 1 for the first re-announcement, then 2, 3 …
@@ -307,6 +340,8 @@ class WorkOrderTransferredV1(WorkOrderCreatedV1):
     Every field of `workorder.created` as the order is now (in its new county: keyed by it, so
     every later event of the order follows this one in the new county's partition), plus where
     it came from and why. A consumer that never heard of the order takes it from this alone."""
+
+    TYPE = WORKORDER_TRANSFERRED
 
     model_config = examples(
         {

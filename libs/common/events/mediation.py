@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
-
+from libs.common.events import topics
 from libs.common.events.examples import examples
+from libs.common.events.payload import EventPayload
 
 SOURCE = "/lawline/mediation"
+
+
+class MediationEvent(EventPayload):
+    """A payload mediation produces, on the mediation topic."""
+
+    SOURCE = SOURCE
+    TOPIC = topics.MEDIATION
+
+
 CASE_OPENED = "cn.lawline.mediation.case_opened.v1"
 
 # Shared by the examples: one neighbours' dispute of 沁县 (140430).
@@ -21,7 +30,9 @@ _CASE = {
 _MEDIATOR_ID = "6c5b4a39-2817-4f6e-8d5c-4b3a29180f7e"
 
 
-class MediationCaseOpenedV1(BaseModel):
+class MediationCaseOpenedV1(MediationEvent):
+    TYPE = CASE_OPENED
+
     model_config = examples({**_CASE, "mediator_staff_id": _MEDIATOR_ID, "opened_at": "2026-03-03T01:00:00Z"})
 
     case_id: str
@@ -43,7 +54,9 @@ RISK_ACKNOWLEDGED = "cn.lawline.mediation.risk_acknowledged.v1"
 DEADLINE_BREACHED = "cn.lawline.mediation.deadline_breached.v1"
 
 
-class MediationCaseTransitionedV1(BaseModel):
+class MediationCaseTransitionedV1(MediationEvent):
+    TYPE = CASE_TRANSITIONED
+
     model_config = examples(
         {
             **_CASE,
@@ -72,7 +85,9 @@ class MediationCaseTransitionedV1(BaseModel):
     at: datetime
 
 
-class MediationRiskReportedV1(BaseModel):
+class MediationRiskReportedV1(MediationEvent):
+    TYPE = RISK_REPORTED
+
     model_config = examples(
         {
             **_CASE,
@@ -97,7 +112,9 @@ class MediationRiskReportedV1(BaseModel):
     at: datetime
 
 
-class MediationDeadlineBreachedV1(BaseModel):
+class MediationDeadlineBreachedV1(MediationEvent):
+    TYPE = DEADLINE_BREACHED
+
     model_config = examples(
         {
             **_CASE,
@@ -124,8 +141,10 @@ class MediationDeadlineBreachedV1(BaseModel):
     at: datetime
 
 
-class MediationRiskAcknowledgedV1(BaseModel):
+class MediationRiskAcknowledgedV1(MediationEvent):
     """人民调解法 Art 25: the risk report reached the police — who confirmed it, and what was done."""
+
+    TYPE = RISK_ACKNOWLEDGED
 
     model_config = examples(
         {
