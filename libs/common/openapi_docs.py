@@ -46,6 +46,14 @@ PROBLEM = {
         "detail_en": {"type": "string", "description": "English detail"},
         "code": {"type": "string", "description": "机器可读的原因 | machine-readable reason"},
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        # A case step refused (aid, mediation: libs/common/workflow.py), code transition_not_allowed.
+        "state": {"type": "string", "description": "案件当前状态 | the case's state (409 of a case step)"},
+        "action": {"type": "string", "description": "被拒绝的操作 | the step refused"},
+        "allowed_actions": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "当前可进行的操作 | the steps allowed now",
+        },
     },
     "additionalProperties": True,
 }

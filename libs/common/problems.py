@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from libs.common import framework_errors as fw
+from libs.common.bilingual import Text
 from libs.common.transient import is_transient
 
 # Where the drivers' errors come from: OSError (refused, reset), TimeoutError, SQLAlchemy's
@@ -129,9 +130,9 @@ def translate_validation_error(err: dict[str, Any]) -> dict[str, Any]:
     ctx = {k: v for k, v in (err.get("ctx") or {}).items()}
     kind = err.get("type", "")
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
-        # Our own validators raise ValueError("中文 | English").
-        zh, _, en = str(ctx["error"]).partition(" | ")
-        return {"field": _field_path(err["loc"]), "code": "invalid", "message": zh, "message_en": en or zh}
+        # Our own validators raise ValueError("中文 | English") (libs.common.bilingual).
+        zh, en = Text.parse(ctx["error"])
+        return {"field": _field_path(err["loc"]), "code": "invalid", "message": zh, "message_en": en}
     zh, en = _FIELD_MESSAGES.get(kind, ("取值无效", err.get("msg", "Invalid value")))
     try:
         zh, en = zh.format(**ctx), en.format(**ctx)

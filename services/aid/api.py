@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, principal, region_filter
 from libs.common.calendar import WorkCalendar
+from libs.common.workflow import run_action
 from services.aid import (
     document,
     domain,
@@ -79,12 +80,14 @@ async def _act(
     run: Callable[[AsyncSession, Case, Ctx], Awaitable[Any]],
 ) -> CaseOut:
     rt = request.app.state.rt
-    async with rt.sessionmaker() as session:
-        async with session.begin():
-            case = await load_for_update(session, case_id, who)
-            ctx = Ctx(rt.extras["clock"].now(), await load_calendar(session), rt.extras["rules"], who)
-            await run(session, case, ctx)
-        return await _out(session, case)
+
+    async def apply(session: AsyncSession, case: Case) -> None:
+        ctx = Ctx(rt.extras["clock"].now(), await load_calendar(session), rt.extras["rules"], who)
+        await run(session, case, ctx)
+
+    return await run_action(
+        rt.sessionmaker, load=lambda session: load_for_update(session, case_id, who), apply=apply, answer=_out
+    )
 
 
 @router.get("/cases", response_model=list[CaseOut], summary="法律援助 cases (newest first, keyset paged)")

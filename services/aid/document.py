@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from libs.common import regions
+from libs.common.bilingual import zh_of
 from libs.common.clock import CHINA_TZ
 from libs.common.problems import Problem
 from services.aid import domain
@@ -91,7 +92,7 @@ def render(kind: str, case: Case, *, now: datetime) -> str:
         "form_name": FORM_NAMES.get(case.requested_form or "", case.requested_form or ""),
         "missing": [domain.ATTACHMENT_NAMES.get(m, m) for m in case.missing_items or []],
         "decision": decision,
-        "basis": [b.partition(" | ")[0] for b in decision.get("basis") or []],
+        "basis": [zh_of(b) for b in decision.get("basis") or []],
         "assignment": case.assignment or {},
         "issued_on": now,
     }

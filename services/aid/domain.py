@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from libs.common import workflow
 from libs.common.calendar import Deadline, WorkCalendar
 from libs.common.clock import CHINA_TZ
+from libs.common.workflow import StateMachine
 from services.aid.settings import AidRules
 
 SERVICE_TYPE = "legal_aid"
@@ -71,23 +73,16 @@ TERMINAL = {"archived", "withdrawn"}
 TRANSITIONS["correct_receipt"] = {s: s for s in STATES if s not in TERMINAL}
 
 
-class IllegalTransition(Exception):
-    def __init__(self, state: str, action: str) -> None:
-        super().__init__(f"{action} not allowed from {state}")
-        self.state = state
-        self.action = action
-        self.allowed = allowed_actions(state)
+MACHINE = StateMachine(edges=TRANSITIONS, state_names=STATES)
+IllegalTransition = workflow.IllegalTransition
 
 
 def allowed_actions(state: str) -> list[str]:
-    return sorted(a for a, edges in TRANSITIONS.items() if state in edges)
+    return MACHINE.allowed_actions(state)
 
 
 def next_state(state: str, action: str) -> str:
-    edges = TRANSITIONS.get(action, {})
-    if state not in edges:
-        raise IllegalTransition(state, action)
-    return edges[state]
+    return MACHINE.next_state(state, action)
 
 
 # ---------------------------------------------------------------- application facts

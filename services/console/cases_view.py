@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from libs.common.bilingual import Text
 from services.console import i18n
 from services.console.cases_steps import (  # noqa: F401 - the step catalogue, re-exported
     LAWYER,
@@ -198,8 +199,7 @@ def _looks_like_time(v: str) -> bool:
 
 def in_language(text: Any, lang: str = "zh") -> str:
     """A service's "中文 | English" text in the console's language (a plain text as it is)."""
-    zh, sep, en = str(text or "").partition(" | ")
-    return (en if lang == "en" and sep else zh).strip() or "—"
+    return Text.parse(text or "").pick(lang).strip() or "—"
 
 
 def lawyer_choice(case: dict, rules: dict) -> bool | None:

@@ -6,6 +6,7 @@ Taxonomy codes (service types, channels, …) are labelled here too, under `<kin
 
 from __future__ import annotations
 
+from libs.common.bilingual import Text
 from services.console.i18n_accounts import ACCOUNTS
 from services.console.i18n_cases import CASES
 from services.console.i18n_citizen import CITIZEN
@@ -373,10 +374,7 @@ def label(kind: str, code: str | None, lang: str = "zh") -> str:
 
 def pick(text: str | None, lang: str = "zh") -> str:
     """The reader's half of a service's bilingual text ("中文 | English", dispatch's convention)."""
-    if not text:
-        return ""
-    zh, sep, en = text.partition(" | ")
-    return (en or zh) if sep and lang == "en" else zh
+    return Text.parse(text).pick(lang) if text else ""
 
 
 def rule_label(rule: str | None, lang: str = "zh") -> str:

@@ -157,7 +157,9 @@ def problem_ctx(exc: Exception, lang: str) -> dict[str, Any]:
             "error": exc.message(lang),
             "field_errors": exc.field_errors(lang),
             "status": exc.status,
-            "allowed": exc.body.get("allowed") or [],  # a state machine's 409 says what is possible now
+            # A case step's 409 (libs.common.workflow) lists what is possible now in allowed_actions;
+            # dispatch's and intake's order 409s say `allowed`.
+            "allowed": exc.body.get("allowed_actions") or exc.body.get("allowed") or [],
         }
     raise exc
 

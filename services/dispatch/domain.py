@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import NamedTuple, Protocol
 
+from libs.common.bilingual import Text
 from libs.common.calendar import DEFAULT_CALENDAR
 from libs.common.clock import CHINA_TZ
 from libs.common.urgency import at_least
@@ -574,9 +575,9 @@ def _offer_to(
 
 
 def _reason(f: _Facts, chosen: StaffView, why: str, on: bool, nd: datetime | None) -> str:
-    # One sentence in each language, joined as every reason here is ("中文 | English"): the
+    # One sentence in each language, joined as every reason here is (bilingual.Text): the
     # console shows the reader's side (seen: 「技能与熟练度匹配 | matched at step strict」 mid-sentence).
-    why_zh, _, why_en = why.partition(" | ")
+    why_zh, why_en = Text.parse(why)
     when_zh = "当前在岗" if on else f"下次值班 {nd:%m-%d %H:%M}" if nd else "近期无值班"
     when_en = "on duty now" if on else f"next on duty {nd:%m-%d %H:%M}" if nd else "no duty soon"
     load = f"{chosen.load}+{f.weight}/{chosen.capacity}"
@@ -589,6 +590,6 @@ def _reason(f: _Facts, chosen: StaffView, why: str, on: bool, nd: datetime | Non
         f"load {load} (complexity {f.complexity.score}, {f.band})"
     )
     if chosen.id in f.order.namesake_staff:  # shown with the offer: the person checks it
-        warn_zh, _, warn_en = NAMESAKE_WARNING.partition(" | ")
+        warn_zh, warn_en = Text.parse(NAMESAKE_WARNING)
         zh, en = f"{zh}。{warn_zh}", f"{en}. {warn_en}"
-    return f"{zh} | {en}"
+    return str(Text(zh, en))

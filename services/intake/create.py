@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, ensure_visible
+from libs.common.bilingual import Text
 from libs.common.crypto import get_cipher
 from libs.common.events import intake as ev
 from libs.common.fastsql import FastStatement
@@ -225,8 +226,8 @@ async def create_work_order(
         order.due_at, order.dispatched = due, True
         announce(order, now, s)
         for w in warnings:
-            zh, _, en = w.partition(" | ")
-            out.warnings.append({"code": "calendar_fallback", "message": zh, "message_en": en or zh})
+            zh, en = Text.parse(w)
+            out.warnings.append({"code": "calendar_fallback", "message": zh, "message_en": en})
     events: list[tuple[WorkOrder, str, BaseModel]] = []
     if auto:
         events.append((order, ev.WORKORDER_CLASSIFIED, classified_payload(order, by="auto", at=now)))

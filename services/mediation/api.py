@@ -179,7 +179,7 @@ async def mediators(
         item = MediatorOut.model_validate(m)
         item.available, item.unavailable_reason = (
             reason is None,
-            reason.partition(" | ")[0] if reason else None,
+            reason.zh if reason else None,
         )
         out.append(item)
     return out

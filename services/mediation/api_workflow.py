@@ -1,5 +1,6 @@
 """HTTP routes for the steps of a case. Each runs in one transaction: lock the case, guard the
-transition (409 problem+json listing what is allowed), change, enqueue the event."""
+transition (the one 409 of libs.common.workflow, listing `allowed_actions`), change, enqueue
+the event."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, principal
 from libs.common.calendar import WorkCalendar
+from libs.common.workflow import run_action
 from services.mediation import deadlines, outcome, service, workflow
 from services.mediation.calendar_store import load_calendar
 from services.mediation.models import Case
@@ -50,16 +52,20 @@ class Ctx:
 async def _run(
     request: Request, case_id: uuid.UUID, who: Principal, fn: Step, after: Callable[[Any], None] | None = None
 ) -> dict[str, Any]:
-    """One step in one transaction; `after` runs once it is committed (e.g. wake the webhook loop)."""
+    """One step in one transaction (libs.common.workflow.run_action); `after` runs once it is
+    committed (e.g. wake the webhook loop)."""
     rt = request.app.state.rt
-    async with rt.sessionmaker() as session:
-        async with session.begin():
-            case = await service.load(session, case_id, who, lock=True)
-            await fn(session, case, Ctx(rt.extras["clock"].now(), await load_calendar(session), rt))
-            out = await service.detail(session, case)
-    if after is not None:
-        after(rt)
-    return out
+
+    async def apply(session: AsyncSession, case: Case) -> None:
+        await fn(session, case, Ctx(rt.extras["clock"].now(), await load_calendar(session), rt))
+
+    return await run_action(
+        rt.sessionmaker,
+        load=lambda session: service.load(session, case_id, who, lock=True),
+        apply=apply,
+        answer=service.detail,
+        after=(lambda: after(rt)) if after is not None else None,
+    )
 
 
 def _webhook(x: Ctx) -> str | None:

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.bilingual import zh_of
 from libs.common.clock import CHINA_TZ
 from libs.common.crypto import get_cipher
 from libs.common.pii import id_particulars
@@ -64,7 +65,7 @@ async def agreement_html(session: AsyncSession, case: Case) -> str:
             agreement=agreement,
             parties=parties,
             particulars=particulars,
-            missing=[m.partition(" | ")[0] for m in missing],
+            missing=[zh_of(m) for m in missing],
             committee_name=committee.name if committee else "人民调解委员会",
             confirmation=case.confirmation,
             sign_methods=domain.SIGN_METHODS,

@@ -9,8 +9,11 @@ import calendar as _cal
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from libs.common import workflow
+from libs.common.bilingual import Text
 from libs.common.calendar import Deadline, WorkCalendar
 from libs.common.clock import CHINA_TZ
+from libs.common.workflow import Refusal, StateMachine
 
 SERVICE_TYPE = "mediation"
 
@@ -126,25 +129,26 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "recompute_deadline": (OPEN_STATUSES | {"agreed"}, None),
 }
 SYSTEM_ACTIONS = frozenset({"deadline_breached", "recompute_deadline"})  # never offered to a person
+# Sessions are held by a mediator (Art 19, 22): scheduling one waits for the assignment.
+NO_MEDIATOR = Refusal(Text("请先指派人民调解员", "assign a mediator first"), ("assign_mediator",))
 
 
-class IllegalTransition(Exception):
-    def __init__(self, action: str, status: str) -> None:
-        super().__init__(f"{action} not allowed from {status}")
-        self.action, self.status = action, status
-        self.allowed = allowed_actions(status)
+MACHINE = StateMachine.from_sources(
+    TRANSITIONS,
+    STATUSES,
+    hidden=SYSTEM_ACTIONS,
+    guards={"schedule_session": lambda case: None if case.mediator_staff_id else NO_MEDIATOR},
+)
+IllegalTransition = workflow.IllegalTransition
 
 
 def allowed_actions(status: str) -> list[str]:
-    return sorted(a for a, (src, _) in TRANSITIONS.items() if status in src and a not in SYSTEM_ACTIONS)
+    return MACHINE.allowed_actions(status)
 
 
 def transition(status: str, action: str) -> str:
     """The status after `action`, or IllegalTransition (→ 409 listing what is allowed)."""
-    sources, target = TRANSITIONS[action]
-    if status not in sources:
-        raise IllegalTransition(action, status)
-    return target or status
+    return MACHINE.next_state(status, action)
 
 
 # --- consent (Art 17, 23) ---------------------------------------------------------------------------
@@ -199,12 +203,12 @@ class Availability:
     slots: list[tuple[int, str, str]]  # (weekday, "HH:MM", "HH:MM"), China local time
 
 
-def unavailable_reason(av: Availability, on: date) -> str | None:
+def unavailable_reason(av: Availability, on: date) -> Text | None:
     """Why a mediator cannot take a case on a day (None if they can)."""
     if not av.active:
-        return "该调解员已停用 | mediator is not active"
+        return Text("该调解员已停用", "mediator is not active")
     if av.on_leave_until and on <= av.on_leave_until:
-        return f"该调解员休假至 {av.on_leave_until} | mediator on leave until {av.on_leave_until}"
+        return Text(f"该调解员休假至 {av.on_leave_until}", f"mediator on leave until {av.on_leave_until}")
     return None
 
 
@@ -214,13 +218,15 @@ def on_duty(av: Availability, at: datetime) -> bool:
     return any(d == local.weekday() and s <= hhmm < e for d, s, e in av.slots)
 
 
-def conflict_with(mediator_name: str, parties: list[str], recused: set[str], staff_id: str) -> str | None:
+def conflict_with(mediator_name: str, parties: list[str], recused: set[str], staff_id: str) -> Text | None:
     """A mediator with a recorded conflict, or who is a party, must not mediate (Art 21 fairness;
     司法部《人民调解工作若干规定》回避)."""
     if staff_id in recused:
-        return "该调解员已因利害关系回避本案 | mediator recused for a conflict of interest in this case"
+        return Text(
+            "该调解员已因利害关系回避本案", "mediator recused for a conflict of interest in this case"
+        )
     if mediator_name in parties:
-        return "调解员本人是本案当事人，应当回避 | the mediator is a party to this case"
+        return Text("调解员本人是本案当事人，应当回避", "the mediator is a party to this case")
     return None
 
 
@@ -236,15 +242,15 @@ ART29_FIELDS = {
 }
 
 
-def agreement_before_session(held_sessions: int) -> str | None:
+def agreement_before_session(held_sessions: int) -> Text | None:
     """Why no agreement can be recorded yet (None: it can). An agreement is one "经人民调解委员会
     调解达成" (Art 28): reached in mediation, where the mediator heard the parties and helped them
     agree (Art 22) and recorded how it went (Art 27). With no session held there was no mediation
     to reach it in — a slip of the wrong button, not an agreement."""
     if held_sessions < 1:
-        return (
-            "尚未召开并记录调解会，不能登记调解协议（人民调解法第二十二条、第二十七条、第二十八条）"
-            " | no mediation session has been held and recorded yet"
+        return Text(
+            "尚未召开并记录调解会，不能登记调解协议（人民调解法第二十二条、第二十七条、第二十八条）",
+            "no mediation session has been held and recorded yet",
         )
     return None
 
@@ -258,15 +264,18 @@ def agreement_effective(
     *, party_signatures: list[str | None], mediator_signed: bool, committee_sealed: bool
 ) -> tuple[bool, list[str]]:
     """Art 29: effective on the day every party has signed/sealed/thumb-printed, the mediator has
-    signed AND the committee's seal is applied. Returns (effective, what is still missing)."""
+    signed AND the committee's seal is applied. Returns (effective, what is still missing) — joined
+    "中文 | English" strings, as the sign event publishes them."""
     missing: list[str] = []
     unsigned = sum(1 for s in party_signatures if not s)
     if unsigned or not party_signatures:
-        missing.append(f"{unsigned} 名当事人尚未签名、盖章或按指印 | {unsigned} parties have not signed")
+        missing.append(
+            str(Text(f"{unsigned} 名当事人尚未签名、盖章或按指印", f"{unsigned} parties have not signed"))
+        )
     if not mediator_signed:
-        missing.append("人民调解员尚未签名 | mediator has not signed")
+        missing.append(str(Text("人民调解员尚未签名", "mediator has not signed")))
     if not committee_sealed:
-        missing.append("尚未加盖人民调解委员会印章 | committee seal not recorded")
+        missing.append(str(Text("尚未加盖人民调解委员会印章", "committee seal not recorded")))
     return not missing, missing
 
 
@@ -294,14 +303,14 @@ def confirmation_offer(
 
 def confirmation_application_problem(
     confirmation: dict | None, applied_on: date, party_ids: list[str], applying: list[str]
-) -> str | None:
+) -> Text | None:
     """Art 33: BOTH parties apply TOGETHER, within 30 days, and only where confirmation is available."""
     if not confirmation or not confirmation.get("offered"):
-        return "本案调解协议不适用司法确认 | judicial confirmation is not available for this agreement"
+        return Text("本案调解协议不适用司法确认", "judicial confirmation is not available for this agreement")
     if set(party_ids) - set(applying):
-        return "司法确认须由双方当事人共同申请 | every party must join the application"
+        return Text("司法确认须由双方当事人共同申请", "every party must join the application")
     if confirmation.get("deadline") and applied_on > date.fromisoformat(confirmation["deadline"]):
-        return "已超过三十日申请期限 | the 30-day period for judicial confirmation has passed"
+        return Text("已超过三十日申请期限", "the 30-day period for judicial confirmation has passed")
     return None
 
 

@@ -14,6 +14,7 @@ from libs.common.auth import Principal
 from libs.common.calendar import WorkCalendar
 from libs.common.events import mediation as ev
 from libs.common.problems import FieldProblem, Problem
+from libs.common.workflow import refused
 from services.mediation import domain
 from services.mediation.models import Agreement, Case, FollowUp, MediationSession
 from services.mediation.schemas import (
@@ -29,7 +30,7 @@ from services.mediation.service import emit, guard, parties_of, step
 from services.mediation.workflow import _party, routes_told
 
 
-async def ensure_session_held(session: AsyncSession, case: Case) -> None:
+async def ensure_session_held(session: AsyncSession, case: Case, action: str) -> None:
     """人民调解法 Art 22, 27, 28: an agreement comes out of a mediation that was held (409 if none)."""
     held = await session.scalar(
         select(func.count())
@@ -38,15 +39,14 @@ async def ensure_session_held(session: AsyncSession, case: Case) -> None:
     )
     problem = domain.agreement_before_session(int(held or 0))
     if problem:
-        zh, _, en = problem.partition(" | ")
-        raise Problem(409, zh, en, allowed_transitions=["record_session"])
+        raise refused(case.status, action, problem, ["record_session"])
 
 
 async def draft_agreement(
     session: AsyncSession, *, case: Case, body: AgreementIn, now: datetime
 ) -> Agreement:
     guard(case, "draft_agreement")
-    await ensure_session_held(session, case)
+    await ensure_session_held(session, case, "draft_agreement")
     contents = body.model_dump()
     missing = domain.missing_art29(contents)  # Art 29 contents
     if missing:
@@ -108,7 +108,7 @@ async def oral_agreement(
     """Art 28: the parties need no written agreement; the mediator records the content.
     Art 30: it is effective the day it is reached."""
     guard(case, "oral_agreement")
-    await ensure_session_held(session, case)
+    await ensure_session_held(session, case, "oral_agreement")
     agreement = Agreement(
         case_id=case.id,
         form="oral",
@@ -229,8 +229,7 @@ async def record_confirmation_application(
         case.confirmation, body.applied_on, parties, [str(i) for i in body.applying_party_ids]
     )
     if problem:
-        zh, _, en = problem.partition(" | ")
-        raise Problem(409, zh, en)
+        raise Problem(409, *problem)
     application = {
         "applied_on": body.applied_on.isoformat(),
         "court": body.court,

@@ -46,18 +46,8 @@ SERVICE = "mediation"
 
 
 def guard(case: Case, action: str) -> str:
-    """The status `action` leads to, or 409 problem+json listing the allowed transitions."""
-    try:
-        return domain.transition(case.status, action)
-    except domain.IllegalTransition as exc:
-        raise Problem(
-            409,
-            f"案件当前状态为「{domain.STATUSES.get(case.status, case.status)}」，不能执行「{action}」",
-            f"action '{action}' is not allowed while the case is '{case.status}'",
-            status_now=case.status,
-            action=action,
-            allowed_transitions=exc.allowed,
-        ) from exc
+    """The status `action` leads to, or the one 409 (libs.common.workflow) listing what is allowed."""
+    return domain.MACHINE.ensure_allowed(case.status, action, case)
 
 
 async def step(

@@ -140,13 +140,11 @@ async def assign_mediator(
         mediator = chosen
         reason = domain.unavailable_reason(availability(mediator), today)
         if reason:
-            zh, _, en = reason.partition(" | ")
-            raise Problem(409, zh, en)
+            raise Problem(409, *reason)
     names = [p.name for p in await parties_of(session, case.id)]
     conflict = domain.conflict_with(mediator.name, names, recused, str(mediator.staff_id))
     if conflict:
-        zh, _, en = conflict.partition(" | ")
-        raise Problem(409, zh, en, staff_id=str(mediator.staff_id))
+        raise Problem(409, *conflict, staff_id=str(mediator.staff_id))
     case.mediator_staff_id, case.staff_name, case.mediator_chosen_by = (
         mediator.staff_id,
         mediator.name,
@@ -199,11 +197,7 @@ async def recuse(session: AsyncSession, *, case: Case, body: RecusalIn, now: dat
 async def schedule_session(
     session: AsyncSession, *, case: Case, body: SessionIn, now: datetime
 ) -> MediationSession:
-    guard(case, "schedule_session")
-    if case.mediator_staff_id is None:
-        raise Problem(
-            409, "请先指派人民调解员", "assign a mediator first", allowed_transitions=["assign_mediator"]
-        )
+    guard(case, "schedule_session")  # with its rule: a mediator is assigned (domain.NO_MEDIATOR)
     row = MediationSession(
         case_id=case.id,
         scheduled_at=body.scheduled_at,

@@ -196,7 +196,13 @@ async def test_refusal_stops_the_case_and_tells_the_other_routes(svc, api):
     # Nothing else may happen to a stopped case: 409 listing what is still allowed.
     r = await api.post(f"/v1/cases/{case['id']}/mediator", json={"chosen_by": "committee"})
     assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["allowed_transitions"] == ["return_visit"]
+    assert r.json()["allowed_actions"] == ["return_visit"]
+    # The one 409 of libs.common.workflow, the same body as aid's.
+    assert {k: r.json()[k] for k in ("code", "state", "action")} == {
+        "code": "transition_not_allowed",
+        "state": "closed",
+        "action": "assign_mediator",
+    }
     refused = [
         e for e in await events(svc, case["id"], ev.CASE_TRANSITIONED) if e["data"]["action"] == "refuse"
     ]
@@ -289,7 +295,7 @@ async def test_no_agreement_before_any_session_was_held(api):
     for path, body in (("agreement", AGREEMENT), ("oral-agreement", {"terms": "当场和解"})):
         r = await api.post(f"/v1/cases/{case['id']}/{path}", json=body)
         assert r.status_code == 409 and "第二十八条" in r.json()["detail"], r.text
-        assert r.json()["allowed_transitions"] == ["record_session"]
+        assert r.json()["allowed_actions"] == ["record_session"]
     assert (await api.get(f"/v1/cases/{case['id']}")).json()["status"] == "mediating"
 
 
@@ -311,7 +317,7 @@ async def test_oral_agreement_is_recorded_and_effective_the_same_day(api):
 async def test_failure_tells_routes_and_illegal_steps_are_409(api):
     case = await register(api, dispute_type="land")
     r = await api.post(f"/v1/cases/{case['id']}/oral-agreement", json={"terms": "口头协议内容"})
-    assert r.status_code == 409 and "consent" in r.json()["allowed_transitions"]
+    assert r.status_code == 409 and "consent" in r.json()["allowed_actions"]
     case = await to_mediating(api, case)
     r = await api.post(f"/v1/cases/{case['id']}/failure", json={"reason": "双方对宅基地界址分歧过大"})
     body = r.json()

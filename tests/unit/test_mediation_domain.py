@@ -45,7 +45,7 @@ def test_oral_agreement_only_while_mediating_and_agreed_directly():
 def test_no_agreement_before_a_session_was_held():
     # 人民调解法 Art 22, 27, 28: an agreement is reached in a mediation that was held and recorded.
     problem = domain.agreement_before_session(0)
-    assert problem is not None and "第二十八条" in problem
+    assert problem is not None and "第二十八条" in problem.zh and problem.en
     assert domain.agreement_before_session(1) is None
 
 
@@ -90,9 +90,9 @@ def test_routes_told_after_failure_fit_the_dispute():
 
 def test_mediator_on_leave_or_inactive_is_unavailable():
     av = domain.Availability(True, date(2026, 12, 1), [(0, "09:00", "17:00")])
-    assert "休假" in domain.unavailable_reason(av, date(2026, 11, 30))
+    assert "休假" in domain.unavailable_reason(av, date(2026, 11, 30)).zh
     assert domain.unavailable_reason(av, date(2026, 12, 2)) is None
-    assert "停用" in domain.unavailable_reason(domain.Availability(False, None, []), date(2026, 12, 2))
+    assert "停用" in domain.unavailable_reason(domain.Availability(False, None, []), date(2026, 12, 2)).zh
 
 
 def test_on_duty_follows_the_roster_in_china_time():
@@ -230,9 +230,10 @@ def test_first_guess_of_the_dispute_type():
 def test_judicial_confirmation_application_is_joint_and_timely():
     offered = {"offered": True, "deadline": "2026-04-01"}
     assert domain.confirmation_application_problem(offered, date(2026, 3, 20), ["a", "b"], ["a", "b"]) is None
-    assert "共同" in domain.confirmation_application_problem(offered, date(2026, 3, 20), ["a", "b"], ["a"])
-    assert "三十日" in domain.confirmation_application_problem(
-        offered, date(2026, 4, 2), ["a", "b"], ["a", "b"]
+    assert "共同" in domain.confirmation_application_problem(offered, date(2026, 3, 20), ["a", "b"], ["a"]).zh
+    assert (
+        "三十日"
+        in domain.confirmation_application_problem(offered, date(2026, 4, 2), ["a", "b"], ["a", "b"]).zh
     )
     refused = {"offered": False, "deadline": None}
-    assert "不适用" in domain.confirmation_application_problem(refused, date(2026, 3, 3), ["a"], ["a"])
+    assert "不适用" in domain.confirmation_application_problem(refused, date(2026, 3, 3), ["a"], ["a"]).zh
