@@ -8,19 +8,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.app import Runtime
 from libs.common.events import dispatch
 from libs.common.events.envelope import Envelope
-from libs.common.inbox import Handler
+from libs.common.handlers import Handlers
 from services.aid import service
 from services.aid.calendar_store import load_calendar, store_year
 from services.aid.service_receipt import recompute_for_year
 
 
-def build_handlers(rt: Runtime) -> dict[str, Handler]:
-    async def on_assigned(session: AsyncSession, event: Envelope) -> None:
+def build_handlers(rt: Runtime) -> Handlers:
+    async def on_assigned(session: AsyncSession, event: Envelope, data: dispatch.AssignedV1) -> None:
         cal = await load_calendar(session)
-        await service.open_case_from_assignment(session, event=event, now=rt.extras["clock"].now(), cal=cal)
+        await service.open_case_from_assignment(session, assigned=data, now=rt.extras["clock"].now(), cal=cal)
 
-    async def on_calendar(session: AsyncSession, event: Envelope) -> None:
-        year = dispatch.CalendarYearUpdatedV1.model_validate(event.data)
+    async def on_calendar(
+        session: AsyncSession, event: Envelope, year: dispatch.CalendarYearUpdatedV1
+    ) -> None:
         await store_year(session, year)
         # The open clocks that counted through that year (some without its holidays) follow.
         await recompute_for_year(
@@ -31,4 +32,4 @@ def build_handlers(rt: Runtime) -> dict[str, Handler]:
             rules=rt.extras["rules"],
         )
 
-    return {dispatch.ASSIGNED: on_assigned, dispatch.CALENDAR_YEAR_UPDATED: on_calendar}
+    return Handlers().on(dispatch.AssignedV1, on_assigned).on(dispatch.CalendarYearUpdatedV1, on_calendar)

@@ -15,7 +15,7 @@ from libs.common.auth import Principal, ensure_visible
 from libs.common.calendar import WorkCalendar
 from libs.common.crypto import get_cipher
 from libs.common.events import aid as ev
-from libs.common.events.envelope import Envelope
+from libs.common.events import dispatch
 from libs.common.pii import mask_id_number, mask_phone
 from libs.common.problems import FieldProblem, Problem
 from libs.common.receipt import resolve
@@ -28,10 +28,10 @@ from services.aid.workflow import (
     Actor,
     actor_of,
     actor_ref,
-    emit,
     guard,
     local_day,
     open_clock,
+    publish_case,
     settle_clocks,
     staff_uuid,
     start_clock,
@@ -71,10 +71,9 @@ async def _new_case(
 async def _opened(
     session: AsyncSession, case: Case, *, now: datetime, cal: WorkCalendar, action: str
 ) -> None:
-    await emit(
+    await publish_case(
         session,
         case,
-        ev.CASE_OPENED,
         ev.AidCaseOpenedV1(
             case_id=str(case.id),
             case_number=case.number,
@@ -95,26 +94,25 @@ async def _opened(
 
 
 async def open_case_from_assignment(
-    session: AsyncSession, *, event: Envelope, now: datetime, cal: WorkCalendar
+    session: AsyncSession, *, assigned: dispatch.AssignedV1, now: datetime, cal: WorkCalendar
 ) -> Case | None:
-    data = event.data
-    if not domain.opens_case(data.get("service_type", "")):
+    if not domain.opens_case(assigned.service_type):
         return None
     case = await _new_case(
         session,
         now=now,
         values=dict(
-            work_order_id=uuid.UUID(data["work_order_id"]),
-            county_code=data["county_code"],
-            region_code=data["region_code"],
+            work_order_id=uuid.UUID(assigned.work_order_id),
+            county_code=assigned.county_code,
+            region_code=assigned.region_code,
             status="received",
             kind="application",
             source="work_order",
-            handler_staff_id=uuid.UUID(data["staff_id"]),
-            staff_name=data["staff_name"],
-            applicant_name=data["requester_name"],
-            applicant={"name": data["requester_name"]},
-            summary=data["description"],
+            handler_staff_id=uuid.UUID(assigned.staff_id),
+            staff_name=assigned.staff_name,
+            applicant_name=assigned.requester_name,
+            applicant={"name": assigned.requester_name},
+            summary=assigned.description,
         ),
         # Received when the officer took the order; a paper form received earlier is entered with
         # the application (or corrected) by staff.
@@ -341,10 +339,9 @@ async def _custody_forwarding(session: AsyncSession, case: Case, *, now: datetim
     late = domain.custody_forwarding_late(got, case.received_at or now)  # the agency's receipt
     case.proxy = {**proxy, "forwarded_within_24h": not late}
     if late:
-        await emit(
+        await publish_case(
             session,
             case,
-            ev.DEADLINE_BREACHED,
             ev.AidDeadlineBreachedV1(
                 case_id=str(case.id),
                 case_number=case.number,

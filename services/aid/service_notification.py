@@ -25,7 +25,7 @@ from services.aid.service_receipt import audit_entered, receipt_values
 from services.aid.workflow import (
     actor_of,
     actor_ref,
-    emit,
+    publish_case,
     start_statutory,
     step,
 )
@@ -40,10 +40,9 @@ async def _confirm_notification(session: AsyncSession, case: Case, *, now: datet
         "lawyer_firm": case.lawyer_firm,
     }
     case.notification = n
-    await emit(
+    await publish_case(
         session,
         case,
-        ev.NOTIFICATION_CONFIRMED,
         ev.AidNotificationConfirmedV1(
             case_id=str(case.id),
             case_number=case.number,

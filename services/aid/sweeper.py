@@ -16,7 +16,7 @@ from libs.common.clock import Clock
 from libs.common.events import aid as ev
 from services.aid import domain, service_decision
 from services.aid.models import Case, CaseClock
-from services.aid.workflow import emit, local_day
+from services.aid.workflow import local_day, publish_case
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +61,9 @@ async def sweep(session: AsyncSession, *, now: datetime, limit: int = 500) -> Sw
                 )
                 result.withdrawn.append(str(case.id))
             continue
-        await emit(
+        await publish_case(
             session,
             case,
-            ev.DEADLINE_BREACHED,
             ev.AidDeadlineBreachedV1(
                 case_id=str(case.id),
                 case_number=case.number,

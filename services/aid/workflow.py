@@ -1,6 +1,5 @@
-"""Shared steps of every use case: guarded transitions (the table and its 409 are
-libs.common.workflow's; here the log row + outbox event in the caller's transaction),
-statutory clocks, case lookup with row lock and visibility."""
+"""Shared steps of every use case: guarded transitions (log + outbox event in the caller's
+transaction), statutory clocks, case lookup with row lock and visibility."""
 
 from __future__ import annotations
 
@@ -16,11 +15,9 @@ from libs.common.auth import Principal, region_filter
 from libs.common.calendar import Deadline, WorkCalendar
 from libs.common.clock import CHINA_TZ
 from libs.common.events import aid as ev
-from libs.common.events.envelope import make_event
-from libs.common.events.topics import AID, topic
-from libs.common.logging import correlation_id
-from libs.common.outbox import enqueue
+from libs.common.events.payload import EventPayload
 from libs.common.problems import Problem
+from libs.common.publisher import Publisher
 from services.aid import domain
 from services.aid.models import Case, CaseClock, CaseLog, outbox
 
@@ -90,19 +87,28 @@ def actor_of(who: Principal | None) -> str:
 
 
 def guard(case: Case, action: str) -> str:
-    """The state after `action`, or the one 409 (libs.common.workflow) listing what is allowed."""
-    return domain.MACHINE.ensure_allowed(case.status, action, case)
+    """The state after `action`, or 409 listing what is allowed from here."""
+    try:
+        return domain.next_state(case.status, action)
+    except domain.IllegalTransition as exc:
+        raise Problem(
+            409,
+            f"案件当前状态「{domain.STATES.get(exc.state, exc.state)}」不允许此操作",
+            f"action '{action}' not allowed in state '{exc.state}'",
+            state=exc.state,
+            action=action,
+            allowed_actions=exc.allowed,
+        ) from exc
 
 
-async def emit(session: AsyncSession, case: Case, event_type: str, payload: Any) -> None:
-    event = make_event(
-        event_type,
-        source=ev.SOURCE,
-        subject=str(case.id),
-        correlation_id=correlation_id.get(),
-        payload=payload,
-    )
-    await enqueue(session, outbox, service=SERVICE, topic=topic(AID), key=str(case.id), event=event)
+PUBLISHER = Publisher(outbox, SERVICE)
+
+
+async def publish_case(
+    session: AsyncSession, case: Case, payload: EventPayload, *, type: str | None = None
+) -> None:
+    """A case's event: subject and record key are the case id (the aid topic's key)."""
+    await PUBLISHER.publish(session, payload, subject=str(case.id), key=str(case.id), type=type)
 
 
 async def step(
@@ -135,10 +141,9 @@ async def step(
             at=now,
         )
     )
-    await emit(
+    await publish_case(
         session,
         case,
-        ACTION_EVENTS[action],
         ev.AidCaseTransitionV2(
             case_id=str(case.id),
             case_number=case.number,
@@ -155,6 +160,7 @@ async def step(
             details=details,
             at=now,
         ),
+        type=ACTION_EVENTS[action],
     )
 
 

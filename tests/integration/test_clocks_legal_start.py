@@ -15,7 +15,6 @@ from libs.common.audit import AUDIT
 from libs.common.calendar import WorkCalendar
 from libs.common.clock import CHINA_TZ, FrozenClock
 from libs.common.events import dispatch
-from libs.common.events.envelope import make_event
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import services
 from services.aid import service as aid_service
@@ -247,9 +246,10 @@ async def test_a_paper_form_for_a_dispatched_order_moves_the_clock_to_its_receip
         description="被拖欠工资，申请法律援助",
         accepted_at=MONDAY_10,
     )
-    event = make_event(dispatch.ASSIGNED, source=dispatch.SOURCE, payload=assigned)
     async with aid.rt.sessionmaker() as s, s.begin():
-        case = await aid_service.open_case_from_assignment(s, event=event, now=MONDAY_10, cal=WorkCalendar())
+        case = await aid_service.open_case_from_assignment(
+            s, assigned=assigned, now=MONDAY_10, cal=WorkCalendar()
+        )
         case_id = str(case.id)
     body = application()
     body.pop("region_code")
