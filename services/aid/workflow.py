@@ -1,5 +1,6 @@
-"""Shared steps of every use case: guarded transitions (log + outbox event in the caller's
-transaction), statutory clocks, case lookup with row lock and visibility."""
+"""Shared steps of every use case: guarded transitions (the table and its 409 are
+libs.common.workflow's; here the log row + outbox event in the caller's transaction),
+statutory clocks, case lookup with row lock and visibility."""
 
 from __future__ import annotations
 
@@ -87,18 +88,8 @@ def actor_of(who: Principal | None) -> str:
 
 
 def guard(case: Case, action: str) -> str:
-    """The state after `action`, or 409 listing what is allowed from here."""
-    try:
-        return domain.next_state(case.status, action)
-    except domain.IllegalTransition as exc:
-        raise Problem(
-            409,
-            f"案件当前状态「{domain.STATES.get(exc.state, exc.state)}」不允许此操作",
-            f"action '{action}' not allowed in state '{exc.state}'",
-            state=exc.state,
-            action=action,
-            allowed_actions=exc.allowed,
-        ) from exc
+    """The state after `action`, or the one 409 (libs.common.workflow) listing what is allowed."""
+    return domain.MACHINE.ensure_allowed(case.status, action, case)
 
 
 PUBLISHER = Publisher(outbox, SERVICE)
