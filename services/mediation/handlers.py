@@ -14,34 +14,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.app import Runtime
 from libs.common.events import dispatch
 from libs.common.events.envelope import Envelope
-from libs.common.inbox import Handler
+from libs.common.handlers import Handlers
 from services.mediation import deadlines, service
 from services.mediation.calendar_store import load_calendar, store_year
 from services.mediation.models import Mediator
 
 
-def build_handlers(rt: Runtime) -> dict[str, Handler]:
-    async def on_assigned(session: AsyncSession, event: Envelope) -> None:
+def build_handlers(rt: Runtime) -> Handlers:
+    async def on_assigned(session: AsyncSession, event: Envelope, data: dispatch.AssignedV1) -> None:
         await service.open_case_from_assignment(
-            session, data=event.data, now=rt.extras["clock"].now(), cal=await load_calendar(session)
+            session, assigned=data, now=rt.extras["clock"].now(), cal=await load_calendar(session)
         )
 
-    async def on_availability(session: AsyncSession, event: Envelope) -> None:
-        await upsert_mediator(session, event.payload(dispatch.StaffAvailabilityV1))
+    async def on_availability(
+        session: AsyncSession, event: Envelope, data: dispatch.StaffAvailabilityV1
+    ) -> None:
+        await upsert_mediator(session, data)
 
-    async def on_calendar(session: AsyncSession, event: Envelope) -> None:
-        year = event.payload(dispatch.CalendarYearUpdatedV1)
+    async def on_calendar(
+        session: AsyncSession, event: Envelope, year: dispatch.CalendarYearUpdatedV1
+    ) -> None:
         await store_year(session, year)
         # The open deadlines that counted through that year (some without its holidays) follow.
         await deadlines.recompute_for_year(
             session, year=year.year, cal=await load_calendar(session), now=rt.extras["clock"].now()
         )
 
-    return {
-        dispatch.ASSIGNED: on_assigned,
-        dispatch.STAFF_AVAILABILITY: on_availability,
-        dispatch.CALENDAR_YEAR_UPDATED: on_calendar,
-    }
+    return (
+        Handlers()
+        .on(dispatch.AssignedV1, on_assigned)
+        .on(dispatch.StaffAvailabilityV1, on_availability)
+        .on(dispatch.CalendarYearUpdatedV1, on_calendar)
+    )
 
 
 async def upsert_mediator(session: AsyncSession, s: dispatch.StaffAvailabilityV1) -> None:

@@ -24,7 +24,7 @@ from libs.common.pii import mask_text
 from libs.common.problems import Problem
 from services.mediation.models import Case, PoliceLiaison, WebhookDelivery
 from services.mediation.schemas import LiaisonAckIn, LiaisonOut, RiskIn
-from services.mediation.service import emit
+from services.mediation.service import publish_case
 
 RISK_KINDS = {
     "violence": "可能激化为暴力",
@@ -158,10 +158,9 @@ async def acknowledge(
     item.police_unit, item.action_taken = body.police_unit, mask_text(body.action_taken)
     case = await session.get(Case, item.case_id)
     assert case is not None
-    await emit(
+    await publish_case(
         session,
         case,
-        ev.RISK_ACKNOWLEDGED,
         ev.MediationRiskAcknowledgedV1(
             case_id=str(case.id),
             case_number=case.number,

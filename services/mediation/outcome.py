@@ -26,7 +26,7 @@ from services.mediation.schemas import (
     OralAgreementIn,
     SignIn,
 )
-from services.mediation.service import emit, guard, parties_of, step
+from services.mediation.service import guard, parties_of, publish_case, step
 from services.mediation.workflow import _party, routes_told
 
 
@@ -266,7 +266,7 @@ async def sweep_deadlines(session: AsyncSession, *, now: datetime, limit: int = 
     for case in cases:
         assert case.due_date is not None
         case.breach_reported_for = case.due_date
-        await emit(session, case, ev.DEADLINE_BREACHED, _breach(case, now, (today - case.due_date).days))
+        await publish_case(session, case, _breach(case, now, (today - case.due_date).days))
         await step(
             session,
             case,

@@ -16,13 +16,12 @@ from libs.common import audit, regions
 from libs.common.auth import Principal, ensure_visible, region_filter
 from libs.common.calendar import WorkCalendar
 from libs.common.crypto import get_cipher
+from libs.common.events import dispatch
 from libs.common.events import mediation as ev
-from libs.common.events.envelope import make_event
-from libs.common.events.topics import MEDIATION, topic
-from libs.common.logging import correlation_id
-from libs.common.outbox import enqueue
+from libs.common.events.payload import EventPayload
 from libs.common.pii import mask_id_number
 from libs.common.problems import FieldProblem, Problem
+from libs.common.publisher import Publisher
 from libs.common.receipt import Receipt, resolve
 from services.mediation import domain
 from services.mediation.models import (
@@ -66,10 +65,9 @@ async def step(
     case.updated_at = now
     if case.status == "closed" and case.concluded_at is None:
         case.concluded_at = now
-    await emit(
+    await publish_case(
         session,
         case,
-        ev.CASE_TRANSITIONED,
         ev.MediationCaseTransitionedV1(
             case_id=str(case.id),
             case_number=case.number,
@@ -87,15 +85,12 @@ async def step(
     )
 
 
-async def emit(session: AsyncSession, case: Case, event_type: str, payload: Any) -> None:
-    event = make_event(
-        event_type,
-        source=ev.SOURCE,
-        subject=str(case.id),
-        correlation_id=correlation_id.get(),
-        payload=payload,
-    )
-    await enqueue(session, outbox, service=SERVICE, topic=topic(MEDIATION), key=str(case.id), event=event)
+PUBLISHER = Publisher(outbox, SERVICE)
+
+
+async def publish_case(session: AsyncSession, case: Case, payload: EventPayload) -> None:
+    """A case's event: subject and record key are the case id (the mediation topic's key)."""
+    await PUBLISHER.publish(session, payload, subject=str(case.id), key=str(case.id))
 
 
 # --- registration -------------------------------------------------------------------------------
@@ -227,12 +222,12 @@ async def register(
 
 
 async def open_case_from_assignment(
-    session: AsyncSession, *, data: dict[str, Any], now: datetime, cal: WorkCalendar
+    session: AsyncSession, *, assigned: dispatch.AssignedV1, now: datetime, cal: WorkCalendar
 ) -> Case | None:
     """dispatch.assigned for a mediation order: the requester applied (source = application)."""
-    if not domain.opens_case(data.get("service_type", "")):
+    if not domain.opens_case(assigned.service_type):
         return None
-    committee = await committee_for_region(session, data["region_code"])
+    committee = await committee_for_region(session, assigned.region_code)
     case = await _new_case(
         session,
         now=now,
@@ -242,16 +237,16 @@ async def open_case_from_assignment(
         received=resolve(received_at=None, reason=None, now=now),
         by="system",
         id=uuid.uuid4(),
-        work_order_id=uuid.UUID(data["work_order_id"]),
-        county_code=data["county_code"],
-        region_code=data["region_code"],
+        work_order_id=uuid.UUID(assigned.work_order_id),
+        county_code=assigned.county_code,
+        region_code=assigned.region_code,
         committee_id=committee.id if committee else None,
-        mediator_staff_id=uuid.UUID(data["staff_id"]),
-        staff_name=data["staff_name"],
+        mediator_staff_id=uuid.UUID(assigned.staff_id),
+        staff_name=assigned.staff_name,
         mediator_chosen_by="committee",  # dispatch routes on the committee's behalf (Art 19)
-        applicant_name=data["requester_name"],
-        summary=data["description"],
-        dispute_type=domain.guess_dispute_type(data["description"]),
+        applicant_name=assigned.requester_name,
+        summary=assigned.description,
+        dispute_type=domain.guess_dispute_type(assigned.description),
         source="application",
     )
     values = {c.key: getattr(case, c.key) for c in Case.__table__.columns if getattr(case, c.key) is not None}
@@ -266,17 +261,16 @@ async def open_case_from_assignment(
     opened = await session.get(Case, values["id"])
     assert opened is not None
     case = opened
-    applicant = PartyIn.model_construct(side="applicant", kind="person", name=data["requester_name"])
+    applicant = PartyIn.model_construct(side="applicant", kind="person", name=assigned.requester_name)
     session.add(_party_row(case.id, 1, applicant, "application"))
     await _opened(session, case, now)
     return case
 
 
 async def _opened(session: AsyncSession, case: Case, now: datetime) -> None:
-    await emit(
+    await publish_case(
         session,
         case,
-        ev.CASE_OPENED,
         ev.MediationCaseOpenedV1(
             case_id=str(case.id),
             case_number=case.number,

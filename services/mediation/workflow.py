@@ -24,7 +24,7 @@ from services.mediation.models import (
     Recusal,
 )
 from services.mediation.schemas import ConsentIn, MediatorIn, RecusalIn, RiskIn, SessionIn, SessionRecordIn
-from services.mediation.service import emit, guard, parties_of, step
+from services.mediation.service import guard, parties_of, publish_case, step
 
 
 def routes_told(case: Case) -> list[dict[str, str]]:
@@ -269,10 +269,9 @@ async def report_risk(
     guard(case, "report_risk")
     case.risk_flag = True
     item = await liaison.open_item(session, case=case, body=body, who=who, now=now, webhook_url=webhook_url)
-    await emit(
+    await publish_case(
         session,
         case,
-        ev.RISK_REPORTED,
         ev.MediationRiskReportedV1(
             case_id=str(case.id),
             case_number=case.number,
