@@ -16,18 +16,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from libs.common.apikeys import CredentialCache, IdentityFeed, make_resolver
 from libs.common.audit import AUDIT_POLICY, audit_router, chain_forever
 from libs.common.auth import PUBLIC, Rule, authorize
+from libs.common.backoff import Backoff, retry
 from libs.common.broker_watch import BrokerWatch
+from libs.common.clock import Clock
 from libs.common.config import CommonSettings, get_settings, service_database_url
 from libs.common.db import asyncpg_dsn, make_engine, make_sessionmaker
 from libs.common.deadletters import DEADLETTER_POLICY, deadletter_router
@@ -37,7 +40,7 @@ from libs.common.health import readiness
 from libs.common.inbox import Handler, InboxConsumer, purge_forever
 from libs.common.kafka import make_consumer, make_producer
 from libs.common.logging import configure_logging, correlation_id, new_correlation_id
-from libs.common.metrics import METRICS_POLICY, MetricSource, metrics_router
+from libs.common.metrics import METRICS_POLICY, MetricSource, PipelineCollector, metrics_router
 from libs.common.openapi_docs import install_contract_docs
 from libs.common.outbox import OutboxRelay
 from libs.common.problems import install_problem_handlers, unhandled_response
@@ -45,9 +48,16 @@ from libs.common.problems import install_problem_handlers, unhandled_response
 log = logging.getLogger(__name__)
 
 
+E = TypeVar("E")
+
+
 @dataclass
-class Runtime:
-    """The wired dependencies of one running service (app.state.rt)."""
+class Runtime(Generic[E]):
+    """The wired dependencies of one running service (app.state.rt).
+
+    `clock` is every service's; what only one service needs (aid's rules, dispatch's offer hub,
+    …) is its own dataclass in `rt.ext`, set by its on_startup and typed by `Runtime[ItsExtras]`
+    (e.g. services/aid/runtime.py `AidRuntime`)."""
 
     service: str
     settings: CommonSettings
@@ -55,15 +65,32 @@ class Runtime:
     bootstrap: str
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock = field(default_factory=Clock)
+    credentials: CredentialCache = field(default_factory=CredentialCache)
     producer: AIOKafkaProducer | None = None
     watch: BrokerWatch | None = None
     relay: OutboxRelay | None = None
+    identity_feed: IdentityFeed | None = None
     consumers: list[InboxConsumer] = field(default_factory=list)
     kafka_ready: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
     # Service-specific figures for /metrics (libs.common.metrics), e.g. intake's re-emits.
     metric_sources: list[MetricSource] = field(default_factory=list)
+    # Built by the first GET /metrics (libs.common.metrics.metrics_router).
+    metrics: PipelineCollector | None = None
+    metrics_registry: CollectorRegistry | None = None
+    _ext: E | None = None
+
+    @property
+    def ext(self) -> E:
+        """This service's own dependencies (set by its on_startup, before any route or handler runs)."""
+        if self._ext is None:
+            raise RuntimeError(f"{self.service}: rt.ext is read before the service's on_startup set it")
+        return self._ext
+
+    @ext.setter
+    def ext(self, value: E) -> None:
+        self._ext = value
 
     def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task:
         task: asyncio.Task[Any] = asyncio.create_task(coro, name=f"{self.service}:{name}")  # type: ignore[arg-type]
@@ -135,7 +162,9 @@ def create_service_app(
     db_url: str | None = None,
     bootstrap: str | None = None,
     settings: CommonSettings | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
+    """`clock`: tests pass a FrozenClock to move statutory time; by default the wall clock."""
     settings = settings or get_settings()
     configure_logging(spec.service, settings.log_level)
     db_url = db_url or service_database_url(spec.service, settings)
@@ -147,9 +176,17 @@ def create_service_app(
         # progress — beyond pool_size, SQLAlchemy opens and closes an overflow connection
         # for every checkout, which costs more than the transaction it serves.
         engine = make_engine(db_url, pool_size=settings.db_pool_size + settings.consumer_concurrency)
-        rt = Runtime(spec.service, settings, db_url, bootstrap, engine, make_sessionmaker(engine))
+        rt: Runtime[Any] = Runtime(
+            spec.service,
+            settings,
+            db_url,
+            bootstrap,
+            engine,
+            make_sessionmaker(engine),
+            clock=clock or Clock(),
+            credentials=app.state.credentials,
+        )
         app.state.rt = rt
-        rt.extras["credentials"] = app.state.credentials
         rt.watch = BrokerWatch(
             bootstrap,
             all_topics(),
@@ -222,18 +259,16 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
     assert rt.watch is not None
     # The watch has made the topics (with their partition counts) and knows the broker's epoch.
     await rt.watch.known.wait()
-    delay = 0.2
-    while True:
-        try:
-            producer = make_producer(rt.bootstrap)
-            await producer.start()
-            break
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("broker not reachable yet (%s); retrying", exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+
+    async def start_producer() -> AIOKafkaProducer:
+        producer = make_producer(rt.bootstrap)
+        await producer.start()
+        return producer
+
+    def not_yet(exc: BaseException, _tries: int, _delay: float) -> None:
+        log.warning("broker not reachable yet (%s); retrying", exc)
+
+    producer = await retry(start_producer, backoff=Backoff(first=0.2, cap=5.0), on_retry=not_yet)
     rt.producer = producer
     rt.relay = OutboxRelay(
         dsn=asyncpg_dsn(rt.db_url),
@@ -246,8 +281,8 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
         retention=timedelta(hours=rt.settings.outbox_retention_hours),
     )
     rt.spawn(rt.relay.run(), "outbox-relay")
-    feed = IdentityFeed(rt.bootstrap, topic(IDENTITY), rt.extras["credentials"], watch=rt.watch)
-    rt.extras["identity_feed"] = feed
+    feed = IdentityFeed(rt.bootstrap, topic(IDENTITY), rt.credentials, watch=rt.watch)
+    rt.identity_feed = feed
     rt.spawn(_supervise(feed.run, f"identity-feed:{spec.service}"), "identity-feed")
     if spec.consume and spec.handlers:
         handlers = spec.handlers(rt)
@@ -274,15 +309,13 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
 
 
 async def _supervise(run: Callable[[], Awaitable[None]], name: str) -> None:
-    """Restart a consumer loop that dies (broker restarts, rebalances gone wrong)."""
-    while True:
-        try:
-            await run()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("%s stopped (%s); restarting", name, exc)
-            await asyncio.sleep(1.0)
+    """Restart a consumer loop that dies (broker restarts, rebalances gone wrong), after 1 s."""
+
+    def restarting(exc: BaseException, _tries: int, _delay: float) -> None:
+        log.warning("%s stopped (%s); restarting", name, exc)
+
+    while True:  # a loop that returns is started again too
+        await retry(run, backoff=Backoff(first=1.0, cap=1.0), on_retry=restarting)
 
 
 HEALTH_POLICY = {"GET /healthz": PUBLIC, "GET /readyz": PUBLIC}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -12,6 +12,8 @@ import orjson
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from libs.common.backoff import Backoff, retry
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +119,14 @@ async def run_transaction(
     to resolve a deadlock or a serialization conflict — a person's click that met a consumer's
     batch on the same rows answers normally instead of 503. `work` must do nothing outside
     the session (it may run more than once)."""
-    for attempt in range(attempts):
-        try:
-            async with sessionmaker() as session, session.begin():
-                return await work(session)
-        except exc.DBAPIError as error:
-            if attempt + 1 >= attempts or not lost_a_conflict(error):
-                raise
-            await asyncio.sleep(0.02 * 2**attempt)
-    raise AssertionError("unreachable")
+
+    async def once() -> T:
+        async with sessionmaker() as session, session.begin():
+            return await work(session)
+
+    return await retry(
+        once,
+        backoff=Backoff(first=0.02, cap=math.inf),  # 0.02 s, 0.04 s …
+        when=lambda error: isinstance(error, exc.DBAPIError) and lost_a_conflict(error),
+        attempts=attempts,
+    )

@@ -26,7 +26,7 @@ async def readiness(rt: Runtime) -> dict[str, str]:
         checks["outbox"] = "starting"
     for consumer in rt.consumers:
         checks[f"consumer:{consumer.group}"] = consumer_health(consumer, rt.settings.ready_consumer_seconds)
-    feed = rt.extras.get("identity_feed")
+    feed = rt.identity_feed
     checks["credentials"] = feed.health() if feed is not None else "starting"
     return checks
 

@@ -38,12 +38,13 @@ replay dead letters within that time, or discard them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, bindparam, func, text
@@ -52,16 +53,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common import audit, deadletters
 from libs.common.aio import within
+from libs.common.backoff import Backoff, retry
 from libs.common.broker_watch import BrokerWatch
 from libs.common.config import CommonSettings
 from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
 from libs.common.logging import correlation_id
 from libs.common.partition_lanes import PartitionLanes
+from libs.common.periodic import every as run_every
 from libs.common.pipeline_tables import claim_state, get_state
 from libs.common.transient import is_transient
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
@@ -164,25 +168,11 @@ async def purge_forever(
             floor,
         )
         retention = floor
-    while True:
-        try:
-            await purge_once(sessionmaker, table, retention=retention, service=service)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the database may be away: next round
-            log.warning("%s: inbox purge failed: %s", service, exc)
-        await asyncio.sleep(every)
 
+    async def purge() -> None:  # the database may be away: the next round tries again
+        await purge_once(sessionmaker, table, retention=retention, service=service)
 
-class _Backoff:
-    """0.2 s doubling up to `ceiling`; `since` is when the waiting began."""
-
-    def __init__(self, ceiling: float) -> None:
-        self.ceiling, self.delay, self.since = ceiling, 0.2, time.monotonic()
-
-    def next(self) -> float:
-        delay, self.delay = self.delay, min(self.delay * 2, self.ceiling)
-        return delay
+    await run_every(every, purge, name=f"{service}: inbox purge")
 
 
 class InboxConsumer:
@@ -218,7 +208,7 @@ class InboxConsumer:
         self.duplicates = 0
         self.dead_lettered = 0
         self.transient_retries = 0  # handler attempts that failed on the infrastructure, retried
-        self._waiting: set[_Backoff] = set()  # retries in progress (a record waits in each)
+        self._waiting: set[Backoff] = set()  # retries in progress (a record waits in each)
 
     @property
     def epoch_key(self) -> str:
@@ -307,32 +297,34 @@ class InboxConsumer:
         if handler is None:
             return  # not ours: topics carry several event types
         token = correlation_id.set(event.correlation_id)
-        backoff = _Backoff(self.retry_max_seconds)
-        try:
-            attempt = 0
-            while True:
-                try:
-                    await self._handle_once(event, handler)
-                    return
-                except Exception as exc:
-                    if is_transient(exc):
-                        await self._pause(f"handling {event.type}", exc, backoff)
-                        continue
-                    attempt += 1
-                    log.warning(
-                        "handler failed (attempt %d/%d) for %s: %s",
-                        attempt,
-                        self.max_attempts,
-                        event.type,
-                        exc,
-                    )
-                    if attempt >= self.max_attempts:
-                        await self._dead_letter(record, f"{type(exc).__name__}: {exc}", event)
-                        return
-                    await asyncio.sleep(0.05 * 2**attempt)
+        transient = Backoff(cap=self.retry_max_seconds)
+
+        def paused(exc: BaseException, _tries: int, delay: float) -> None:
+            self._paused(f"handling {event.type}", exc, transient, delay)
+
+        async def handle() -> None:  # the infrastructure's failures: retried until it is back
+            await retry(
+                lambda: self._handle_once(event, handler),
+                backoff=transient,
+                when=is_transient,
+                on_retry=paused,
+            )
+
+        def failed(exc: BaseException, tries: int, _delay: float) -> None:
+            log.warning(
+                "handler failed (attempt %d/%d) for %s: %s", tries, self.max_attempts, event.type, exc
+            )
+
+        try:  # the handler's own failures: `max_attempts` tries 0.1 s, 0.2 s … apart, then a dead letter
+            await retry(
+                handle, backoff=Backoff(first=0.1, cap=math.inf), attempts=self.max_attempts, on_retry=failed
+            )
+        except Exception as exc:
+            failed(exc, max(self.max_attempts, 1), 0.0)
+            await self._dead_letter(record, f"{type(exc).__name__}: {exc}", event)
         finally:
             correlation_id.reset(token)
-            self._waiting.discard(backoff)
+            self._waiting.discard(transient)
 
     async def _handle_once(self, event: Envelope, handler: Handler) -> None:
         async with self.sessionmaker() as session, session.begin():
@@ -345,13 +337,13 @@ class InboxConsumer:
     @property
     def waiting_since(self) -> float | None:
         """Monotonic time since which the longest transient retry has been waiting (None: none)."""
-        return min((b.since for b in self._waiting), default=None)
+        return min((b.since for b in self._waiting if b.since is not None), default=None)
 
-    async def _pause(self, what: str, exc: BaseException, backoff: _Backoff) -> None:
-        """The infrastructure failed: wait (doubling up to `retry_max_seconds`) and try again."""
+    def _paused(self, what: str, exc: BaseException, backoff: Backoff, delay: float) -> None:
+        """The infrastructure failed: counted and logged; `retry` waits (doubling up to
+        `retry_max_seconds`) and tries again."""
         self._waiting.add(backoff)
         self.transient_retries += 1
-        delay = backoff.next()
         log.warning(
             "%s: %s failed on the infrastructure (%s: %s); retrying in %.1f s (waiting %.0f s so far; "
             "the partition holds its later records)",
@@ -360,20 +352,17 @@ class InboxConsumer:
             type(exc).__name__,
             exc,
             delay,
-            time.monotonic() - backoff.since,
+            time.monotonic() - (backoff.since or time.monotonic()),
         )
-        await asyncio.sleep(delay)
 
-    async def _with_retry(self, step: Callable[[], Awaitable[object]], what: str):  # type: ignore[no-untyped-def]
-        backoff = _Backoff(self.retry_max_seconds)
+    async def _with_retry(self, step: Callable[[], Awaitable[T]], what: str) -> T:
+        backoff = Backoff(cap=self.retry_max_seconds)
+
+        def paused(exc: BaseException, _tries: int, delay: float) -> None:
+            self._paused(what, exc, backoff, delay)
+
         try:
-            while True:
-                try:
-                    return await step()
-                except Exception as exc:
-                    if not is_transient(exc):
-                        raise
-                    await self._pause(what, exc, backoff)
+            return await retry(step, backoff=backoff, when=is_transient, on_retry=paused)
         finally:
             self._waiting.discard(backoff)
 

@@ -205,8 +205,8 @@ class PipelineCollector:
         for topic, count in sorted((watch.mismatched if watch else {}).items()):
             mismatch.add_metric([svc, topic], count)
         yield mismatch
-        cache = self.rt.extras.get("credentials")
-        feed = self.rt.extras.get("identity_feed")
+        cache = self.rt.credentials
+        feed = self.rt.identity_feed
         yield _gauge(
             "lawline_credentials_ready",
             "1 once the credential cache has caught up",
@@ -239,13 +239,12 @@ def metrics_router() -> APIRouter:
     @router.get("/metrics", summary="Prometheus metrics of the delivery pipeline", include_in_schema=False)
     async def metrics(request: Request) -> Response:
         rt = request.app.state.rt
-        collector: PipelineCollector | None = rt.extras.get("metrics")
-        if collector is None:
+        if rt.metrics is None or rt.metrics_registry is None:
             collector = PipelineCollector(rt)
             registry = CollectorRegistry(auto_describe=False)
             registry.register(collector)  # type: ignore[arg-type]
-            rt.extras["metrics"], rt.extras["metrics_registry"] = collector, registry
-        await collector.refresh()
-        return Response(generate_latest(rt.extras["metrics_registry"]), media_type=CONTENT_TYPE_LATEST)
+            rt.metrics, rt.metrics_registry = collector, registry
+        await rt.metrics.refresh()
+        return Response(generate_latest(rt.metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit
 from libs.common.aio import wait_event
+from libs.common.backoff import Backoff
 from libs.common.broker_watch import BrokerWatch
 from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
@@ -197,7 +198,7 @@ class OutboxRelay:
             watch.subscribe(self._wake.set)
 
     async def run(self) -> None:
-        backoff = 0.2
+        backoff = Backoff(first=0.2, cap=5.0)  # while the broker or the database is away
         while True:
             try:
                 await self._connect()
@@ -208,7 +209,8 @@ class OutboxRelay:
                         await self._follow_epoch(self.watch.epoch)  # type: ignore[arg-type]
                     while await self.drain_once():
                         pass
-                    backoff, self.last_error = 0.2, None
+                    backoff.reset()
+                    self.last_error = None
                     await self._purge_if_due()
                     self._wake.clear()
                     await wait_event(self._wake, self.poll_seconds)
@@ -219,8 +221,7 @@ class OutboxRelay:
                 self._failed_at = time.monotonic()
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("outbox relay paused: %s", self.last_error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                await backoff.sleep()
                 if self.watch is not None:
                     self.watch.poke()  # a restarted broker: topics and epoch checked at once
                 else:

@@ -82,7 +82,7 @@ async def _act(
     rt = request.app.state.rt
 
     async def apply(session: AsyncSession, case: Case) -> None:
-        ctx = Ctx(rt.extras["clock"].now(), await load_calendar(session), rt.extras["rules"], who)
+        ctx = Ctx(rt.clock.now(), await load_calendar(session), rt.ext.rules, who)
         await run(session, case, ctx)
 
     return await run_action(
@@ -149,7 +149,7 @@ async def case_document(
 ) -> HTMLResponse:
     async with request.app.state.rt.sessionmaker() as session:
         case = await queries.get_case(session, case_id=case_id, who=who)
-        return HTMLResponse(document.render(kind, case, now=request.app.state.rt.extras["clock"].now()))
+        return HTMLResponse(document.render(kind, case, now=request.app.state.rt.clock.now()))
 
 
 @router.get("/cases/{case_id}/log", response_model=list[LogOut], summary="全程留痕: every step of the case")
@@ -165,7 +165,7 @@ async def case_log(case_id: uuid.UUID, request: Request, who: Who) -> list[LogOu
     responses=examples.ok(examples.RULES),
 )
 async def rules(request: Request, who: Who) -> dict[str, Any]:
-    r: AidRules = request.app.state.rt.extras["rules"]
+    r: AidRules = request.app.state.rt.ext.rules
     province = who.region[:2] if len(who.region) >= 2 else "14"
     return {
         "matters": r.all_matters(province),
@@ -214,9 +214,9 @@ async def apply(body: WindowApplicationIn, request: Request, who: Who) -> CaseOu
                 session,
                 body=body,
                 who=who,
-                now=rt.extras["clock"].now(),
+                now=rt.clock.now(),
                 cal=await load_calendar(session),
-                rules=rt.extras["rules"],
+                rules=rt.ext.rules,
             )
         return await _out(session, case)
 
@@ -422,7 +422,7 @@ async def notify(body: NotificationIn, request: Request, who: Who) -> CaseOut:
     async with rt.sessionmaker() as session:
         async with session.begin():
             case = await service_notification.receive_notification(
-                session, body=body, who=who, now=rt.extras["clock"].now(), cal=await load_calendar(session)
+                session, body=body, who=who, now=rt.clock.now(), cal=await load_calendar(session)
             )
         return await _out(session, case)
 
@@ -435,5 +435,5 @@ async def notify(body: NotificationIn, request: Request, who: Who) -> CaseOut:
 async def clock_sweep(request: Request, who: Who) -> dict[str, Any]:
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
-        r = await sweep(session, now=rt.extras["clock"].now())
+        r = await sweep(session, now=rt.clock.now())
     return {"withdrawn": r.withdrawn, "breached": [{"case_id": c, "clock": n} for c, n in r.breached]}

@@ -17,7 +17,7 @@ from services.aid.service_receipt import recompute_for_year
 def build_handlers(rt: Runtime) -> Handlers:
     async def on_assigned(session: AsyncSession, event: Envelope, data: dispatch.AssignedV1) -> None:
         cal = await load_calendar(session)
-        await service.open_case_from_assignment(session, assigned=data, now=rt.extras["clock"].now(), cal=cal)
+        await service.open_case_from_assignment(session, assigned=data, now=rt.clock.now(), cal=cal)
 
     async def on_calendar(
         session: AsyncSession, event: Envelope, year: dispatch.CalendarYearUpdatedV1
@@ -28,8 +28,8 @@ def build_handlers(rt: Runtime) -> Handlers:
             session,
             year=year.year,
             cal=await load_calendar(session),
-            now=rt.extras["clock"].now(),
-            rules=rt.extras["rules"],
+            now=rt.clock.now(),
+            rules=rt.ext.rules,
         )
 
     return Handlers().on(dispatch.AssignedV1, on_assigned).on(dispatch.CalendarYearUpdatedV1, on_calendar)

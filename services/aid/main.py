@@ -6,13 +6,14 @@ import os
 
 from fastapi import FastAPI
 
-from libs.common.app import Runtime, ServiceSpec, create_service_app
+from libs.common.app import ServiceSpec, create_service_app
 from libs.common.clock import Clock
 from libs.common.events.topics import DISPATCH
 from services.aid import api
 from services.aid.access import POLICY
 from services.aid.handlers import build_handlers
 from services.aid.models import inbox, outbox
+from services.aid.runtime import AidExtras, AidRuntime
 from services.aid.settings import get_rules
 from services.aid.sweeper import run_forever
 
@@ -20,13 +21,12 @@ from services.aid.sweeper import run_forever
 def create_app(
     *, db_url: str | None = None, bootstrap: str | None = None, clock: Clock | None = None
 ) -> FastAPI:
-    async def startup(rt: Runtime) -> None:
-        rt.extras["clock"] = clock or Clock()
-        rt.extras["rules"] = get_rules()
+    async def startup(rt: AidRuntime) -> None:
+        rt.ext = AidExtras(rules=get_rules())
         # Statutory clocks are swept periodically (AID_SWEEP_SECONDS; 0 disables, e.g. in tests).
         every = float(os.environ.get("AID_SWEEP_SECONDS", "60"))
         if every > 0:
-            rt.spawn(run_forever(rt.sessionmaker, rt.extras["clock"], every), "clock-sweeper")
+            rt.spawn(run_forever(rt.sessionmaker, rt.clock, every), "clock-sweeper")
 
     spec = ServiceSpec(
         service="aid",
@@ -43,4 +43,4 @@ def create_app(
         # the dispatch topic on its own.
         consumer_group=os.environ.get("AID_CONSUMER_GROUP") or None,
     )
-    return create_service_app(spec, db_url=db_url, bootstrap=bootstrap)
+    return create_service_app(spec, db_url=db_url, bootstrap=bootstrap, clock=clock)

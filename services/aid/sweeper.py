@@ -4,7 +4,6 @@ breaches once. Tests call `sweep(...)` directly with a frozen clock; the app run
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import Clock
 from libs.common.events import aid as ev
+from libs.common.periodic import every
 from services.aid import domain, service_decision
 from services.aid.models import Case, CaseClock
 from services.aid.workflow import local_day, publish_case
@@ -82,16 +82,10 @@ async def sweep(session: AsyncSession, *, now: datetime, limit: int = 500) -> Sw
 async def run_forever(
     sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, every_seconds: float
 ) -> None:
-    while True:
-        try:
-            async with sessionmaker() as session, session.begin():
-                r = await sweep(session, now=clock.now())
-            if r.withdrawn or r.breached:
-                log.info(
-                    "aid clocks swept", extra={"withdrawn": len(r.withdrawn), "breached": len(r.breached)}
-                )
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("aid clock sweep failed")
-        await asyncio.sleep(every_seconds)
+    async def sweep_clocks() -> None:
+        async with sessionmaker() as session, session.begin():
+            r = await sweep(session, now=clock.now())
+        if r.withdrawn or r.breached:
+            log.info("aid clocks swept", extra={"withdrawn": len(r.withdrawn), "breached": len(r.breached)})
+
+    await every(every_seconds, sweep_clocks, name="aid clock sweep")

@@ -114,7 +114,7 @@ async def inbox_stream(request: Request, who: Who) -> EventSourceResponse:
     if not who.staff_id:
         raise Problem(403, "只有具名工作人员可以订阅待办", "only a staff member has an inbox")
     rt = request.app.state.rt
-    hub = rt.extras["offer_hub"]
+    hub = rt.ext.offer_hub
     queue = hub.subscribe(who.staff_id)
 
     async def events():  # type: ignore[no-untyped-def]
@@ -145,7 +145,7 @@ async def accept(assignment_id: uuid.UUID, request: Request, who: Who) -> Assign
     rt = request.app.state.rt
 
     async def work(session):  # type: ignore[no-untyped-def]
-        a = await service.accept(session, assignment_id=assignment_id, now=rt.extras["clock"].now(), who=who)
+        a = await service.accept(session, assignment_id=assignment_id, now=rt.clock.now(), who=who)
         return await _one(session, a.id)
 
     return await run_transaction(rt.sessionmaker, work)
@@ -165,7 +165,7 @@ async def reject(assignment_id: uuid.UUID, body: RejectIn, request: Request, who
             assignment_id=assignment_id,
             reason_code=body.reason_code,
             note=body.note,
-            now=rt.extras["clock"].now(),
+            now=rt.clock.now(),
             who=who,
         )
         return await _one(session, a.id)
@@ -183,7 +183,7 @@ async def return_order(assignment_id: uuid.UUID, body: ReturnIn, request: Reques
 
     async def work(session):  # type: ignore[no-untyped-def]
         a = await offers.return_order(
-            session, assignment_id=assignment_id, reason=body.reason, now=rt.extras["clock"].now(), who=who
+            session, assignment_id=assignment_id, reason=body.reason, now=rt.clock.now(), who=who
         )
         return await _one(session, a.id)
 
@@ -204,7 +204,7 @@ async def transfer(work_order_id: uuid.UUID, body: TransferIn, request: Request,
             work_order_id=work_order_id,
             to_staff_id=body.to_staff_id,
             reason=body.reason,
-            now=rt.extras["clock"].now(),
+            now=rt.clock.now(),
             who=who,
         )
         return await _one(session, a.id)
@@ -223,7 +223,7 @@ async def add_parties(work_order_id: uuid.UUID, body: PartiesIn, request: Reques
         if order is None:
             raise Problem(404, "未找到该工单", "work order not found")
         ensure_visible(who, order.region_code)
-        now = request.app.state.rt.extras["clock"].now()
+        now = request.app.state.rt.clock.now()
         parties = [p.model_dump() for p in body.parties]
         await offers.add_parties(session, order=order, parties=parties, now=now)
 
@@ -275,7 +275,7 @@ async def overdue(request: Request, who: Who, county_code: str | None = None) ->
     rt = request.app.state.rt
     async with rt.sessionmaker() as session:
         return await supervision.overdue_and_at_risk(
-            session, who=who, now=rt.extras["clock"].now(), county_code=county_code
+            session, who=who, now=rt.clock.now(), county_code=county_code
         )
 
 

@@ -21,7 +21,7 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
 def _now(request: Request):  # type: ignore[no-untyped-def]
-    return request.app.state.rt.extras["clock"].now()
+    return request.app.state.rt.clock.now()
 
 
 @router.post(

@@ -32,7 +32,7 @@ async def request_extension(
             work_order_id=work_order_id,
             reason=body.reason,
             who=who,
-            now=rt.extras["clock"].now(),
+            now=rt.clock.now(),
             policy=default_policy(),
         )
         return extensions.out(x)
@@ -65,7 +65,7 @@ async def _decide(
             approve=approve,
             reason=body.reason,
             who=who,
-            now=rt.extras["clock"].now(),
+            now=rt.clock.now(),
             policy=default_policy(),
         )
         return extensions.out(x, order)

@@ -67,7 +67,7 @@ async def _may_see(session, who: Principal, point: ServicePoint) -> bool:  # typ
 )
 async def point_queue(point_id: uuid.UUID, request: Request, who: Who) -> PointQueueOut:
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     async with rt.sessionmaker() as session:
         point = await session.get(ServicePoint, point_id)
         if point is None or not await _may_see(session, who, point):

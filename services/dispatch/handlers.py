@@ -13,19 +13,19 @@ from services.dispatch import lifecycle, offers, parties, reconcile, service
 
 def build_handlers(rt: Runtime) -> dict[str, Handler]:
     async def on_created(session: AsyncSession, event: Envelope) -> None:
-        await service.route_new_order(session, event=event, now=rt.extras["clock"].now())
+        await service.route_new_order(session, event=event, now=rt.clock.now())
 
     async def on_routing_requested(session: AsyncSession, event: Envelope) -> None:
         # Like created, but an order dispatch has already is confirmed, not routed again.
-        await reconcile.answer_routing_request(session, event=event, now=rt.extras["clock"].now())
+        await reconcile.answer_routing_request(session, event=event, now=rt.clock.now())
 
     async def on_closed(session: AsyncSession, event: Envelope) -> None:
-        await offers.close_order(session, event=event, now=rt.extras["clock"].now())
+        await offers.close_order(session, event=event, now=rt.clock.now())
 
     # The order's life after the first routing (lifecycle.py): each re-decides where needed.
     def follow(use_case):  # type: ignore[no-untyped-def]
         async def handle(session: AsyncSession, event: Envelope) -> None:
-            await use_case(session, event=event, now=rt.extras["clock"].now())
+            await use_case(session, event=event, now=rt.clock.now())
 
         return handle
 

@@ -17,6 +17,7 @@ from services.dispatch.access import POLICY
 from services.dispatch.handlers import build_handlers
 from services.dispatch.models import inbox, outbox
 from services.dispatch.network import announce_calendar_once
+from services.dispatch.runtime import DispatchExtras, DispatchRuntime
 from services.dispatch.stream import OfferHub
 from services.dispatch.supervision import run_sweeper
 
@@ -49,13 +50,12 @@ async def _announce_calendar(rt: Runtime) -> None:
 def create_app(
     *, db_url: str | None = None, bootstrap: str | None = None, clock: Clock | None = None
 ) -> FastAPI:
-    async def startup(rt: Runtime) -> None:
-        rt.extras["clock"] = clock or Clock()
+    async def startup(rt: DispatchRuntime) -> None:
         hub = OfferHub(asyncpg_dsn(rt.db_url))
-        rt.extras["offer_hub"] = hub
+        rt.ext = DispatchExtras(offer_hub=hub)
         rt.spawn(hub.run(), "offer-listener")
         if SWEEP_SECONDS > 0:
-            rt.spawn(run_sweeper(rt.sessionmaker, rt.extras["clock"].now, SWEEP_SECONDS), "sweeper")
+            rt.spawn(run_sweeper(rt.sessionmaker, rt.clock.now, SWEEP_SECONDS), "sweeper")
         rt.spawn(_announce_calendar(rt), "calendar-announce")
 
     spec = ServiceSpec(
@@ -71,6 +71,6 @@ def create_app(
         on_startup=startup,
         policy=POLICY,
     )
-    app = create_service_app(spec, db_url=db_url, bootstrap=bootstrap)
+    app = create_service_app(spec, db_url=db_url, bootstrap=bootstrap, clock=clock)
     app.state.resolve_credentials = _query_token
     return app

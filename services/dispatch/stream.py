@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import asyncpg
 
+from libs.common.backoff import Backoff
 from services.dispatch.service import OFFER_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ class OfferHub:
             q.put_nowait(note)
 
     async def run(self) -> None:
-        """Keep one LISTEN connection open; reconnect if the database goes away."""
+        """Keep one LISTEN connection open; reconnect (1 s later) if the database goes away."""
+        reconnect = Backoff(first=1.0, cap=1.0)
         while True:
             try:
                 lost = asyncio.Event()
@@ -56,7 +58,7 @@ class OfferHub:
                 if self._conn is not None:
                     with contextlib.suppress(Exception):
                         await self._conn.close()
-            await asyncio.sleep(1)
+            await reconnect.sleep()
 
     def subscribe(self, staff_id: str) -> asyncio.Queue:
         q: asyncio.Queue = asyncio.Queue(maxsize=1000)

@@ -9,7 +9,6 @@ instances can sweep at once without raising anything twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth import Principal, region_filter
 from libs.common.events import dispatch as ev
+from libs.common.periodic import every as run_every
 from services.dispatch import clocks, offers, service
 from services.dispatch.models import OrderSnapshot, Supervision
 from services.dispatch.policy import Policy, default_policy
@@ -119,14 +119,10 @@ async def sweep_once(
 async def run_sweeper(
     sessionmaker: async_sessionmaker[AsyncSession], now: Callable[[], datetime], every: float
 ) -> None:
-    while True:
-        try:
-            await sweep_once(sessionmaker, now=now())
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("sweeper round failed; retrying")
-        await asyncio.sleep(every)
+    async def sweep() -> None:
+        await sweep_once(sessionmaker, now=now())
+
+    await run_every(every, sweep, name="dispatch sweeper (offer timeouts, clocks)")
 
 
 async def overdue_and_at_risk(

@@ -17,7 +17,7 @@ Who = Annotated[Principal, Depends(principal)]
 
 
 def _now(request: Request):  # type: ignore[no-untyped-def]
-    return request.app.state.rt.extras["clock"].now()
+    return request.app.state.rt.clock.now()
 
 
 def account_out(a: Account) -> sa.AccountOut:

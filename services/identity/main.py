@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
@@ -10,6 +9,7 @@ import time
 from fastapi import FastAPI
 
 from libs.common.app import Runtime, ServiceSpec, create_service_app
+from libs.common.backoff import Backoff, retry
 from libs.common.clock import Clock
 from libs.common.events.topics import DISPATCH
 from libs.common.transient import is_transient
@@ -30,28 +30,32 @@ async def announce_loop(rt: Runtime) -> None:
     """Announce the credential state at start-up, again after every broker reset (the broker's
     epoch changed) and once a day: every service's cache can be rebuilt from the topic alone."""
     assert rt.watch is not None
+    watch = rt.watch
     announced: str | None = None
     due = 0.0
+
+    async def announce() -> tuple[str | None, int]:
+        epoch = watch.epoch  # the latest: a retry announces for the epoch it finds
+        async with rt.sessionmaker() as session, session.begin():
+            return epoch, await service.announce_credentials(session, now=rt.clock.now())
+
+    def failed(exc: BaseException, _tries: int, _delay: float) -> None:
+        if not is_transient(exc):  # the database away is expected: tried again quietly
+            log.error("credential snapshot failed", exc_info=exc)
+
     while True:
-        epoch = await rt.watch.wait_change(announced, timeout=max(1.0, due - time.monotonic()))
+        epoch = await watch.wait_change(announced, timeout=max(1.0, due - time.monotonic()))
         if epoch is None or (epoch == announced and time.monotonic() < due):
             continue
-        try:
-            async with rt.sessionmaker() as session, session.begin():
-                pages = await service.announce_credentials(session, now=rt.extras["clock"].now())
-            announced, due = epoch, time.monotonic() + SNAPSHOT_EVERY_SECONDS
-            log.info("credential snapshot announced for broker epoch %s (%d pages)", epoch, pages)
-        except Exception as exc:
-            if not is_transient(exc):
-                log.exception("credential snapshot failed")
-            await asyncio.sleep(2.0)  # the database away: try again
+        announced, pages = await retry(announce, backoff=Backoff(first=2.0, cap=2.0), on_retry=failed)
+        due = time.monotonic() + SNAPSHOT_EVERY_SECONDS
+        log.info("credential snapshot announced for broker epoch %s (%d pages)", announced, pages)
 
 
 def create_app(
     *, db_url: str | None = None, bootstrap: str | None = None, clock: Clock | None = None
 ) -> FastAPI:
     async def startup(rt: Runtime) -> None:
-        rt.extras["clock"] = clock or Clock()
         rt.spawn(announce_loop(rt), "credential-snapshot")
 
     spec = ServiceSpec(
@@ -71,4 +75,4 @@ def create_app(
         on_startup=startup,
         policy=POLICY,
     )
-    return create_service_app(spec, db_url=db_url, bootstrap=bootstrap)
+    return create_service_app(spec, db_url=db_url, bootstrap=bootstrap, clock=clock)

@@ -128,7 +128,7 @@ async def create_work_order(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> JSONResponse:
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     s = get_intake_settings()
     ensure_visible(who, body.region_code)  # nobody files orders outside their own jurisdiction
     async with rt.sessionmaker() as session, session.begin():
@@ -201,7 +201,7 @@ async def list_work_orders(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> WorkOrderPage:
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     check_list_values(
         status=status, channel=channel, service_type=service_type, domain=domain, special_group=special_group
     )
@@ -304,12 +304,12 @@ async def get_work_order(order_id: uuid.UUID, request: Request, who: Who) -> Wor
     rt = request.app.state.rt
     async with rt.sessionmaker() as session:
         order = await service.load_order(session, order_id=order_id, who=who)
-        return await order_out(session, order, rt.extras["clock"].now())
+        return await order_out(session, order, rt.clock.now())
 
 
 async def _mutate(request: Request, fn, **kw) -> WorkOrderOut:  # type: ignore[no-untyped-def]
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     # Run again if the server aborted it in a deadlock (a person's change meeting the consumer's
     # fold of the same order): the answer, not a 503.
     order = await run_transaction(rt.sessionmaker, lambda session: fn(session, now=now, **kw))

@@ -125,7 +125,7 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[TaskOut]:
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     async with rt.sessionmaker() as session:
         q = select(Task).where(await _visible_tasks(session, who))
         if kind:
@@ -165,7 +165,7 @@ async def _visible_tasks(session, who: Principal):  # type: ignore[no-untyped-de
 )
 async def record_attempt(task_id: uuid.UUID, body: AttemptIn, request: Request, who: Who) -> TaskOut:
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     task = await run_transaction(
         rt.sessionmaker,
         lambda session: loop.record_attempt(
@@ -183,7 +183,7 @@ async def record_attempt(task_id: uuid.UUID, body: AttemptIn, request: Request, 
 )
 async def caller_lookup(body: CallerLookupIn, request: Request, who: Who) -> list[WorkOrderListItem]:
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     async with rt.sessionmaker() as session:
         rows = await queries.caller_orders(
             session, phone=body.phone, id_number=body.id_number, who=who, history=body.history
@@ -237,7 +237,7 @@ async def rate_by_citizen(
     number: Annotated[str, Path(max_length=32)], phone_suffix: Suffix, body: RatingIn, request: Request
 ) -> TrackOut:
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     async with rt.sessionmaker() as session:
         async with session.begin():
             order = await queries.find_for_citizen(session, number=number, phone_suffix=phone_suffix)

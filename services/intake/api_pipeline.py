@@ -69,9 +69,9 @@ RECONCILIATION_EXAMPLE = {
 )
 async def reconciliation(request: Request, who: Who) -> ReconciliationOut:
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     region = queries.effective_region(who, None)
-    stats = rt.extras.get("reconcile")
+    stats = rt.ext.reconcile
     async with rt.sessionmaker() as session:
         body = await reconcile.figures(session, region=region or None, now=now)
-    return ReconciliationOut(**body, last_sweep_at=stats.last_sweep_at if stats else None)
+    return ReconciliationOut(**body, last_sweep_at=stats.last_sweep_at)

@@ -142,7 +142,7 @@ async def file_request(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> JSONResponse:
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     s = get_intake_settings()
     limits = ratelimit.get_ratelimit_settings()
     data = body.work_order()

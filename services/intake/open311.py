@@ -387,7 +387,7 @@ async def post_request(request: Request, who: Who) -> Response:
         ]
         raise problem from exc
     rt = request.app.state.rt
-    now = rt.extras["clock"].now()
+    now = rt.clock.now()
     async with rt.sessionmaker() as session, session.begin():
         out = await create.create_work_order(session, data=data, now=now, who=who)
     notice = (
@@ -473,7 +473,7 @@ async def get_requests(
     if service_request_id:
         q = q.where(WorkOrder.number.in_([s.strip().upper() for s in service_request_id.split(",")][:100]))
     else:
-        end = end_date or rt.extras["clock"].now()
+        end = end_date or rt.clock.now()
         q = q.where(
             WorkOrder.created_at >= (start_date or end - timedelta(days=90)), WorkOrder.created_at <= end
         )

@@ -15,28 +15,32 @@ Which orders are due and when to try again is `domain.next_check_at` (pure)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.events import intake as ev
+from libs.common.periodic import every
 from services.intake import domain
 from services.intake.models import AWAITING_ACK, WorkOrder
 from services.intake.queries import prefix_match
 from services.intake.service import add_timeline, created_payload, emit
 from services.intake.settings import IntakeSettings, get_intake_settings
 
+if TYPE_CHECKING:
+    from services.intake.runtime import IntakeRuntime
+
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class ReconcileStats:
-    """This process's counters, in `rt.extras["reconcile"]` (for metrics; figures across every
+    """This process's counters, in `rt.ext.reconcile` (for metrics; figures across every
     replica come from the database: `figures`)."""
 
     reemitted: int = 0  # re-announcements made by this process since it started
@@ -191,19 +195,20 @@ async def sweep_once(
     return done
 
 
-async def reconcile_loop(rt) -> None:  # type: ignore[no-untyped-def]
-    """Runs in every replica (the row locks share the work out)."""
+async def reconcile_loop(rt: IntakeRuntime) -> None:
+    """Runs in every replica (the row locks share the work out), first one interval after start."""
     s = get_intake_settings()
-    stats: ReconcileStats = rt.extras["reconcile"]
-    while True:
-        await asyncio.sleep(s.reconcile_interval_seconds)
-        try:
-            await sweep_once(rt.sessionmaker, now=rt.extras["clock"].now(), stats=stats, settings=s)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            stats.failed_sweeps += 1
-            log.exception("reconciliation sweep failed; retrying in %.0f s", s.reconcile_interval_seconds)
+    stats = rt.ext.reconcile
+
+    async def sweep() -> None:
+        await sweep_once(rt.sessionmaker, now=rt.clock.now(), stats=stats, settings=s)
+
+    def failed(_exc: BaseException) -> None:
+        stats.failed_sweeps += 1
+
+    await every(
+        s.reconcile_interval_seconds, sweep, name="reconciliation sweep", run_first=False, on_failure=failed
+    )
 
 
 RECENT = 20

@@ -61,7 +61,7 @@ async def register(body: CaseIn, request: Request, who: Who) -> Any:
     rt = _rt(request)
     async with rt.sessionmaker() as session, session.begin():
         case = await service.register(
-            session, body=body, who=who, now=rt.extras["clock"].now(), cal=await load_calendar(session)
+            session, body=body, who=who, now=rt.clock.now(), cal=await load_calendar(session)
         )
         return await service.detail(session, case)
 
@@ -80,7 +80,7 @@ async def update_case(case_id: uuid.UUID, body: RegistrationUpdateIn, request: R
     async with rt.sessionmaker() as session, session.begin():
         case = await service.load(session, case_id, who, lock=True)
         await service.update_registration(
-            session, case=case, changes=body.model_dump(exclude_none=True), now=rt.extras["clock"].now()
+            session, case=case, changes=body.model_dump(exclude_none=True), now=rt.clock.now()
         )
         return await service.detail(session, case)
 
@@ -90,7 +90,7 @@ async def add_parties(case_id: uuid.UUID, body: PartyAddIn, request: Request, wh
     rt = _rt(request)
     async with rt.sessionmaker() as session, session.begin():
         case = await service.load(session, case_id, who, lock=True)
-        await service.add_parties(session, case=case, parties=body.parties, now=rt.extras["clock"].now())
+        await service.add_parties(session, case=case, parties=body.parties, now=rt.clock.now())
         return await service.detail(session, case)
 
 
@@ -132,7 +132,7 @@ async def statistics(
 async def sweep(request: Request, who: Who) -> dict[str, Any]:
     rt = _rt(request)
     async with rt.sessionmaker() as session, session.begin():
-        cases = await outcome.sweep_deadlines(session, now=rt.extras["clock"].now())
+        cases = await outcome.sweep_deadlines(session, now=rt.clock.now())
     return {"breached": [c.number for c in cases if who.covers(c.region_code) or not who.region]}
 
 
@@ -167,7 +167,7 @@ async def mediators(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[MediatorOut]:
     rt = _rt(request)
-    day = on or domain.local_date(rt.extras["clock"].now())
+    day = on or domain.local_date(rt.clock.now())
     q = select(Mediator).where(region_filter(Mediator.region_code, who)).order_by(Mediator.name).limit(limit)
     if county_code:
         q = q.where(Mediator.county_code == county_code)

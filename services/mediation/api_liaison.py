@@ -47,5 +47,5 @@ async def acknowledge(liaison_id: uuid.UUID, body: LiaisonAckIn, request: Reques
     rt = request.app.state.rt
     async with rt.sessionmaker() as session, session.begin():
         return await liaison.acknowledge(
-            session, liaison_id=liaison_id, body=body, who=who, now=rt.extras["clock"].now()
+            session, liaison_id=liaison_id, body=body, who=who, now=rt.clock.now()
         )

@@ -57,7 +57,7 @@ async def _run(
     rt = request.app.state.rt
 
     async def apply(session: AsyncSession, case: Case) -> None:
-        await fn(session, case, Ctx(rt.extras["clock"].now(), await load_calendar(session), rt))
+        await fn(session, case, Ctx(rt.clock.now(), await load_calendar(session), rt))
 
     return await run_action(
         rt.sessionmaker,
@@ -69,12 +69,12 @@ async def _run(
 
 
 def _webhook(x: Ctx) -> str | None:
-    return x.rt.extras["settings"].police_webhook_url
+    return x.rt.ext.settings.police_webhook_url
 
 
 def _wake_webhook(rt: Any) -> None:
     """A risk report is urgent: post it now rather than at the loop's next round."""
-    rt.extras["webhook_wake"].set()
+    rt.ext.webhook_wake.set()
 
 
 @router.post(

@@ -23,7 +23,7 @@ from services.mediation.models import Mediator
 def build_handlers(rt: Runtime) -> Handlers:
     async def on_assigned(session: AsyncSession, event: Envelope, data: dispatch.AssignedV1) -> None:
         await service.open_case_from_assignment(
-            session, assigned=data, now=rt.extras["clock"].now(), cal=await load_calendar(session)
+            session, assigned=data, now=rt.clock.now(), cal=await load_calendar(session)
         )
 
     async def on_availability(
@@ -37,7 +37,7 @@ def build_handlers(rt: Runtime) -> Handlers:
         await store_year(session, year)
         # The open deadlines that counted through that year (some without its holidays) follow.
         await deadlines.recompute_for_year(
-            session, year=year.year, cal=await load_calendar(session), now=rt.extras["clock"].now()
+            session, year=year.year, cal=await load_calendar(session), now=rt.clock.now()
         )
 
     return (

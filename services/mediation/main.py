@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from fastapi import FastAPI
@@ -10,28 +9,28 @@ from fastapi import FastAPI
 from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
 from libs.common.events.topics import DISPATCH
+from libs.common.periodic import every
 from services.mediation import api, api_liaison, api_workflow, outcome, webhook
 from services.mediation.access import POLICY
 from services.mediation.handlers import build_handlers
 from services.mediation.models import inbox, outbox
+from services.mediation.runtime import MediationExtras, MediationRuntime
 from services.mediation.settings import MediationSettings, get_mediation_settings
 
 log = logging.getLogger(__name__)
 
 
-async def sweep_loop(rt: Runtime, every: float) -> None:
-    """Supervision of the mediation clocks; tests call outcome.sweep_deadlines directly."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            async with rt.sessionmaker() as session, session.begin():
-                breached = await outcome.sweep_deadlines(session, now=rt.extras["clock"].now())
-            if breached:
-                log.info("mediation deadline sweep: %d cases breached", len(breached))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("mediation deadline sweep failed; retrying next round")
+async def sweep_loop(rt: Runtime, interval: float) -> None:
+    """Supervision of the mediation clocks, first one interval after start; tests call
+    outcome.sweep_deadlines directly."""
+
+    async def sweep() -> None:
+        async with rt.sessionmaker() as session, session.begin():
+            breached = await outcome.sweep_deadlines(session, now=rt.clock.now())
+        if breached:
+            log.info("mediation deadline sweep: %d cases breached", len(breached))
+
+    await every(interval, sweep, name="mediation deadline sweep", run_first=False)
 
 
 def create_app(
@@ -44,16 +43,14 @@ def create_app(
     """`settings`: tests pass their own (e.g. a webhook URL); by default from LAWLINE_MEDIATION_*.
     Holiday years arrive as dispatch.calendar_year_updated events into our calendar_years table."""
 
-    async def startup(rt: Runtime) -> None:
+    async def startup(rt: MediationRuntime) -> None:
         s = settings or get_mediation_settings()
-        rt.extras["clock"] = clock or Clock()
-        rt.extras["settings"] = s
-        rt.extras["webhook_wake"] = asyncio.Event()
+        rt.ext = MediationExtras(settings=s)
         if s.sweep_seconds > 0:
             rt.spawn(sweep_loop(rt, s.sweep_seconds), "deadline-sweeper")
         if s.webhook_every_seconds > 0:
             rt.spawn(
-                webhook.run_forever(rt.sessionmaker, rt.extras["clock"].now, s, rt.extras["webhook_wake"]),
+                webhook.run_forever(rt.sessionmaker, rt.clock.now, s, rt.ext.webhook_wake),
                 "police-webhook",
             )
 
@@ -69,4 +66,4 @@ def create_app(
         on_startup=startup,
         policy=POLICY,
     )
-    return create_service_app(spec, db_url=db_url, bootstrap=bootstrap)
+    return create_service_app(spec, db_url=db_url, bootstrap=bootstrap, clock=clock)

@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common.aio import wait_event
+from libs.common.periodic import every
 from services.mediation.models import WebhookDelivery
 from services.mediation.settings import MediationSettings
 
@@ -116,12 +116,9 @@ async def run_forever(
 ) -> None:
     """The service's delivery loop: every webhook_every_seconds, or at once when a report is made."""
     async with httpx.AsyncClient(timeout=s.police_webhook_timeout_seconds) as client:
-        while True:
-            wake.clear()  # before the round: a report made during it wakes the next one at once
-            try:
-                await deliver_due(sessionmaker, now=now(), client=client, s=s)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("police webhook delivery round failed; retrying")
-            await wait_event(wake, s.webhook_every_seconds)
+
+        async def deliver() -> None:
+            await deliver_due(sessionmaker, now=now(), client=client, s=s)
+
+        # `wake` is cleared before each round: a report made during one wakes the next at once.
+        await every(s.webhook_every_seconds, deliver, name="police webhook delivery", wake=wake)

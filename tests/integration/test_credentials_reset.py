@@ -87,7 +87,7 @@ async def test_keys_and_revocations_survive_a_broker_restart(infra, private_brok
         sampler = asyncio.create_task(_sample(intake, old_key, revoked, seen))
         try:
             epochs = {name: s.rt.watch.epoch for name, s in svc.items()}
-            feed = intake.rt.extras["identity_feed"]
+            feed = intake.rt.identity_feed
             rereads = feed.rereads
             private_broker.restart()
 
@@ -172,7 +172,7 @@ async def test_a_service_started_while_identity_is_away_after_a_reset_waits_for_
     starting = asyncio.create_task(serve("intake", app, stand_in=False))
     await asyncio.sleep(6 * CHECK_SECONDS + 2)
     assert not starting.done() and not app.state.credentials.ready  # still waiting for the cache
-    assert app.state.rt.extras["identity_feed"].health() == "waiting for identity's credential snapshot"
+    assert app.state.rt.identity_feed.health() == "waiting for identity's credential snapshot"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as c:
         for headers in (key, revoked):
             r = await c.get(NOBODY, headers=headers)

@@ -148,7 +148,7 @@ async def test_an_old_change_arriving_late_changes_nothing(svc):
         account = await session.scalar(select(Account).where(Account.username == "S00913"))
         assert account is not None and account.active
         staff = await session.get(StaffMember, account.staff_id)
-    now = svc["identity"].rt.extras["clock"].now()
+    now = svc["identity"].rt.clock.now()
     base = dict(
         staff_id=staff.staff_id,
         code=staff.code,

@@ -74,7 +74,7 @@ async def outbox_events(svc, event_type: str, order_id) -> list[dict]:  # type: 
 
 
 async def sweep(svc, at) -> list[reconcile.Reemitted]:  # type: ignore[no-untyped-def]
-    return await reconcile.sweep_once(svc.rt.sessionmaker, now=at, stats=svc.rt.extras["reconcile"])
+    return await reconcile.sweep_once(svc.rt.sessionmaker, now=at, stats=svc.rt.ext.reconcile)
 
 
 # ---- with dispatch running --------------------------------------------------------------------
@@ -126,7 +126,7 @@ async def test_an_order_whose_created_event_was_lost_is_reannounced_and_routed_o
     done = await sweep(intake, T0 + timedelta(minutes=2, seconds=5))
     assert [(r.id, r.attempt) for r in done] == [(order_id, 1)]
     assert done[0].next_check_at == T0 + timedelta(minutes=2, seconds=5) + timedelta(minutes=2)
-    assert intake.rt.extras["reconcile"].reemitted >= 1
+    assert intake.rt.ext.reconcile.reemitted >= 1
 
     o = await acknowledged(intake, order_id)
     assert o.status == "offered" and o.reemits == 1

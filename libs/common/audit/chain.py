@@ -12,7 +12,6 @@ and the CLI do), and left to the next chaining pass when it rolls back.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.audit.store import AUDIT, enabled
+from libs.common.periodic import every
 
 log = logging.getLogger("libs.common.audit")
 
@@ -92,16 +92,14 @@ async def chain_now(sessionmaker: Any) -> int:
 
 
 async def chain_forever(sessionmaker: Any, *, interval: float = 0.2) -> None:
-    """The service's chainer task (one per instance; the try-lock keeps it to one per database)."""
-    while True:
-        try:
-            while await chain_now(sessionmaker) >= BATCH:
-                pass  # a backlog: keep going without sleeping
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the database may be restarting: try again next interval
-            log.warning("audit chaining failed: %s", exc)
-        await asyncio.sleep(interval)
+    """The service's chainer task (one per instance; the try-lock keeps it to one per database).
+    A failed pass (the database restarting) is logged and tried again next interval."""
+
+    async def chain_backlog() -> None:
+        while await chain_now(sessionmaker) >= BATCH:
+            pass  # a backlog: keep going without sleeping
+
+    await every(interval, chain_backlog, name="audit chaining")
 
 
 @dataclass
