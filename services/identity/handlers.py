@@ -8,12 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.app import Runtime
 from libs.common.events import dispatch
 from libs.common.events.envelope import Envelope
-from libs.common.inbox import Handler
+from libs.common.handlers import Handlers
 from services.identity.staff_link import apply_staff_changed
 
 
-def build_handlers(rt: Runtime) -> dict[str, Handler]:
-    async def on_staff_changed(session: AsyncSession, event: Envelope) -> None:
-        await apply_staff_changed(session, staff=event.payload(dispatch.StaffChangedV1))
+def build_handlers(rt: Runtime) -> Handlers:
+    async def on_staff_changed(
+        session: AsyncSession, event: Envelope, staff: dispatch.StaffChangedV1
+    ) -> None:
+        await apply_staff_changed(session, staff=staff)
 
-    return {dispatch.STAFF_CHANGED: on_staff_changed}
+    return Handlers().on(dispatch.StaffChangedV1, on_staff_changed)

@@ -18,11 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import apikeys, audit
 from libs.common.auth import Principal, get_auth_settings, issue_access_token
 from libs.common.events import identity as ev
-from libs.common.events.envelope import make_event
-from libs.common.events.topics import IDENTITY, topic
-from libs.common.logging import correlation_id
-from libs.common.outbox import enqueue
+from libs.common.events.payload import EventPayload
 from libs.common.problems import Problem
+from libs.common.publisher import Publisher
 from services.identity import domain
 from services.identity.models import Account, ApiKey, RefreshToken, RevokedToken, StaffMember, outbox
 
@@ -123,7 +121,7 @@ async def start_session(session: AsyncSession, *, account: Account, now: datetim
         region=account.region,
         at=now,
     )
-    await _emit(session, ev.SESSION_STARTED, payload, key=str(account.id))
+    await _publish(session, payload, key=str(account.id))
     return out
 
 
@@ -237,9 +235,8 @@ async def revoke_access_token(
         .values(jti=jti, account=username[:64], expires_at=expires, revoked_at=now)
         .on_conflict_do_nothing(index_elements=["jti"])
     )
-    await _emit(
+    await _publish(
         session,
-        ev.TOKEN_REVOKED,
         ev.TokenRevokedV2(
             jti=jti,
             account_id=str(account_id) if account_id else None,
@@ -304,7 +301,7 @@ async def create_api_key(session: AsyncSession, *, data, who: Principal, now: da
         created_by=who.sub,
         created_at=now,
     )
-    await _emit(session, ev.API_KEY_CREATED, payload, key=key_id)
+    await _publish(session, payload, key=key_id)
     return key, plaintext
 
 
@@ -315,7 +312,7 @@ async def revoke_api_key(session: AsyncSession, *, key_id: str, who: Principal, 
     if key.revoked_at is None:
         key.revoked_at = now
         payload = ev.ApiKeyRevokedV1(key_id=key_id, revoked_by=who.sub, revoked_at=now)
-        await _emit(session, ev.API_KEY_REVOKED, payload, key=key_id)
+        await _publish(session, payload, key=key_id)
     return key
 
 
@@ -364,12 +361,13 @@ async def announce_credentials(session: AsyncSession, *, now: datetime) -> int:
             revoked_key_ids=[v for kind, v in page if kind == "revoked_key"],  # type: ignore[misc]
             revoked_tokens=[v for kind, v in page if kind == "token"],  # type: ignore[misc]
         )
-        await _emit(session, ev.CREDENTIALS_SNAPSHOT, payload, key=f"snapshot:{number}")
+        await _publish(session, payload, key=f"snapshot:{number}")
     return len(pages)
 
 
-async def _emit(session: AsyncSession, type_: str, payload, *, key: str) -> None:  # type: ignore[no-untyped-def]
-    event = make_event(
-        type_, source=ev.SOURCE, payload=payload, subject=key, correlation_id=correlation_id.get()
-    )
-    await enqueue(session, outbox, service=SERVICE, topic=topic(IDENTITY), key=key, event=event)
+PUBLISHER = Publisher(outbox, SERVICE)
+
+
+async def _publish(session: AsyncSession, payload: EventPayload, *, key: str) -> None:
+    """Identity's events: subject and record key are the key id / jti / account the event is about."""
+    await PUBLISHER.publish(session, payload, subject=key, key=key)
