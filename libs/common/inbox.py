@@ -58,6 +58,7 @@ from libs.common.broker_watch import BrokerWatch
 from libs.common.config import CommonSettings
 from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
+from libs.common.handlers import PayloadInvalid
 from libs.common.logging import correlation_id
 from libs.common.partition_lanes import PartitionLanes
 from libs.common.periodic import every as run_every
@@ -317,8 +318,15 @@ class InboxConsumer:
 
         try:  # the handler's own failures: `max_attempts` tries 0.1 s, 0.2 s … apart, then a dead letter
             await retry(
-                handle, backoff=Backoff(first=0.1, cap=math.inf), attempts=self.max_attempts, on_retry=failed
+                handle,
+                backoff=Backoff(first=0.1, cap=math.inf),
+                attempts=self.max_attempts,
+                on_retry=failed,
+                when=lambda exc: not isinstance(exc, PayloadInvalid),  # no later try parses it
             )
+        except PayloadInvalid as exc:  # the reason names the field: `payload_invalid: <field>: <why>`
+            log.warning("payload of %s %s does not parse: %s", event.type, event.id, exc)
+            await self._dead_letter(record, str(exc), event)
         except Exception as exc:
             failed(exc, max(self.max_attempts, 1), 0.0)
             await self._dead_letter(record, f"{type(exc).__name__}: {exc}", event)

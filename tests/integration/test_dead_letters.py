@@ -25,6 +25,7 @@ from libs.common.app import ServiceSpec, create_service_app
 from libs.common.config import CommonSettings
 from libs.common.events import intake as ev
 from libs.common.events.topics import DEAD_LETTER, WORKORDER, topic
+from libs.common.handlers import Handlers
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, serve, wait_for
 from services.intake.models import inbox, outbox
@@ -77,7 +78,7 @@ async def _start(infra, broker: PrivateBroker):  # type: ignore[no-untyped-def]
         outbox=outbox,
         inbox=inbox,
         consume=[WORKORDER],
-        handlers=lambda rt: {ev.WORKORDER_CLOSED: handler},
+        handlers=lambda rt: Handlers().on(ev.WorkOrderClosedV1, lambda s, e, _closed: handler(s, e)),
         consumer_group=f"t-deadletters-{uuid.uuid4().hex[:8]}",
     )
     settings = CommonSettings(
@@ -185,6 +186,19 @@ async def test_a_poison_event_is_kept_copied_and_shown_to_admins_only(svc):
     async with svc.client() as c:
         assert (await c.get("/v1/dead-letters")).status_code == 401
     await _letter(svc, poison.id, status="open", replays=0)  # none of that touched it
+
+
+async def test_a_payload_that_does_not_parse_is_a_dead_letter_naming_the_field(svc):
+    # Handlers parse the payload with its model before the handler runs: a missing field is one
+    # dead letter at the first try (no later try parses it), and the handler never sees it.
+    bad, after = closed_event(COUNTY, "unparsed-1"), closed_event(COUNTY, "after-unparsed-1")
+    del bad.data["closed_at"]
+    await enqueue_events(svc.rt.sessionmaker, topic(WORKORDER), [(COUNTY, bad), (COUNTY, after)])
+    letter = await _letter(svc, bad.id, status="open")
+    assert letter["error"] == "payload_invalid: closed_at: Field required"
+    assert letter["event_type"] == ev.WORKORDER_CLOSED and letter["failures"] == 1
+    assert svc.handler.calls["unparsed-1"] == 0
+    await _handled(svc, after)
 
 
 async def test_replay_that_fails_again_counts_on_the_same_row_then_handles_once(svc):
