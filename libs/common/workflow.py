@@ -40,6 +40,7 @@ Guard = Callable[[Any], "Refusal | None"]
 class Refusal:
     text: Text
     allowed_actions: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)  # more members of the 409 (e.g. missing)
 
 
 class IllegalTransition(Exception):
@@ -91,7 +92,7 @@ class StateMachine:
         hook = self.guards.get(action)
         refusal = hook(case) if hook is not None and case is not None else None
         if refusal is not None:
-            raise refused(state, action, refusal.text, refusal.allowed_actions)
+            raise refused(state, action, refusal.text, refusal.allowed_actions, **refusal.extra)
         return after
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from libs.common import workflow
+from libs.common.bilingual import Text
 from libs.common.calendar import Deadline, WorkCalendar
 from libs.common.clock import CHINA_TZ
-from libs.common.workflow import StateMachine
+from libs.common.workflow import Refusal, StateMachine
 from services.aid.settings import AidRules
 
 SERVICE_TYPE = "legal_aid"
@@ -73,7 +75,32 @@ TERMINAL = {"archived", "withdrawn"}
 TRANSITIONS["correct_receipt"] = {s: s for s in STATES if s not in TERMINAL}
 
 
-MACHINE = StateMachine(edges=TRANSITIONS, state_names=STATES)
+# Rules on the case itself, beyond its state (libs.common.workflow guard hooks).
+_UNBLOCKS = {"closure": "close", "subsidy": "record_subsidy", "return_visit": "return_visit"}
+
+
+def _archive_ready(case: Any) -> Refusal | None:
+    """A case is archived with its closure material, subsidy and return visit on file."""
+    missing = [n for n in _UNBLOCKS if not getattr(case, n)]
+    if not missing:
+        return None
+    text = Text("归档前须完成结案材料、补贴和回访", "archive needs closure, subsidy and return visit")
+    return Refusal(text, tuple(_UNBLOCKS[n] for n in missing), {"missing": missing})
+
+
+def _not_objected_yet(case: Any) -> Refusal | None:
+    """Art 49: one objection per decision (a refusal, a termination)."""
+    against = "refusal" if case.status == "refused" else "termination"
+    if case.objection and case.objection.get("against") == against:
+        return Refusal(Text("对该决定的异议已经审查", "this decision was already objected to"))
+    return None
+
+
+MACHINE = StateMachine(
+    edges=TRANSITIONS,
+    state_names=STATES,
+    guards={"archive": _archive_ready, "object": _not_objected_yet},
+)
 IllegalTransition = workflow.IllegalTransition
 
 

@@ -12,13 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import regions
 from libs.common.auth import Principal, ensure_visible
+from libs.common.bilingual import Text
 from libs.common.calendar import WorkCalendar
 from libs.common.crypto import get_cipher
 from libs.common.events import aid as ev
 from libs.common.events import dispatch
 from libs.common.pii import mask_id_number, mask_phone
-from libs.common.problems import FieldProblem, Problem
+from libs.common.problems import FieldProblem
 from libs.common.receipt import resolve
+from libs.common.workflow import refused
 from services.aid import domain
 from services.aid.models import Case, CaseLog, case_number_seq
 from services.aid.schemas import ApplicationIn, ReceiptIn, SupplementIn, WindowApplicationIn
@@ -367,7 +369,8 @@ async def supplement(
 ) -> Case:
     guard(case, "accept_application")
     if case.status != "incomplete":
-        raise Problem(409, "案件不在补充材料阶段", "case is not awaiting materials", state=case.status)
+        why = Text("案件不在补充材料阶段", "case is not awaiting materials")
+        raise refused(case.status, "supplement_partial", why, domain.allowed_actions(case.status))
     kinds = {a["kind"] for a in case.attachments}
     case.attachments = case.attachments + [x.model_dump() for x in body.attachments if x.kind not in kinds]
     if body.means:

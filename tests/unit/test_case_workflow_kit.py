@@ -99,3 +99,24 @@ def test_validator_errors_keep_their_two_languages():
         "message": "号码不对",
         "message_en": "bad number",
     }
+
+
+def test_aid_rules_on_the_case_answer_the_same_409():
+    closed = SimpleNamespace(status="closed", closure={"outcome": "won"}, subsidy=None, return_visit=None)
+    with pytest.raises(Problem) as exc:
+        aid.MACHINE.ensure_allowed("closed", "archive", closed)
+    assert exc.value.extra == {
+        "code": CODE,
+        "state": "closed",
+        "action": "archive",
+        "allowed_actions": ["record_subsidy", "return_visit"],
+        "missing": ["subsidy", "return_visit"],
+    }
+    closed.subsidy, closed.return_visit = {"amount": "1500"}, {"satisfaction": "satisfied"}
+    assert aid.MACHINE.ensure_allowed("closed", "archive", closed) == "archived"
+    objected = SimpleNamespace(status="refused", objection={"against": "refusal"})
+    with pytest.raises(Problem) as exc:
+        aid.MACHINE.ensure_allowed("refused", "object", objected)
+    assert exc.value.extra["allowed_actions"] == [] and "异议" in exc.value.detail
+    objected.objection = {"against": "termination"}  # an earlier objection to another decision
+    assert aid.MACHINE.ensure_allowed("refused", "object", objected) == "objecting_refusal"
