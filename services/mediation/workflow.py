@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
+from libs.common.bilingual import Text
 from libs.common.events import mediation as ev
 from libs.common.pii import mask_text
 from libs.common.problems import FieldProblem, Problem
+from libs.common.workflow import refused
 from services.mediation import domain, liaison
 from services.mediation.models import (
     Case,
@@ -25,6 +27,11 @@ from services.mediation.models import (
 )
 from services.mediation.schemas import ConsentIn, MediatorIn, RecusalIn, RiskIn, SessionIn, SessionRecordIn
 from services.mediation.service import guard, parties_of, publish_case, step
+
+
+def _refused(case: Case, action: str, why: Text, **extra: str) -> Problem:
+    """A rule about the mediator (not the case's state) refuses the step: the one 409 all the same."""
+    return refused(case.status, action, why, domain.allowed_actions(case.status), **extra)
 
 
 def routes_told(case: Case) -> list[dict[str, str]]:
@@ -117,7 +124,8 @@ async def _pick_for_committee(session: AsyncSession, case: Case, today, exclude:
         key=lambda r: (not r[0].region_code.startswith(township), r[1], r[0].name),
     )
     if not ranked:
-        raise Problem(409, "本辖区暂无可指派的人民调解员", "no available mediator in this county")
+        none = Text("本辖区暂无可指派的人民调解员", "no available mediator in this county")
+        raise _refused(case, "assign_mediator", none)
     return ranked[0][0]
 
 
@@ -140,11 +148,11 @@ async def assign_mediator(
         mediator = chosen
         reason = domain.unavailable_reason(availability(mediator), today)
         if reason:
-            raise Problem(409, *reason)
+            raise _refused(case, "assign_mediator", reason, staff_id=str(mediator.staff_id))
     names = [p.name for p in await parties_of(session, case.id)]
     conflict = domain.conflict_with(mediator.name, names, recused, str(mediator.staff_id))
     if conflict:
-        raise Problem(409, *conflict, staff_id=str(mediator.staff_id))
+        raise _refused(case, "assign_mediator", conflict, staff_id=str(mediator.staff_id))
     case.mediator_staff_id, case.staff_name, case.mediator_chosen_by = (
         mediator.staff_id,
         mediator.name,

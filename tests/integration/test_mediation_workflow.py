@@ -348,6 +348,8 @@ async def test_mediator_choice_recusal_and_jurisdiction(svc, api):
         f"/v1/cases/{case['id']}/mediator", json={"chosen_by": "parties", "staff_id": chosen["staff_id"]}
     )
     assert r.status_code == 409 and "回避" in r.json()["detail"]
+    assert r.json()["code"] == "transition_not_allowed" and r.json()["action"] == "assign_mediator"
+    assert r.json()["staff_id"] == chosen["staff_id"] and "assign_mediator" in r.json()["allowed_actions"]
     # The committee's own pick skips the recused mediator.
     r = await api.post(f"/v1/cases/{case['id']}/mediator", json={"chosen_by": "committee"})
     assert r.status_code == 200 and r.json()["mediator_staff_id"] not in (None, chosen["staff_id"])
