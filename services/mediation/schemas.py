@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from libs.common.bilingual import Text
 from libs.common.clock import CHINA_TZ
 from libs.common.pii import mask_phone
 from services.mediation import domain
@@ -66,7 +67,7 @@ class PartyIn(Strict):
     @classmethod
     def _id(cls, v: str | None) -> str | None:
         if v and not domain.valid_resident_id(v):
-            raise ValueError("身份证号码无效（请核对 18 位号码及校验位） | invalid resident ID number")
+            raise Text("身份证号码无效（请核对 18 位号码及校验位）", "invalid resident ID number").error()
         return v.upper() if v else v
 
     @field_validator("phone")
@@ -76,14 +77,16 @@ class PartyIn(Strict):
             return v
         v = v.replace(" ", "")
         if not _PHONE.match(v):
-            raise ValueError("电话号码格式不正确（11 位手机号或带区号的固定电话） | invalid phone number")
+            raise Text("电话号码格式不正确（11 位手机号或带区号的固定电话）", "invalid phone number").error()
         return v
 
     @field_validator("org_code")
     @classmethod
     def _org(cls, v: str | None) -> str | None:
         if v and not _ORG_CODE.match(v.upper()):
-            raise ValueError("统一社会信用代码应为 18 位 | unified social credit code must be 18 characters")
+            raise Text(
+                "统一社会信用代码应为 18 位", "unified social credit code must be 18 characters"
+            ).error()
         return v.upper() if v else v
 
 
@@ -110,11 +113,11 @@ class CaseIn(Strict):
     @model_validator(mode="after")
     def _court(self) -> CaseIn:
         if self.source == "court" and not self.court_procedure:
-            raise ValueError(
-                "法院委派/委托调解须注明立案前委派或立案后委托（普通/简易程序） | court_procedure required"
-            )
+            raise Text(
+                "法院委派/委托调解须注明立案前委派或立案后委托（普通/简易程序）", "court_procedure required"
+            ).error()
         if self.source != "court" and self.court_procedure:
-            raise ValueError("只有法院移送的案件才有诉调程序 | court_procedure only for court referrals")
+            raise Text("只有法院移送的案件才有诉调程序", "court_procedure only for court referrals").error()
         return self
 
 
@@ -214,7 +217,7 @@ class ConsentIn(Strict):
     @model_validator(mode="after")
     def _reason(self) -> ConsentIn:
         if self.decision == "refused" and not self.reason:
-            raise ValueError("拒绝调解须记录理由 | a refusal needs a reason")
+            raise Text("拒绝调解须记录理由", "a refusal needs a reason").error()
         return self
 
 
@@ -287,7 +290,7 @@ class SignIn(Strict):
     @model_validator(mode="after")
     def _party(self) -> SignIn:
         if self.signer == "party" and not self.party_id:
-            raise ValueError("当事人签署须指明 party_id | party_id required for a party's signature")
+            raise Text("当事人签署须指明 party_id", "party_id required for a party's signature").error()
         return self
 
 
