@@ -229,7 +229,7 @@ async def record_confirmation_application(
         case.confirmation, body.applied_on, parties, [str(i) for i in body.applying_party_ids]
     )
     if problem:
-        raise Problem(409, *problem)
+        raise refused(case.status, "confirmation_applied", problem, domain.allowed_actions(case.status))
     application = {
         "applied_on": body.applied_on.isoformat(),
         "court": body.court,

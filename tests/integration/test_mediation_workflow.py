@@ -252,6 +252,7 @@ async def test_written_agreement_needs_every_signature_and_the_seal(svc, api):
     both = {"applied_on": "2026-03-10", "court": "长治市潞州区人民法院"}
     r = await api.post(confirm, json=dict(both, applying_party_ids=[applicant["id"]]))
     assert r.status_code == 409 and "共同" in r.json()["detail"]  # Art 33: jointly
+    assert r.json()["code"] == "transition_not_allowed" and r.json()["action"] == "confirmation_applied"
     r = await api.post(confirm, json=dict(both, applying_party_ids=[applicant["id"], respondent["id"]]))
     assert r.json()["confirmation"]["application"]["court"] == "长治市潞州区人民法院"
     r = await api.post(f"/v1/cases/{case['id']}/follow-ups", json={"kind": "performance"})
