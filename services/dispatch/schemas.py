@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from libs.common.bilingual import Text
 from libs.common.openapi_examples import examples
 from libs.common.patching import PatchModel
 from services.dispatch import examples as ex
@@ -190,7 +191,7 @@ class PartyIn(BaseModel):
     @model_validator(mode="after")
     def _one(self) -> PartyIn:
         if not (self.name or self.id_number or self.phone):
-            raise ValueError("请填写当事人姓名、身份证号或电话 | give a name, an ID number or a phone")
+            raise Text("请填写当事人姓名、身份证号或电话", "give a name, an ID number or a phone").error()
         return self
 
 
@@ -229,7 +230,7 @@ class HoursIn(BaseModel):
     @model_validator(mode="after")
     def _order(self) -> HoursIn:
         if self.end <= self.start:
-            raise ValueError("结束时间须晚于开始时间 | end must be after start")
+            raise Text("结束时间须晚于开始时间", "end must be after start").error()
         return self
 
 
@@ -322,9 +323,9 @@ class RosterExceptionIn(RequestModel):
     @model_validator(mode="after")
     def _times(self) -> RosterExceptionIn:
         if self.kind == "extra" and not (self.start and self.end):
-            raise ValueError("加班值班须填写开始和结束时间 | extra duty needs start and end")
+            raise Text("加班值班须填写开始和结束时间", "extra duty needs start and end").error()
         if self.start and self.end and self.end <= self.start:
-            raise ValueError("结束时间须晚于开始时间 | end must be after start")
+            raise Text("结束时间须晚于开始时间", "end must be after start").error()
         return self
 
 
@@ -338,7 +339,7 @@ class LeaveIn(RequestModel):
     @model_validator(mode="after")
     def _range(self) -> LeaveIn:
         if self.end_date < self.start_date:
-            raise ValueError("结束日期不能早于开始日期 | end_date before start_date")
+            raise Text("结束日期不能早于开始日期", "end_date before start_date").error()
         return self
 
 

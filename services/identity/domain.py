@@ -15,6 +15,7 @@ from limits import parse
 
 from libs.common import demo_network, regions
 from libs.common.auth import STAFF_ROLES
+from libs.common.bilingual import Text
 from libs.common.staff_roles import grants_for, jurisdiction_of
 
 SCOPE_RE = re.compile(r"^[a-z0-9_]+:[a-z0-9_*]+$")
@@ -120,7 +121,7 @@ def region_name(code: str) -> str:
 def check_roles(roles: list[str]) -> list[str]:
     bad = sorted(set(roles) - set(ASSIGNABLE_ROLES))
     if bad:
-        raise ValueError(f"未知或不可分配的角色：{bad} | unknown or unassignable roles: {bad}")
+        raise Text(f"未知或不可分配的角色：{bad}", f"unknown or unassignable roles: {bad}").error()
     return sorted(set(roles))
 
 
@@ -205,7 +206,7 @@ def unlink(acc: Linked) -> Linked:
 def check_scopes(scopes: list[str]) -> list[str]:
     bad = [s for s in scopes if not SCOPE_RE.match(s)]
     if bad:
-        raise ValueError(f"权限范围格式应为 资源:操作 | scopes must look like resource:action: {bad}")
+        raise Text("权限范围格式应为 资源:操作", f"scopes must look like resource:action: {bad}").error()
     return sorted(set(scopes))
 
 
@@ -213,7 +214,7 @@ def check_rate_limit(spec: str) -> str:
     try:
         parse(spec)
     except ValueError as exc:
-        raise ValueError("限流格式如 120/minute | rate limit must look like 120/minute") from exc
+        raise Text("限流格式如 120/minute", "rate limit must look like 120/minute").error() from exc
     return spec
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
+from libs.common.bilingual import Text
 from libs.common.openapi_examples import examples
 from libs.common.patching import PatchModel
 from services.identity import domain
@@ -50,9 +51,9 @@ class AccountCreate(_In):
     @model_validator(mode="after")
     def _unlinked_needs_roles_and_region(self) -> AccountCreate:
         if self.staff_id is None and not self.roles:
-            raise ValueError("未关联工作人员的账号须至少选择一个角色 | choose at least one role")
+            raise Text("未关联工作人员的账号须至少选择一个角色", "choose at least one role").error()
         if self.staff_id is None and not self.region:
-            raise ValueError("未关联工作人员的账号须选择辖区 | choose a jurisdiction")
+            raise Text("未关联工作人员的账号须选择辖区", "choose a jurisdiction").error()
         return self
 
 

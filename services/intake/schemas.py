@@ -1,5 +1,5 @@
 """Intake's request and response models (the API edge). Every field error says what to fix,
-in Chinese and English (validators raise ValueError("中文 | English"))."""
+in Chinese and English (validators raise Text("中文", "English").error())."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from libs.common.bilingual import Text
 from libs.common.openapi_examples import examples
 from services.intake import examples as ex
 from services.intake import validation as v
@@ -41,7 +42,7 @@ class Requester(_Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("姓名不能为空 | name must not be blank")
+            raise Text("姓名不能为空", "name must not be blank").error()
         return value.strip()
 
     @field_validator("phone")
@@ -173,9 +174,9 @@ class WorkOrderCreate(_Strict):
     @classmethod
     def _description(cls, value: str) -> str:
         if len(value.strip()) < 2:
-            raise ValueError(
-                "请简要描述您的问题（至少 2 个字） | please describe the problem (at least 2 characters)"
-            )
+            raise Text(
+                "请简要描述您的问题（至少 2 个字）", "please describe the problem (at least 2 characters)"
+            ).error()
         return value.strip()
 
 

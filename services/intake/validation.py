@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 from libs.common import regions
+from libs.common.bilingual import Text
 
 CHANNELS = ("web", "hotline", "counter", "external", "open311")
 SERVICE_TYPES = {
@@ -113,9 +114,9 @@ def normalise_id_number(raw: str, *, today: date | None = None) -> str:
         born = None
     today = today or date.today()
     if born is None or born > today or born.year < 1900:
-        raise ValueError(
-            f"身份证号中的出生日期 {s[6:14]} 无效 | the birth date {s[6:14]} in the ID number is not valid"
-        )
+        raise Text(
+            f"身份证号中的出生日期 {s[6:14]} 无效", f"the birth date {s[6:14]} in the ID number is not valid"
+        ).error()
     if id_check_digit(s[:17]) != s[17]:
         raise ValueError(
             "身份证号校验位不符，请核对是否抄错 | "
@@ -161,9 +162,10 @@ def service_type(value: str) -> str:
 
 def domain(value: str) -> str:
     if value not in DOMAINS:
-        raise ValueError(
-            f"法律领域无效，可选：{'、'.join(DOMAINS)} | unknown legal domain; expected one of: {', '.join(DOMAINS)}"
-        )
+        raise Text(
+            f"法律领域无效，可选：{'、'.join(DOMAINS)}",
+            f"unknown legal domain; expected one of: {', '.join(DOMAINS)}",
+        ).error()
     return value
 
 
