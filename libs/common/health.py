@@ -16,12 +16,13 @@ from sqlalchemy import text
 
 if TYPE_CHECKING:
     from libs.common.app import Runtime
+    from libs.common.outbox import OutboxRelay
 
 
 async def readiness(rt: Runtime) -> dict[str, str]:
     checks = {"database": await _database(rt), "broker": _broker(rt)}
     if rt.relay is not None:
-        checks["outbox"] = await _outbox(rt)
+        checks["outbox"] = await _outbox(rt.relay, rt.settings.ready_outbox_seconds)
     elif rt.watch is not None and rt.watch.epoch is not None:
         checks["outbox"] = "starting"
     for consumer in rt.consumers:
@@ -51,15 +52,13 @@ def _broker(rt: Runtime) -> str:
     return "ok"
 
 
-async def _outbox(rt: Runtime) -> str:
-    relay = rt.relay
-    assert relay is not None
+async def _outbox(relay: OutboxRelay, limit: float) -> str:
     try:
         async with asyncio.timeout(2.0):
             age = await relay.oldest_unpublished_age()
     except Exception as exc:
         return f"unknown: {type(exc).__name__}"
-    if age > rt.settings.ready_outbox_seconds:
+    if age > limit:
         why = f" ({relay.last_error})" if relay.last_error else ""
         return f"oldest unpublished event waiting {age:.0f} s{why}"[:300]
     return "ok"

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -133,7 +134,7 @@ async def enqueue(
 
 
 async def enqueue_many(
-    session: AsyncSession, table: Table, *, service: str, events: list[tuple[str, str | None, Envelope]]
+    session: AsyncSession, table: Table, *, service: str, events: Sequence[tuple[str, str | None, Envelope]]
 ) -> None:
     """Several events of one use case in one statement (same guarantees as `enqueue`)."""
     if not events:
@@ -205,7 +206,7 @@ class OutboxRelay:
                 while True:
                     if self.watch is not None:
                         await self.watch.known.wait()  # topics exist and the epoch is known
-                        await self._checked_since_failure()
+                        await self._checked_since_failure(self.watch)
                         await self._follow_epoch(self.watch.epoch)  # type: ignore[arg-type]
                     while await self.drain_once():
                         pass
@@ -237,24 +238,28 @@ class OutboxRelay:
             self._listen = await asyncpg.connect(self.dsn)
             await self._listen.add_listener(notify_channel(self.service), lambda *_: self._wake.set())
 
-    async def _checked_since_failure(self) -> None:
+    def _connected(self) -> asyncpg.Pool:
+        """The relay's pool (made by `_connect`, which `run` calls first)."""
+        if self._pool is None:
+            raise RuntimeError("outbox relay not connected: no pool before run() has connected")
+        return self._pool
+
+    async def _checked_since_failure(self, watch: BrokerWatch) -> None:
         """After a failed drain, send nothing until the watch has checked the broker again. A
         broker that came back empty then has its new epoch known (and the window republished,
         in id order) before any newer row reaches it: sending at once put a row accepted during
         the outage into the new log ahead of an older row of the same key that the old broker
         had acknowledged but no one had consumed (tests/integration/test_broker_reset.py)."""
-        assert self.watch is not None
         if self._failed_at is None:
             return
-        self.watch.poke()
-        await self.watch.checked_after(self._failed_at)
+        watch.poke()
+        await watch.checked_after(self._failed_at)
         self._failed_at = None
 
     async def _follow_epoch(self, epoch: str) -> None:
         if epoch == self._epoch:
             return
-        assert self._pool is not None
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._connected().acquire() as conn, conn.transaction():
             before = await conn.fetchval(
                 "SELECT value FROM pipeline_state WHERE key = $1 FOR UPDATE", self.EPOCH_KEY
             )
@@ -288,8 +293,7 @@ class OutboxRelay:
         self._epoch = epoch
 
     async def drain_once(self) -> int:
-        assert self._pool is not None
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._connected().acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, topic, key, event FROM outbox WHERE published_at IS NULL "
                 "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -335,10 +339,10 @@ class OutboxRelay:
         a broker reset republishes only rows published within it), oldest first, in batches
         of `batch`, each its own short statement. Unpublished rows are never touched, however
         old. Returns how many went (and logs it)."""
-        assert self._pool is not None
+        pool = self._connected()
         total = 0
         while True:
-            status = await self._pool.execute(
+            status = await pool.execute(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - $1::interval "
                 "ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
                 self.retention,

@@ -91,8 +91,8 @@ def choose(
             return Choice(None, "applicant_choice", "本地未实行点援制，不能由申请人选择律师", rejected)
         chosen = next((lw for lw in eligible if lw.id == preferred), None)
         if chosen is None:
-            why = rejected.get(str(preferred), "不在本县法律援助律师名册中")
-            return Choice(None, "applicant_choice", f"申请人选择的律师不能指派：{why}", rejected)
+            reason = rejected.get(str(preferred), "不在本县法律援助律师名册中")
+            return Choice(None, "applicant_choice", f"申请人选择的律师不能指派：{reason}", rejected)
         return Choice(chosen, "applicant_choice", f"点援制：按申请人选择指派{chosen.name}", rejected)
     if not eligible:
         return Choice(None, "rotation", "没有符合条件且无利益冲突的律师", rejected)

@@ -6,7 +6,7 @@ import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, overload
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -56,6 +56,10 @@ Action = Annotated[str, one_of(domain.TRANSITIONS)]
 ClockName = Annotated[str, one_of(domain.CLOCKS.keys() | {"supplement"})]
 
 
+@overload
+def china_time(v: datetime) -> datetime: ...
+@overload
+def china_time(v: None) -> None: ...
 def china_time(v: datetime | None) -> datetime | None:
     """A time without an offset is read as China time (counters write local times)."""
     return v.replace(tzinfo=CHINA_TZ) if v is not None and v.tzinfo is None else v

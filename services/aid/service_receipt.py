@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import audit
 from libs.common.auth import Principal
 from libs.common.calendar import WorkCalendar
+from libs.common.orm import get_present
 from libs.common.receipt import Receipt, correction, local_day
 from services.aid import domain
 from services.aid.models import Case, CaseClock, CaseLog
@@ -148,8 +149,7 @@ async def recompute_for_year(
         if not domain.touches_year(clock.started_on, clock.due, year):
             continue
         if (change := _recompute(clock, clock.started_on, cal, rules, today)) is not None:
-            case = await session.get(Case, clock.case_id)
-            assert case is not None
+            case = await get_present(session, Case, clock.case_id)
             _mirror(case, clock)
             by_case.setdefault(case, []).append(change)
     for case, changes in by_case.items():

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import Clock
 from libs.common.events import aid as ev
+from libs.common.orm import present
 from libs.common.periodic import every
 from services.aid import domain, service_decision
 from services.aid.models import Case, CaseClock
@@ -47,8 +48,8 @@ async def sweep(session: AsyncSession, *, now: datetime, limit: int = 500) -> Sw
     for clock in clocks:
         if not domain.breached(clock.due, today):
             continue
-        case = await session.scalar(select(Case).where(Case.id == clock.case_id).with_for_update())
-        assert case is not None
+        locked = await session.scalar(select(Case).where(Case.id == clock.case_id).with_for_update())
+        case = present(locked, Case, clock.case_id)
         clock.breached_at = now
         if clock.name == "supplement":
             if case.status == "incomplete":

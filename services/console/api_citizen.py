@@ -108,13 +108,14 @@ def wait_text(retry_after: Any, lang: str) -> str:
     return i18n.t("cz.seconds", lang) % {"n": seconds}
 
 
-def _problem(exc: Exception, lang: str) -> str:
+def _problem(exc: BackendError | Unavailable, lang: str) -> str:
     """A page-level message for a failed call: too many attempts, service down, or intake's words."""
-    if isinstance(exc, BackendError) and exc.status == 429:
-        return i18n.t("cz.too_many", lang) % {"wait": wait_text(exc.body.get("retry_after"), lang)}
-    if isinstance(exc, Unavailable) or (isinstance(exc, BackendError) and exc.status >= 500):
+    if isinstance(exc, Unavailable):
         return i18n.t("cz.down", lang)
-    assert isinstance(exc, BackendError)
+    if exc.status == 429:
+        return i18n.t("cz.too_many", lang) % {"wait": wait_text(exc.body.get("retry_after"), lang)}
+    if exc.status >= 500:
+        return i18n.t("cz.down", lang)
     return exc.message(lang)
 
 

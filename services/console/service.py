@@ -173,7 +173,8 @@ class Backends:
     async def account_action(
         self, token: str, account_id: str, action: str, body: dict | None = None
     ) -> dict:
-        assert action in ("disable", "enable", "reset-password")
+        if action not in ("disable", "enable", "reset-password"):  # never another path of identity's
+            raise ValueError(f"unknown account action {action!r}")
         return await self.json("identity", "POST", f"/v1/accounts/{account_id}/{action}", token, json=body)
 
     async def link_staff(self, token: str, account_id: str, staff_id: str) -> dict:
@@ -348,7 +349,8 @@ class Backends:
     async def respond(
         self, token: str, assignment_id: str, action: str, *, reason: str | None = None, note: str = ""
     ) -> dict:
-        assert action in ("accept", "reject", "return")
+        if action not in ("accept", "reject", "return"):
+            raise ValueError(f"unknown assignment response {action!r}")
         if action == "accept":
             body = None
         elif action == "reject":  # a coded reason; the next candidate gets the offer
@@ -377,7 +379,8 @@ class Backends:
         return await self.json("dispatch", "GET", f"/v1/service-points/{point_id}/queue", token)
 
     async def duty(self, token: str, staff_id: str, action: str) -> dict:
-        assert action in ("sign-in", "sign-out")
+        if action not in ("sign-in", "sign-out"):
+            raise ValueError(f"unknown duty action {action!r}")
         return await self.json("dispatch", "POST", f"/v1/staff/{staff_id}/{action}", token)
 
     async def overdue(self, token: str) -> list[dict]:

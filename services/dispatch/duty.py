@@ -111,7 +111,7 @@ def windows(
         return week.on(day, is_workday)
     if any(e.kind == "off" and e.start is None for e in exc):
         return ()
-    offs = [(e.start, e.end) for e in exc if e.kind == "off" and e.start is not None]
+    offs = [(e.start, e.end) for e in exc if e.kind == "off" and e.start is not None and e.end is not None]
     out = [w for w in week.on(day, is_workday) if not any(o[0] <= w[0] and w[1] <= o[1] for o in offs)]
     out += [(e.start, e.end) for e in exc if e.kind == "extra" and e.start and e.end]
     return sorted(out)

@@ -23,6 +23,7 @@ from libs.common.events import dispatch as ev
 from libs.common.events.envelope import make_event
 from libs.common.events.topics import DISPATCH, topic
 from libs.common.logging import correlation_id
+from libs.common.orm import get_present
 from libs.common.outbox import enqueue, notify_channel
 from libs.common.pipeline_tables import claim_state
 from services.dispatch import domain
@@ -65,8 +66,7 @@ def signed_in_state(
 
 
 async def availability_event(session: AsyncSession, *, staff: Staff, now: datetime) -> None:
-    point = await session.get(ServicePoint, staff.service_point_id)
-    assert point is not None
+    point = await get_present(session, ServicePoint, staff.service_point_id)
     slots = (await session.scalars(select(DutySlot).where(DutySlot.staff_id == staff.id))).all()
     today = now.astimezone(CHINA_TZ).date()
     until = await session.scalar(
@@ -93,8 +93,7 @@ async def availability_event(session: AsyncSession, *, staff: Staff, now: dateti
 
 
 async def staff_changed_event(session: AsyncSession, *, staff: Staff, now: datetime) -> None:
-    point = await session.get(ServicePoint, staff.service_point_id)
-    assert point is not None
+    point = await get_present(session, ServicePoint, staff.service_point_id)
     event = _staff_changed(staff, point, now)
     await enqueue(
         session, outbox, service=SERVICE, topic=topic(DISPATCH), key=_key(staff, point), event=event

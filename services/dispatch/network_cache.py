@@ -221,7 +221,7 @@ async def load_snapshot(session: AsyncSession, today: date) -> NetworkSnapshot:
     ):
         slots.setdefault(r.staff_id, []).append(domain.Slot(r.weekday, r.start, r.end, r.kind))
     exceptions: dict[uuid.UUID, list[domain.DatedSlot]] = {}
-    for r in await session.execute(
+    for x in await session.execute(
         select(
             RosterException.staff_id,
             RosterException.day,
@@ -230,14 +230,14 @@ async def load_snapshot(session: AsyncSession, today: date) -> NetworkSnapshot:
             RosterException.end,
         ).where(RosterException.day >= today)
     ):
-        exceptions.setdefault(r.staff_id, []).append(domain.DatedSlot(r.day, r.kind, r.start, r.end))
+        exceptions.setdefault(x.staff_id, []).append(domain.DatedSlot(x.day, x.kind, x.start, x.end))
     leave: dict[uuid.UUID, list[tuple[date, date]]] = {}
-    for r in await session.execute(
+    for lv in await session.execute(
         select(Leave.staff_id, Leave.start_date, Leave.end_date).where(
             Leave.end_date >= today, Leave.cancelled.is_(False)
         )
     ):
-        leave.setdefault(r.staff_id, []).append((r.start_date, r.end_date))
+        leave.setdefault(lv.staff_id, []).append((lv.start_date, lv.end_date))
     # The shared loader, its version checked now: the snapshot is reloaded only when something
     # changed, and then its calendar must be current (libs.common.calendar_store).
     calendar = await load_calendar(session, fresh=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,19 +131,28 @@ def _link(account: Account, staff: StaffMember) -> None:
     account.staff_id, account.staff_code, account.staff_as_of = staff.staff_id, staff.code, staff.as_of
 
 
-def _temporary(account: Account, now: datetime) -> str:
+class Temporary(NamedTuple):
+    """A one-time password as set on the account: shown once, stored hashed."""
+
+    password: str
+    expires_at: datetime
+
+
+def _temporary(account: Account, now: datetime) -> Temporary:
     password = domain.temporary_password()
+    expires_at = now + timedelta(hours=get_identity_settings().temporary_password_hours)
     account.password_hash = hash_password(password)
     account.must_change_password = True
-    account.password_expires_at = now + timedelta(hours=get_identity_settings().temporary_password_hours)
-    return password
+    account.password_expires_at = expires_at
+    return Temporary(password, expires_at)
 
 
 async def create_account(
     session: AsyncSession, *, data: sa.AccountCreate, who: Principal, now: datetime
-) -> tuple[Account, str]:
+) -> tuple[Account, Temporary]:
     """A new account with a one-time temporary password (returned once, stored hashed)."""
-    _check_region(data.region, who)
+    if data.region is not None:  # a linked account may leave it out: it takes the staff member's
+        _check_region(data.region, who)
     if await session.scalar(select(Account.id).where(Account.username == data.username)):
         raise FieldProblem("username", "该用户名已被使用", "username already taken", status=409)
     account = Account(
@@ -160,11 +169,11 @@ async def create_account(
         _link(account, await _staff_to_link(session, staff_id=data.staff_id, who=who, account_id=None))
         if who.region and not account.region.startswith(who.region):
             raise FieldProblem("staff_id", "该工作人员不在您的管辖范围内", "outside your jurisdiction")
-    password = _temporary(account, now)
+    temporary = _temporary(account, now)
     session.add(account)
     await session.flush()
     await _audit(session, "account.created", account, roles=account.roles, region=account.region)
-    return account, password
+    return account, temporary
 
 
 async def update_account(
@@ -218,15 +227,15 @@ async def set_active(
 
 async def reset_password(
     session: AsyncSession, *, account_id: uuid.UUID, who: Principal, now: datetime
-) -> tuple[Account, str]:
+) -> tuple[Account, Temporary]:
     """A new one-time temporary password: the old one stops working, every session ends, and
     the person must choose their own at the next login."""
     account = await get_account(session, account_id=account_id, who=who, lock=True)
-    password = _temporary(account, now)
+    temporary = _temporary(account, now)
     account.updated_at = now
     await end_sessions(session, account=account, now=now)
     await _audit(session, "account.password_reset", account, expires_at=account.password_expires_at)
-    return account, password
+    return account, temporary
 
 
 async def link_staff(

@@ -60,11 +60,10 @@ async def list_accounts(
 )
 async def create_account(body: sa.AccountCreate, request: Request, who: Who) -> sa.TemporaryPassword:
     async with request.app.state.rt.sessionmaker() as session, session.begin():
-        account, password = await accounts.create_account(session, data=body, who=who, now=_now(request))
+        account, temporary = await accounts.create_account(session, data=body, who=who, now=_now(request))
         out = account_out(account)
-    assert account.password_expires_at is not None
     return sa.TemporaryPassword(
-        account=out, temporary_password=password, expires_at=account.password_expires_at
+        account=out, temporary_password=temporary.password, expires_at=temporary.expires_at
     )
 
 
@@ -125,12 +124,13 @@ async def enable(account_id: uuid.UUID, request: Request, who: Who) -> sa.Accoun
 )
 async def reset_password(account_id: uuid.UUID, request: Request, who: Who) -> sa.TemporaryPassword:
     async with request.app.state.rt.sessionmaker() as session, session.begin():
-        a, password = await accounts.reset_password(
+        a, temporary = await accounts.reset_password(
             session, account_id=account_id, who=who, now=_now(request)
         )
         out = account_out(a)
-    assert a.password_expires_at is not None
-    return sa.TemporaryPassword(account=out, temporary_password=password, expires_at=a.password_expires_at)
+    return sa.TemporaryPassword(
+        account=out, temporary_password=temporary.password, expires_at=temporary.expires_at
+    )
 
 
 @router.put("/{account_id}/staff", response_model=sa.AccountOut, summary="Link to a dispatch staff member")

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import demo_network
+from libs.common.orm import table_of
 from services.identity import domain, service
 from services.identity.models import Account, StaffMember
 
@@ -19,7 +20,7 @@ async def seed(session: AsyncSession) -> None:
     # executemany (insertmanyvalues), not one VALUES list: compiling 1,161 rows × 12 columns
     # into one statement took SQLAlchemy 1.6 s.
     await session.execute(
-        insert(StaffMember.__table__).on_conflict_do_nothing(index_elements=["staff_id"]),
+        insert(table_of(StaffMember)).on_conflict_do_nothing(index_elements=["staff_id"]),
         [
             dict(
                 staff_id=str(s.id),
@@ -55,4 +56,4 @@ async def seed(session: AsyncSession) -> None:
         )
         for a in domain.demo_accounts()
     ]
-    await session.execute(insert(Account.__table__).on_conflict_do_nothing(index_elements=["username"]), rows)
+    await session.execute(insert(table_of(Account)).on_conflict_do_nothing(index_elements=["username"]), rows)

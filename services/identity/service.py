@@ -214,6 +214,8 @@ async def end_sessions(session: AsyncSession, *, account: Account, now: datetime
         )
     ).all()
     for jti, expires in live:
+        if jti is None or expires is None:  # not selected (WHERE above); narrows the nullable columns
+            continue
         await revoke_access_token(
             session, jti=jti, username=account.username, account_id=account.id, expires=expires, now=now
         )

@@ -23,6 +23,7 @@ from services.intake.schemas import (
     CountyTransferIn,
     LegalDomain,
     MergeIn,
+    Notice,
     RatingOut,
     ReasonIn,
     ServiceType,
@@ -31,6 +32,7 @@ from services.intake.schemas import (
     TimelineEntryOut,
     WorkOrderCreate,
     WorkOrderCreated,
+    WorkOrderListItem,
     WorkOrderOut,
     WorkOrderPage,
     WorkOrderPatch,
@@ -98,7 +100,7 @@ def created_body(out: create.Created) -> dict:
         urgency=o.urgency,
         duplicate_of=out.duplicate_of.id if out.duplicate_of else None,
         follow_up_of=o.follow_up_of,
-        warnings=out.warnings,
+        warnings=[Notice.model_validate(w) for w in out.warnings],
     ).model_dump(mode="json")
 
 
@@ -221,7 +223,8 @@ async def list_work_orders(
     )
     async with rt.sessionmaker() as session:
         rows, next_cursor = await queries.list_orders(session, f=f, who=who, now=now)
-    return WorkOrderPage(items=[queries.list_item(r, now) for r in rows], next_cursor=next_cursor)
+    items = [WorkOrderListItem.model_validate(queries.list_item(r, now)) for r in rows]
+    return WorkOrderPage(items=items, next_cursor=next_cursor)
 
 
 async def order_out(session, order: WorkOrder, now: datetime) -> WorkOrderOut:  # type: ignore[no-untyped-def]

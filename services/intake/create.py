@@ -16,6 +16,7 @@ from libs.common.bilingual import Text
 from libs.common.crypto import get_cipher
 from libs.common.events import intake as ev
 from libs.common.fastsql import FastStatement
+from libs.common.orm import present
 from libs.common.problems import FieldProblem
 from services.intake import classify, domain, merging, store, validation
 from services.intake.calendar_store import load_calendar
@@ -387,7 +388,7 @@ async def _urge(
     # order it was merged into (the matter's surviving order).
     while target is not None and target.status == domain.MERGED and target.merged_into is not None:
         target = await session.get(WorkOrder, target.merged_into, with_for_update=True)
-    assert target is not None
+    target = present(target, WorkOrder, target_id)  # orders are never deleted
     order.status, order.merged_into, order.callback_required = domain.MERGED, target.id, False
     target.urge_count += 1
     target.updated_at = now

@@ -192,9 +192,8 @@ def reemit_backoff(reemits: int, policy: ReconcilePolicy) -> timedelta:
 
 def next_check_at(o: AckWait, policy: ReconcilePolicy) -> datetime | None:
     """When the order is next due for re-announcement; None when it needs none."""
-    if not awaits_ack(o):
+    if not awaits_ack(o) or o.announced_at is None:  # awaiting an ack implies announced_at
         return None
-    assert o.announced_at is not None
     if o.reemits <= 0 or o.last_reemit_at is None:
         return o.announced_at + policy.after
     return o.last_reemit_at + reemit_backoff(o.reemits, policy)

@@ -28,9 +28,11 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.datastructures import FormData, UploadFile
 
 from libs.common import regions
 from libs.common.auth import Principal, ensure_visible, principal
+from libs.common.openapi_examples import ok
 from libs.common.problems import FieldProblem, Problem, translate_validation_error
 from services.intake import create, domain, queries, validation
 from services.intake.models import WorkOrder
@@ -174,7 +176,7 @@ def service_def(code: str) -> dict[str, Any]:
     }
 
 
-SERVICES_OK = {200: {"content": {"application/json": {"example": [service_def("legal_aid")]}}}}
+SERVICES_OK = ok([service_def("legal_aid")])
 
 
 @router.get("/services.json", summary="Open311 service list (legal service types)", responses=SERVICES_OK)
@@ -183,11 +185,7 @@ async def services(request: Request) -> Response:
     return _out(request, [service_def(c) for c in validation.SERVICE_TYPES], "services", "service")
 
 
-DEFINITION_404 = {
-    404: {
-        "content": {"application/json": {"example": [{"code": 404, "description": "unknown service_code"}]}}
-    }
-}
+DEFINITION_404 = ok([{"code": 404, "description": "unknown service_code"}], status=404)
 
 
 def _definition(code: str) -> dict:
@@ -239,10 +237,7 @@ def _definition(code: str) -> dict:
     }
 
 
-DEFINITION_OK = {
-    **DEFINITION_404,
-    200: {"content": {"application/json": {"example": _definition("legal_aid")}}},
-}
+DEFINITION_OK = {**DEFINITION_404, **ok(_definition("legal_aid"))}
 
 
 @router.get(
@@ -261,12 +256,20 @@ def region_from_address(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def location(form: Any) -> str:
+def _text(form: FormData, name: str) -> str:
+    """A form field's text, stripped ("" when absent); a file sent in its place is refused."""
+    value = form.get(name)
+    if isinstance(value, UploadFile):
+        raise FieldProblem(name, "须为文本，不能是文件", "must be a text field, not a file")
+    return (value or "").strip()
+
+
+def location(form: FormData) -> str:
     """Spec: one of address_id, address_string or lat+long — address_id wins when several are sent."""
-    region = (form.get("address_id") or "").strip()
+    region = _text(form, "address_id")
     if region:
         return region
-    text = (form.get("address_string") or "").strip()
+    text = _text(form, "address_string")
     if text:
         found = region_from_address(text)
         if found is None:
@@ -276,7 +279,7 @@ def location(form: Any) -> str:
                 "address_string must name one county of 长治市 (e.g. 潞州区, 沁县); or send address_id",
             )
         return found
-    if (form.get("lat") or "").strip() or (form.get("long") or "").strip():
+    if _text(form, "lat") or _text(form, "long"):
         raise FieldProblem(
             "lat",
             "不支持经纬度定位，请提供 address_id 或 address_string",
@@ -289,18 +292,19 @@ def location(form: Any) -> str:
     )
 
 
-def _phone(form: Any) -> str:
-    if not (form.get("phone") or "").strip():
+def _phone(form: FormData) -> str:
+    phone = _text(form, "phone")
+    if not phone:
         raise FieldProblem(
             "phone",
             "必填：12348 对每个工单都要回访来电人，请提供联系电话",
             "required here: 12348 calls every requester back (回访), so a phone number is needed",
         )
-    return str(form.get("phone")).strip()
+    return phone
 
 
-def _required(form: Any, name: str) -> str:
-    value = (form.get(name) or "").strip()
+def _required(form: FormData, name: str) -> str:
+    value = _text(form, name)
     if not value:
         raise FieldProblem(name, "必填项", "required")
     return value
@@ -353,9 +357,9 @@ async def post_request(request: Request, who: Who) -> Response:
     code = _required(form, "service_code")
     if code not in validation.SERVICE_TYPES:
         raise FieldProblem("service_code", "未知服务", f"unknown service_code {code}; see services.json")
-    check_jurisdiction(form.get("jurisdiction_id"))
+    check_jurisdiction(_text(form, "jurisdiction_id"))
     region = location(form)
-    name = f"{(form.get('last_name') or '').strip()}{(form.get('first_name') or '').strip()}"
+    name = f"{_text(form, 'last_name')}{_text(form, 'first_name')}"
     # email is accepted and not stored (an order holds a phone for the callback, not an email).
     raw: dict[str, Any] = {
         "channel": "external",
@@ -383,7 +387,7 @@ async def post_request(request: Request, who: Who) -> Response:
         problem = FieldProblem("", "", "")
         problem.errors = [
             {**e, "field": OPEN311_FIELD.get(e["field"], e["field"])}
-            for e in (translate_validation_error(err) for err in exc.errors())
+            for e in (translate_validation_error(dict(err)) for err in exc.errors())
         ]
         raise problem from exc
     rt = request.app.state.rt
@@ -447,7 +451,7 @@ REQUEST_EXAMPLE = {
     "long": None,
     "media_url": None,
 }
-LIST_OK = {200: {"content": {"application/json": {"example": [REQUEST_EXAMPLE]}}}}
+LIST_OK = ok([REQUEST_EXAMPLE])
 
 
 @router.get(

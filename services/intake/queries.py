@@ -8,9 +8,10 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 import orjson
-from sqlalchemy import Select, String, and_, bindparam, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import HANDLER, HOLDER, JURISDICTION, Principal
@@ -90,8 +91,9 @@ def name_match(text_: str):  # type: ignore[no-untyped-def]
     return or_(by_prefix, WorkOrder.requester_name.ilike("%" + _like_prefix(text_), escape="\\"))
 
 
-def effective_region(who: Principal, requested: str | None) -> str | None | bool:
-    """The narrower of the caller's jurisdiction and the requested prefix; False if they do not overlap."""
+def effective_region(who: Principal, requested: str | None) -> str | None | Literal[False]:
+    """The narrower of the caller's jurisdiction and the requested prefix: a region prefix, None
+    for everywhere (neither narrows), False if they do not overlap (never with `requested` None)."""
     mine = who.region or ""
     want = requested or ""
     if want.startswith(mine):
@@ -124,7 +126,7 @@ def list_query(
     q = select(WorkOrder)
     region = effective_region(who, f.region) if jurisdiction else False
     if held:
-        mine = WorkOrder.id.in_(held)
+        mine: ColumnElement[bool] = WorkOrder.id.in_(held)
         if f.region:
             mine = and_(mine, prefix_match(WorkOrder.region_code, f.region))
         if region is False:

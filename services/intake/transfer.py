@@ -52,9 +52,11 @@ async def transfer_county(
             "接收地与当前工单同属一个县（区），请直接更正工单区划",
             "that is the order's own county: correct the region instead (PATCH)",
         )
-    assert region.county_code is not None  # resolve_region takes counties and below only
+    county = region.county_code
+    if county is None:  # resolve_region takes counties and below only, and every one has a county
+        raise RuntimeError(f"region {region.code} ({region.level}) has no county")
     from_region, from_county = order.region_code, order.county_code
-    order.region_code, order.county_code, order.updated_at = region.code, region.county_code, now
+    order.region_code, order.county_code, order.updated_at = region.code, county, now
     order.channel_details = {
         **(order.channel_details or {}),
         "region_path": validation.region_path(region.code),
@@ -64,7 +66,7 @@ async def transfer_county(
     if order.dispatched:
         order.status = domain.REROUTING
         announce(order, now, get_intake_settings())  # the new county's dispatch owes its word
-    county_name = regions.full_name(region.county_code)
+    county_name = regions.full_name(county)
     add_timeline(
         session,
         order,

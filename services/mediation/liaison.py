@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, region_filter
 from libs.common.events import mediation as ev
+from libs.common.orm import get_present
 from libs.common.pii import mask_text
 from libs.common.problems import Problem
 from services.mediation.models import Case, PoliceLiaison, WebhookDelivery
@@ -156,8 +157,7 @@ async def acknowledge(
     item.status, item.acknowledged_at = "acknowledged", now
     item.acknowledged_by, item.acknowledged_by_name = who.staff_id or who.sub, who.name or None
     item.police_unit, item.action_taken = body.police_unit, mask_text(body.action_taken)
-    case = await session.get(Case, item.case_id)
-    assert case is not None
+    case = await get_present(session, Case, item.case_id)
     await publish_case(
         session,
         case,

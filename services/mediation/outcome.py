@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.auth import Principal
 from libs.common.calendar import WorkCalendar
 from libs.common.events import mediation as ev
+from libs.common.orm import present
 from libs.common.problems import FieldProblem, Problem
 from libs.common.workflow import refused
 from services.mediation import domain
@@ -68,9 +69,12 @@ async def sign(
     Returns what is still missing (empty once effective)."""
     guard(case, "sign_agreement")
     agreement = await session.scalar(select(Agreement).where(Agreement.case_id == case.id))
-    assert agreement is not None  # agreement_pending implies a draft
+    agreement = present(agreement, "agreement of case", case.id)  # agreement_pending implies a draft
     if body.signer == "party":
-        assert body.party_id is not None
+        if body.party_id is None:  # SignIn requires it for a party; checked here for other callers
+            raise FieldProblem(
+                "party_id", "当事人签署须指明 party_id", "party_id required for a party's signature"
+            )
         party = await _party(session, case, body.party_id)
         party.sign_method, party.signed_at = body.method, now
     elif body.signer == "mediator":
@@ -264,7 +268,8 @@ async def sweep_deadlines(session: AsyncSession, *, now: datetime, limit: int = 
         )
     ).all()
     for case in cases:
-        assert case.due_date is not None
+        if case.due_date is None:  # not selected (due_date < today above); narrows the column
+            continue
         case.breach_reported_for = case.due_date
         await publish_case(session, case, _breach(case, now, (today - case.due_date).days))
         await step(

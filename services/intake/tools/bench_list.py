@@ -14,6 +14,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 
@@ -21,6 +22,7 @@ from libs.common import regions
 from libs.common.auth import Principal
 from libs.common.db import make_engine, make_sessionmaker
 from libs.common.migrate import upgrade_async
+from libs.common.orm import table_of
 from services.intake import queries
 from services.intake.models import WorkOrder
 from services.intake.validation import DOMAINS, SERVICE_TYPES, SPECIAL_GROUPS
@@ -60,7 +62,7 @@ async def fill(url: str, n: int) -> None:
         await engine.dispose()
         return
     # Bulk load without the secondary indexes, then build them once (minutes → seconds).
-    secondary = [ix for ix in WorkOrder.__table__.indexes]
+    secondary = list(table_of(WorkOrder).indexes)
     async with engine.begin() as conn:
         for ix in secondary:
             await conn.execute(text(f"DROP INDEX IF EXISTS {ix.name}"))
@@ -94,12 +96,12 @@ async def fill(url: str, n: int) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("SET maintenance_work_mem = '256MB'"))
         for ix in secondary:
-            await conn.run_sync(lambda sync, ix=ix: ix.create(sync))
+            await conn.run_sync(ix.create)
         await conn.execute(text("ANALYZE work_orders"))
     await engine.dispose()
 
 
-SHAPES = {
+SHAPES: dict[str, dict[str, Any]] = {
     "newest, whole city": {},
     "county jurisdiction": {"who": "140430"},
     "status=received": {"status": ["received"]},
