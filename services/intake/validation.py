@@ -1,6 +1,6 @@
 """What a citizen gives us, checked and normalised: phones, resident ID numbers, region
 codes and the fixed taxonomies. Pure functions, no I/O. Every error is a
-ValueError("中文 | English") that the problem handler turns into a field message."""
+Text("中文", "English").error() (libs.common.bilingual), which the problem handler turns into a field message."""
 
 from __future__ import annotations
 
@@ -85,10 +85,10 @@ def normalise_phone(raw: str) -> str:
         digits = s.replace("-", "")
         area_len = 3 if digits[1] in "12" else 4  # 010, 02x are 3-digit area codes
         return f"{digits[:area_len]}-{digits[area_len:]}"
-    raise ValueError(
-        "电话号码格式不正确：手机号为 1 开头的 11 位数字，座机请带区号（如 0355-2021234） | "
-        "invalid phone: an 11-digit mobile starting with 1, or a landline with area code (e.g. 0355-2021234)"
-    )
+    raise Text(
+        "电话号码格式不正确：手机号为 1 开头的 11 位数字，座机请带区号（如 0355-2021234）",
+        "invalid phone: an 11-digit mobile starting with 1, or a landline with area code (e.g. 0355-2021234)",
+    ).error()
 
 
 def id_check_digit(first17: str) -> str:
@@ -99,15 +99,15 @@ def normalise_id_number(raw: str, *, today: date | None = None) -> str:
     """18-digit resident ID (GB 11643): region part, birth date, check digit."""
     s = re.sub(r"\s", "", raw or "").upper()
     if not _ID18.match(s):
-        raise ValueError(
-            "身份证号应为 18 位，前 17 位为数字，最后一位为数字或 X | "
-            "resident ID must be 18 characters: 17 digits then a digit or X"
-        )
+        raise Text(
+            "身份证号应为 18 位，前 17 位为数字，最后一位为数字或 X",
+            "resident ID must be 18 characters: 17 digits then a digit or X",
+        ).error()
     if s[:2] not in _PROVINCES:
-        raise ValueError(
-            f"身份证号前两位 {s[:2]} 不是有效的省级行政区划代码 | "
-            f"the first two digits {s[:2]} are not a province code"
-        )
+        raise Text(
+            f"身份证号前两位 {s[:2]} 不是有效的省级行政区划代码",
+            f"the first two digits {s[:2]} are not a province code",
+        ).error()
     try:
         born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
     except ValueError:
@@ -118,10 +118,10 @@ def normalise_id_number(raw: str, *, today: date | None = None) -> str:
             f"身份证号中的出生日期 {s[6:14]} 无效", f"the birth date {s[6:14]} in the ID number is not valid"
         ).error()
     if id_check_digit(s[:17]) != s[17]:
-        raise ValueError(
-            "身份证号校验位不符，请核对是否抄错 | "
-            "the ID number's check digit does not match (ISO 7064 MOD 11-2): please re-check it"
-        )
+        raise Text(
+            "身份证号校验位不符，请核对是否抄错",
+            "the ID number's check digit does not match (ISO 7064 MOD 11-2): please re-check it",
+        ).error()
     return s
 
 
@@ -137,10 +137,10 @@ def age_on(id_number: str, today: date) -> int:
 def resolve_region(code: str) -> regions.Region:
     region = regions.lookup((code or "").strip())
     if region is None or region.level not in ("county", "township", "village"):
-        raise ValueError(
-            f"行政区划代码 {code} 不在服务网络内，请选择县（区）、乡镇（街道）或村（社区） | "
-            f"region code {code} is not in the service network; choose a county, township or village"
-        )
+        raise Text(
+            f"行政区划代码 {code} 不在服务网络内，请选择县（区）、乡镇（街道）或村（社区）",
+            f"region code {code} is not in the service network; choose a county, township or village",
+        ).error()
     return region
 
 
@@ -153,10 +153,10 @@ def region_path(code: str) -> dict[str, str | None]:
 def service_type(value: str) -> str:
     v = SERVICE_TYPE_ALIASES.get(value, value)
     if v not in SERVICE_TYPES:
-        raise ValueError(
-            f"服务类型无效，可选：{'、'.join(SERVICE_TYPES)} | "
-            f"unknown service type; expected one of: {', '.join(SERVICE_TYPES)}"
-        )
+        raise Text(
+            f"服务类型无效，可选：{'、'.join(SERVICE_TYPES)}",
+            f"unknown service type; expected one of: {', '.join(SERVICE_TYPES)}",
+        ).error()
     return v
 
 
@@ -172,8 +172,8 @@ def domain(value: str) -> str:
 def special_groups(values: list[str]) -> list[str]:
     unknown = [v for v in values if v not in SPECIAL_GROUPS]
     if unknown:
-        raise ValueError(
-            f"特殊群体 {'、'.join(unknown)} 无效，可选：{'、'.join(SPECIAL_GROUPS)} | "
-            f"unknown special group(s) {', '.join(unknown)}; expected: {', '.join(SPECIAL_GROUPS)}"
-        )
+        raise Text(
+            f"特殊群体 {'、'.join(unknown)} 无效，可选：{'、'.join(SPECIAL_GROUPS)}",
+            f"unknown special group(s) {', '.join(unknown)}; expected: {', '.join(SPECIAL_GROUPS)}",
+        ).error()
     return sorted(set(values))
