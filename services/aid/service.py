@@ -158,7 +158,8 @@ async def apply_at_window(
             summary=body.matter.cause,
         ),
     )
-    assert case is not None
+    if case is None:  # only a work order's case can meet an existing one (ON CONFLICT work_order_id)
+        raise RuntimeError("a window application's case was not inserted")
     await audit_entered(session, case, received)
     await _opened(session, case, now=now, cal=cal, action="receive")
     # The receipt is the case's already: the application itself must not "correct" it again.

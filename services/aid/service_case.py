@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.calendar import WorkCalendar
+from libs.common.orm import get_present
 from libs.common.problems import FieldProblem
 from services.aid import assignment, domain
 from services.aid.models import Case, Lawyer
@@ -63,6 +64,8 @@ async def _candidates(session: AsyncSession, county: str) -> list[assignment.Law
         select(Case.lawyer_id, Case.applicant_name, Case.proxy, Case.matter).where(Case.lawyer_id.in_(ids))
     )
     for lawyer_id, applicant, proxy, matter in history:
+        if lawyer_id is None:  # not selected (IN above); narrows the nullable column
+            continue
         v = views[lawyer_id]
         v.clients.add(applicant)
         if proxy and proxy.get("name") and proxy.get("kind") != "custody":
@@ -107,8 +110,7 @@ async def assign(
         "assigned_at": now.isoformat(),
         "assigned_by": actor_of(who),
     }
-    roster = await session.get(Lawyer, lw.id)
-    assert roster is not None
+    roster = await get_present(session, Lawyer, lw.id)
     roster.last_assigned_at = now
     await settle_clocks(session, case.id, "assignment", now=now)
     await step(

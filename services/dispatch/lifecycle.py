@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events.envelope import Envelope
+from libs.common.orm import present
 from services.dispatch import domain
 from services.dispatch import order_changes as oc
 from services.dispatch.models import Assignment, OrderSnapshot
@@ -92,8 +93,7 @@ async def on_transferred(
             return
         # The insert met the created being handled at this moment by the old county's lane and
         # waited for its commit: the order is there now, and this move is newer. Apply it.
-        order = await _locked(session, event)
-        assert order is not None
+        order = present(await _locked(session, event), OrderSnapshot, event.data["work_order_id"])
     if not _fresh(order, event):
         return
     await move_county(session, order=order, after=payload_facts(event.data), now=now, policy=policy)
@@ -193,8 +193,8 @@ async def apply_facts(
         status=order.status, holder_fit=fit, has_holder=current is not None, rule_changed=rule_changed
     )
     what = f"{oc.CAUSE_ZH[cause]}（{change.describe(before, after)}）"
-    if action == oc.KEEP:
-        assert current is not None
+    # KEEP and WITHDRAW come only with a holder (oc.redecide): `current` is not None there.
+    if action == oc.KEEP and current is not None:
         reason = f"{what}：当前承办人仍适用，保留 | still fits the new facts: kept"
         await _note(
             session,
@@ -208,8 +208,7 @@ async def apply_facts(
     elif action == oc.QUEUE:
         reason = f"{what}：仍在督办队列，按新的优先级排序 | stays in the supervisor queue, re-prioritised"
         await _note(session, order, rule=f"{cause}/queue", reason=reason, now=now, policy=policy)
-    elif action == oc.WITHDRAW:
-        assert current is not None
+    elif action == oc.WITHDRAW and current is not None:
         reason = f"{what}：{fit}；撤回并按新情况重新分派 | withdrawn and routed again"
         await _note(session, order, rule=f"{cause}/withdraw", reason=reason, now=now, policy=policy)
         order = await _give_back(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.auth import Principal, in_jurisdiction, object_visible
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope
+from libs.common.orm import get_present
 from libs.common.problems import FieldProblem, Problem
 from services.dispatch.access import TRANSFER
 from services.dispatch.acting import can_act_on_offer, cannot_act_reason
@@ -46,8 +47,7 @@ async def add_parties(
 async def _give_back(
     session: AsyncSession, *, a: Assignment, now: datetime, status: str, code: str, note: str
 ) -> OrderSnapshot:
-    order = await session.get(OrderSnapshot, a.work_order_id, with_for_update=True)
-    assert order is not None
+    order = await get_present(session, OrderSnapshot, a.work_order_id, with_for_update=True)
     a.status, a.responded_at, a.reason_code, a.response_note = status, now, code, note
     await _release(session, a)
     order.handler_staff_id = order.service_point_id = None

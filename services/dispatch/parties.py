@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.crypto import get_cipher
 from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
+from libs.common.orm import table_of
 from libs.common.pii import phone_key
 from services.dispatch.conflicts import Conflicts, PartyKeys, PriorAct, assess
 from services.dispatch.models import Party, Representation
 
-PARTIES = Party.__table__
+PARTIES = table_of(Party)
 
 
 def _index(value: str | None) -> str | None:

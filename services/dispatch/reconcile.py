@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope
+from libs.common.orm import get_present
 from services.dispatch import lifecycle
 from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint
 from services.dispatch.policy import Policy, default_policy
@@ -49,9 +50,8 @@ async def answer_routing_request(
 async def confirm_routing(
     session: AsyncSession, *, work_order_id: uuid.UUID, now: datetime, attempt: int | None = None
 ) -> None:
-    # Locked: the confirmation takes the order's next dispatch revision.
-    order = await session.get(OrderSnapshot, work_order_id, with_for_update=True)
-    assert order is not None  # insert_order found it
+    # Locked: the confirmation takes the order's next dispatch revision (insert_order found it).
+    order = await get_present(session, OrderSnapshot, work_order_id, with_for_update=True)
     # The open offer's service point (at most one, uq_assignments_one_open_offer), else the handler's.
     point_id = await session.scalar(
         select(Assignment.service_point_id)

@@ -22,6 +22,7 @@ from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import DISPATCH, topic
 from libs.common.logging import correlation_id
+from libs.common.orm import get_present
 from libs.common.outbox import enqueue
 from libs.common.problems import Problem
 from services.dispatch import clocks, domain
@@ -387,9 +388,8 @@ async def make_offer(
     does — else read. `routed`: the order's new complexity and weight, written with its
     new status (store.update_order)."""
     if names is None or staff_code is None:
-        staff = await session.get(Staff, staff_id)
-        point = await session.get(ServicePoint, point_id)
-        assert staff is not None and point is not None
+        staff = await get_present(session, Staff, staff_id)
+        point = await get_present(session, ServicePoint, point_id)
         names, staff_code = names or (staff.name, point.name), staff.code
     staff_name, point_name = names
     routed = routed or {}
@@ -517,10 +517,9 @@ async def accept(
     session: AsyncSession, *, assignment_id: uuid.UUID, now: datetime, who: Principal
 ) -> Assignment:
     assignment = await _mine(session, assignment_id, who, "offered")
-    order = await session.get(OrderSnapshot, assignment.work_order_id, with_for_update=True)
-    staff = await session.get(Staff, assignment.staff_id)
-    point = await session.get(ServicePoint, assignment.service_point_id)
-    assert order and staff and point
+    order = await get_present(session, OrderSnapshot, assignment.work_order_id, with_for_update=True)
+    staff = await get_present(session, Staff, assignment.staff_id)
+    point = await get_present(session, ServicePoint, assignment.service_point_id)
     assignment.status, assignment.responded_at, assignment.accepted_at = "accepted", now, now
     order.status, order.handler_staff_id, order.service_point_id = "assigned", staff.id, point.id
     order.assigned_at = now

@@ -61,19 +61,20 @@ async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, 
         if due is None:
             continue
         state = clocks.status(now, o.received_at, due, policy.at_risk_fraction)
-        level, notified = None, None
+        step: tuple[int, str] | None = None  # (level, who is notified)
         if state == "at_risk" and not o.at_risk_raised:
-            level, notified = 0, "service_point"
+            step = 0, "service_point"
             o.at_risk_raised = True
         elif state == "overdue":
             # Urgent and critical orders climb their own (faster) ladder.
             r = clocks.rung(now, due, policy.ladder_for(o.urgency))
             # Each rung once; accepting the order resets the ladder for the reply clock.
             if r is not None and r.level > o.supervision_level:
-                level, notified = r.level, r.to
+                step = r.level, r.to
                 o.supervision_level = r.level
-        if level is None:
+        if step is None:
             continue
+        level, notified = step
         session.add(
             Supervision(
                 id=uuid.uuid4(),

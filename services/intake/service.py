@@ -21,6 +21,7 @@ from libs.common.events.envelope import Envelope, make_event
 from libs.common.events.topics import WORKORDER, topic
 from libs.common.fastsql import FastStatement
 from libs.common.logging import correlation_id
+from libs.common.orm import rowcount
 from libs.common.outbox import enqueue, enqueue_many
 from libs.common.pii import mask_phone, mask_text, phone_key
 from libs.common.problems import FieldProblem, Problem
@@ -75,7 +76,8 @@ async def claim_idempotency_key(
     if inserted.first() is not None:
         return None
     stored = await session.get(IdempotencyKey, key, with_for_update=True)
-    assert stored is not None
+    if stored is None:  # purged between our INSERT and this read: the key is free again, claim it
+        return await claim_idempotency_key(session, key=key, body_hash=body_hash, now=now, ttl=ttl)
     if now and ttl and stored.created_at < now - ttl:
         # Expired but not yet purged: the key starts a fresh request.
         stored.request_hash, stored.status_code, stored.response, stored.created_at = (
@@ -102,7 +104,7 @@ async def store_idempotent_response(session: AsyncSession, *, key: str, status_c
 
 async def purge_idempotency_keys(session: AsyncSession, *, before: datetime) -> int:
     result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < before))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 # ---- events and timeline ----------------------------------------------------------------
