@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, get_args, overload
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from libs.common.bilingual import Text
 from libs.common.clock import CHINA_TZ
 from services.aid import domain
 from services.aid import examples as ex
@@ -82,9 +83,9 @@ class ApplicantIn(BaseModel):
             return v
         v = v.strip().upper()
         if not domain.id_number_valid(v):
-            raise ValueError(
-                "身份证号码格式或校验位不正确 | Invalid resident ID number (format or check digit)"
-            )
+            raise Text(
+                "身份证号码格式或校验位不正确", "Invalid resident ID number (format or check digit)"
+            ).error()
         return v
 
     @field_validator("phone")
@@ -94,9 +95,9 @@ class ApplicantIn(BaseModel):
             return v
         v = v.replace(" ", "").replace("-", "")
         if not _PHONE.match(v):
-            raise ValueError(
-                "手机号应为以 1 开头的 11 位数字 | Mobile number must be 11 digits starting with 1"
-            )
+            raise Text(
+                "手机号应为以 1 开头的 11 位数字", "Mobile number must be 11 digits starting with 1"
+            ).error()
         return v
 
 
@@ -152,9 +153,9 @@ class AttachmentIn(BaseModel):
     @classmethod
     def _kind(cls, v: str) -> str:
         if v not in domain.ATTACHMENT_NAMES:
-            raise ValueError(
-                f"材料类型无效，可选：{', '.join(domain.ATTACHMENT_NAMES)} | unknown attachment kind"
-            )
+            raise Text(
+                f"材料类型无效，可选：{', '.join(domain.ATTACHMENT_NAMES)}", "unknown attachment kind"
+            ).error()
         return v
 
 
@@ -186,19 +187,19 @@ class ApplicationIn(BaseModel):
     def _groups(cls, v: list[str]) -> list[str]:
         unknown = [g for g in v if g not in domain.SPECIAL_GROUPS]
         if unknown:
-            raise ValueError(
-                f"特殊群体 {'、'.join(unknown)} 无效，可选：{'、'.join(domain.SPECIAL_GROUPS)} | "
-                f"unknown special group(s) {', '.join(unknown)}; expected: {', '.join(domain.SPECIAL_GROUPS)}"
-            )
+            raise Text(
+                f"特殊群体 {'、'.join(unknown)} 无效，可选：{'、'.join(domain.SPECIAL_GROUPS)}",
+                f"unknown special group(s) {', '.join(unknown)}; expected: {', '.join(domain.SPECIAL_GROUPS)}",
+            ).error()
         return v
 
     @field_validator("exemption")
     @classmethod
     def _exemption(cls, v: str | None) -> str | None:
         if v is not None and v not in domain.EXEMPTIONS:
-            raise ValueError(
-                f"免核查类别无效，可选：{', '.join(domain.EXEMPTIONS)} | unknown Art 42 category"
-            )
+            raise Text(
+                f"免核查类别无效，可选：{', '.join(domain.EXEMPTIONS)}", "unknown Art 42 category"
+            ).error()
         return v
 
 
@@ -283,9 +284,10 @@ class TerminateIn(BaseModel):
     @classmethod
     def _cause(cls, v: str) -> str:
         if v not in domain.TERMINATION_CAUSES:
-            raise ValueError(
-                f"终止原因须为第四十八条情形之一：{', '.join(domain.TERMINATION_CAUSES)} | not an Art 48 cause"
-            )
+            raise Text(
+                f"终止原因须为第四十八条情形之一：{', '.join(domain.TERMINATION_CAUSES)}",
+                "not an Art 48 cause",
+            ).error()
         return v
 
 
@@ -323,9 +325,10 @@ class NotificationIn(BaseModel):
     @classmethod
     def _ground(cls, v: str) -> str:
         if v not in domain.NOTIFICATION_GROUNDS:
-            raise ValueError(
-                f"通知理由须为第二十五条/第二十八条情形：{', '.join(domain.NOTIFICATION_GROUNDS)} | unknown ground"
-            )
+            raise Text(
+                f"通知理由须为第二十五条/第二十八条情形：{', '.join(domain.NOTIFICATION_GROUNDS)}",
+                "unknown ground",
+            ).error()
         return v
 
 
