@@ -60,6 +60,7 @@ from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
 from libs.common.handlers import PayloadInvalid
 from libs.common.logging import correlation_id
+from libs.common.orm import rowcount
 from libs.common.partition_lanes import PartitionLanes
 from libs.common.periodic import every as run_every
 from libs.common.pipeline_tables import claim_state, get_state
@@ -115,7 +116,7 @@ async def purge_before(session: AsyncSession, table: Table, *, before: datetime,
         ),
         {"before": before, "limit": limit},
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 async def purge_once(

@@ -20,20 +20,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, String, Table, bindparam, func, select, text, true, update
+from sqlalchemy import ARRAY, String, bindparam, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from libs.common.fastsql import FastStatement
+from libs.common.orm import table_of
 from services.dispatch.models import Assignment, Decision, OrderSnapshot, Party, Staff
 
-ORDERS, PARTIES = cast(Table, OrderSnapshot.__table__), cast(Table, Party.__table__)
-DECISIONS, ASSIGNMENTS = cast(Table, Decision.__table__), cast(Table, Assignment.__table__)
-STAFF = cast(Table, Staff.__table__)
+ORDERS, PARTIES = table_of(OrderSnapshot), table_of(Party)
+DECISIONS, ASSIGNMENTS = table_of(Decision), table_of(Assignment)
+STAFF = table_of(Staff)
 # The order's columns routing writes (update_order) rather than setting them on the object.
 ROUTING_STATE = frozenset(
     {"status", "offers_made", "event_seq", "escalated_at", "complexity", "complexity_reasons", "weight"}

@@ -13,24 +13,25 @@ so those paths can change it and the ORM writes only what they change.
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from libs.common.fastsql import FastStatement
+from libs.common.orm import table_of
 from services.intake import domain
 from services.intake.models import OrderHandler, Task, TimelineEntry, WorkOrder
 
-_W = cast(Table, WorkOrder.__table__)
-_H = cast(Table, OrderHandler.__table__)
+_W = table_of(WorkOrder)
+_H = table_of(OrderHandler)
 _ORDER_COLUMNS = tuple(c.key for c in _W.columns)
 # Built once; the values travel as parameters (create._candidates_statement says why).
 _INSERT_ORDER = FastStatement(insert(_W))
-_INSERT_TIMELINE = FastStatement(insert(cast(Table, TimelineEntry.__table__)))
-_INSERT_TASK = FastStatement(insert(cast(Table, Task.__table__)))
+_INSERT_TIMELINE = FastStatement(insert(table_of(TimelineEntry)))
+_INSERT_TASK = FastStatement(insert(table_of(Task)))
 
 
 async def insert_order(session: AsyncSession, order: WorkOrder) -> None:
