@@ -16,11 +16,13 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import chinese_calendar
 
+from libs.common.bilingual import Text
+
 _CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")  # = clock.CHINA_TZ (no import cycle)
 FIXED_HOLIDAYS = {(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)}
-FALLBACK_WARNING = (
-    "{year} 年的节假日安排尚未录入，按周末及固定节日推算，请管理员补录 | "
-    "holiday schedule for {year} not entered yet; computed from weekends and fixed holidays"
+FALLBACK_WARNING = Text(
+    "{year} 年的节假日安排尚未录入，按周末及固定节日推算，请管理员补录",
+    "holiday schedule for {year} not entered yet; computed from weekends and fixed holidays",
 )
 
 
@@ -84,7 +86,8 @@ class WorkCalendar:
 
     def warnings_for(self, start: date, end: date) -> list[str]:
         years = {y for y in range(start.year, end.year + 1) if self._source(date(y, 6, 1)) == "fallback"}
-        return [FALLBACK_WARNING.format(year=y) for y in sorted(years)]
+        # Joined (str): a deadline's warnings are stored and published as text.
+        return [str(FALLBACK_WARNING.format(year=y)) for y in sorted(years)]
 
     def next_workday(self, d: date) -> date:
         while not self.is_workday(d):

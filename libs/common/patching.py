@@ -9,8 +9,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationInfo, field_validator
 
-NULL_REFUSED = (
-    "此项不能为空；不修改请不要提交此字段 | must not be null; leave the field out to keep its value"
+from libs.common.bilingual import Text
+
+NULL_REFUSED = Text(
+    "此项不能为空；不修改请不要提交此字段", "must not be null; leave the field out to keep its value"
 )
 
 
@@ -24,5 +26,5 @@ class PatchModel(BaseModel):
     @classmethod
     def _null_only_where_clearing_means_something(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None and info.field_name not in cls.NULLABLE:
-            raise ValueError(NULL_REFUSED)
+            raise NULL_REFUSED.error()
         return value

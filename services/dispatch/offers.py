@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, in_jurisdiction, object_visible
+from libs.common.bilingual import Text
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import Envelope
 from libs.common.orm import get_present
@@ -133,7 +134,7 @@ async def transfer(
     if target is None or not target.active:
         raise FieldProblem("to_staff_id", "未找到该在职人员", "no such active staff member")
     if not can_act_on_offer(target.role, "transfer"):  # the same rule routing follows
-        zh, en = cannot_act_reason(target.role).split(" | ")
+        zh, en = Text.parse(cannot_act_reason(target.role))
         raise FieldProblem("to_staff_id", zh, en, status=409)
     if current is not None:
         await _give_back(session, a=current, now=now, status="transferred", code="transferred", note=reason)
