@@ -120,3 +120,13 @@ def test_aid_rules_on_the_case_answer_the_same_409():
     assert exc.value.extra["allowed_actions"] == [] and "异议" in exc.value.detail
     objected.objection = {"against": "termination"}  # an earlier objection to another decision
     assert aid.MACHINE.ensure_allowed("refused", "object", objected) == "objecting_refusal"
+
+
+def test_console_shows_what_a_refused_case_step_allows():
+    from services.console.service import BackendError
+    from services.console.web import problem_ctx
+
+    body = {"status": 409, "code": CODE, "detail": "不能", "detail_en": "no", "allowed_actions": ["grant"]}
+    ctx = problem_ctx(BackendError(409, body), "en")
+    assert ctx["error"] == "no" and ctx["allowed"] == ["grant"]
+    assert problem_ctx(BackendError(409, {"allowed": ["reopen"]}), "zh")["allowed"] == ["reopen"]
