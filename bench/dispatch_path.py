@@ -31,6 +31,7 @@ from libs.common.db import make_engine, make_sessionmaker
 from libs.common.embedded import EmbeddedPostgres, create_database, free_port
 from libs.common.events import intake
 from libs.common.events.envelope import Envelope, make_event
+from libs.common.handlers import parse
 from libs.common.migrate import upgrade_async
 from libs.common.seed import seed_service
 from services.dispatch import service
@@ -80,7 +81,9 @@ async def measure(url: str, orders: int, concurrency: int) -> dict:
     async def route(ev: Envelope) -> None:
         t = time.perf_counter()
         async with sessions() as session, session.begin():
-            await service.route_new_order(session, event=ev, now=TUESDAY_10)
+            await service.route_new_order(
+                session, event=ev, data=parse(intake.WorkOrderCreatedV1, ev), now=TUESDAY_10
+            )
         latencies.append(time.perf_counter() - t)
 
     try:

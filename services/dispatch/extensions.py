@@ -21,7 +21,7 @@ from services.dispatch.models import OrderSnapshot, ReplyExtension
 from services.dispatch.network import load_calendar
 from services.dispatch.policy import Policy
 from services.dispatch.schemas import ReplyExtensionOut
-from services.dispatch.service import OPEN, emit
+from services.dispatch.service import OPEN, publish
 
 
 def who_id(who: Principal) -> str:
@@ -95,9 +95,8 @@ async def request(
     )
     session.add(x)
     await session.flush()
-    await emit(
+    await publish(
         session,
-        event_type=ev.REPLY_EXTENSION_REQUESTED,
         order=order,  # keyed by its county, numbered with its next dispatch revision
         payload=ev.ReplyExtensionRequestedV1(
             extension_id=str(x.id),
@@ -151,9 +150,8 @@ async def decide(
         order.reply_due, order.reply_extended_at = due, now
         # A new clock: its own at-risk warning and escalation ladder (as when an order is accepted).
         order.supervision_level, order.at_risk_raised = 0, False
-    await emit(
+    await publish(
         session,
-        event_type=ev.REPLY_EXTENSION_DECIDED,
         order=order,  # keyed by its county, numbered with its next dispatch revision
         payload=ev.ReplyExtensionDecidedV1(
             extension_id=str(x.id),

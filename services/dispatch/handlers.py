@@ -7,40 +7,53 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.app import Runtime
 from libs.common.events import aid, intake, mediation
 from libs.common.events.envelope import Envelope
-from libs.common.inbox import Handler
+from libs.common.handlers import Handlers
 from services.dispatch import lifecycle, offers, parties, reconcile, service
 
 
-def build_handlers(rt: Runtime) -> dict[str, Handler]:
-    async def on_created(session: AsyncSession, event: Envelope) -> None:
-        await service.route_new_order(session, event=event, now=rt.clock.now())
+def build_handlers(rt: Runtime) -> Handlers:
+    async def on_created(session: AsyncSession, event: Envelope, data: intake.WorkOrderCreatedV1) -> None:
+        await service.route_new_order(session, event=event, data=data, now=rt.clock.now())
 
-    async def on_routing_requested(session: AsyncSession, event: Envelope) -> None:
+    async def on_routing_requested(
+        session: AsyncSession, event: Envelope, data: intake.WorkOrderRoutingRequestedV1
+    ) -> None:
         # Like created, but an order dispatch has already is confirmed, not routed again.
-        await reconcile.answer_routing_request(session, event=event, now=rt.clock.now())
+        await reconcile.answer_routing_request(session, event=event, data=data, now=rt.clock.now())
 
-    async def on_closed(session: AsyncSession, event: Envelope) -> None:
-        await offers.close_order(session, event=event, now=rt.clock.now())
+    async def on_closed(session: AsyncSession, event: Envelope, data: intake.WorkOrderClosedV1) -> None:
+        await offers.close_order(session, closed=data, now=rt.clock.now())
 
     # The order's life after the first routing (lifecycle.py): each re-decides where needed.
     def follow(use_case):  # type: ignore[no-untyped-def]
-        async def handle(session: AsyncSession, event: Envelope) -> None:
-            await use_case(session, event=event, now=rt.clock.now())
+        async def handle(session: AsyncSession, event: Envelope, data) -> None:  # type: ignore[no-untyped-def]
+            await use_case(session, event=event, data=data, now=rt.clock.now())
 
         return handle
 
-    async def on_case(session: AsyncSession, event: Envelope) -> None:
-        await parties.record_case(session, event=event)
+    # A case opened on the order: who acts on the matter (conflicts of interest, parties.py).
+    async def on_aid_case(session: AsyncSession, event: Envelope, case: aid.AidCaseOpenedV1) -> None:
+        await parties.record_case(
+            session, work_order_id=case.work_order_id, acting=[case.handler_staff_id], source=event.type
+        )
 
-    return {
-        intake.WORKORDER_CREATED: on_created,
-        intake.WORKORDER_ROUTING_REQUESTED: on_routing_requested,
-        intake.WORKORDER_CLOSED: on_closed,
-        intake.WORKORDER_CLASSIFIED: follow(lifecycle.on_classified),
-        intake.WORKORDER_UPDATED: follow(lifecycle.on_updated),
-        intake.WORKORDER_TRANSFERRED: follow(lifecycle.on_transferred),
-        intake.WORKORDER_MERGED: follow(lifecycle.on_merged),
-        intake.WORKORDER_UNMERGED: follow(lifecycle.on_unmerged),
-        aid.CASE_OPENED: on_case,
-        mediation.CASE_OPENED: on_case,
-    }
+    async def on_mediation_case(
+        session: AsyncSession, event: Envelope, case: mediation.MediationCaseOpenedV1
+    ) -> None:
+        await parties.record_case(
+            session, work_order_id=case.work_order_id, acting=[case.mediator_staff_id], source=event.type
+        )
+
+    return (
+        Handlers()
+        .on(intake.WorkOrderCreatedV1, on_created)
+        .on(intake.WorkOrderRoutingRequestedV1, on_routing_requested)
+        .on(intake.WorkOrderClosedV1, on_closed)
+        .on(intake.WorkOrderClassifiedV1, follow(lifecycle.on_classified))
+        .on(intake.WorkOrderUpdatedV1, follow(lifecycle.on_updated))
+        .on(intake.WorkOrderTransferredV1, follow(lifecycle.on_transferred))
+        .on(intake.WorkOrderMergedV1, follow(lifecycle.on_merged))
+        .on(intake.WorkOrderUnmergedV1, follow(lifecycle.on_unmerged))
+        .on(aid.AidCaseOpenedV1, on_aid_case)
+        .on(mediation.MediationCaseOpenedV1, on_mediation_case)
+    )

@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.events import intake
 from libs.common.events.envelope import Envelope
 from libs.common.orm import present
 from services.dispatch import domain
@@ -45,31 +46,40 @@ WITHDRAWN_CODE = {
 
 # ---- the events ---------------------------------------------------------------------------
 async def on_classified(
-    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy | None = None
+    session: AsyncSession,
+    *,
+    event: Envelope,
+    data: intake.WorkOrderClassifiedV1,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> None:
     """Service type, domain, urgency or special groups changed (an operator's override, or a
     more urgent re-filing merged into this order)."""
-    order = await _take(session, event)
+    order = await _take(session, event, data.work_order_id)
     if order is None:
         return  # not routed yet: the created (or routing_requested) that follows carries the same facts
-    d = event.data
     after = dataclasses.replace(
         facts_of(order),
-        service_type=d.get("service_type") or order.service_type,
-        domain=d.get("domain"),
-        urgency=d.get("urgency") or "normal",
-        special_groups=tuple(sorted(d.get("special_groups") or ())),
+        service_type=data.service_type or order.service_type,
+        domain=data.domain,
+        urgency=data.urgency or "normal",
+        special_groups=tuple(sorted(data.special_groups)),
     )
     await apply_facts(session, order=order, after=after, now=now, cause="reclassified", policy=policy)
 
 
 async def on_updated(
-    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy | None = None
+    session: AsyncSession,
+    *,
+    event: Envelope,
+    data: intake.WorkOrderUpdatedV1,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> None:
     """A correction; only the region matters to routing (within the county: intake refuses
     anything else as a correction — that is a county transfer)."""
-    order = await _take(session, event)
-    region = (event.data.get("changed") or {}).get("region_code")
+    order = await _take(session, event, data.work_order_id)
+    region = data.changed.get("region_code")
     if order is None or not region:
         return
     after = dataclasses.replace(facts_of(order), region_code=region)
@@ -77,15 +87,20 @@ async def on_updated(
 
 
 async def on_transferred(
-    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy | None = None
+    session: AsyncSession,
+    *,
+    event: Envelope,
+    data: intake.WorkOrderTransferredV1,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> None:
     """跨县转办: withdraw in the old county, route in the new one."""
-    order = await _locked(session, event)
+    order = await _locked(session, data.work_order_id)
     if order is None:
         # Never heard of it (its created is still on the old county's partition): the move
         # carries the whole order — route it where it is now; the late created changes nothing.
         policy = policy or default_policy()
-        inserted, network = await insert_order(session, event=event, now=now, policy=policy)
+        inserted, network = await insert_order(session, event=event, data=data, now=now, policy=policy)
         if inserted is not None:
             await offer_next(
                 session, order=inserted, now=now, policy=policy, network=network, tried=frozenset()
@@ -93,21 +108,23 @@ async def on_transferred(
             return
         # The insert met the created being handled at this moment by the old county's lane and
         # waited for its commit: the order is there now, and this move is newer. Apply it.
-        order = present(await _locked(session, event), OrderSnapshot, event.data["work_order_id"])
+        order = present(await _locked(session, data.work_order_id), OrderSnapshot, data.work_order_id)
     if not _fresh(order, event):
         return
-    await move_county(session, order=order, after=payload_facts(event.data), now=now, policy=policy)
+    await move_county(session, order=order, after=payload_facts(data), now=now, policy=policy)
 
 
-async def on_merged(session: AsyncSession, *, event: Envelope, now: datetime) -> None:
+async def on_merged(
+    session: AsyncSession, *, event: Envelope, data: intake.WorkOrderMergedV1, now: datetime
+) -> None:
     """The merged order's offer or assignment is withdrawn — one matter, one handler — and its
     copy closed as merged (its clocks stop). The survivor is raised by intake's classified."""
-    order = await _take(session, event)
+    order = await _take(session, event, data.work_order_id)
     if order is None or order.status in ("closed", "merged"):
         return
     policy = default_policy()
-    into = await session.get(OrderSnapshot, uuid.UUID(event.data["into_work_order_id"]))
-    survivor = into.number if into else event.data["into_work_order_id"]
+    into = await session.get(OrderSnapshot, uuid.UUID(data.into_work_order_id))
+    survivor = into.number if into else data.into_work_order_id
     why = f"并入工单 {survivor}：同一事项不由两人办理，撤回派单并释放负荷 | merged into {survivor}: withdrawn"
     current = await _current(session, order.work_order_id)
     await _note(
@@ -120,28 +137,38 @@ async def on_merged(session: AsyncSession, *, event: Envelope, now: datetime) ->
     )
     if current is not None:
         order = await _give_back(session, a=current, now=now, status="withdrawn", code="merged", note=why)
-    order.status, order.closed_at = "merged", datetime.fromisoformat(event.data["merged_at"])
+    order.status, order.closed_at = "merged", data.merged_at
 
 
 async def on_unmerged(
-    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy | None = None
+    session: AsyncSession,
+    *,
+    event: Envelope,
+    data: intake.WorkOrderUnmergedV1,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> None:
     """Back to routing: the order is its own matter again."""
-    order = await _take(session, event)
+    order = await _take(session, event, data.work_order_id)
     if order is None or order.status != "merged":
         return  # never routed (intake announces it now as created), or nothing to re-open
     await reopen(session, order=order, now=now, policy=policy, cause="unmerged")
 
 
 async def converge(
-    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy | None = None
+    session: AsyncSession,
+    *,
+    event: Envelope,
+    data: intake.WorkOrderRoutingRequestedV1,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> None:
     """intake's routing_requested for an order dispatch has: it is the order as intake has it
     now; if it is newer than what dispatch applied, follow it (a move, a re-opening, new facts)."""
-    order = await _take(session, event)
+    order = await _take(session, event, data.work_order_id)
     if order is None:
         return
-    after = payload_facts(event.data)
+    after = payload_facts(data)
     if after.county_code != order.county_code:
         await move_county(session, order=order, after=after, now=now, policy=policy)
     elif order.status == "merged":
@@ -282,15 +309,15 @@ def facts_of(order: OrderSnapshot) -> oc.Facts:
     )
 
 
-def payload_facts(data: dict) -> oc.Facts:
+def payload_facts(data: intake.WorkOrderCreatedV1) -> oc.Facts:
     """From a payload carrying the whole order (transferred, routing_requested)."""
     return oc.Facts(
-        service_type=data["service_type"],
-        domain=data.get("domain"),
-        urgency=data.get("urgency") or "normal",
-        special_groups=tuple(sorted(data.get("special_groups") or ())),
-        region_code=data["region_code"],
-        county_code=data["county_code"],
+        service_type=data.service_type,
+        domain=data.domain,
+        urgency=data.urgency or "normal",
+        special_groups=tuple(sorted(data.special_groups)),
+        region_code=data.region_code,
+        county_code=data.county_code,
     )
 
 
@@ -304,8 +331,8 @@ def _set_facts(order: OrderSnapshot, f: oc.Facts) -> None:
     order.priority = domain.priority_key(f.special_groups, f.urgency, None)[0]
 
 
-async def _locked(session: AsyncSession, event: Envelope) -> OrderSnapshot | None:
-    return await session.get(OrderSnapshot, uuid.UUID(event.data["work_order_id"]), with_for_update=True)
+async def _locked(session: AsyncSession, work_order_id: str) -> OrderSnapshot | None:
+    return await session.get(OrderSnapshot, uuid.UUID(work_order_id), with_for_update=True)
 
 
 def _fresh(order: OrderSnapshot, event: Envelope) -> bool:
@@ -317,9 +344,9 @@ def _fresh(order: OrderSnapshot, event: Envelope) -> bool:
     return True
 
 
-async def _take(session: AsyncSession, event: Envelope) -> OrderSnapshot | None:
+async def _take(session: AsyncSession, event: Envelope, work_order_id: str) -> OrderSnapshot | None:
     """The order, locked, if this event is news for it (None: unknown, or superseded)."""
-    order = await _locked(session, event)
+    order = await _locked(session, work_order_id)
     return order if order is not None and _fresh(order, event) else None
 
 

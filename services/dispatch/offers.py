@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.auth import Principal, in_jurisdiction, object_visible
 from libs.common.bilingual import Text
 from libs.common.events import dispatch as ev
-from libs.common.events.envelope import Envelope
+from libs.common.events import intake
 from libs.common.orm import get_present
 from libs.common.problems import FieldProblem, Problem
 from services.dispatch.access import TRANSFER
@@ -21,7 +21,7 @@ from services.dispatch.acting import can_act_on_offer, cannot_act_reason
 from services.dispatch.models import Assignment, OrderSnapshot, Staff
 from services.dispatch.parties import conflicted_staff, record_parties
 from services.dispatch.policy import default_policy
-from services.dispatch.service import REJECT_REASONS, _mine, _release, emit, make_offer, offer_next
+from services.dispatch.service import REJECT_REASONS, _mine, _release, make_offer, offer_next, publish
 
 
 async def add_parties(
@@ -54,9 +54,8 @@ async def _give_back(
     order.handler_staff_id = order.service_point_id = None
     order.assigned_at = None
     order.status = "new"
-    await emit(
+    await publish(
         session,
-        event_type=ev.REJECTED,
         order=order,
         payload=ev.RejectedV1(
             assignment_id=str(a.id),
@@ -182,12 +181,12 @@ async def expire_offers(session: AsyncSession, *, now: datetime, limit: int = 10
     return len(due)
 
 
-async def close_order(session: AsyncSession, *, event: Envelope, now: datetime) -> None:
+async def close_order(session: AsyncSession, *, closed: intake.WorkOrderClosedV1, now: datetime) -> None:
     """workorder.closed: stop the clocks and free the handler's capacity."""
-    order = await session.get(OrderSnapshot, uuid.UUID(event.data["work_order_id"]), with_for_update=True)
+    order = await session.get(OrderSnapshot, uuid.UUID(closed.work_order_id), with_for_update=True)
     if order is None or order.closed_at is not None:
         return
-    order.closed_at, order.status = datetime.fromisoformat(event.data["closed_at"]), "closed"
+    order.closed_at, order.status = closed.closed_at, "closed"
     for a in await session.scalars(
         select(Assignment).where(
             Assignment.work_order_id == order.work_order_id, Assignment.status.in_(("offered", "accepted"))

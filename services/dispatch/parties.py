@@ -19,7 +19,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.crypto import get_cipher
-from libs.common.events.envelope import Envelope
 from libs.common.fastsql import FastStatement
 from libs.common.orm import table_of
 from libs.common.pii import phone_key
@@ -110,27 +109,23 @@ async def requester_history(
     return int(row["prior_orders"] or 0), _assess(row["acts"])
 
 
-# Keys under which case events name the person acting on the matter.
-ACTING_KEYS = ("handler_staff_id", "lawyer_staff_id", "mediator_staff_id")
-
-
-async def record_case(session: AsyncSession, *, event: Envelope) -> None:
-    """Aid / mediation case events: remember who acted on the matter and any parties listed."""
-    data = event.data
-    if not data.get("work_order_id"):
+async def record_case(
+    session: AsyncSession, *, work_order_id: str | None, acting: list[str | None], source: str
+) -> None:
+    """Aid / mediation case opened on an order: remember who acts on the matter (`source`: the
+    event type). Neither case payload lists parties (those come with the order)."""
+    if not work_order_id:
         return
-    order_id = uuid.UUID(data["work_order_id"])
-    acting = {data[k] for k in ACTING_KEYS if data.get(k)}
-    if acting:
+    order_id = uuid.UUID(work_order_id)
+    acting_ids = {s for s in acting if s}
+    if acting_ids:
         await session.execute(
             pg_insert(Representation)
             .values(
                 [
-                    dict(work_order_id=order_id, staff_id=uuid.UUID(s), source=event.type)
-                    for s in sorted(acting)
+                    dict(work_order_id=order_id, staff_id=uuid.UUID(s), source=source)
+                    for s in sorted(acting_ids)
                 ]
             )
             .on_conflict_do_nothing()
         )
-    if data.get("parties"):
-        await record_parties(session, order_id=order_id, parties=list(data["parties"]))

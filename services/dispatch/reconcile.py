@@ -14,29 +14,33 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import dispatch as ev
+from libs.common.events import intake
 from libs.common.events.envelope import Envelope
 from libs.common.orm import get_present
 from services.dispatch import lifecycle
 from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint
 from services.dispatch.policy import Policy, default_policy
-from services.dispatch.service import emit, insert_order, offer_next
+from services.dispatch.service import insert_order, offer_next, publish
 
 log = logging.getLogger(__name__)
 
 
 async def answer_routing_request(
-    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy | None = None
+    session: AsyncSession,
+    *,
+    event: Envelope,
+    data: intake.WorkOrderRoutingRequestedV1,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> Assignment | None:
     policy = policy or default_policy()
-    order, network = await insert_order(session, event=event, now=now, policy=policy)
-    attempt = event.data.get("attempt")
+    order, network = await insert_order(session, event=event, data=data, now=now, policy=policy)
+    attempt = data.attempt
     if order is None:
         # Dispatch has it: follow intake's state now if it is newer (a move, new facts), then say
         # where it stands.
-        await lifecycle.converge(session, event=event, now=now, policy=policy)
-        await confirm_routing(
-            session, work_order_id=uuid.UUID(event.data["work_order_id"]), now=now, attempt=attempt
-        )
+        await lifecycle.converge(session, event=event, data=data, now=now, policy=policy)
+        await confirm_routing(session, work_order_id=uuid.UUID(data.work_order_id), now=now, attempt=attempt)
         return None
     log.warning(
         "work order %s (%s) reached dispatch only by intake's re-announcement (attempt %s): routing it now",
@@ -60,9 +64,8 @@ async def confirm_routing(
     )
     point_id = point_id or order.service_point_id
     point = await session.get(ServicePoint, point_id) if point_id else None
-    await emit(
+    await publish(
         session,
-        event_type=ev.ROUTING_CONFIRMED,
         order=order,
         payload=ev.RoutingConfirmedV1(
             work_order_id=str(work_order_id),

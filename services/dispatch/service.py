@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.events import dispatch as ev
-from libs.common.events.envelope import Envelope, make_event
-from libs.common.events.topics import DISPATCH, topic
-from libs.common.logging import correlation_id
+from libs.common.events import intake
+from libs.common.events.envelope import Envelope
+from libs.common.events.payload import EventPayload
 from libs.common.orm import get_present
-from libs.common.outbox import enqueue
 from libs.common.problems import Problem
+from libs.common.publisher import Publisher
 from services.dispatch import clocks, domain
 from services.dispatch.models import Assignment, OrderSnapshot, ServicePoint, Staff, outbox
 from services.dispatch.network_cache import RoutingNetwork, routing_network
@@ -60,11 +60,13 @@ def next_sequence(order: OrderSnapshot) -> int:
     return order.event_seq
 
 
-async def emit(  # type: ignore[no-untyped-def]
+PUBLISHER = Publisher(outbox, SERVICE)
+
+
+async def publish(
     session: AsyncSession,
+    payload: EventPayload,
     *,
-    event_type: str,
-    payload,
     order: OrderSnapshot | None = None,
     sequence: int | None = None,
     key: str | None = None,
@@ -75,22 +77,19 @@ async def emit(  # type: ignore[no-untyped-def]
     if order is not None:
         key, subject = order.county_code, str(order.work_order_id)
         sequence = sequence if sequence is not None else next_sequence(order)
-    event = make_event(
-        event_type,
-        source=ev.SOURCE,
-        payload=payload,
-        subject=subject,
-        correlation_id=correlation_id.get(),
-        sequence=sequence,
-    )
-    await enqueue(session, outbox, service=SERVICE, topic=topic(DISPATCH), key=key, event=event)
+    await PUBLISHER.publish(session, payload, subject=subject, key=key, sequence=sequence)
 
 
 async def route_new_order(
-    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy | None = None
+    session: AsyncSession,
+    *,
+    event: Envelope,
+    data: intake.WorkOrderCreatedV1,
+    now: datetime,
+    policy: Policy | None = None,
 ) -> Assignment | None:
     policy = policy or default_policy()
-    order, network = await insert_order(session, event=event, now=now, policy=policy)
+    order, network = await insert_order(session, event=event, data=data, now=now, policy=policy)
     if order is None:
         return None  # already routed (a replay from another path)
     # A new order has no earlier offers to exclude.
@@ -98,40 +97,40 @@ async def route_new_order(
 
 
 async def insert_order(
-    session: AsyncSession, *, event: Envelope, now: datetime, policy: Policy
+    session: AsyncSession, *, event: Envelope, data: intake.WorkOrderCreatedV1, now: datetime, policy: Policy
 ) -> tuple[OrderSnapshot | None, RoutingNetwork]:
     """Dispatch's copy of an announced order (created or routing_requested) and the county's
-    network; no order when dispatch has it already."""
-    data = event.data
-    order_id = uuid.UUID(data["work_order_id"])
-    received = datetime.fromisoformat(data["created_at"])
+    network; no order when dispatch has it already. `data`: created, routing_requested or
+    transferred (each carries the whole order); `event` gives its revision (sequence)."""
+    order_id = uuid.UUID(data.work_order_id)
+    received = data.created_at
     # First, so the clocks use the current calendar: loads, version and (cached) network.
-    network = await routing_network(session, county_code=data["county_code"], now=now)
+    network = await routing_network(session, county_code=data.county_code, now=now)
     clk = clocks.order_clocks(
         received_at=received,
-        service_type=data["service_type"],
-        urgency=data.get("urgency") or "normal",
+        service_type=data.service_type,
+        urgency=data.urgency or "normal",
         policy=policy,
         calendar=network.calendar,
     )
-    groups = list(data.get("special_groups") or [])
-    follow_up = data.get("follow_up_of")
-    urgency = data.get("urgency") or "normal"
-    requester = {"side": "requester", "name_index": _index(data["requester_name"]), "id_index": None}
+    groups = list(data.special_groups)
+    follow_up = data.follow_up_of
+    urgency = data.urgency or "normal"
+    requester = {"side": "requester", "name_index": _index(data.requester_name), "id_index": None}
     order = await insert_new_order(
         session,
         values=dict(
             work_order_id=order_id,
-            number=data["number"],
-            county_code=data["county_code"],
-            region_code=data["region_code"],
-            service_type=data["service_type"],
-            requester_name=data["requester_name"],
-            description=data["description"],
+            number=data.number,
+            county_code=data.county_code,
+            region_code=data.region_code,
+            service_type=data.service_type,
+            requester_name=data.requester_name,
+            description=data.description,
             status="new",
             received_at=received,
-            channel=data.get("channel") or "web",
-            domain=data.get("domain"),
+            channel=data.channel or "web",
+            domain=data.domain,
             special_groups=groups,
             urgency=urgency,
             follow_up_of=uuid.UUID(follow_up) if follow_up else None,
@@ -155,7 +154,7 @@ async def insert_order(
             event_seq=0,
             reply_extended_at=None,
         ),
-        parties=party_rows([requester] + list(data.get("parties") or [])),
+        parties=party_rows([requester] + [p.model_dump() for p in data.parties]),
     )
     return order, network
 
@@ -417,9 +416,8 @@ async def make_offer(
     # nothing else should happen after it.
     note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name, staff_code=staff_code)
     await notify(session, channel=OFFER_CHANNEL, payload=note)
-    await emit(
+    await publish(
         session,
-        event_type=ev.OFFERED,
         order=order,
         sequence=sequence,
         payload=ev.OfferedV1(
@@ -470,9 +468,8 @@ async def escalate(
     await update_order(
         session, order, status="escalated", escalated_at=now, event_seq=sequence, **(routed or {})
     )
-    await emit(
+    await publish(
         session,
-        event_type=ev.ESCALATED,
         order=order,
         sequence=sequence,
         payload=ev.EscalatedV1(
@@ -525,9 +522,8 @@ async def accept(
     order.assigned_at = now
     # The transfer clock stops here; the reply clock starts its own warning and ladder.
     order.supervision_level, order.at_risk_raised = 0, False
-    await emit(
+    await publish(
         session,
-        event_type=ev.ASSIGNED,
         order=order,
         payload=ev.AssignedV1(
             assignment_id=str(assignment.id),

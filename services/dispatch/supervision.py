@@ -86,9 +86,8 @@ async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, 
                 raised_at=now,
             )
         )
-        await service.emit(
+        await service.publish(
             session,
-            event_type=ev.OVERDUE,
             order=o,
             payload=ev.OverdueV1(
                 work_order_id=str(o.work_order_id),

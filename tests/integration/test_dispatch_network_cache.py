@@ -15,6 +15,7 @@ from libs.common.auth import Principal
 from libs.common.db import make_engine, make_sessionmaker
 from libs.common.events import intake
 from libs.common.events.envelope import make_event
+from libs.common.handlers import parse
 from services.dispatch import admin, service
 from services.dispatch import schemas as s
 from services.dispatch.models import Decision, NetworkVersion, OrderSnapshot, ServicePoint, Staff
@@ -38,7 +39,9 @@ async def route(sessions, n: int, now=TUESDAY_10) -> tuple[str | None, dict]:  #
     """Route one legal-aid order of 沁县; the chosen staff id and the decision's candidates by id."""
     event = make_event(intake.WORKORDER_CREATED, source=intake.SOURCE, payload=created(QINXIAN, n, now))
     async with sessions() as session, session.begin():
-        offer = await service.route_new_order(session, event=event, now=now)
+        offer = await service.route_new_order(
+            session, event=event, data=parse(intake.WorkOrderCreatedV1, event), now=now
+        )
         decision = await session.scalar(
             select(Decision).where(Decision.work_order_id == uuid.UUID(event.data["work_order_id"]))
         )

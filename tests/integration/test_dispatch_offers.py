@@ -21,6 +21,7 @@ from libs.common.events import aid as aid_events
 from libs.common.events import dispatch as ev
 from libs.common.events import intake
 from libs.common.events.envelope import make_event
+from libs.common.handlers import parse
 from libs.common.testing.auth import auth
 from libs.common.testing.infra import consumers_ready, serve
 from services.dispatch import offers as offer_flow
@@ -29,12 +30,6 @@ from services.dispatch import service
 from services.dispatch.main import create_app
 from services.dispatch.models import OrderSnapshot, Staff
 from services.dispatch.supervision import sweep_once
-
-
-class CreatedWithParties(intake.WorkOrderCreatedV1):
-    """workorder.created with the optional `parties` list dispatch reads when intake sends it."""
-
-    parties: list[dict] = []
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +71,13 @@ async def new_order(svc, clock: FrozenClock, **fields) -> str:  # type: ignore[n
         created_at=clock.now(),
     )
     payload.update(fields)
-    event = make_event(intake.WORKORDER_CREATED, source=intake.SOURCE, payload=CreatedWithParties(**payload))
+    event = make_event(
+        intake.WORKORDER_CREATED, source=intake.SOURCE, payload=intake.WorkOrderCreatedV1(**payload)
+    )
     async with svc.rt.sessionmaker() as session, session.begin():
-        await service.route_new_order(session, event=event, now=clock.now())
+        await service.route_new_order(
+            session, event=event, data=parse(intake.WorkOrderCreatedV1, event), now=clock.now()
+        )
     return order_id
 
 
@@ -207,7 +206,9 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
                 service_type="lawyer_referral",
                 requester_name="张三",
                 description="合同纠纷想找律师",
-                parties=[{"side": "requester", "phone": "13834560001"}],
+                parties=parties_mod.party_rows(
+                    [{"side": "requester", "phone": "13834560001"}]
+                ),  # the indexes intake sends (PartyRefV1)
             )
             [offer] = await offers(sup, first)
             r = await sup.post(f"/v1/assignments/{offer['id']}/accept", headers=as_handler(offer, "lawyer"))
@@ -221,7 +222,9 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
                 service_type="lawyer_referral",
                 requester_name="李四",
                 description="张三欠我货款不还",
-                parties=[{"side": "counterparty", "name": "张三", "phone": "+86 138 3456 0001"}],
+                parties=parties_mod.party_rows(
+                    [{"side": "counterparty", "name": "张三", "phone": "+86 138 3456 0001"}]
+                ),  # the indexes intake sends (PartyRefV1)
             )
             [offer2] = await offers(sup, second)
             assert offer2["staff_id"] != offer["staff_id"]
@@ -238,7 +241,7 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
             # Parties learnt after routing: a conflicted holder's offer is withdrawn and re-routed.
             third = await new_order(
                 d, clock, service_type="lawyer_referral", requester_name="王五", description="合同纠纷",
-                parties=[{"side": "requester", "phone": "13834560005"}],
+                parties=parties_mod.party_rows([{"side": "requester", "phone": "13834560005"}]),  # the indexes intake sends (PartyRefV1)
             )  # fmt: skip
             [offer_w] = await offers(sup, third)
             r = await sup.post(
@@ -291,11 +294,15 @@ async def test_follow_up_returns_to_previous_handler_and_conflicts_are_never_off
                 handler_staff_id=x, opened_at=clock.now(),
             )  # fmt: skip
             async with d.rt.sessionmaker() as session, session.begin():
-                event = make_event(aid_events.CASE_OPENED, source=aid_events.SOURCE, payload=case)
-                await parties_mod.record_case(session, event=event)
+                await parties_mod.record_case(
+                    session,
+                    work_order_id=case.work_order_id,
+                    acting=[case.handler_staff_id],
+                    source=aid_events.CASE_OPENED,
+                )
             against = await new_order(
                 d, clock, service_type="lawyer_referral", requester_name="周八", description="孙七的工伤案我是对方",
-                parties=[{"side": "counterparty", "name": "孙七", "id_index": "bidx-of-sun-qi"}],
+                parties=parties_mod.party_rows([{"side": "counterparty", "name": "孙七", "id_index": "bidx-of-sun-qi"}]),  # the indexes intake sends (PartyRefV1)
             )  # fmt: skip
             dec = (await sup.get(f"/v1/work-orders/{against}/decision")).json()
             assert dec["chosen_staff_id"] != x
@@ -365,8 +372,7 @@ async def test_clocks_raise_supervision_up_the_ladder(infra, broker, urgency):
                 work_order_id=oid, number="LW1", county_code=QINXIAN, reason="已答复", closed_at=clock.now()
             )
             async with d.rt.sessionmaker() as session, session.begin():
-                event = make_event(intake.WORKORDER_CLOSED, source=intake.SOURCE, payload=closed)
-                await offer_flow.close_order(session, event=event, now=clock.now())
+                await offer_flow.close_order(session, closed=closed, now=clock.now())
             groups = (await sup.get("/v1/supervision/overdue", params={"county_code": QINXIAN})).json()
             assert oid not in {o["work_order_id"] for g in groups for o in g["orders"]}
             async with d.rt.sessionmaker() as session:

@@ -20,6 +20,7 @@ from libs.common.embedded import EmbeddedBroker, free_port
 from libs.common.events import intake
 from libs.common.events.envelope import make_event
 from libs.common.events.topics import WORKORDER, topic
+from libs.common.handlers import parse
 from libs.common.kafka import make_producer
 from libs.common.testing.auth import auth, token
 from libs.common.testing.infra import consumers_ready, serve, wait_for
@@ -191,7 +192,9 @@ async def test_parallel_orders_never_exceed_one_persons_capacity(infra):
             payload = created("140430", n, now)
             event = make_event(intake.WORKORDER_CREATED, source=intake.SOURCE, payload=payload)
             async with sm() as session, session.begin():
-                await service.route_new_order(session, event=event, now=now)
+                await service.route_new_order(
+                    session, event=event, data=parse(intake.WorkOrderCreatedV1, event), now=now
+                )
 
         await asyncio.gather(*(route(n) for n in range(10)))
         async with sm() as session:
@@ -222,14 +225,21 @@ async def test_a_person_another_routing_holds_is_passed_over_not_waited_for(infr
     try:
         async with sm() as session:  # who would get it: decided, then rolled back
             async with session.begin():
-                first = await service.route_new_order(session, event=event(1), now=now)
+                first = await service.route_new_order(
+                    session, event=(e1 := event(1)), data=parse(intake.WorkOrderCreatedV1, e1), now=now
+                )
                 best = first.staff_id
                 await session.rollback()
         async with sm() as holder, holder.begin():
             # Another routing in progress holds the best person's row until its commit.
             await holder.execute(select(Staff).where(Staff.id == best).with_for_update())
             async with sm() as session, session.begin():
-                offer = await asyncio.wait_for(service.route_new_order(session, event=event(2), now=now), 5)
+                offer = await asyncio.wait_for(
+                    service.route_new_order(
+                        session, event=(e2 := event(2)), data=parse(intake.WorkOrderCreatedV1, e2), now=now
+                    ),
+                    5,
+                )
             assert offer is not None and offer.staff_id != best
         async with sm() as session:
             decisions = list(

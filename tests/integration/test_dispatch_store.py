@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from libs.common.db import make_engine, make_sessionmaker
 from libs.common.events import intake
 from libs.common.events.envelope import make_event
+from libs.common.handlers import parse
 from services.dispatch import service, store
 from services.dispatch.models import Assignment, OrderSnapshot
 from tests.integration.test_dispatch_offers import QINXIAN, TUESDAY_10
@@ -38,7 +39,9 @@ async def test_a_routed_order_is_written_once_and_reads_as_saved(db):
     order_id = uuid.UUID(ev.data["work_order_id"])
     async with sessions() as session:
         async with session.begin():
-            offer = await service.route_new_order(session, event=ev, now=TUESDAY_10)
+            offer = await service.route_new_order(
+                session, event=ev, data=parse(intake.WorkOrderCreatedV1, ev), now=TUESDAY_10
+            )
             assert offer is not None and offer.status == "offered"  # no reload needed
             order = await session.get(OrderSnapshot, order_id)  # the store's object, from the session
             assert order is not None
@@ -67,7 +70,9 @@ async def test_a_cold_paths_own_changes_to_the_order_are_kept_beside_the_stores(
     ev = make_event(intake.WORKORDER_CREATED, source=intake.SOURCE, payload=created(QINXIAN, 2, TUESDAY_10))
     order_id = uuid.UUID(ev.data["work_order_id"])
     async with sessions() as session, session.begin():
-        await service.route_new_order(session, event=ev, now=TUESDAY_10)
+        await service.route_new_order(
+            session, event=ev, data=parse(intake.WorkOrderCreatedV1, ev), now=TUESDAY_10
+        )
     async with sessions() as session, session.begin():
         order = await session.get(OrderSnapshot, order_id, with_for_update=True)
         assert order is not None

@@ -12,6 +12,7 @@ from libs.common.clock import FrozenClock
 from libs.common.events import dispatch as dispatch_events
 from libs.common.events import intake as intake_events
 from libs.common.events.envelope import make_event
+from libs.common.handlers import parse
 from libs.common.testing.infra import wait_for
 from services.dispatch import lifecycle
 from services.dispatch.supervision import sweep_once
@@ -315,7 +316,9 @@ async def test_late_events_of_a_moved_order_change_nothing_on_either_side(stack)
         sequence=before["intake_seq"] - 1,
     )
     async with dispatch.rt.sessionmaker() as s, s.begin():
-        await lifecycle.on_classified(s, event=late, now=CLOCK.now())
+        await lifecycle.on_classified(
+            s, event=late, data=parse(intake_events.WorkOrderClassifiedV1, late), now=CLOCK.now()
+        )
     after = await snapshot(dispatch, order["id"])
     assert (after["service_type"], after["county_code"]) == ("legal_aid", WUXIANG)
     assert len(await decisions(dispatch, order["id"])) == n_decisions
