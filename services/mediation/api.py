@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from libs.common.auth import Principal, principal, region_filter
+from libs.common.workflow import run_action
 from services.mediation import document, domain, examples, outcome, service, stats
 from services.mediation.calendar_store import load_calendar
 from services.mediation.models import Committee, Mediator
@@ -77,21 +78,28 @@ async def get_case(case_id: uuid.UUID, request: Request, who: Who) -> Any:
 @router.patch("/cases/{case_id}", response_model=CaseDetail, summary="Correct dispute type, summary, claims")
 async def update_case(case_id: uuid.UUID, body: RegistrationUpdateIn, request: Request, who: Who) -> Any:
     rt = _rt(request)
-    async with rt.sessionmaker() as session, session.begin():
-        case = await service.load(session, case_id, who, lock=True)
-        await service.update_registration(
-            session, case=case, changes=body.model_dump(exclude_none=True), now=rt.clock.now()
-        )
-        return await service.detail(session, case)
+    changes = body.model_dump(exclude_none=True)
+    return await run_action(
+        rt.sessionmaker,
+        load=lambda session: service.load(session, case_id, who, lock=True),
+        apply=lambda session, case: service.update_registration(
+            session, case=case, changes=changes, now=rt.clock.now()
+        ),
+        answer=service.detail,
+    )
 
 
 @router.post("/cases/{case_id}/parties", response_model=CaseDetail, summary="Add parties (before acceptance)")
 async def add_parties(case_id: uuid.UUID, body: PartyAddIn, request: Request, who: Who) -> Any:
     rt = _rt(request)
-    async with rt.sessionmaker() as session, session.begin():
-        case = await service.load(session, case_id, who, lock=True)
-        await service.add_parties(session, case=case, parties=body.parties, now=rt.clock.now())
-        return await service.detail(session, case)
+    return await run_action(
+        rt.sessionmaker,
+        load=lambda session: service.load(session, case_id, who, lock=True),
+        apply=lambda session, case: service.add_parties(
+            session, case=case, parties=body.parties, now=rt.clock.now()
+        ),
+        answer=service.detail,
+    )
 
 
 @router.get(
