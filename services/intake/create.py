@@ -7,7 +7,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +14,7 @@ from libs.common.auth import Principal, ensure_visible
 from libs.common.bilingual import Text
 from libs.common.crypto import get_cipher
 from libs.common.events import intake as ev
+from libs.common.events.payload import EventPayload
 from libs.common.fastsql import FastStatement
 from libs.common.orm import present
 from libs.common.problems import FieldProblem
@@ -229,7 +229,7 @@ async def create_work_order(
         for w in warnings:
             zh, en = Text.parse(w)
             out.warnings.append({"code": "calendar_fallback", "message": zh, "message_en": en})
-    events: list[tuple[WorkOrder, str, BaseModel]] = []
+    events: list[tuple[WorkOrder, str, EventPayload]] = []
     if auto:
         events.append((order, ev.WORKORDER_CLASSIFIED, classified_payload(order, by="auto", at=now)))
         if min(result.service_confidence, result.domain_confidence) < 0.5:

@@ -17,14 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.auth import ObjectAccess, Principal
 from libs.common.crypto import get_cipher
 from libs.common.events import intake as ev
-from libs.common.events.envelope import Envelope, make_event
-from libs.common.events.topics import WORKORDER, topic
+from libs.common.events.envelope import Envelope
+from libs.common.events.payload import EventPayload
 from libs.common.fastsql import FastStatement
-from libs.common.logging import correlation_id
 from libs.common.orm import rowcount
-from libs.common.outbox import enqueue, enqueue_many
 from libs.common.pii import mask_phone, mask_text, phone_key
 from libs.common.problems import FieldProblem, Problem
+from libs.common.publisher import Prepared, Publisher, prepare
 from services.intake import domain, fold, validation, visibility
 from services.intake.access import CONTACT, READ_ORDER
 from services.intake.models import IdempotencyKey, TimelineEntry, WorkOrder, order_number_seq, outbox
@@ -115,40 +114,37 @@ def next_sequence(order: WorkOrder) -> int:
     return order.event_seq
 
 
-def prepare_events(events: list[tuple[WorkOrder, str, BaseModel]]) -> list[tuple[str, str, Envelope]]:
-    """(topic, key, event) for each, numbered with its order's next revisions — before the
-    order's row is written, on the path that inserts it, so the INSERT carries the counter."""
+PUBLISHER = Publisher(outbox, SERVICE)
+
+
+def prepare_events(events: list[tuple[WorkOrder, str, EventPayload]]) -> list[Prepared]:
+    """The outbox entries (libs.common.publisher) for each, subject the order, key its county,
+    numbered with its order's next revisions — before the order's row is written, on the path
+    that inserts it, so the INSERT carries the counter. The type is checked against the model."""
     return [
-        (
-            topic(WORKORDER),
-            order.county_code,
-            make_event(
-                event_type,
-                source=ev.SOURCE,
-                subject=str(order.id),
-                payload=payload,
-                correlation_id=correlation_id.get(),
-                sequence=next_sequence(order),
-            ),
+        prepare(
+            payload,
+            subject=str(order.id),
+            key=order.county_code,
+            type=event_type,
+            sequence=next_sequence(order),
         )
         for order, event_type, payload in events
     ]
 
 
-async def emit(session: AsyncSession, *, order: WorkOrder, event_type: str, payload: BaseModel) -> None:
+async def emit(session: AsyncSession, *, order: WorkOrder, event_type: str, payload: EventPayload) -> None:
     """Every state change announces itself in the same transaction (outbox)."""
-    [(topic_, key, event)] = prepare_events([(order, event_type, payload)])
-    await enqueue(session, outbox, service=SERVICE, topic=topic_, key=key, event=event)
+    await enqueue_prepared(session, prepare_events([(order, event_type, payload)]))
 
 
-async def emit_many(session: AsyncSession, events: list[tuple[WorkOrder, str, BaseModel]]) -> None:
+async def emit_many(session: AsyncSession, events: list[tuple[WorkOrder, str, EventPayload]]) -> None:
     """A use case's events in one statement (libs.common.outbox.enqueue_many)."""
     await enqueue_prepared(session, prepare_events(events))
 
 
-async def enqueue_prepared(session: AsyncSession, prepared: list[tuple[str, str, Envelope]]) -> None:
-    if prepared:
-        await enqueue_many(session, outbox, service=SERVICE, events=prepared)
+async def enqueue_prepared(session: AsyncSession, prepared: list[Prepared]) -> None:
+    await PUBLISHER.publish_prepared(session, prepared)
 
 
 def add_timeline(
