@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.app import Runtime
 from libs.common.events import dispatch
 from libs.common.events.envelope import Envelope
-from libs.common.inbox import Handler
+from libs.common.events.payload import EventPayload
+from libs.common.handlers import Handlers
 from services.intake import fold as folding
 from services.intake.calendar_store import store_year
 
@@ -19,29 +20,21 @@ from services.intake.calendar_store import store_year
 IGNORED = frozenset({dispatch.STAFF_AVAILABILITY, dispatch.STAFF_CHANGED})
 
 
-class FoldAll(dict):
+def build_handlers(rt: Runtime) -> Handlers:
     """Every event type of the consumed topics folds (a new aid or mediation step needs no code
     here; events without a work_order_id are skipped) — except reference data, which must not
-    even reach the inbox: dispatch announces 1,086 staff availabilities at every start.
-    The inbox asks `get(type) or get("*")`, so both answer None for an ignored type; a type with a
-    handler of its own (the calendar) gets that one."""
+    even reach the inbox: dispatch announces 1,086 staff availabilities at every start. The
+    calendar has a handler of its own."""
 
-    def __init__(self, fold: Handler, own: dict[str, Handler]) -> None:
-        super().__init__(own)
-        self.fold = fold
-
-    def get(self, key, default=None):  # type: ignore[no-untyped-def, override]
-        if key in self:
-            return self[key]
-        return None if key in IGNORED or key == "*" else self.fold
-
-
-def build_handlers(rt: Runtime) -> dict[str, Handler]:
-    async def fold(session: AsyncSession, event: Envelope) -> None:
+    async def fold(session: AsyncSession, event: Envelope, payload: EventPayload | None) -> None:
+        # `payload` is the type's model, parsed (None for a type this build does not know yet):
+        # the fold reads the envelope's data as the timeline texts are keyed by field.
         await folding.apply_downstream_event(session, event=event)
 
-    async def on_calendar(session: AsyncSession, event: Envelope) -> None:
+    async def on_calendar(
+        session: AsyncSession, event: Envelope, year: dispatch.CalendarYearUpdatedV1
+    ) -> None:
         # New callback deadlines count with it; those already set stay as the citizen was told.
-        await store_year(session, event.payload(dispatch.CalendarYearUpdatedV1))
+        await store_year(session, year)
 
-    return FoldAll(fold, {dispatch.CALENDAR_YEAR_UPDATED: on_calendar})
+    return Handlers(fallback=fold, ignored=IGNORED).on(dispatch.CalendarYearUpdatedV1, on_calendar)
