@@ -39,9 +39,10 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from libs.common.aio import wait_event, within
+from libs.common.aio import within
 from libs.common.events.topics import PARTITIONS
 from libs.common.kafka import ensure_topics
+from libs.common.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -78,27 +79,30 @@ class BrokerWatch:
 
     # ---- the loop --------------------------------------------------------------------------
     async def run(self) -> None:
-        delay = self.interval
-        while True:
-            try:
-                # Bounded: an aiokafka call can wait forever on a broker that came back empty
-                # (a metadata wait for a topic it no longer has); a hung check must count as a
-                # failed one, or nothing waiting for `checked_after` ever runs again.
-                await within(self.check(), self.CHECK_TIMEOUT)
-                delay = self.interval
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.last_error = (
-                    f"check did not finish within {self.CHECK_TIMEOUT:g} s"
-                    if isinstance(exc, TimeoutError)
-                    else f"{type(exc).__name__}: {exc}"
-                )
-                log.warning("broker check failed: %s", self.last_error)
-                await self._close_clients()  # reconnect from scratch next time
-                delay = min(self.interval, 1.0)
-            self._poke.clear()
-            await wait_event(self._poke, delay)
+        """Check every `interval`, at once when poked, within 1 s after a failed check."""
+        checks = Periodic(
+            self.interval,
+            self._check_once,
+            name="broker check",
+            wake=self._poke,
+            after_failure=min(self.interval, 1.0),
+        )
+        await checks.run()
+
+    async def _check_once(self) -> None:
+        try:
+            # Bounded: an aiokafka call can wait forever on a broker that came back empty
+            # (a metadata wait for a topic it no longer has); a hung check must count as a
+            # failed one, or nothing waiting for `checked_after` ever runs again.
+            await within(self.check(), self.CHECK_TIMEOUT)
+        except Exception as exc:
+            self.last_error = (
+                f"check did not finish within {self.CHECK_TIMEOUT:g} s"
+                if isinstance(exc, TimeoutError)
+                else f"{type(exc).__name__}: {exc}"
+            )
+            await self._close_clients()  # reconnect from scratch next time
+            raise
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         """`listener()` is called (synchronously, so keep it to setting an event) whenever the

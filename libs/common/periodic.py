@@ -30,7 +30,8 @@ class Periodic:
     of the next). `wake`: setting it starts the next run at once (it is cleared just before each
     run, so a wake during a run gives another run straight after). `run_first`: the first run at
     start (default) or one interval after. `jitter`: each wait is `interval` × (1 ± jitter).
-    `on_failure(exc)`: also told of each failure (a service's own counter)."""
+    `on_failure(exc)`: also told of each failure (a service's own counter). `after_failure`:
+    the wait after a failed run, when it should differ (a health check retried sooner)."""
 
     def __init__(
         self,
@@ -42,9 +43,11 @@ class Periodic:
         run_first: bool = True,
         jitter: float = 0.0,
         on_failure: Callable[[BaseException], None] | None = None,
+        after_failure: float | None = None,
     ) -> None:
         self.interval, self.job, self.name, self.wake = interval, job, name, wake
         self.run_first, self.jitter, self.on_failure = run_first, jitter, on_failure
+        self.after_failure = after_failure
         self.runs = 0
         self.failures = 0  # failed runs since start
         self.failing = 0  # failed runs in a row (0: the last run succeeded)
@@ -86,7 +89,7 @@ class Periodic:
             self.failing,
             self.failures,
             f": {error} again" if repeat else "",
-            self.interval,
+            self._next_wait(),
             exc_info=None if repeat else exc,
         )
         if self.on_failure is not None:
@@ -95,8 +98,13 @@ class Periodic:
             except Exception:
                 log.exception("%s: on_failure raised", self.name)
 
+    def _next_wait(self) -> float:
+        if self.failing and self.after_failure is not None:
+            return self.after_failure
+        return self.interval
+
     async def _wait(self) -> None:
-        delay = self.interval
+        delay = self._next_wait()
         if self.jitter:
             delay *= 1 + random.uniform(-self.jitter, self.jitter)
         if self.wake is not None:

@@ -135,3 +135,22 @@ async def test_jitter_keeps_the_wait_near_the_interval(monkeypatch: pytest.Monke
     with pytest.raises(asyncio.CancelledError):
         await Periodic(10, job, name="jittered", jitter=0.2).run()
     assert all(8 <= w <= 12 for w in waits) and len(set(waits)) > 1
+
+
+async def test_after_failure_sets_the_wait_after_a_failed_run(monkeypatch: pytest.MonkeyPatch):
+    waits: list[float] = []
+    outcomes = iter([False, True, False])
+
+    async def fake_sleep(delay: float) -> None:
+        waits.append(delay)
+        if len(waits) >= 3:
+            raise asyncio.CancelledError
+
+    async def job() -> None:
+        if not next(outcomes):
+            raise ConnectionError("broker away")
+
+    monkeypatch.setattr("libs.common.periodic.asyncio.sleep", fake_sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await Periodic(2.0, job, name="check", after_failure=0.5).run()
+    assert waits == [0.5, 2.0, 0.5]
