@@ -22,10 +22,10 @@ from libs.common.clock import CHINA_TZ
 from libs.common.events import dispatch as ev
 from libs.common.events.envelope import make_event
 from libs.common.events.topics import DISPATCH, topic
-from libs.common.logging import correlation_id
 from libs.common.orm import get_present
-from libs.common.outbox import enqueue, notify_channel
+from libs.common.outbox import notify_channel
 from libs.common.pipeline_tables import claim_state
+from libs.common.publisher import Publisher, prepare
 from services.dispatch import domain
 from services.dispatch.models import (
     CalendarYear,
@@ -37,6 +37,7 @@ from services.dispatch.models import (
 )
 
 SERVICE = "dispatch"
+PUBLISHER = Publisher(outbox, SERVICE)
 CALENDAR_KEY = "calendar"
 # Dispatch is the writer of the holiday years (admin.put_calendar_year) and reads them through the
 # same cached loader as every copy (libs.common.calendar_store).
@@ -80,28 +81,18 @@ async def availability_event(session: AsyncSession, *, staff: Staff, now: dateti
     payload = _availability(
         staff, point, slots, until, signed_in_state(staff.signed_in_at, staff.signed_out_at, now) is True, now
     )
-    event = make_event(
-        ev.STAFF_AVAILABILITY,
-        source=ev.SOURCE,
-        payload=payload,
-        subject=str(staff.id),
-        correlation_id=correlation_id.get(),
-    )
-    await enqueue(
-        session, outbox, service=SERVICE, topic=topic(DISPATCH), key=_key(staff, point), event=event
-    )
+    await PUBLISHER.publish(session, payload, subject=str(staff.id), key=_key(staff, point))
 
 
 async def staff_changed_event(session: AsyncSession, *, staff: Staff, now: datetime) -> None:
     point = await get_present(session, ServicePoint, staff.service_point_id)
-    event = _staff_changed(staff, point, now)
-    await enqueue(
-        session, outbox, service=SERVICE, topic=topic(DISPATCH), key=_key(staff, point), event=event
+    await PUBLISHER.publish(
+        session, _staff_changed(staff, point, now), subject=str(staff.id), key=_key(staff, point)
     )
 
 
-def _staff_changed(staff: Staff, point: ServicePoint, now: datetime):  # type: ignore[no-untyped-def]
-    payload = ev.StaffChangedV1(
+def _staff_changed(staff: Staff, point: ServicePoint, now: datetime) -> ev.StaffChangedV1:
+    return ev.StaffChangedV1(
         staff_id=str(staff.id),
         code=staff.code,
         name=staff.name,
@@ -113,13 +104,6 @@ def _staff_changed(staff: Staff, point: ServicePoint, now: datetime):  # type: i
         region_code=point.region_code,
         active=staff.active,
         changed_at=now,
-    )
-    return make_event(
-        ev.STAFF_CHANGED,
-        source=ev.SOURCE,
-        payload=payload,
-        subject=str(staff.id),
-        correlation_id=correlation_id.get(),
     )
 
 
@@ -141,9 +125,9 @@ async def announce_staff(session: AsyncSession, *, region: str, now: datetime) -
     await session.execute(
         outbox.insert(),
         [
-            dict(event_id=e.id, topic=topic(DISPATCH), key=_key(st, p), event=e.to_json())
+            dict(event_id=e.id, topic=t, key=k, event=e.to_json())
             for st, p in rows
-            for e in (_staff_changed(st, p, now),)
+            for t, k, e in (prepare(_staff_changed(st, p, now), subject=str(st.id), key=_key(st, p)),)
         ],
     )
     await session.execute(text(f"NOTIFY {notify_channel(SERVICE)}"))
@@ -179,14 +163,7 @@ async def calendar_event(session: AsyncSession, *, row: CalendarYear) -> None:
     payload = ev.CalendarYearUpdatedV1(
         year=row.year, holidays=sorted(row.holidays), workdays=sorted(row.workdays), updated_at=row.updated_at
     )
-    event = make_event(
-        ev.CALENDAR_YEAR_UPDATED,
-        source=ev.SOURCE,
-        payload=payload,
-        subject=str(row.year),
-        correlation_id=correlation_id.get(),
-    )
-    await enqueue(session, outbox, service=SERVICE, topic=topic(DISPATCH), key=CALENDAR_KEY, event=event)
+    await PUBLISHER.publish(session, payload, subject=str(row.year), key=CALENDAR_KEY)
 
 
 # The services that keep a copy of the holiday years (libs.common.calendar_store). A copy that is

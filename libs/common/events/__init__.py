@@ -1,6 +1,14 @@
 """Event envelope (CloudEvents 1.0, Kafka binary mode), topic names and the versioned
 payload contracts, one module per producing service.
 
+Typed end to end (issue #18). Each payload model (`payload.EventPayload`) declares its type
+(`TYPE`, or `TYPES` for a family sharing one shape), `SOURCE` and `TOPIC` as class variables — not
+fields, so the JSON is unchanged. `registry` is those models; the catalogue and AsyncAPI come from
+it. A producer calls `libs.common.publisher.Publisher(outbox, service).publish(session, payload,
+subject=…, key=…)`; a consumer registers `libs.common.handlers.Handlers().on(Model, handler)` and
+its handler gets `(session, event, data: Model)` — a payload that does not parse is dead-lettered
+as `payload_invalid: <field>: <why>`.
+
 Versions. A published payload (`…V1`) is never edited: a change of a field's meaning or a new
 required field is a new model `…V2` and a new type string `….v2`. The unsuffixed constant
 (`identity.TOKEN_REVOKED`, `aid.GRANTED` …) always names the version producers emit today; the
