@@ -16,22 +16,47 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.events import aid as aid_events
 from libs.common.events import dispatch as dispatch_events
 from libs.common.events.envelope import Envelope
+from libs.common.events.payload import EventPayload
+from libs.common.events.registry import model_for
+from libs.common.handlers import PayloadInvalid, parse
 from services.intake import domain, store, timeline
 from services.intake.models import OrderHandler
 
 
-def _order_id(event: Envelope) -> uuid.UUID | None:
-    raw = event.data.get("work_order_id") if isinstance(event.data, dict) else None
+def typed(event: Envelope) -> EventPayload | None:
+    """The event's payload parsed with its model; None for a type this build does not know yet,
+    or — for a direct caller — data that is not that model's (the fold then goes by the envelope,
+    as for an unknown type). The consumer never gets here with such data: its Handlers parse
+    first and dead-letter what does not parse."""
+    model = model_for(event.type)
+    try:
+        return parse(model, event) if model else None
+    except PayloadInvalid:
+        return None
+
+
+def _order_id(event: Envelope, payload: EventPayload | None) -> uuid.UUID | None:
+    # Every payload of the consumed topics that is about an order names it as `work_order_id`
+    # (None where a case has no order); a type this build does not know is read by that name too.
+    if payload is not None:
+        raw = getattr(payload, "work_order_id", None)
+    else:
+        raw = event.data.get("work_order_id") if isinstance(event.data, dict) else None
     try:
         return uuid.UUID(str(raw)) if raw else None
     except ValueError:
         return None
 
 
-async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> None:
-    order_id = _order_id(event)
+async def apply_downstream_event(
+    session: AsyncSession, *, event: Envelope, payload: EventPayload | None = None
+) -> None:
+    """`payload`: the parsed data when the caller has it (the inbox handler), else parsed here."""
+    payload = payload if payload is not None else typed(event)
+    order_id = _order_id(event, payload)
     if order_id is None:
         return
     # The store's statements, built once: this runs for every downstream event of every order.
@@ -51,16 +76,15 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
             "data": {"event_type": event.type, "text_en": step.text_en},
         },
     )
-    await record_handler(session, order_id=order_id, event=event)
+    await record_handler(session, order_id=order_id, event=event, payload=payload)
     from_dispatch = domain.acknowledges(event.type)
     seq = event.sequence if from_dispatch else None
     stale = seq is not None and seq <= row["dispatch_seq"]
     signal = domain.signal_of(event.type, event.data)
     current = True
     if signal == "case_opened":
-        current = await handler_still_has_it(
-            session, order_id=order_id, staff_id=event.data.get("handler_staff_id")
-        )
+        staff_id = payload.handler_staff_id if isinstance(payload, aid_events.AidCaseOpenedV1) else None
+        current = await handler_still_has_it(session, order_id=order_id, staff_id=staff_id)
     await store.set_folded_status(
         session,
         {
@@ -74,36 +98,35 @@ async def apply_downstream_event(session: AsyncSession, *, event: Envelope) -> N
     )
 
 
-async def record_handler(session: AsyncSession, *, order_id: uuid.UUID, event: Envelope) -> None:
+async def record_handler(
+    session: AsyncSession, *, order_id: uuid.UUID, event: Envelope, payload: EventPayload | None
+) -> None:
     """offered → a holder; assigned → the handler; rejected (any ending) → no longer. Each
     statement only moves a row forward, so a late `offered` never revives an ended offer."""
     state = domain.handler_state(event.type)
-    data = event.data
-    if state is None or not data.get("assignment_id") or not data.get("staff_id"):
+    reason_code: str | None = None
+    when: datetime | None
+    if isinstance(payload, dispatch_events.OfferedV1):
+        when = payload.offered_at
+    elif isinstance(payload, dispatch_events.AssignedV1):
+        when = payload.accepted_at
+    elif isinstance(payload, dispatch_events.RejectedV1):
+        when, reason_code = payload.rejected_at, payload.reason_code
+    else:
         return
-    at = {
-        dispatch_events.OFFERED: "offered_at",
-        dispatch_events.ASSIGNED: "accepted_at",
-        dispatch_events.REJECTED: "rejected_at",
-    }[event.type]
-    when = _time(data.get(at)) or event.time
+    if state is None or not payload.assignment_id or not payload.staff_id:
+        return
+    when = when or event.time
     params = {
-        "assignment_id": uuid.UUID(str(data["assignment_id"])),
+        "assignment_id": uuid.UUID(payload.assignment_id),
         "work_order_id": order_id,
-        "staff_id": str(data["staff_id"]),
+        "staff_id": payload.staff_id,
         "state": state,
         "since": when,
         "until": when if state == domain.HANDLER_ENDED else None,
-        "reason_code": data.get("reason_code") if state == domain.HANDLER_ENDED else None,
+        "reason_code": reason_code if state == domain.HANDLER_ENDED else None,
     }
     await store.upsert_handler(session, state, params)
-
-
-def _time(raw: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(raw)) if raw else None
-    except ValueError:
-        return None
 
 
 async def handler_still_has_it(session: AsyncSession, *, order_id: uuid.UUID, staff_id: str | None) -> bool:

@@ -27,9 +27,8 @@ def build_handlers(rt: Runtime) -> Handlers:
     calendar has a handler of its own."""
 
     async def fold(session: AsyncSession, event: Envelope, payload: EventPayload | None) -> None:
-        # `payload` is the type's model, parsed (None for a type this build does not know yet):
-        # the fold reads the envelope's data as the timeline texts are keyed by field.
-        await folding.apply_downstream_event(session, event=event)
+        # `payload` is the type's model, parsed (None for a type this build does not know yet).
+        await folding.apply_downstream_event(session, event=event, payload=payload)
 
     async def on_calendar(
         session: AsyncSession, event: Envelope, year: dispatch.CalendarYearUpdatedV1
