@@ -224,7 +224,7 @@ def build() -> dict[str, Any]:
         msg["payload"] = (
             _hoist(msg["payload"], schemas, spec.model.__name__) if spec.model else msg["payload"]
         )
-        source = getattr(importlib.import_module(f"libs.common.events.{spec.producer}"), "SOURCE", None)
+        source = spec.model.SOURCE if spec.model else None  # the model names its CloudEvents source
         fixed: dict[str, Any] = {"ce_type": {"type": "string", "const": spec.type}}
         if source:
             fixed["ce_source"] = {"type": "string", "const": source}

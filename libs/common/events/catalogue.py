@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import BaseModel
-
+from libs.common.events.payload import EventPayload
 from libs.common.events.registry import producer_of, registry
 
 
@@ -21,7 +20,7 @@ class EventSpec:
     type: str
     producer: str
     topic: str
-    model: builtins.type[BaseModel] | None  # `type` alone is the field above
+    model: builtins.type[EventPayload] | None  # `type` alone is the field above
     superseded_by: str | None = None  # the newer version of this type, when there is one
 
 
