@@ -59,7 +59,7 @@ class Actor:
     """Who made a step, as the transition event names it (AidCaseTransitionV2: `*_id` a UUID,
     `*_username` a login name) and, in `log`, as the case log and the case's records keep it."""
 
-    kind: str  # staff | api_key | system
+    kind: ev.ActorKind
     log: str  # the staff id, else the token subject (`apikey:<key id>` for a key), else "system"
     staff_id: str | None = None
     username: str | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from libs.common.events import aid, dispatch, mediation
 from libs.common.pii import mask_text
@@ -183,12 +184,17 @@ _AID_STAFF_ONLY_EN = {
     aid.RECEIPT_CORRECTED: "The date the application (notice) was received was corrected; time limits recounted from it",
 }
 
+
 # An aid step reads the same whichever version of its event came (v1 records may still be
 # relayed from an outbox or re-read from the topic after the producer moved to v2).
+def _with_v1(table: dict[str, Any]) -> None:
+    for v2, v1 in aid.V1_OF.items():
+        if v2 in table:
+            table[v1] = table[v2]
+
+
 for _table in (_AID_ZH, _AID_EN, _AID_STAFF_ONLY, _AID_STAFF_ONLY_EN):
-    for _v2, _v1 in aid.V1_OF.items():
-        if _v2 in _table:
-            _table[_v1] = _table[_v2]  # type: ignore[index]
+    _with_v1(_table)
 
 _CN_DIGITS = {
     "零": 0,

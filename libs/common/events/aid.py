@@ -13,6 +13,10 @@ from libs.common.events.payload import EventPayload
 SOURCE = "/lawline/aid"
 
 
+# Who made a step (the events package docstring: `<role>_kind`).
+ActorKind = Literal["staff", "api_key", "system"]
+
+
 class AidEvent(EventPayload):
     """A payload aid produces, on the aid topic."""
 
@@ -232,7 +236,7 @@ class AidCaseTransitionV2(AidEvent):
     from_state: str | None
     to_state: str
     reason: str | None = None  # refusal/termination reasons, decline cause … (no personal data)
-    actor_kind: Literal["staff", "api_key", "system"]
+    actor_kind: ActorKind
     actor_staff_id: str | None = None  # UUID of the staff record; None: not staff, or no record
     actor_username: str | None = None  # login name (the token subject); None unless staff
     actor_key_id: str | None = None  # the API key's id (12 hex digits); None unless api_key
