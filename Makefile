@@ -28,9 +28,11 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# CI runs this before the tests (.ci/run): style, formatting and types on every package we ship.
 lint: $(STAMP)
 	$(BIN)/ruff check libs services tests scripts bench
-	$(BIN)/mypy libs/common
+	$(BIN)/ruff format --check libs services tests scripts bench
+	$(BIN)/mypy libs services
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --short
