@@ -98,12 +98,13 @@ async def request(
     await publish(
         session,
         order=order,  # keyed by its county, numbered with its next dispatch revision
-        payload=ev.ReplyExtensionRequestedV1(
+        payload=ev.ReplyExtensionRequestedV2(
             extension_id=str(x.id),
             work_order_id=str(order.work_order_id),
             county_code=order.county_code,
             reason=reason,
-            requested_by=x.requested_by,
+            handler_staff_id=who.staff_id,
+            handler_username=who.sub,
             reply_due=x.reply_due_before,
             proposed_due=proposed,
             requested_at=now,
@@ -153,13 +154,14 @@ async def decide(
     await publish(
         session,
         order=order,  # keyed by its county, numbered with its next dispatch revision
-        payload=ev.ReplyExtensionDecidedV1(
+        payload=ev.ReplyExtensionDecidedV2(
             extension_id=str(x.id),
             work_order_id=str(order.work_order_id),
             county_code=order.county_code,
             approved=approve,
             reason=reason,
-            decided_by=x.decided_by,
+            supervisor_staff_id=who.staff_id,
+            supervisor_username=who.sub,
             reply_due=order.reply_due or x.reply_due_before,
             decided_at=now,
         ),

@@ -104,6 +104,10 @@ async def test_a_supervisor_approves_the_extension_and_the_new_clock_is_supervis
     (req,) = await events(d, ev.REPLY_EXTENSION_REQUESTED, oid)
     (dec,) = await events(d, ev.REPLY_EXTENSION_DECIDED, oid)
     assert req["reason"].startswith("需调取") and dec["approved"] is True
+    # v2 (#17): who asked and who decided, each as a staff id (UUID) and a login name.
+    assert dec["supervisor_staff_id"] == SUPERVISOR_ID and dec["supervisor_username"]
+    assert "decided_by" not in dec and "requested_by" not in req
+    assert req["handler_username"] and ("handler_staff_id" in req)
     assert datetime.fromisoformat(dec["reply_due"]) == datetime(2026, 12, 15, 10, 0, tzinfo=CHINA_TZ)
     async with d.rt.sessionmaker() as s:
         audited = (await s.execute(AUDIT.select().where(AUDIT.c.subject == oid))).mappings().all()

@@ -34,8 +34,15 @@ STAFF_CHANGED = "cn.lawline.dispatch.staff_changed.v1"
 # The answer to `workorder.routing_requested` for an order dispatch already has (issue #14).
 ROUTING_CONFIRMED = "cn.lawline.dispatch.routing_confirmed.v1"
 # The hotline's "at most 15 working days with approval": asked by the handler, decided by a supervisor.
-REPLY_EXTENSION_REQUESTED = "cn.lawline.dispatch.reply_extension_requested.v1"
-REPLY_EXTENSION_DECIDED = "cn.lawline.dispatch.reply_extension_decided.v1"
+# v2 (#17): who asked and who decided as `<role>_staff_id` (UUID or null) + `<role>_username`,
+# where v1's `requested_by` / `decided_by` held a staff id or, for a login without a staff record,
+# a username. v1 is no longer sent; a consumer accepts both (REPLY_EXTENSION_*_TYPES).
+REPLY_EXTENSION_REQUESTED = "cn.lawline.dispatch.reply_extension_requested.v2"
+REPLY_EXTENSION_DECIDED = "cn.lawline.dispatch.reply_extension_decided.v2"
+REPLY_EXTENSION_REQUESTED_V1 = "cn.lawline.dispatch.reply_extension_requested.v1"  # deprecated
+REPLY_EXTENSION_DECIDED_V1 = "cn.lawline.dispatch.reply_extension_decided.v1"  # deprecated
+REPLY_EXTENSION_REQUESTED_TYPES = (REPLY_EXTENSION_REQUESTED, REPLY_EXTENSION_REQUESTED_V1)
+REPLY_EXTENSION_DECIDED_TYPES = (REPLY_EXTENSION_DECIDED, REPLY_EXTENSION_DECIDED_V1)
 
 # Shared by the examples: one order of 沁县 (140430) offered to a staff member of its legal-aid centre.
 _ORDER = {"work_order_id": "0f6e3a9c-27b8-4d15-9c4e-8a1b2c3d4e5f", "county_code": "140430"}
@@ -308,9 +315,10 @@ class RoutingConfirmedV1(DispatchEvent):
 
 
 class ReplyExtensionRequestedV1(DispatchEvent):
-    """The handler asks to extend the reply period to the maximum (e.g. 5 → 15 working days)."""
+    """Deprecated (sent until issue #17; use ReplyExtensionRequestedV2): the handler asks to
+    extend the reply period to the maximum (e.g. 5 → 15 working days)."""
 
-    TYPE = REPLY_EXTENSION_REQUESTED
+    TYPE = REPLY_EXTENSION_REQUESTED_V1
 
     model_config = examples(
         {
@@ -335,9 +343,10 @@ class ReplyExtensionRequestedV1(DispatchEvent):
 
 
 class ReplyExtensionDecidedV1(DispatchEvent):
-    """A supervisor of the order's jurisdiction approved or refused the extension, with a reason."""
+    """Deprecated (sent until issue #17; use ReplyExtensionDecidedV2): a supervisor of the
+    order's jurisdiction approved or refused the extension, with a reason."""
 
-    TYPE = REPLY_EXTENSION_DECIDED
+    TYPE = REPLY_EXTENSION_DECIDED_V1
 
     model_config = examples(
         {
@@ -357,5 +366,63 @@ class ReplyExtensionDecidedV1(DispatchEvent):
     approved: bool
     reason: str
     decided_by: str  # the staff id (UUID), else the username of a caller with no staff record
+    reply_due: datetime  # in force after the decision
+    decided_at: datetime
+
+
+class ReplyExtensionRequestedV2(DispatchEvent):
+    """The handler asks to extend the reply period to the maximum (e.g. 5 → 15 working days)."""
+
+    TYPE = REPLY_EXTENSION_REQUESTED
+
+    model_config = examples(
+        {
+            "extension_id": "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a",
+            **_ORDER,
+            "reason": "需调取用工单位考勤记录",
+            "handler_staff_id": _STAFF_ID,
+            "handler_username": "counter_140430",
+            "reply_due": "2026-03-09T15:59:59Z",
+            "proposed_due": "2026-03-23T15:59:59Z",
+            "requested_at": "2026-03-06T02:00:00Z",
+        }
+    )
+
+    extension_id: str
+    work_order_id: str
+    county_code: str
+    reason: str
+    handler_staff_id: str | None  # the asking person's staff id (UUID); null: a login with no staff record
+    handler_username: str  # their login name
+    reply_due: datetime  # in force now
+    proposed_due: datetime  # if approved
+    requested_at: datetime
+
+
+class ReplyExtensionDecidedV2(DispatchEvent):
+    """A supervisor of the order's jurisdiction approved or refused the extension, with a reason."""
+
+    TYPE = REPLY_EXTENSION_DECIDED
+
+    model_config = examples(
+        {
+            "extension_id": "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a",
+            **_ORDER,
+            "approved": True,
+            "reason": "材料调取需要时间，同意延期",
+            "supervisor_staff_id": "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+            "supervisor_username": "supervisor_140430",
+            "reply_due": "2026-03-23T15:59:59Z",
+            "decided_at": "2026-03-06T06:00:00Z",
+        }
+    )
+
+    extension_id: str
+    work_order_id: str
+    county_code: str
+    approved: bool
+    reason: str
+    supervisor_staff_id: str | None  # the deciding supervisor's staff id (UUID), else null
+    supervisor_username: str  # their login name
     reply_due: datetime  # in force after the decision
     decided_at: datetime
