@@ -49,7 +49,8 @@ def build_handlers(rt: Runtime) -> Handlers:
         .on(intake.WorkOrderCreatedV1, on_created)
         .on(intake.WorkOrderRoutingRequestedV1, on_routing_requested)
         .on(intake.WorkOrderClosedV1, on_closed)
-        .on(intake.WorkOrderClassifiedV1, follow(lifecycle.on_classified))
+        .on(intake.WorkOrderClassifiedV2, follow(lifecycle.on_classified))
+        .on(intake.WorkOrderClassifiedV1, follow(lifecycle.on_classified))  # deprecated, still accepted
         .on(intake.WorkOrderUpdatedV1, follow(lifecycle.on_updated))
         .on(intake.WorkOrderTransferredV1, follow(lifecycle.on_transferred))
         .on(intake.WorkOrderMergedV1, follow(lifecycle.on_merged))

@@ -49,7 +49,7 @@ async def on_classified(
     session: AsyncSession,
     *,
     event: Envelope,
-    data: intake.WorkOrderClassifiedV1,
+    data: intake.WorkOrderClassifiedV2 | intake.WorkOrderClassifiedV1,
     now: datetime,
     policy: Policy | None = None,
 ) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 import orjson
 from pydantic import BaseModel
@@ -186,9 +187,11 @@ def created_payload(order: WorkOrder) -> ev.WorkOrderCreatedV1:
     )
 
 
-def classified_payload(order: WorkOrder, *, by: str, at: datetime, operator: str | None = None):
+def classified_payload(
+    order: WorkOrder, *, by: Literal["auto", "operator", "merge"], at: datetime, operator: str | None = None
+) -> ev.WorkOrderClassifiedV2:
     c = order.classification or {}
-    return ev.WorkOrderClassifiedV1(
+    return ev.WorkOrderClassifiedV2(
         work_order_id=str(order.id),
         county_code=order.county_code,
         service_type=order.service_type,
@@ -198,8 +201,8 @@ def classified_payload(order: WorkOrder, *, by: str, at: datetime, operator: str
         evidence=c.get("evidence") or {},
         special_groups=list(order.special_groups or []),
         urgency=order.urgency,
-        by=by,
-        operator=operator,
+        method=by,
+        operator_username=None if operator == "auto" else operator,
         classified_at=at,
     )
 

@@ -62,7 +62,7 @@ async def test_hotline_order_keeps_call_details_and_classifies_missing_type(inta
     assert get_cipher().decrypt(row.requester_id_enc) == make_id()
     assert row.requester_id_bidx == get_cipher().blind_index(make_id())
     types = await events(intake, created["id"])
-    assert "cn.lawline.workorder.created.v1" in types and "cn.lawline.workorder.classified.v1" in types
+    assert "cn.lawline.workorder.created.v1" in types and "cn.lawline.workorder.classified.v2" in types
 
 
 async def test_answered_on_call_is_closed_at_once_and_not_dispatched(intake):

@@ -301,9 +301,10 @@ async def test_late_events_of_a_moved_order_change_nothing_on_either_side(stack)
     assert (await settled(intake, dispatch, order["id"]))["status"] == "offered"
     n_decisions = len(await decisions(dispatch, order["id"]))
 
-    # Dispatch: a reclassification older than the move (its revision) changes nothing.
+    # Dispatch: a reclassification older than the move (its revision) changes nothing (sent as
+    # the deprecated v1 an old outbox may still relay: dispatch accepts both).
     late = make_event(
-        intake_events.WORKORDER_CLASSIFIED,
+        intake_events.WORKORDER_CLASSIFIED_V1,
         source=intake_events.SOURCE,
         subject=order["id"],
         payload=intake_events.WorkOrderClassifiedV1(

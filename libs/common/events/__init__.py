@@ -33,7 +33,8 @@ Field names mean one thing in every event (issue #17):
   for a system or API-key actor), plus `<role>_key_id` for an API key
   (AidCaseTransitionV2.actor_*). A bare `*_by` in a V1 payload is free text whose meaning the
   field's comment states (`created_by`/`revoked_by` in identity: a username; intake's `by`: `auto`
-  or a username; dispatch's v1 `requested_by`/`decided_by`: a staff id, else a username — v2 says
+  or a username — except classified v1, whose `by` was a kind: v2 says `method` and
+  `operator_username`; dispatch's v1 `requested_by`/`decided_by`: a staff id, else a username — v2 says
   `handler_staff_id`/`handler_username` and `supervisor_staff_id`/`supervisor_username`); new
   payloads do not add bare `*_by` fields.
 * Places: `county_code` is the 6-digit county-level region code of the order's (case's)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -97,7 +98,12 @@ class WorkOrderClosedV1(IntakeEvent):
 
 
 # ---- added with the intake issue (#3): every state change of a work order --------------
-WORKORDER_CLASSIFIED = "cn.lawline.workorder.classified.v1"
+# v2 (#17): v1's `by` was a kind (auto | operator | merge) where every other intake event's `by`
+# names who acted; v2 says `method` and `operator_username`. v1 is no longer sent; consumers
+# accept both (WORKORDER_CLASSIFIED_TYPES).
+WORKORDER_CLASSIFIED = "cn.lawline.workorder.classified.v2"
+WORKORDER_CLASSIFIED_V1 = "cn.lawline.workorder.classified.v1"  # deprecated
+WORKORDER_CLASSIFIED_TYPES = (WORKORDER_CLASSIFIED, WORKORDER_CLASSIFIED_V1)
 WORKORDER_URGED = "cn.lawline.workorder.urged.v1"
 WORKORDER_MERGED = "cn.lawline.workorder.merged.v1"
 WORKORDER_UNMERGED = "cn.lawline.workorder.unmerged.v1"
@@ -110,7 +116,9 @@ WORKORDER_ANSWERED_ON_CALL = "cn.lawline.workorder.answered_on_call.v1"
 
 
 class WorkOrderClassifiedV1(IntakeEvent):
-    TYPE = WORKORDER_CLASSIFIED
+    """Deprecated (sent until issue #17; use WorkOrderClassifiedV2)."""
+
+    TYPE = WORKORDER_CLASSIFIED_V1
 
     model_config = examples(
         {
@@ -139,6 +147,42 @@ class WorkOrderClassifiedV1(IntakeEvent):
     urgency: str = "normal"
     by: str  # auto | operator | merge (a more urgent or special-group re-filing merged into it)
     operator: str | None = None  # the operator's username; for a merge, the merge's `by` (or "auto")
+    classified_at: datetime
+
+
+class WorkOrderClassifiedV2(IntakeEvent):
+    """The order's service type, domain, urgency or special groups were set: by the classifier
+    at filing, an operator's override, or a more urgent re-filing merged into it."""
+
+    TYPE = WORKORDER_CLASSIFIED
+
+    model_config = examples(
+        {
+            **_ORDER,
+            "service_type": "legal_aid",
+            "domain": "labor",
+            "service_confidence": 0.82,
+            "domain_confidence": 0.9,
+            "evidence": {"service_type": ["法律援助"], "domain": ["拖欠", "工资"]},
+            "special_groups": ["migrant_worker"],
+            "urgency": "normal",
+            "method": "operator",
+            "operator_username": "op_140430",
+            "classified_at": "2026-03-02T01:36:00Z",
+        }
+    )
+
+    work_order_id: str
+    county_code: str
+    service_type: str
+    domain: str | None = None
+    service_confidence: float | None = None
+    domain_confidence: float | None = None
+    evidence: dict[str, list[str]] = {}
+    special_groups: list[str] = []
+    urgency: str = "normal"
+    method: Literal["auto", "operator", "merge"]
+    operator_username: str | None = None  # who set it (operator) or merged (merge); null: automatic
     classified_at: datetime
 
 
