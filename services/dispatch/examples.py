@@ -64,7 +64,7 @@ ORDER_CLOCK = {
     "county_code": "140429",
     "service_point_id": POINT_ID,
     "handler_staff_id": STAFF_ID,
-    "status": "accepted",
+    "status": "assigned",  # the order's status (the assignment is "accepted")
     "priority": True,
     "clock": "reply",
     "due": "2026-12-01T23:59:59+08:00",

@@ -4,14 +4,46 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from libs.common.bilingual import Text
 from libs.common.openapi_examples import examples
 from libs.common.patching import PatchModel
 from services.dispatch import examples as ex
+from services.dispatch.domain import BAND_ZH
+
+
+def one_of(*values: str) -> WithJsonSchema:
+    """A response's closed list as `enum`: documents the values the service writes without
+    validating the answer against them (a value the list missed must not turn a read into a 500)."""
+    return WithJsonSchema({"type": "string", "enum": sorted(values)})
+
+
+# The values dispatch writes (no constant holds them elsewhere): an assignment's status and kind
+# (service.py offers and accepts; offers.py and lifecycle.py end it), the order's status
+# (service.py, offers.py, lifecycle.py), the clocks (clocks.py, supervision.py), extensions.py.
+ASSIGNMENT_STATUSES = ("offered", "accepted", "rejected", "expired", "returned", "transferred", "withdrawn")
+ASSIGNMENT_KINDS = ("offer", "follow_up", "transfer")
+ORDER_STATUSES = ("new", "offered", "escalated", "assigned", "closed", "merged")
+CLOCKS = ("transfer", "reply", "max")
+CLOCK_STATES = ("at_risk", "overdue")  # supervision lists no order that is "ok"
+EXTENSION_STATUSES = ("requested", "approved", "refused")
+EXTENSION_ACTIONS = ("approve", "refuse")
+CALENDAR_SOURCES = ("table", "library", "fallback")
+TIER = Literal["city", "county", "township", "village"]
+
+StaffRole = Literal[
+    "operator",
+    "counter_staff",
+    "lawyer",
+    "legal_worker",
+    "mediator",
+    "aid_officer",
+    "notary",
+    "volunteer",
+]
 
 
 class RequestModel(BaseModel):
@@ -31,12 +63,12 @@ class AssignmentOut(BaseModel):
     staff_code: str | None = None
     service_point_id: uuid.UUID
     service_point_name: str
-    status: str
+    status: Annotated[str, one_of(*ASSIGNMENT_STATUSES)]
     reason: str
     offered_at: datetime
     responded_at: datetime | None = None
     expires_at: datetime | None = None
-    kind: str = "offer"
+    kind: Annotated[str, one_of(*ASSIGNMENT_KINDS)] = "offer"
     reason_code: str | None = None
     order_number: str | None = None
     service_type: str | None = None
@@ -67,7 +99,7 @@ class DecisionOut(BaseModel):
     policy_version: str
     reason: str
     complexity: int
-    complexity_band: str
+    complexity_band: Annotated[str, one_of(*BAND_ZH)]
     complexity_reasons: list[str]
     chosen_staff_id: uuid.UUID | None
     decided_at: datetime
@@ -80,7 +112,7 @@ class ServicePointOut(BaseModel):
     id: uuid.UUID
     code: str
     name: str
-    tier: str
+    tier: Annotated[str, one_of(*get_args(TIER))]
     region_code: str
     county_code: str | None
     parent_id: uuid.UUID | None
@@ -95,7 +127,7 @@ class StaffOut(BaseModel):
     id: uuid.UUID
     code: str
     name: str
-    role: str
+    role: Annotated[str, one_of(*get_args(StaffRole))]
     skills: list[str]
     service_point_id: uuid.UUID
     county_code: str | None
@@ -116,11 +148,11 @@ class OrderClockOut(BaseModel):
     county_code: str
     service_point_id: uuid.UUID | None
     handler_staff_id: uuid.UUID | None
-    status: str
+    status: Annotated[str, one_of(*ORDER_STATUSES)]
     priority: bool
-    clock: str
+    clock: Annotated[str, one_of(*CLOCKS)]
     due: datetime | None
-    state: str  # at_risk | overdue
+    state: Annotated[str, one_of(*CLOCK_STATES)]
     supervision_level: int
     warnings: list[str] = []
 
@@ -214,8 +246,6 @@ class PartiesIn(RequestModel):
 
 # ---- network admin -----------------------------------------------------------------
 
-TIER = Literal["city", "county", "township", "village"]
-
 
 class HoursIn(BaseModel):
     weekday: int = Field(ge=0, le=6)
@@ -259,18 +289,6 @@ class ServicePointPatch(PatchModel, RequestModel):
 
 
 Level = Annotated[int, Field(ge=1, le=5)]
-
-
-StaffRole = Literal[
-    "operator",
-    "counter_staff",
-    "lawyer",
-    "legal_worker",
-    "mediator",
-    "aid_officer",
-    "notary",
-    "volunteer",
-]
 
 
 class StaffIn(RequestModel):
@@ -354,7 +372,7 @@ class CalendarYearOut(BaseModel):
     model_config = ConfigDict(json_schema_extra=examples(ex.CALENDAR))
 
     year: int
-    source: str  # table | library | fallback
+    source: Annotated[str, one_of(*CALENDAR_SOURCES)]
     holidays: list[date]
     workdays: list[date]
     warnings: list[str]
@@ -381,7 +399,7 @@ class ReplyExtensionOut(BaseModel):
     work_order_id: uuid.UUID
     order_number: str | None = None
     county_code: str
-    status: str  # requested | approved | refused
+    status: Annotated[str, one_of(*EXTENSION_STATUSES)]
     reason: str
     requested_by: str
     requested_by_name: str | None
@@ -392,4 +410,4 @@ class ReplyExtensionOut(BaseModel):
     decided_by_name: str | None
     decided_at: datetime | None
     decision_reason: str | None
-    allowed_actions: list[str] = []
+    allowed_actions: list[Annotated[str, one_of(*EXTENSION_ACTIONS)]] = []

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from libs.common.auth import ROLES
 from libs.common.openapi_examples import examples
 from services.identity import domain
 from services.identity import examples as ex
+
+# Who a caller is (libs/common/auth.Principal.kind): a staff login, an API key (apikeys.py), or
+# the anonymous principal. Documented, not validated: /me answers for whatever the token says.
+PRINCIPAL_KINDS = ("staff", "api_key", "anonymous")
+PrincipalKind = Annotated[str, WithJsonSchema({"type": "string", "enum": list(PRINCIPAL_KINDS)})]
+AnyRole = Annotated[str, WithJsonSchema({"type": "string", "enum": list(ROLES)})]
 
 
 class LoginIn(BaseModel):
@@ -35,7 +43,7 @@ class UserOut(BaseModel):
 
     username: str
     name: str
-    roles: list[str]
+    roles: list[AnyRole]
     region: str
     staff_id: str | None
     staff_code: str | None = None  # staff members log in with it
@@ -58,9 +66,9 @@ class MeOut(BaseModel):
     model_config = ConfigDict(json_schema_extra=examples(ex.ME))
 
     sub: str
-    kind: str
+    kind: PrincipalKind
     name: str
-    roles: list[str]
+    roles: list[AnyRole]
     region: str
     staff_id: str | None
     scopes: list[str]

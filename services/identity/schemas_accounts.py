@@ -18,6 +18,9 @@ USERNAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$"
 Region = Annotated[str, Field(min_length=2, max_length=12, pattern=r"^\d+$", description="管辖区划前缀")]
 # A closed list (domain.ASSIGNABLE_ROLES): the schema names it, check_roles keeps refusing others.
 Role = Annotated[str, WithJsonSchema({"type": "string", "enum": list(domain.ASSIGNABLE_ROLES)})]
+# Why an account is inactive (domain.py: its staff record was deactivated; accounts.py: an admin).
+DISABLED_REASONS = ("staff_inactive", "admin")
+DisabledReason = Annotated[str, WithJsonSchema({"type": "string", "enum": list(DISABLED_REASONS)})]
 StaffId = Annotated[str, Field(min_length=36, max_length=36, description="dispatch 人员 id（UUID）")]
 
 
@@ -104,14 +107,14 @@ class AccountOut(BaseModel):
     id: uuid.UUID
     username: str
     name: str
-    roles: list[str]
+    roles: list[Role]
     region: str
     region_name: str
     staff_id: str | None
     staff_code: str | None
     staff_role: str | None
     active: bool
-    disabled_reason: str | None  # staff_inactive | admin
+    disabled_reason: DisabledReason | None
     disabled_at: datetime | None
     has_password: bool  # False: made from a staff record, waiting for a reset
     must_change_password: bool

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from libs.common.auth import Principal, principal
 from services.intake import queries, reconcile
+from services.intake.schemas import OrderStatus
 
 router = APIRouter(prefix="/v1/pipeline", tags=["pipeline"])
 Who = Annotated[Principal, Depends(principal)]
@@ -21,7 +22,7 @@ class ReemittedOrderOut(BaseModel):
     work_order_id: uuid.UUID
     number: str
     county_code: str
-    status: str
+    status: OrderStatus
     attempts: int
     last_reemit_at: datetime
     acknowledged_at: datetime | None  # dispatch's first word about it; None: still waiting

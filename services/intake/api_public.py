@@ -32,7 +32,7 @@ from services.intake import create, service
 from services.intake import examples as ex
 from services.intake import validation as v
 from services.intake.api import PROBLEM_422
-from services.intake.schemas import Requester, SpecialGroup, Urgency, WorkOrderCreate, _Strict
+from services.intake.schemas import OrderStatus, Requester, SpecialGroup, Urgency, WorkOrderCreate, _Strict
 from services.intake.settings import get_intake_settings
 
 router = APIRouter(prefix="/v1/public", tags=["citizen"])
@@ -90,7 +90,7 @@ class PublicRequestOut(BaseModel):
     model_config = ConfigDict(json_schema_extra=examples(ex.PUBLIC_CREATED))
 
     number: str
-    status: str
+    status: OrderStatus
     phone_suffix: str = Field(description="查询进度用：工单号 + 手机号后四位")
     tracking_code: str = Field(description="工单号-后四位，如 LW20261124000123-7890")
     duplicate_of_number: str | None = None

@@ -3,6 +3,7 @@ in Chinese and English (validators raise Text("中文", "English").error())."""
 
 from __future__ import annotations
 
+import typing
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 
 from libs.common.bilingual import Text
 from libs.common.openapi_examples import examples
+from services.intake import domain
 from services.intake import examples as ex
 from services.intake import validation as v
 from services.intake.examples import EXAMPLE_ORDER
@@ -25,6 +27,25 @@ CallbackOutcome = Literal["reached", "no_answer", "busy", "wrong_number", "refus
 ServiceType = Annotated[str, WithJsonSchema({"type": "string", "enum": list(v.SERVICE_TYPES)})]
 LegalDomain = Annotated[str, WithJsonSchema({"type": "string", "enum": list(v.DOMAINS)})]
 SpecialGroup = Annotated[str, WithJsonSchema({"type": "string", "enum": list(v.SPECIAL_GROUPS)})]
+
+# Tasks of the closed loop (loop.py, create.py write them): the list's filters and TaskOut.
+TaskKind = Literal["callback", "return_visit"]  # 回拨 before 办结, 回访 after an unsatisfied rating
+TaskStatus = Literal["open", "done"]
+RatingVia = Literal["operator", "web"]  # api_loop: taken on a call, or the citizen's own page
+
+# Response closed lists: the schema names the values the service writes, without validating the
+# answer against them (a row the list does not know must not turn a read into a 500).
+OrderStatus = Annotated[str, WithJsonSchema({"type": "string", "enum": list(domain.STATUSES)})]
+OrderChannel = Annotated[str, WithJsonSchema({"type": "string", "enum": list(v.CHANNELS)})]
+UrgencyValue = Annotated[str, WithJsonSchema({"type": "string", "enum": list(v.URGENCY_RANK)})]
+TaskKindValue = Annotated[str, WithJsonSchema({"type": "string", "enum": list(typing.get_args(TaskKind))})]
+TaskStatusValue = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": list(typing.get_args(TaskStatus))})
+]
+OutcomeValue = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": list(typing.get_args(CallbackOutcome))})
+]
+RatingViaValue = Annotated[str, WithJsonSchema({"type": "string", "enum": list(typing.get_args(RatingVia))})]
 
 
 class _Strict(BaseModel):
@@ -193,10 +214,10 @@ class WorkOrderCreated(BaseModel):
 
     id: uuid.UUID
     number: str
-    status: str
-    service_type: str | None = None
-    domain: str | None = None
-    urgency: str | None = None
+    status: OrderStatus
+    service_type: ServiceType | None = None
+    domain: LegalDomain | None = None
+    urgency: UrgencyValue | None = None
     duplicate_of: uuid.UUID | None = None
     follow_up_of: uuid.UUID | None = None
     warnings: list[Notice] = []
@@ -214,12 +235,12 @@ class TaskOut(BaseModel):
 
     id: uuid.UUID
     work_order_id: uuid.UUID
-    kind: str
-    status: str
+    kind: TaskKindValue
+    status: TaskStatusValue
     due_at: datetime
     overdue: bool
     attempts: list[dict]
-    outcome: str | None
+    outcome: OutcomeValue | None
     completed_at: datetime | None
 
 
@@ -227,7 +248,7 @@ class RatingOut(BaseModel):
     score: int
     comment: str | None
     rated_at: datetime
-    via: str
+    via: RatingViaValue
 
 
 class WorkOrderOut(BaseModel):
@@ -235,18 +256,18 @@ class WorkOrderOut(BaseModel):
 
     id: uuid.UUID
     number: str
-    status: str
-    channel: str
-    service_type: str
-    domain: str | None = None
+    status: OrderStatus
+    channel: OrderChannel
+    service_type: ServiceType
+    domain: LegalDomain | None = None
     region_code: str
     county_code: str
     requester_name: str
     requester_phone_masked: str
     requester_id_masked: str | None = None
     description: str
-    special_groups: list[str] = []
-    urgency: str = "normal"
+    special_groups: list[SpecialGroup] = []
+    urgency: UrgencyValue = "normal"
     classification: dict = {}
     channel_details: dict = {}
     parent_id: uuid.UUID | None = None
@@ -268,16 +289,16 @@ class WorkOrderListItem(BaseModel):
 
     id: uuid.UUID
     number: str
-    status: str
-    channel: str
-    service_type: str
-    domain: str | None
+    status: OrderStatus
+    channel: OrderChannel
+    service_type: ServiceType
+    domain: LegalDomain | None
     region_code: str
     county_code: str = ""
     requester_name: str
     requester_phone_masked: str
-    special_groups: list[str]
-    urgency: str
+    special_groups: list[SpecialGroup]
+    urgency: UrgencyValue
     urge_count: int
     created_at: datetime
     due_at: datetime | None
@@ -386,7 +407,7 @@ class TrackOut(BaseModel):
     model_config = ConfigDict(json_schema_extra=examples(ex.TRACK))
 
     number: str
-    status: str
+    status: OrderStatus
     status_label: str
     service_type_label: str
     created_at: datetime

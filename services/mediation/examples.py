@@ -146,6 +146,32 @@ CASE_OUT: dict[str, Any] = {
     "opened_at": "2026-11-30T09:00:00+08:00",
     "concluded_at": None,
 }
+SESSION_OUT = {
+    "id": SESSION_ID,
+    **SESSION,
+    "status": "held",
+    "attendance": {APPLICANT_ID: True, RESPONDENT_ID: True},
+    "notes": SESSION_RECORD["notes"],
+    "held_at": "2026-12-08T10:40:00+08:00",
+}
+AGREEMENT_OUT = {
+    "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+    "form": "written",
+    **AGREEMENT,
+    "drafted_at": "2026-12-08T11:00:00+08:00",
+    "mediator_signed_at": None,
+    "committee_sealed_at": None,
+    "effective_at": None,
+}
+FOLLOW_UP_OUT = {
+    "id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+    **FOLLOW_UP,
+    "satisfied": None,
+    "staff_id": STAFF_ID,
+    "at": "2026-12-21T15:00:00+08:00",
+}
+RECUSAL_OUT = {"id": "8e9f0a1b-2c3d-4e5f-9a6b-7c8d9e0f1a2b", **RECUSAL, "at": "2026-12-02T10:00:00+08:00"}
+
 CASE_DETAIL: dict[str, Any] = {
     **CASE_OUT,
     "summary": CASE_IN["summary"],
@@ -169,25 +195,8 @@ CASE_DETAIL: dict[str, Any] = {
         "sign_agreement",
     ],
     "parties": [PARTY_OUT],
-    "sessions": [
-        {
-            "id": SESSION_ID,
-            "scheduled_at": "2026-12-08T09:30:00+08:00",
-            "location": SESSION["location"],
-            "public": False,
-            "status": "held",
-            "attendance": {APPLICANT_ID: True, RESPONDENT_ID: True},
-            "invited": SESSION["invited"],
-            "notes": SESSION_RECORD["notes"],
-            "held_at": "2026-12-08T10:40:00+08:00",
-        }
-    ],
-    "agreement": {
-        "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
-        "form": "written",
-        **AGREEMENT,
-        "drafted_at": "2026-12-08T11:00:00+08:00",
-    },
+    "sessions": [SESSION_OUT],
+    "agreement": AGREEMENT_OUT,
     "follow_ups": [],
     "recusals": [],
 }

@@ -21,6 +21,12 @@ DisputeType = Literal[tuple(domain.DISPUTE_TYPES)]  # type: ignore[valid-type]
 SignMethod = Literal["signature", "seal", "thumbprint"]
 ConsentMethod = Literal["written", "oral", "signed_form"]
 RiskKind = Literal["violence", "criminal", "self_harm", "mass_incident"]
+RaisedBy = Literal["mediator", "party", "committee"]
+FollowUpKind = Literal["performance", "return_visit"]
+Performance = Literal["full", "partial", "none"]
+# What the service writes on its own rows (workflow.py, outcome.py; models.py's comments):
+SESSION_STATUSES = ("scheduled", "held")  # schedule_session, record_session
+AGREEMENT_FORMS = ("written", "oral")  # draft_agreement, oral_agreement
 
 
 def one_of(values: Any) -> Any:
@@ -170,6 +176,68 @@ class CaseOut(BaseModel):
     concluded_at: datetime | None = None
 
 
+class SessionOut(BaseModel):
+    """A mediation session (调解会) as the case detail shows it: every column but case_id."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.SESSION_OUT))
+
+    id: uuid.UUID
+    scheduled_at: datetime
+    location: str
+    public: bool = False
+    status: Annotated[str, one_of(SESSION_STATUSES)]
+    attendance: dict[str, Any] = Field(default_factory=dict, description="当事人 id → 是否到场")
+    invited: list[Any] = []
+    notes: str | None = None
+    held_at: datetime | None = None
+
+
+class AgreementOut(BaseModel):
+    """调解协议书 (written, Art 29) or a recorded oral agreement (Art 28)."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.AGREEMENT_OUT))
+
+    id: uuid.UUID
+    form: Annotated[str, one_of(AGREEMENT_FORMS)]
+    facts: str | None = None
+    disputed_points: str | None = None
+    responsibilities: str | None = None
+    terms: str
+    performance_manner: str | None = None
+    performance_deadline: date | None = None
+    drafted_at: datetime
+    mediator_signed_at: datetime | None = None
+    committee_sealed_at: datetime | None = None
+    effective_at: datetime | None = None
+
+
+class FollowUpOut(BaseModel):
+    """Performance supervision (Art 31) or the return visit (回访)."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.FOLLOW_UP_OUT))
+
+    id: uuid.UUID
+    kind: Annotated[str, one_of(get_args(FollowUpKind))]
+    performance: Annotated[str, one_of(get_args(Performance))] | None = None
+    satisfied: bool | None = None
+    note: str | None = None
+    staff_id: uuid.UUID | None = None
+    at: datetime
+
+
+class RecusalOut(BaseModel):
+    """A mediator's recorded conflict of interest (回避)."""
+
+    model_config = ConfigDict(json_schema_extra=ex.examples(ex.RECUSAL_OUT))
+
+    id: uuid.UUID
+    staff_id: uuid.UUID
+    party_id: uuid.UUID | None = None
+    relation: str
+    raised_by: Annotated[str, one_of(get_args(RaisedBy))]
+    at: datetime
+
+
 class CaseDetail(CaseOut):
     model_config = ConfigDict(from_attributes=True, json_schema_extra=ex.examples(ex.CASE_DETAIL))
 
@@ -186,10 +254,10 @@ class CaseDetail(CaseOut):
     confirmation: dict | None = None
     allowed_actions: list[Action] = []
     parties: list[PartyOut] = []
-    sessions: list[dict] = []
-    agreement: dict | None = None
-    follow_ups: list[dict] = []
-    recusals: list[dict] = []
+    sessions: list[SessionOut] = []
+    agreement: AgreementOut | None = None
+    follow_ups: list[FollowUpOut] = []
+    recusals: list[RecusalOut] = []
 
 
 class RegistrationUpdateIn(Strict):
@@ -234,7 +302,7 @@ class RecusalIn(Strict):
     staff_id: uuid.UUID
     party_id: uuid.UUID | None = None
     relation: str = Field(min_length=2, max_length=100, description="如：系申请人之兄")
-    raised_by: Literal["mediator", "party", "committee"] = "mediator"
+    raised_by: RaisedBy = "mediator"
 
 
 class SessionIn(Strict):
@@ -363,8 +431,8 @@ class ConfirmationApplicationIn(Strict):
 class FollowUpIn(Strict):
     model_config = _strict(ex.FOLLOW_UP)
 
-    kind: Literal["performance", "return_visit"]
-    performance: Literal["full", "partial", "none"] | None = None
+    kind: FollowUpKind
+    performance: Performance | None = None
     satisfied: bool | None = None
     note: str | None = Field(default=None, max_length=2000)
 

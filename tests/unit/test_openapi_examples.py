@@ -221,6 +221,73 @@ def _closed_lists() -> list[tuple[str, str, str, set[str]]]:
         ("dispatch", "RosterExceptionIn", "kind", {"extra", "off"}),
         ("identity", "AccountCreate", "roles", set(ASSIGNABLE_ROLES)),
         ("identity", "AccountPatch", "roles", set(ASSIGNABLE_ROLES)),
+        *_response_closed_lists(),
+    ]
+
+
+def _response_closed_lists() -> list[tuple[str, str, str, set[str]]]:
+    """The closed lists of answers (documented, not validated: see the schemas' comments)."""
+    from libs.common.auth import ROLES
+    from services.dispatch import schemas as dispatch
+    from services.dispatch.domain import BAND_ZH
+    from services.identity import schemas as identity
+    from services.identity import schemas_accounts as accounts
+    from services.identity.domain import ASSIGNABLE_ROLES
+    from services.intake import domain as intake_domain
+    from services.intake import schemas as intake
+    from services.intake import validation as iv
+    from services.mediation import domain as mediation_domain
+    from services.mediation import schemas as mediation
+
+    lit = typing.get_args
+    statuses = set(intake_domain.STATUSES)
+    return [
+        *[
+            ("intake", model, "status", statuses)
+            for model in (
+                "WorkOrderCreated",
+                "WorkOrderOut",
+                "WorkOrderListItem",
+                "TrackOut",
+                "PublicRequestOut",
+            )
+        ],
+        ("intake", "ReemittedOrderOut", "status", statuses),
+        ("intake", "WorkOrderOut", "channel", set(iv.CHANNELS)),
+        ("intake", "WorkOrderListItem", "channel", set(iv.CHANNELS)),
+        ("intake", "WorkOrderOut", "service_type", set(iv.SERVICE_TYPES)),
+        ("intake", "WorkOrderListItem", "domain", set(iv.DOMAINS)),
+        ("intake", "WorkOrderOut", "special_groups", set(iv.SPECIAL_GROUPS)),
+        ("intake", "WorkOrderOut", "urgency", set(iv.URGENCY_RANK)),
+        ("intake", "WorkOrderCreated", "urgency", set(iv.URGENCY_RANK)),
+        ("intake", "TaskOut", "kind", set(lit(intake.TaskKind))),
+        ("intake", "TaskOut", "status", set(lit(intake.TaskStatus))),
+        ("intake", "TaskOut", "outcome", set(lit(intake.CallbackOutcome))),
+        ("intake", "RatingOut", "via", set(lit(intake.RatingVia))),
+        ("dispatch", "AssignmentOut", "status", set(dispatch.ASSIGNMENT_STATUSES)),
+        ("dispatch", "AssignmentOut", "kind", set(dispatch.ASSIGNMENT_KINDS)),
+        ("dispatch", "OrderClockOut", "status", set(dispatch.ORDER_STATUSES)),
+        ("dispatch", "OrderClockOut", "clock", set(dispatch.CLOCKS)),
+        ("dispatch", "OrderClockOut", "state", set(dispatch.CLOCK_STATES)),
+        ("dispatch", "ReplyExtensionOut", "status", set(dispatch.EXTENSION_STATUSES)),
+        ("dispatch", "ReplyExtensionOut", "allowed_actions", set(dispatch.EXTENSION_ACTIONS)),
+        ("dispatch", "ServicePointOut", "tier", set(lit(dispatch.TIER))),
+        ("dispatch", "StaffOut", "role", set(lit(dispatch.StaffRole))),
+        ("dispatch", "DecisionOut", "complexity_band", set(BAND_ZH)),
+        ("dispatch", "CalendarYearOut", "source", set(dispatch.CALENDAR_SOURCES)),
+        ("identity", "MeOut", "kind", set(identity.PRINCIPAL_KINDS)),
+        ("identity", "MeOut", "roles", set(ROLES)),
+        ("identity", "UserOut", "roles", set(ROLES)),
+        ("identity", "AccountOut", "roles", set(ASSIGNABLE_ROLES)),
+        ("identity", "AccountOut", "disabled_reason", set(accounts.DISABLED_REASONS)),
+        ("mediation", "CaseDetail", "status", set(mediation_domain.STATUSES)),
+        ("mediation", "SessionOut", "status", set(mediation.SESSION_STATUSES)),
+        ("mediation", "AgreementOut", "form", set(mediation.AGREEMENT_FORMS)),
+        ("mediation", "FollowUpOut", "kind", set(lit(mediation.FollowUpKind))),
+        ("mediation", "FollowUpOut", "performance", set(lit(mediation.Performance))),
+        ("mediation", "RecusalOut", "raised_by", set(lit(mediation.RaisedBy))),
+        ("mediation", "FollowUpIn", "kind", set(lit(mediation.FollowUpKind))),
+        ("mediation", "RecusalIn", "raised_by", set(lit(mediation.RaisedBy))),
     ]
 
 
@@ -248,3 +315,31 @@ def test_the_work_order_list_filters_name_their_values():
     assert _enum(doc, params["service_type"]) == set(iv.SERVICE_TYPES)
     assert _enum(doc, params["domain"]) == set(iv.DOMAINS)
     assert _enum(doc, params["special_group"]) == set(iv.SPECIAL_GROUPS)
+
+
+def test_the_task_list_filters_name_their_values():
+    """/v1/tasks filters by the tasks' own closed lists (the same Literals TaskOut documents)."""
+    from services.intake import schemas as intake
+
+    doc = _document("intake")
+    op = doc["paths"]["/v1/tasks"]["get"]
+    params = {p["name"]: p["schema"] for p in op["parameters"]}
+    assert _enum(doc, params["kind"]) == set(typing.get_args(intake.TaskKind))
+    assert _enum(doc, params["status"]) == set(typing.get_args(intake.TaskStatus))
+    assert "pattern" not in str(params["kind"]) + str(params["status"])
+
+
+def test_the_mediation_case_detail_rows_keep_every_column():
+    """service.detail answers each session, agreement, follow-up and recusal as its row (every
+    column but case_id): the typed sub-models name exactly those keys, none more, none less."""
+    from services.mediation import models, schemas
+
+    pairs = [
+        (schemas.SessionOut, models.MediationSession),
+        (schemas.AgreementOut, models.Agreement),
+        (schemas.FollowUpOut, models.FollowUp),
+        (schemas.RecusalOut, models.Recusal),
+    ]
+    for out, row in pairs:
+        columns = {c.key for c in row.__table__.columns} - {"case_id"}
+        assert set(out.model_fields) == columns, out.__name__
