@@ -256,7 +256,8 @@ def install_request_pipeline(app: FastAPI) -> None:
 
 
 async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
-    assert rt.watch is not None
+    if rt.watch is None:
+        raise RuntimeError("the broker watch starts before Kafka (start_pipeline)")
     # The watch has made the topics (with their partition counts) and knows the broker's epoch.
     await rt.watch.known.wait()
 

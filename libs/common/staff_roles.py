@@ -26,7 +26,8 @@ STAFF_ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     "supervisor": ("supervisor",),
 }
 STAFF_LOGIN_ROLES = STAFF_ROLE_GRANTS  # the name routing reads it by
-assert all(set(r) <= set(ROLES) for r in STAFF_ROLE_GRANTS.values())
+if not all(set(r) <= set(ROLES) for r in STAFF_ROLE_GRANTS.values()):  # a typo must not start
+    raise ValueError("STAFF_ROLE_GRANTS names a role auth.ROLES does not know")
 
 
 def grants_for(staff_role: str | None) -> tuple[str, ...]:

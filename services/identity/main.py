@@ -29,7 +29,8 @@ SNAPSHOT_EVERY_SECONDS = float(os.environ.get("LAWLINE_IDENTITY_SNAPSHOT_SECONDS
 async def announce_loop(rt: Runtime) -> None:
     """Announce the credential state at start-up, again after every broker reset (the broker's
     epoch changed) and once a day: every service's cache can be rebuilt from the topic alone."""
-    assert rt.watch is not None
+    if rt.watch is None:
+        raise RuntimeError("identity's announcements need the broker watch (start_pipeline)")
     watch = rt.watch
     announced: str | None = None
     due = 0.0

@@ -19,6 +19,7 @@ from libs.common.crypto import get_cipher
 from libs.common.events import dispatch
 from libs.common.events import mediation as ev
 from libs.common.events.payload import EventPayload
+from libs.common.orm import get_present
 from libs.common.pii import mask_id_number
 from libs.common.problems import FieldProblem, Problem
 from libs.common.publisher import Publisher
@@ -259,9 +260,7 @@ async def open_case_from_assignment(
     )
     if inserted.first() is None:
         return None  # a redelivered assignment: the case exists already
-    opened = await session.get(Case, values["id"])
-    assert opened is not None
-    case = opened
+    case = await get_present(session, Case, values["id"])  # inserted just above
     applicant = PartyIn.model_construct(side="applicant", kind="person", name=assigned.requester_name)
     session.add(_party_row(case.id, 1, applicant, "application"))
     await _opened(session, case, now)
