@@ -3,17 +3,39 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every package and its hashes, for Python 3.11 (runtime + every extra); requirements.lock is
+# the runtime subset the image installs. Both are written by `make lock`, never by hand.
+LOCK := requirements-dev.lock
+UV_VERSION := 0.13.9
 
-.PHONY: run test venv lint bench bench-long chaos fuzz clean
+.PHONY: run test venv lint lock bench bench-long chaos fuzz classifier clean
 
-$(STAMP): pyproject.toml
+# Installs exactly the lock (pip refuses any file whose hash is not in it), then lawline itself
+# without resolving anything. A dependency added to pyproject.toml without `make lock` is not
+# installed: tests/unit/test_lock.py fails, saying so.
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Refresh both lock files from pyproject.toml, then install them. Versions already locked stay
+# (a new dependency brings only what it needs); `make lock UPGRADE=1` takes the newest versions
+# pyproject.toml's ranges allow. requirements.lock is resolved within requirements-dev.lock, so
+# the image runs the versions the tests ran. tests/unit/test_lock.py runs these same commands.
+# The dev lock has every extra; the image's has the deployment options (every extra but dev).
+RUNTIME_EXTRAS := s3 tracing build
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' -q
+lock:
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/pip install -q 'uv==$(UV_VERSION)'
+	$(UV_COMPILE) --all-extras $(if $(UPGRADE),--upgrade) -o requirements-dev.lock
+	$(UV_COMPILE) $(RUNTIME_EXTRAS:%=--extra %) -c requirements-dev.lock -o requirements.lock
+	$(MAKE) venv
 
 run: $(STAMP)
 	$(BIN)/python -m scripts.devstack
@@ -47,6 +69,11 @@ chaos: $(STAMP)
 # Schemathesis on every service, 200 examples per operation (make test runs 5).
 fuzz: $(STAMP)
 	LAWLINE_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q -p no:cacheprovider tests/contract --timeout 3600
+
+# Intake's classifier (#19): the corpus's variants, model.bin.gz and REPORT.md, from the corpus.
+classifier: $(STAMP)
+	$(BIN)/python -m services.intake.classifier.augment
+	$(BIN)/python -m services.intake.classifier.train
 
 clean:
 	rm -rf var/* .pytest_cache

@@ -170,9 +170,10 @@ class Row:
     caught_up_s: float  # from the burst's last acknowledgement to the last order through
     serving_after_s: float | None  # from the repair to intake's next 201
     healthy_after_s: float  # from the repair to the last /readyz that was red
-    dead_letters: int
+    dead_letters: int  # dead-lettered during this fault's run (the stack is shared by the faults)
     noticed: dict[str, list[str]] = field(default_factory=dict)  # service -> /readyz checks that went red
     red_s: dict[str, float] = field(default_factory=dict)  # service -> seconds /readyz was red
+    dead_letter_errors: list[str] = field(default_factory=list)  # what each new dead letter said
 
 
 async def run_fault(
@@ -181,6 +182,7 @@ async def run_fault(
     from libs.common.testing.auth import auth
 
     run = f"{fault.name}-{uuid.uuid4().hex[:6]}"
+    letters_before = set(await dead_letters(cs))
     watching = ReadyWatch(cs)
     watching.start()
     sending = asyncio.create_task(send_burst(cs.intake_url, auth("operator"), n=n, rate=rate, run=run))
@@ -193,6 +195,7 @@ async def run_fault(
     await asyncio.sleep(2.0)  # /readyz a moment longer: is everything green again?
     await watching.stop()
     after = [t - repaired for t in burst.acked_at if t >= repaired]
+    new_letters = [d for d in await dead_letters(cs) if d not in letters_before]
     last_ack = max(burst.acked_at, default=repaired)
     return Row(
         fault.name,
@@ -206,9 +209,10 @@ async def run_fault(
         round(max(0.0, through - last_ack), 1),
         round(min(after), 2) if after else None,
         round(max(0.0, watching.last_red - repaired), 1),
-        await dead_letters(cs),
+        len(new_letters),
         {k: sorted(v) for k, v in watching.failed.items()},
         {k: round(v, 1) for k, v in watching.red.items()},
+        new_letters,
     )
 
 
@@ -252,15 +256,18 @@ class ReadyWatch:
                 await asyncio.sleep(max(0.0, 0.5 - (time.monotonic() - started)))
 
 
-async def dead_letters(cs: ChaosStack) -> int:
-    total = 0
+async def dead_letters(cs: ChaosStack) -> list[str]:
+    """Every dead letter in intake's and dispatch's databases, each as one line naming its
+    database, id, consumer, event type and error: a red run says what went wrong."""
+    found: list[str] = []
     for db in ("chaos_intake", "chaos_dispatch"):
         conn = await asyncpg.connect(cs.stack.dsn(db))
         try:
-            total += await conn.fetchval("SELECT count(*) FROM dead_letters")
+            rows = await conn.fetch("SELECT id, consumer, event_type, error FROM dead_letters ORDER BY id")
         finally:
             await conn.close()
-    return total
+        found += [f"{db}#{r['id']} {r['consumer']} {r['event_type']}: {r['error'][:300]}" for r in rows]
+    return found
 
 
 async def open_stack() -> ChaosStack:

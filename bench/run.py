@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import decisions, e2e, report, scale, throughput
+from bench import decisions, e2e, idle, knowledge_search, report, scale, throughput
 from bench import stack as stk
 from bench.sim import run as sim
 
@@ -28,11 +28,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MODES = {
     "short": dict(
         decide_s=2.0, sim_days=91, extra_seeds=[1, 2, 3], concurrency=32, load_s=8.0, profile_s=6.0,
-        rates=[50, 200, 500], rate_s=5.0, scale_n=1_000_000, read_s=6.0, rounds=2,
+        rates=[50, 100, 200], rate_s=5.0, idle_s=5.0, scale_n=1_000_000, read_s=6.0, rounds=2,
     ),
     "long": dict(
         decide_s=6.0, sim_days=364, extra_seeds=[1, 2, 3, 4, 5], concurrency=64, load_s=30.0, profile_s=15.0,
-        rates=[50, 200, 500], rate_s=20.0, scale_n=1_000_000, read_s=20.0, rounds=3,
+        rates=[50, 100, 200], rate_s=20.0, idle_s=20.0, scale_n=1_000_000, read_s=20.0, rounds=3,
     ),
 }  # fmt: skip
 
@@ -66,7 +66,7 @@ def log(msg: str) -> None:
     print(f"[bench] {datetime.now():%H:%M:%S} {msg}", flush=True)
 
 
-PHASES = ("decisions", "sim", "throughput", "e2e", "profile", "scale")
+PHASES = ("decisions", "sim", "throughput", "e2e", "profile", "scale", "knowledge", "idle")
 
 
 async def stack_phases(stack: stk.Stack, cfg: dict, out: dict, only: set[str]) -> None:
@@ -82,6 +82,9 @@ async def stack_phases(stack: stk.Stack, cfg: dict, out: dict, only: set[str]) -
         await profile_phase(stack, cfg, out)
     if "scale" in only:
         await scale_phase(stack, cfg, out)
+    if "knowledge" in only:
+        log("法律知识库: 10,000 articles, GET /v1/knowledge/search")
+        out["knowledge_search"] = await knowledge_search.phase(stack, n=10_000, seconds=cfg["read_s"])
 
 
 async def throughput_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
@@ -117,7 +120,7 @@ async def throughput_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
         "lawline": http,
         "raw": raw,
         "ratio": ratio,
-        "target": 0.40,
+        "target": 0.25,  # issue #21, restated for the 2-core machine
         "service_layer_without_http": svc,
         "rounds": {"raw": [r["orders_per_s"] for r in raws], "lawline": [r["orders_per_s"] for r in https]},
         "drain": drained,
@@ -154,19 +157,40 @@ async def e2e_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
                 for n, pid in pids.items()
             }
 
+        # The stack's cost while nothing is sent but the watchers watch (their fetches every 10 ms
+        # are the broker's work too): reported beside each rate, so the per-order figure can be
+        # read gross (the target's) and net of what measuring and waiting cost anyway.
+        idle0, t_idle = cpu_now(), time.monotonic()
+        await asyncio.sleep(cfg["idle_s"])
+        idle1, idle_elapsed = cpu_now(), time.monotonic() - t_idle
+        idle_cores = {
+            n: (idle1[n] - idle0[n]) / idle_elapsed  # type: ignore[operator]
+            for n in pids
+            if idle0[n] is not None and idle1[n] is not None
+        }
+        log(
+            "  idle with the watchers, % of one core: "
+            + ", ".join(f"{n} {v * 100:.1f}" for n, v in idle_cores.items())
+        )
         for rate in cfg["rates"]:
-            cpu0 = cpu_now()
+            cpu0, t0 = cpu_now(), time.monotonic()
             r = await e2e.open_loop(
                 intake.url, stack.headers(), watcher, sse, rate=rate, seconds=cfg["rate_s"]
             )
             await throughput.wait_drained(stack.dsn("bench_intake"), stack.dsn("bench_dispatch"), timeout=60)
             # Process CPU from the first POST until both services are drained, per order created:
             # robust to a busy shared machine (idle work — SSE, sweeper, polls — is in it too).
-            cpu1 = cpu_now()
+            cpu1, window = cpu_now(), time.monotonic() - t0
             r["cpu_ms_per_order"] = {
                 n: round((cpu1[n] - cpu0[n]) / r["created"] * 1000, 2)
                 for n in pids
                 if r["created"] and cpu0[n] is not None and cpu1[n] is not None
+            }
+            # The same window's idle share taken out: what an order adds.
+            r["idle_ms_per_order"] = {
+                n: round(idle_cores[n] * window / r["created"] * 1000, 2)
+                for n in r["cpu_ms_per_order"]
+                if n in idle_cores
             }
             log(
                 f"  {rate}/s: to offered p50 {r['to_offered_ms'].get('p50')} ms, p99 {r['to_offered_ms'].get('p99')} ms"
@@ -176,7 +200,12 @@ async def e2e_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
     finally:
         await sse.stop()
         await watcher.stop()
-    out["end_to_end"] = {"rates": rows, "sse": sse.status, "target": "p99 < 150 ms at 200/s"}
+    out["end_to_end"] = {
+        "idle_percent_of_one_core": {n: round(v * 100, 2) for n, v in idle_cores.items()},
+        "rates": rows,
+        "sse": sse.status,
+        "target": "p99 < 100 ms at 50/s, < 150 ms at 100/s; CPU per order ≤ 8 ms at 100/s",
+    }
 
 
 async def profile_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
@@ -248,7 +277,7 @@ def main() -> None:
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else set(PHASES)
     if args.skip_stack:
-        only -= {"throughput", "e2e", "profile", "scale"}
+        only -= {"throughput", "e2e", "profile", "scale", "knowledge", "idle"}
     mode = "long" if args.long else "short"
     cfg = MODES[mode]
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -271,7 +300,12 @@ def main() -> None:
             log(f"  seed {seed}: efficiency {r['verdict']['efficiency']}")
         out["simulation_seeds"] = spread
 
-    if only & {"throughput", "e2e", "profile", "scale"}:
+    if "idle" in only:
+        log("the whole stack idle: six services, PostgreSQL, broker (60 s, its own stack)")
+        out["idle"] = asyncio.run(idle.measure(60.0))
+        log(f"  {out['idle']['total_percent_of_one_core']} % of one core")
+
+    if only & {"throughput", "e2e", "profile", "scale", "knowledge"}:
         stack = stk.start()
         try:
             asyncio.run(stack_phases(stack, cfg, out, only))

@@ -150,7 +150,9 @@ class Stack:
 def start() -> Stack:
     tmp = Path(tempfile.mkdtemp(prefix="lawline-bench-"))
     tmp.chmod(0o755)  # postgres runs as an unprivileged user when we are root
-    pg = EmbeddedPostgres(tmp / "pg", free_port()).start()
+    # BENCH_PG_OPTIONS: extra server settings for a measurement (bench/statements.py loads
+    # pg_stat_statements this way); never set by `make bench`.
+    pg = EmbeddedPostgres(tmp / "pg", free_port(), options=os.environ.get("BENCH_PG_OPTIONS", "")).start()
     try:
         broker = EmbeddedBroker(free_port(), log_path=tmp / "broker.log").start()
     except BaseException:

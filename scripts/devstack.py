@@ -154,6 +154,8 @@ def main() -> int:
         load_demo_history()
 
         supervising = True
+        # SMS (services/intake/sms): the development provider's file, links to this console.
+        os.environ.setdefault("LAWLINE_SMS_PUBLIC_BASE_URL", f"http://127.0.0.1:{service_port('console')}")
         for s in app_services():
             sup.start(service_child(s))
         for s in app_services():
@@ -165,6 +167,7 @@ def main() -> int:
                 + ("" if ok else "  (NOT healthy yet)")
             )
         if not sup.stop_requested:
+            log(f"SMS to citizens (development provider): {VAR / 'sms' / 'outbox.jsonl'}")
             log("ready — a part that dies is restarted; Ctrl-C stops everything")
         sup.run()
         return 0

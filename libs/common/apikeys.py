@@ -51,6 +51,8 @@ from libs.common.events.identity import (
     CREDENTIALS_SNAPSHOT,
     TOKEN_REVOKED_TYPES,
 )
+from libs.common.fetch_pace import FetchPace
+from libs.common.kafka import client_security
 from libs.common.partition_lanes import rewind
 from libs.common.ratelimit import get_ratelimit_settings, hit
 
@@ -177,12 +179,15 @@ class IdentityFeed:
             await self.watch.known.wait()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
+            **client_security(),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=200,
             retry_backoff_ms=200,
         )
+        # Quiet for long spells (credentials change a few times a day): libs.common.fetch_pace.
+        pace = FetchPace(consumer, busy_ms=200, poll_busy_ms=500)
         try:
             await consumer.start()
             await consumer.topics()  # fresh metadata: the partitions of the identity topic
@@ -201,8 +206,9 @@ class IdentityFeed:
                 if self.watch is not None and self.watch.epoch != epoch:
                     epoch = self.watch.epoch
                     await self._reread(consumer, tps, "the broker's epoch changed")
-                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                batches = await consumer.getmany(timeout_ms=pace.poll_ms, max_records=500)
                 self.polled_at = time.monotonic()
+                pace.saw(sum(len(records) for records in batches.values()))
                 for records in batches.values():
                     for record in records:
                         try:

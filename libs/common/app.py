@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from libs.common import dead_letter_retention, tracing
 from libs.common.apikeys import CredentialCache, IdentityFeed, make_resolver
 from libs.common.audit import AUDIT_POLICY, audit_router, chain_forever
 from libs.common.auth import PUBLIC, Rule, authorize
@@ -37,6 +38,7 @@ from libs.common.deadletters import DEADLETTER_POLICY, deadletter_router
 from libs.common.events.topics import DEAD_LETTER, IDENTITY, all_topics, epoch_topic, topic
 from libs.common.hardening import ControlCharGuard, MediaTypeGuard, install_hardening
 from libs.common.health import readiness
+from libs.common.http_metrics import install_http_metrics
 from libs.common.inbox import Handler, InboxConsumer, purge_forever
 from libs.common.kafka import make_consumer, make_producer
 from libs.common.logging import configure_logging, correlation_id, new_correlation_id
@@ -44,6 +46,7 @@ from libs.common.metrics import METRICS_POLICY, MetricSource, PipelineCollector,
 from libs.common.openapi_docs import install_contract_docs
 from libs.common.outbox import OutboxRelay
 from libs.common.problems import install_problem_handlers, unhandled_response
+from libs.common.retention import get_retention_settings
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +73,15 @@ class Runtime(Generic[E]):
     producer: AIOKafkaProducer | None = None
     watch: BrokerWatch | None = None
     relay: OutboxRelay | None = None
+    # Set by the relay's NOTIFY: a transaction committed outbox rows, so audit entries too.
+    audit_wake: asyncio.Event = field(default_factory=asyncio.Event)
     identity_feed: IdentityFeed | None = None
     consumers: list[InboxConsumer] = field(default_factory=list)
     kafka_ready: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task] = field(default_factory=list)
     # Service-specific figures for /metrics (libs.common.metrics), e.g. intake's re-emits.
     metric_sources: list[MetricSource] = field(default_factory=list)
-    # Built by the first GET /metrics (libs.common.metrics.metrics_router).
+    # The pipeline's collector, registered in the app's registry (with the HTTP histogram) at start.
     metrics: PipelineCollector | None = None
     metrics_registry: CollectorRegistry | None = None
     _ext: E | None = None
@@ -187,6 +192,8 @@ def create_service_app(
             credentials=app.state.credentials,
         )
         app.state.rt = rt
+        rt.metrics, rt.metrics_registry = PipelineCollector(rt), app.state.metrics_registry
+        rt.metrics_registry.register(rt.metrics)  # type: ignore[arg-type]
         rt.watch = BrokerWatch(
             bootstrap,
             all_topics(),
@@ -198,8 +205,17 @@ def create_service_app(
         if spec.on_startup:
             await spec.on_startup(rt)
         rt.spawn(_start_kafka(rt, spec), "kafka")
-        rt.spawn(chain_forever(rt.sessionmaker, interval=settings.audit_chain_seconds), "audit-chain")
+        rt.spawn(
+            chain_forever(rt.sessionmaker, interval=settings.audit_chain_seconds, wake=rt.audit_wake),
+            "audit-chain",
+        )
         rt.spawn(purge_forever(rt.sessionmaker, spec.inbox, spec.service, settings), "inbox-purge")
+        rt.spawn(
+            dead_letter_retention.purge_forever(
+                rt.sessionmaker, service=spec.service, clock=rt.clock, policy=get_retention_settings()
+            ),
+            "dead-letter-purge",
+        )
         try:
             yield
         finally:
@@ -220,6 +236,7 @@ def create_service_app(
                     await rt.producer.stop()
             await rt.watch.close()
             await engine.dispose()
+            rt.metrics_registry.unregister(rt.metrics)  # type: ignore[arg-type]  # a restarted app registers anew
 
     app = FastAPI(
         title=spec.title,
@@ -233,7 +250,13 @@ def create_service_app(
     app.state.credentials = CredentialCache()
     app.state.resolve_credentials = make_resolver(app.state.credentials)
     install_request_pipeline(app)
+    # One registry per app (tests run several services in one process): the HTTP histogram here,
+    # the pipeline's collector from the lifespan (libs.common.metrics).
+    # Outermost, after the pipeline: it counts the size limit's 413 and every answered 500 too.
+    app.state.metrics_registry = install_http_metrics(app, spec.service)
     install_contract_docs(app)
+    if tracing.install(spec.service):  # off unless asked for: then nothing is installed (libs.common.tracing)
+        tracing.instrument_app(app, spec.service)
     app.include_router(health_router())
     app.include_router(metrics_router())
     app.include_router(audit_router())
@@ -280,6 +303,7 @@ async def _start_kafka(rt: Runtime, spec: ServiceSpec) -> None:
         poll_seconds=rt.settings.outbox_poll_seconds,
         watch=rt.watch,
         retention=timedelta(hours=rt.settings.outbox_retention_hours),
+        on_notify=rt.audit_wake.set,
     )
     rt.spawn(rt.relay.run(), "outbox-relay")
     feed = IdentityFeed(rt.bootstrap, topic(IDENTITY), rt.credentials, watch=rt.watch)

@@ -38,6 +38,10 @@ ROLES = (
     "aid_officer",
     "supervisor",
     "admin",
+    # 三员分立 (等保 2.0 level 3): services/identity/duties.py.
+    "system_admin",
+    "security_admin",
+    "audit_admin",
     "external_system",
 )
 STAFF_ROLES = frozenset(ROLES) - {"external_system"}

@@ -41,13 +41,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from libs.common.aio import within
 from libs.common.events.topics import PARTITIONS
-from libs.common.kafka import ensure_topics
+from libs.common.kafka import client_security, ensure_topics
 from libs.common.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
 
 class BrokerWatch:
+    FULL_CHECK_SECONDS = 60.0  # partition counts re-described this often when nothing is missing
     CHECK_TIMEOUT = 15.0  # seconds: three of the clients' 5 s request timeouts
 
     def __init__(
@@ -76,6 +77,7 @@ class BrokerWatch:
         self._reader: AIOKafkaConsumer | None = None
         self._writer: AIOKafkaProducer | None = None
         self._tp = TopicPartition(epoch_topic, 0)
+        self._full_at = float("-inf")  # the last full ensure of every topic
 
     # ---- the loop --------------------------------------------------------------------------
     async def run(self) -> None:
@@ -137,22 +139,17 @@ class BrokerWatch:
     # ---- one check -------------------------------------------------------------------------
     async def check(self) -> str:
         if self._admin is None:
-            self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+            self._admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.bootstrap, request_timeout_ms=5000, **client_security()
+            )
             await self._admin.start()
-        # The epoch topic first: a reader of a missing topic would wait for it.
-        await ensure_topics(self.bootstrap, [self.epoch_topic], partitions=1, admin=self._admin)
-        mismatched = await ensure_topics(self.bootstrap, self.topics, self.partitions, admin=self._admin)
-        if mismatched != self.mismatched:
-            for name, count in mismatched.items():
-                log.error(
-                    "topic %s has %d partitions, configured %d: keys map to other partitions than "
-                    "lawline expects (per-county order is not guaranteed); recreate it or change "
-                    "LAWLINE_TOPIC_PARTITIONS",
-                    name,
-                    count,
-                    self.partitions,
-                )
-            self.mismatched = mismatched
+        # One metadata request each check; creating and describing every topic (partition counts)
+        # only when one is missing or every FULL_CHECK_SECONDS: the describe of all topics each
+        # 2 s was most of an idle service's broker traffic (bench/idle.py).
+        existing = set(await self._admin.list_topics())
+        missing = self.epoch_topic not in existing or not existing.issuperset(self.topics)
+        if missing or time.monotonic() - self._full_at >= self.FULL_CHECK_SECONDS:
+            await self._ensure_all()
         epoch = await self._read_epoch()
         if epoch is None:
             await self._write_epoch()
@@ -181,10 +178,29 @@ class BrokerWatch:
             self._checked.notify_all()
         return epoch
 
+    async def _ensure_all(self) -> None:
+        """Create what is missing (the epoch topic first: a reader of a missing topic would wait
+        for it) and report topics whose partition count is not the configured one."""
+        await ensure_topics(self.bootstrap, [self.epoch_topic], partitions=1, admin=self._admin)
+        mismatched = await ensure_topics(self.bootstrap, self.topics, self.partitions, admin=self._admin)
+        self._full_at = time.monotonic()
+        if mismatched != self.mismatched:
+            for name, count in mismatched.items():
+                log.error(
+                    "topic %s has %d partitions, configured %d: keys map to other partitions than "
+                    "lawline expects (per-county order is not guaranteed); recreate it or change "
+                    "LAWLINE_TOPIC_PARTITIONS",
+                    name,
+                    count,
+                    self.partitions,
+                )
+            self.mismatched = mismatched
+
     async def _read_epoch(self) -> str | None:
         if self._reader is None:
             self._reader = AIOKafkaConsumer(
                 bootstrap_servers=self.bootstrap,
+                **client_security(),
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
@@ -208,6 +224,7 @@ class BrokerWatch:
         if self._writer is None:
             self._writer = AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap,
+                **client_security(),
                 acks="all",
                 enable_idempotence=False,
                 request_timeout_ms=5000,

@@ -39,10 +39,13 @@ class CommonSettings(BaseSettings):
     topic_prefix: str = ""
     host: str = "127.0.0.1"
     log_level: str = "INFO"
-    # Outbox relay: how long to wait for a NOTIFY before polling anyway (a safety net, not the path).
-    outbox_poll_seconds: float = 1.0
-    # How soon a committed audit entry is hash-chained (libs.common.audit.chain_forever).
-    audit_chain_seconds: float = 0.2
+    # Outbox relay: how long to wait for a NOTIFY before polling anyway (a safety net, not the
+    # path: every outbox row is written with its NOTIFY). At 1 s the five relays' polls were
+    # most of an idle PostgreSQL's CPU (1.1 % of a core, bench/idle.py).
+    outbox_poll_seconds: float = 5.0
+    # Audit entries are hash-chained after the commit that wrote them (the outbox NOTIFY);
+    # this is how soon at the latest (entries with no outbox row: libs.common.audit.chain_forever).
+    audit_chain_seconds: float = 5.0
     # Inbox consumer: attempts before a message goes to the dead-letter topic.
     consumer_max_attempts: int = 3
     # Inbox consumer: records handled at once, across partitions (one transaction each).
@@ -66,6 +69,9 @@ class CommonSettings(BaseSettings):
     ready_consumer_seconds: float = 15.0
     # or the oldest unpublished outbox row has waited this long.
     ready_outbox_seconds: float = 30.0
+    # /metrics: how long the business figures read from the database are kept between scrapes
+    # (libs.common.db_figures; intake's grouped count over every order is the dearest of them).
+    figures_ttl_seconds: float = 15.0
 
 
 def service_database_url(service: str, settings: CommonSettings | None = None) -> str:

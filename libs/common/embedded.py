@@ -83,6 +83,8 @@ class EmbeddedPostgres:
     data_dir: Path
     port: int
     user: str | None = None  # OS user running postgres (root cannot)
+    # More server settings, e.g. "-c shared_preload_libraries=pg_stat_statements" (bench.statements)
+    options: str = ""
     # The postmaster this object started, for `running()`: psutil.Process also checks the
     # start time, so a pid reused by another process is not mistaken for it.
     postmaster: psutil.Process | None = field(default=None, repr=False, compare=False)
@@ -131,8 +133,8 @@ class EmbeddedPostgres:
         self._shutdown()
         opts = (
             f"-h 127.0.0.1 -p {self.port} -k {SOCKET_DIR} -c max_connections=300 -c shared_buffers=256MB "
-            "-c fsync=on -c synchronous_commit=on"
-        )
+            f"-c fsync=on -c synchronous_commit=on {self.options}"
+        ).strip()
         try:
             _pg_command("pg_ctl")(
                 ["-w", "-t", "60", "-o", opts, "-l", str(self.data_dir / "server.log"), "start"],

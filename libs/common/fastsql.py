@@ -166,7 +166,9 @@ class FastStatement:
                     await adapted._start_transaction()
                 driver: asyncpg.Connection = adapted._connection
                 return await getattr(driver, how)(c.sql, *args)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, dialect.loaded_dbapi.Error) as error:
+            # The adapter's own steps (its BEGIN on a connection the server already closed, as
+            # under PostgreSQL `kill -9`) raise its DB-API errors, already translated once.
             translated = _translated(dialect, c.sql, args, adapted, error)
             if isinstance(translated, exc.DBAPIError) and dialect.is_disconnect(
                 cast(Any, translated.orig), adapted, None
@@ -266,6 +268,8 @@ _HELD = "lawline.fastsql.connection"
 
 def _translated(dialect: Dialect, sql: str, args: list[Any], adapted: Any, error: Exception) -> Exception:
     """The same exception SQLAlchemy raises for this driver error (IntegrityError, …)."""
+    if isinstance(error, dialect.loaded_dbapi.Error):
+        return exc.DBAPIError.instance(sql, args, error, dialect.loaded_dbapi.Error, dialect=dialect)
     try:
         adapted._handle_exception(error)  # raises the dialect's DB-API error for it
     except Exception as dbapi_error:  # noqa: BLE001 — that is the point

@@ -11,6 +11,11 @@ reads `event.data[...]`, and a payload that does not parse fails as `PayloadInva
 names the field (`payload_invalid: work_order_id: Field required`): that is the reason stored on
 the dead letter (libs.common.inbox, libs.common.deadletters).
 
+`unless(payload)` names the records of a type that are none of the service's business (dispatch
+and the classification made at filing, which the `created` after it carries too): the inbox
+asks the handler's `wants(event)` before it opens a transaction, so such a record costs a parse,
+never an inbox row (#21).
+
 A service that follows every event of its topics (intake folds each into the order's timeline)
 gives a `fallback`: it gets every type without a handler of its own except the `ignored` ones,
 with the payload parsed by the registry's model (None for a type this build does not know yet —
@@ -72,14 +77,16 @@ class Handlers(dict[str, Handler]):
         handler: Callable[[AsyncSession, Envelope, P], Awaitable[None]],
         *,
         types: Iterable[str] | None = None,
+        unless: Callable[[P], bool] | None = None,
     ) -> Handlers:
-        """Handle every type of `model` (or only `types`, each one of the model's)."""
+        """Handle every type of `model` (or only `types`, each one of the model's); `unless`:
+        skip the records whose payload it is true of, before any database write."""
         chosen = tuple(types) if types is not None else model.event_types()
         for event_type in chosen:
             model.type_for(event_type)  # refuses a type that is not the model's
             if event_type in self:
                 raise ValueError(f"{event_type} has a handler already")
-            self[event_type] = _typed_handler(model, handler)
+            self[event_type] = TypedHandler(model, handler, unless)
         return self
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
@@ -92,14 +99,30 @@ class Handlers(dict[str, Handler]):
         return self._fallback
 
 
-def _typed_handler(
-    model: type[P], handler: Callable[[AsyncSession, Envelope, P], Awaitable[None]]
-) -> Handler:
-    async def handle(session: AsyncSession, event: Envelope) -> None:
-        await handler(session, event, parse(model, event))
+class TypedHandler:
+    """What the inbox calls for one type: parses the payload, then calls the service's handler."""
 
-    handle.__qualname__ = getattr(handler, "__qualname__", "handler")
-    return handle
+    def __init__(
+        self,
+        model: type[P],
+        handler: Callable[[AsyncSession, Envelope, P], Awaitable[None]],
+        unless: Callable[[P], bool] | None = None,
+    ) -> None:
+        self.model, self.handler, self.unless = model, handler, unless
+        self.__qualname__ = getattr(handler, "__qualname__", "handler")
+
+    async def __call__(self, session: AsyncSession, event: Envelope) -> None:
+        await self.handler(session, event, parse(self.model, event))
+
+    def wants(self, event: Envelope) -> bool:
+        """False for a record `unless` rules out. One whose payload does not parse is wanted: the
+        handler's parse fails the same way and the dead letter names the field."""
+        if self.unless is None:
+            return True
+        try:
+            return not self.unless(parse(self.model, event))
+        except PayloadInvalid:
+            return True
 
 
 def _fallback_handler(fallback: Fallback) -> Handler:

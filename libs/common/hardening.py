@@ -72,6 +72,23 @@ def _problem_413(limit: int) -> bytes:
     )
 
 
+# Routes that take a file (aid's document upload) get a larger body limit of their own: (method,
+# path pattern) → bytes. Their handlers check the file's own size limit and answer it by field.
+_LARGER_BODIES: dict[tuple[str, str], tuple[Any, int]] = {}
+
+
+def allow_larger_body(method: str, path: str, limit: int) -> None:
+    """Let `method path` (a route template, e.g. /v1/cases/{case_id}/uploads) carry `limit` bytes."""
+    _LARGER_BODIES[(method, path)] = (compile_path(path)[0], limit)
+
+
+def _body_limit(scope: dict, default: int) -> int:
+    for (method, _), (pattern, limit) in _LARGER_BODIES.items():
+        if scope.get("method") == method and pattern.match(scope.get("path", "")):
+            return max(limit, default)
+    return default
+
+
 class HardeningMiddleware:
     """Pure ASGI: security headers, body size limit, and the audit request context."""
 
@@ -83,7 +100,7 @@ class HardeningMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.settings.max_body_bytes
+        limit = _body_limit(scope, self.settings.max_body_bytes)
         headers = dict(scope.get("headers") or ())
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -51,7 +51,7 @@ from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, bindpar
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common import audit, deadletters
+from libs.common import audit, deadletters, tracing
 from libs.common.aio import within
 from libs.common.backoff import Backoff, retry
 from libs.common.broker_watch import BrokerWatch
@@ -248,7 +248,11 @@ class InboxConsumer:
 
     def _handler_for(self, event: Envelope) -> Handler | None:
         # "*" lets a service follow every event type (intake's timeline folds them all).
-        return self.handlers.get(event.type) or self.handlers.get("*")
+        handler = self.handlers.get(event.type) or self.handlers.get("*")
+        wants = getattr(handler, "wants", None)  # libs.common.handlers.TypedHandler
+        if wants is not None and not wants(event):
+            return None  # none of this service's business: no transaction, no inbox row
+        return handler
 
     async def process_batch(self, records: list[ConsumerRecord]) -> bool:
         """A partition's waiting records in one transaction, in order (each still recorded in
@@ -262,19 +266,21 @@ class InboxConsumer:
                 events.append(Envelope.from_kafka(record.headers, record.value))
             except Exception:
                 return False  # unparseable: `process` dead-letters it
-        mine = [e for e in events if self._handler_for(e) is not None]
+        # Looked up once per record: `wants` parses the payload where a handler can rule one out.
+        mine = [(e, h) for e in events if (h := self._handler_for(e)) is not None]
         if not mine:
             return True  # not ours: topics carry several event types
         handled = duplicates = 0
         try:
             async with self.sessionmaker() as session, session.begin():
-                for event in mine:
+                for event, handler in mine:
                     if not await record_once(session, self.inbox, event):
                         duplicates += 1
                         continue
                     token = correlation_id.set(event.correlation_id)
                     try:
-                        await self._handler_for(event)(session, event)  # type: ignore[misc]
+                        with tracing.consuming(event, self.service):
+                            await handler(session, event)
                     finally:
                         correlation_id.reset(token)
                     # The next handler starts as in a session of its own: nothing of this one's
@@ -340,7 +346,8 @@ class InboxConsumer:
             if not await record_once(session, self.inbox, event):
                 self.duplicates += 1
                 return
-            await handler(session, event)
+            with tracing.consuming(event, self.service):  # its events carry the trace on
+                await handler(session, event)
         self.processed += 1
 
     @property

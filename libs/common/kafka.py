@@ -19,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+from typing import Any
 
 import aiokafka.client
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 from aiokafka.protocol.metadata import MetadataRequest
 
 from libs.common.events.topics import PARTITIONS
@@ -47,9 +50,32 @@ def _never_auto_create_topics() -> None:
 _never_auto_create_topics()
 
 
+def client_security() -> dict[str, Any]:
+    """How every Kafka client of this process connects, for its constructor's keywords.
+
+    PLAINTEXT unless `KAFKA_SECURITY_PROTOCOL` says otherwise (the embedded broker of make run
+    and the tests). In Kubernetes (deploy/k8s) it is SASL_SSL: SCRAM-SHA-512 as the service's
+    own KafkaUser (`KAFKA_SASL_USERNAME` / `KAFKA_SASL_PASSWORD`, whose ACLs allow exactly what
+    the service does), the brokers' certificates checked against `KAFKA_SSL_CAFILE`."""
+    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").strip().upper()
+    if protocol == "PLAINTEXT":
+        return {}
+    if protocol not in ("SSL", "SASL_SSL", "SASL_PLAINTEXT"):
+        raise ValueError(f"KAFKA_SECURITY_PROTOCOL={protocol!r}: PLAINTEXT, SSL, SASL_SSL or SASL_PLAINTEXT")
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol != "SASL_PLAINTEXT":
+        options["ssl_context"] = create_ssl_context(cafile=os.environ.get("KAFKA_SSL_CAFILE") or None)
+    if protocol.startswith("SASL_"):
+        options["sasl_mechanism"] = os.environ.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+        options["sasl_plain_username"] = os.environ["KAFKA_SASL_USERNAME"]
+        options["sasl_plain_password"] = os.environ["KAFKA_SASL_PASSWORD"]
+    return options
+
+
 def make_producer(bootstrap: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
+        **client_security(),
         acks="all",
         linger_ms=1,
         request_timeout_ms=5000,
@@ -62,6 +88,7 @@ def make_consumer(bootstrap: str, topics: list[str], group_id: str) -> AIOKafkaC
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap,
+        **client_security(),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -87,7 +114,7 @@ async def ensure_topics(
     reports it loudly."""
     own = admin is None
     if admin is None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **client_security())
         await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -120,4 +147,11 @@ async def broker_reachable(bootstrap: str, timeout: float = 2.0) -> bool:
     return True
 
 
-__all__ = ["make_producer", "make_consumer", "ensure_topics", "broker_reachable", "KafkaError"]
+__all__ = [
+    "client_security",
+    "make_producer",
+    "make_consumer",
+    "ensure_topics",
+    "broker_reachable",
+    "KafkaError",
+]

@@ -14,7 +14,9 @@ registry would mix them). What a scrape shows:
 - broker: seconds since the last successful check, epoch changes seen, topics whose partition
   count differs from the configured one;
 - credentials: cache caught up (1/0), identity topic re-reads;
-- whatever the service adds (`Runtime.metric_sources`: intake's reconciliation re-emits).
+- HTTP rate, errors and latency per route (libs.common.http_metrics);
+- whatever the service adds (`Runtime.metric_sources`: intake's reconciliation re-emits, and each
+  service's business figures read from its database, cached — libs.common.db_figures).
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import text
 
 from libs.common.aio import within
 from libs.common.auth import PUBLIC
+from libs.common.db_figures import DatabaseFigures
 
 if TYPE_CHECKING:
     from libs.common.app import Runtime
@@ -52,6 +55,9 @@ class PipelineCollector:
     async def refresh(self) -> None:
         self.db = await self._database()
         self.lag = await self._lag()
+        for source in self.rt.metric_sources:
+            if isinstance(source, DatabaseFigures):  # cached: a read at most every ttl seconds
+                await source.refresh()
 
     async def _database(self) -> dict[str, Any]:
         try:
@@ -240,10 +246,7 @@ def metrics_router() -> APIRouter:
     async def metrics(request: Request) -> Response:
         rt = request.app.state.rt
         if rt.metrics is None or rt.metrics_registry is None:
-            collector = PipelineCollector(rt)
-            registry = CollectorRegistry(auto_describe=False)
-            registry.register(collector)  # type: ignore[arg-type]
-            rt.metrics, rt.metrics_registry = collector, registry
+            raise RuntimeError("/metrics is read before the lifespan registered the collector")
         await rt.metrics.refresh()
         return Response(generate_latest(rt.metrics_registry), media_type=CONTENT_TYPE_LATEST)
 

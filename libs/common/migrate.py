@@ -1,16 +1,25 @@
 """Run a service's Alembic migrations programmatically (make run, tests) and the shared
-env.py logic each service's migrations/env.py delegates to."""
+env.py logic each service's migrations/env.py delegates to.
+
+In Kubernetes each service's pods run `python -m libs.common.migrate <service>` as an init
+container before the service starts (deploy/k8s/base/<service>.yaml): the database URL from
+`<SERVICE>_DATABASE_URL`, replicas starting together serialised by an advisory lock."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import logging
 from pathlib import Path
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from libs.common.config import service_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +67,35 @@ async def upgrade_async(service: str, url: str) -> None:
     await asyncio.to_thread(upgrade, service, url)
 
 
+# The services with a database of their own (the console has none).
+SERVICES = ("intake", "dispatch", "aid", "mediation", "identity")
+
+
+async def upgrade_locked(service: str, url: str) -> str:
+    """`upgrade` under a PostgreSQL advisory lock held on a connection of its own, so the init
+    containers of replicas that start together migrate one after the other (the later ones
+    find nothing to do) instead of racing on the same DDL. Returns the revision(s) reached."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"lawline-migrate:{service}")
+        await upgrade_async(service, url)
+        rows = await conn.fetch("SELECT version_num FROM alembic_version ORDER BY 1")
+        return ", ".join(r["version_num"] for r in rows)
+    finally:
+        await conn.close()  # the session's end releases the lock, also after a failed upgrade
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m libs.common.migrate", description="Upgrade a service's database to its heads."
+    )
+    parser.add_argument("service", choices=SERVICES)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    reached = asyncio.run(upgrade_locked(args.service, service_database_url(args.service)))
+    logging.getLogger("lawline.migrate").info("%s: database at %s", args.service, reached)
+
+
 # Tables created by the shared "audit" branch, not by a service's models: autogenerate must
 # neither drop them nor re-create them on the main line.
 SHARED_BRANCHES = frozenset({"audit", "pipeline"})
@@ -97,3 +135,7 @@ def run_env(context, target_metadata: MetaData) -> None:  # type: ignore[no-unty
         await engine.dispose()
 
     asyncio.run(main())
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import audit
+from libs.common import audit, tracing
 from libs.common.aio import wait_event
 from libs.common.backoff import Backoff
 from libs.common.broker_watch import BrokerWatch
@@ -177,12 +177,15 @@ class OutboxRelay:
         watch: BrokerWatch | None = None,
         retention: timedelta = timedelta(days=7),
         purge_seconds: float = 600.0,
+        on_notify: Callable[[], None] | None = None,
     ) -> None:
         self.dsn, self.service, self.producer, self.bootstrap = dsn, service, producer, bootstrap
         self.topics = topics
         self.poll_seconds, self.batch_size = poll_seconds, batch_size
+        self.drains = self.empty_drains = 0  # transactions run / of them found nothing to send
         self.watch, self.retention, self.purge_seconds = watch, retention, purge_seconds
         self._wake = asyncio.Event()
+        self._on_notify = on_notify  # someone else woken by the same commits (the audit chainer)
         self._pool: asyncpg.Pool | None = None
         self._listen: asyncpg.Connection | None = None
         self._epoch: str | None = None  # the broker epoch our published rows are known to be in
@@ -208,12 +211,17 @@ class OutboxRelay:
                         await self.watch.known.wait()  # topics exist and the epoch is known
                         await self._checked_since_failure(self.watch)
                         await self._follow_epoch(self.watch.epoch)  # type: ignore[arg-type]
-                    while await self.drain_once():
+                    # Cleared before the drain, not after: a row committed after the drain's
+                    # snapshot NOTIFYs after this point, so its wake is kept and the loop comes
+                    # straight back for it. Hence a drain that found less than a batch is the
+                    # last one — no empty transaction to prove it (one per order in intake,
+                    # pg_stat_statements: bench/statements.py).
+                    self._wake.clear()
+                    while await self.drain_once() >= self.batch_size:
                         pass
                     backoff.reset()
                     self.last_error = None
                     await self._purge_if_due()
-                    self._wake.clear()
                     await wait_event(self._wake, self.poll_seconds)
             except asyncio.CancelledError:
                 raise
@@ -233,10 +241,15 @@ class OutboxRelay:
 
     async def _connect(self) -> None:
         if self._pool is None:
-            self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=2)
+            self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=2, reset=_unchanged)
         if self._listen is None:
             self._listen = await asyncpg.connect(self.dsn)
-            await self._listen.add_listener(notify_channel(self.service), lambda *_: self._wake.set())
+            await self._listen.add_listener(notify_channel(self.service), self._notified)
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+        if self._on_notify is not None:
+            self._on_notify()
 
     def _connected(self) -> asyncpg.Pool:
         """The relay's pool (made by `_connect`, which `run` calls first)."""
@@ -299,16 +312,19 @@ class OutboxRelay:
                 "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self.batch_size,
             )
+            self.drains += 1
             if not rows:
+                self.empty_drains += 1
                 return 0
-            futures = []
-            for r in rows:
-                env = Envelope.from_json(_json(r["event"]))
-                headers, value = env.to_kafka()
-                key = r["key"].encode() if r["key"] else None
-                futures.append(await self.producer.send(r["topic"], value=value, key=key, headers=headers))
-            # If the broker fails here the transaction rolls back and the rows stay unpublished.
-            self._note_offsets(await asyncio.gather(*futures))
+            sends = [(r["topic"], Envelope.from_json(_json(r["event"])), r["key"]) for r in rows]
+            with tracing.sending([(t, env) for t, env, _ in sends], self.service):
+                futures = []
+                for t, env, key in sends:
+                    headers, value = env.to_kafka()
+                    k = key.encode() if key else None
+                    futures.append(await self.producer.send(t, value=value, key=k, headers=headers))
+                # If the broker fails here the transaction rolls back and the rows stay unpublished.
+                self._note_offsets(await asyncio.gather(*futures))
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE id = ANY($1)", [r["id"] for r in rows]
             )
@@ -383,3 +399,11 @@ class OutboxRelay:
 
 def _json(v: Any) -> dict[str, Any]:
     return orjson.loads(v) if isinstance(v, str | bytes) else v
+
+
+async def _unchanged(conn: asyncpg.Connection) -> None:
+    """The relay's pool hands a connection back as it is: the relay takes no session lock, sets
+    nothing and listens on its own connection, so asyncpg's default reset (advisory unlock, CLOSE
+    ALL, UNLISTEN, RESET ALL) was four statements per drain for nothing — about one per order
+    in PostgreSQL's count (bench/statements.py). A transaction left open is still rolled back:
+    asyncpg does that before it calls this."""

@@ -46,6 +46,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from libs.common.aio import within
+from libs.common.fetch_pace import FetchPace
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,10 @@ class PartitionLanes(ConsumerRebalanceListener):
     ) -> None:
         self.consumer, self.handle = consumer, handle
         self.handle_batch, self.batch_max = handle_batch, batch_max
-        self.max_backlog, self.commit_interval, self.poll_ms = max_backlog, commit_interval, poll_ms
+        self.max_backlog, self.commit_interval = max_backlog, commit_interval
+        # The fetch wait and poll timeout follow the traffic (libs.common.fetch_pace: an idle
+        # consumer at a 50 ms wait costs the broker ~2 % of a core); `poll_ms` is the busy poll.
+        self.pace = FetchPace(consumer, poll_busy_ms=poll_ms)
         self.commit_timeout, self.revoke_grace, self.end_check_seconds = (
             commit_timeout,
             revoke_grace,
@@ -130,8 +134,9 @@ class PartitionLanes(ConsumerRebalanceListener):
         """Fetch and hand records to their lanes until a lane fails (then raise) or we are cancelled."""
         while True:
             await self._follow_epoch()
-            batches = await self.consumer.getmany(timeout_ms=self.poll_ms, max_records=500)
+            batches = await self.consumer.getmany(timeout_ms=self.pace.poll_ms, max_records=500)
             self.polled_at = time.monotonic()
+            self.pace.saw(sum(len(records) for records in batches.values()))
             if self.consumer.assignment():
                 self.unassigned_since = None
             elif self.unassigned_since is None:
@@ -173,6 +178,7 @@ class PartitionLanes(ConsumerRebalanceListener):
             self._replaying, self._replayed = True, set()
             self._rewind(self.consumer.assignment())
         self.epoch = current
+        self.pace.wake()  # a reset log is read again from its start
         if self._on_epoch is not None:
             await self._on_epoch(current)
 
@@ -308,5 +314,6 @@ class PartitionLanes(ConsumerRebalanceListener):
             await self._commit(lanes)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.pace.wake()  # new partitions may hold a backlog: read it at busy pace
         if self._replaying:  # after a broker reset, each partition once from its first offset
             self._rewind(assigned)

@@ -31,7 +31,10 @@ class Periodic:
     run, so a wake during a run gives another run straight after). `run_first`: the first run at
     start (default) or one interval after. `jitter`: each wait is `interval` × (1 ± jitter).
     `on_failure(exc)`: also told of each failure (a service's own counter). `after_failure`:
-    the wait after a failed run, when it should differ (a health check retried sooner)."""
+    the wait after a failed run, when it should differ (a health check retried sooner).
+    `coalesce`: after a wake, wait this long before the run, so the wakes of that moment are one
+    run (a job woken by every commit, as the audit chainer is, runs a few times a second under
+    load instead of once per commit)."""
 
     def __init__(
         self,
@@ -44,8 +47,10 @@ class Periodic:
         jitter: float = 0.0,
         on_failure: Callable[[BaseException], None] | None = None,
         after_failure: float | None = None,
+        coalesce: float = 0.0,
     ) -> None:
         self.interval, self.job, self.name, self.wake = interval, job, name, wake
+        self.coalesce = coalesce
         self.run_first, self.jitter, self.on_failure = run_first, jitter, on_failure
         self.after_failure = after_failure
         self.runs = 0
@@ -58,6 +63,8 @@ class Periodic:
             await self._wait()
         while True:
             if self.wake is not None:
+                if self.coalesce and self.wake.is_set():
+                    await asyncio.sleep(self.coalesce)
                 self.wake.clear()
             await self.run_once()
             await self._wait()
@@ -122,9 +129,17 @@ async def every(
     run_first: bool = True,
     jitter: float = 0.0,
     on_failure: Callable[[BaseException], None] | None = None,
+    coalesce: float = 0.0,
 ) -> None:
     """Run `job` for ever at `interval` (see Periodic); the coroutine to spawn."""
     periodic = Periodic(
-        interval, job, name=name, wake=wake, run_first=run_first, jitter=jitter, on_failure=on_failure
+        interval,
+        job,
+        name=name,
+        wake=wake,
+        run_first=run_first,
+        jitter=jitter,
+        on_failure=on_failure,
+        coalesce=coalesce,
     )
     await periodic.run()

@@ -5,7 +5,8 @@ work-order and dispatch topics, the case id on aid and mediation topics).
 
 It wraps `libs.common.outbox.enqueue_many` (same statement: outbox row, audit entry and NOTIFY in
 the caller's transaction, never a commit) and `make_event` (same envelope: the correlation id of
-the request or event being handled, a new traceparent, the CloudEvents `sequence` when given), so
+the request or event being handled, the traceparent of the current span (libs.common.tracing; none
+while tracing is off), the CloudEvents `sequence` when given), so
 the record on the wire is byte for byte the one the per-service `emit` helpers wrote.
 """
 

@@ -97,6 +97,8 @@ def _one(e: BaseException) -> bool:
         return True  # QueuePool limit reached: every connection busy
     if name in _TRANSIENT_NAMES:
         return True
+    if name == "InterfaceError" and "connection is closed" in str(e):
+        return True  # the driver's word for a socket the server closed (SQLAlchemy's is_disconnect too)
     return bool(getattr(e, "retriable", False)) and type(e).__module__.startswith("aiokafka")
 
 

@@ -16,6 +16,11 @@ POLICY = {
     "GET /v1/cases/{case_id}/log": allow(*READ),
     "GET /v1/cases/{case_id}/documents/{kind}.html": allow(*READ),
     "GET /v1/rules": allow(*READ),
+    # Documents: whoever sees the case sees its documents (jurisdiction; a lawyer their own cases),
+    # each download audited; the window and officers upload, and the assigned lawyer (evidence).
+    "GET /v1/cases/{case_id}/uploads": allow(*READ),
+    "GET /v1/cases/{case_id}/uploads/{upload_id}/content": allow(*READ, note="audited download"),
+    "POST /v1/cases/{case_id}/uploads": allow(*DESK, "lawyer"),
     "GET /v1/lawyers": allow("aid_officer", "supervisor", "admin"),
     "POST /v1/applications": allow(*DESK),
     "POST /v1/cases/{case_id}/application": allow(*DESK),

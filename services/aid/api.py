@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -50,8 +50,11 @@ from services.aid.schemas import (
     WindowApplicationIn,
     china_time,
 )
-from services.aid.settings import AidRules
+from services.aid.settings import AidRules, get_rules
 from services.aid.sweeper import sweep
+from services.aid.uploads import rules as upload_rules
+from services.aid.uploads import service as uploads
+from services.aid.uploads.schemas import ChecklistItemOut
 from services.aid.workflow import load_for_update
 
 router = APIRouter(prefix="/v1", tags=["legal aid"])
@@ -68,8 +71,16 @@ class Ctx:
 
 async def _out(session: AsyncSession, case: Case) -> CaseOut:
     clocks = [ClockOut.model_validate(c) for c in await queries.clocks_of(session, case.id)]
+    checklist = [
+        ChecklistItemOut.model_validate(i)
+        for i in await uploads.checklist_of(session, case, get_rules(), datetime.now(UTC))
+    ]
     return CaseOut.model_validate(case).model_copy(
-        update={"allowed_actions": domain.allowed_actions(case.status), "clocks": clocks}
+        update={
+            "allowed_actions": domain.allowed_actions(case.status),
+            "clocks": clocks,
+            "checklist": checklist,
+        }
     )
 
 
@@ -176,6 +187,11 @@ async def rules(request: Request, who: Who) -> dict[str, Any]:
         "notification_grounds": domain.NOTIFICATION_GROUNDS,
         "threshold": vars(r.threshold(province)),
         "lawyer_choice_counties": sorted(r.lawyer_choice_counties),
+        # What an uploaded document may be (services/aid/uploads/rules.py).
+        "uploads": {
+            "types": list(upload_rules.ACCEPTED.values()),
+            "max_bytes": request.app.state.rt.ext.upload_limits.max_bytes,
+        },
     }
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from libs.common import workflow
+from libs.common import special_groups, workflow
 from libs.common.bilingual import Text
 from libs.common.calendar import Deadline, WorkCalendar
 from libs.common.clock import CHINA_TZ
@@ -146,18 +146,9 @@ EXEMPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 MIGRANT_MATTERS = {"labour_pay", "work_injury", "migrant_wage_arrears_arbitration"}
 ELDERLY_AGE = 60  # 老年人权益保障法 Art 2
-# 四优先 special groups: the taxonomy intake validates orders against (services/intake/validation.py),
+# 四优先 special groups: the taxonomy intake validates orders against (libs/common/special_groups.py),
 # so a case opened at the window names them as one opened from a work order does.
-SPECIAL_GROUPS = {
-    "elderly": "老年人",
-    "disabled": "残疾人",
-    "minor": "未成年人",
-    "women": "妇女",
-    "migrant_worker": "农民工",
-    "veteran": "退役军人",
-    "low_income": "低收入",
-    "military_family": "军属",
-}
+SPECIAL_GROUPS = special_groups.SPECIAL_GROUPS
 
 ATTACHMENT_NAMES = {
     "identity": "申请人身份证明",

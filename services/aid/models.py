@@ -1,4 +1,5 @@
-"""The aid service's tables: cases and their clocks and log, lawyers, holiday years, outbox, inbox."""
+"""The aid service's tables: cases and their clocks and log, uploaded documents, lawyers, holiday
+years, outbox, inbox."""
 
 from __future__ import annotations
 
@@ -6,7 +7,22 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Sequence, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Sequence,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -146,6 +162,42 @@ class Lawyer(AidCaseBase):
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     demo: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class CaseUpload(AidCaseBase):
+    """A document uploaded to a case (0005): metadata only — the bytes are in the store
+    (services/aid/uploads/store.py), so listing a case's documents never reads them."""
+
+    __tablename__ = "case_uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # a code of domain.ATTACHMENT_NAMES
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))  # as sniffed from the bytes
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage: Mapped[str] = mapped_column(String(20))  # which DocumentStore holds the bytes
+    chunks: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str | None] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    # The same bytes twice on one case are one document (the second upload is answered with it).
+    __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_case_uploads_case_sha256"),)
+
+
+class CaseUploadChunk(AidCaseBase):
+    """The content of a document in the PostgreSQL store: AES-GCM encrypted chunks (ID-card
+    images are personal data, PIPL Art 28), each bound to its document and position."""
+
+    __tablename__ = "case_upload_chunks"
+
+    upload_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case_uploads.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CalendarYear(CalendarYearCopy, AidCaseBase):

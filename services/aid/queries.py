@@ -35,7 +35,7 @@ async def list_cases(
     if status:
         q = q.where(Case.status == status)
     if id_number:
-        q = q.where(Case.id_number_index == get_cipher().blind_index(id_number))
+        q = q.where(Case.id_number_index.in_(get_cipher().lookup_indexes(id_number)))  # AES- or SM-mode index
     if before:
         q = q.where(tuple_(Case.opened_at, Case.id) < tuple_(*before))
     return list((await session.scalars(q)).all())

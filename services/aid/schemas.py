@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from libs.common.bilingual import Text
 from libs.common.clock import CHINA_TZ
+from libs.common.special_groups import check_known as check_special_groups
 from services.aid import domain
 from services.aid import examples as ex
 from services.aid.settings import get_rules
+from services.aid.uploads.schemas import ChecklistItemOut
 
 ProxyKind = Literal["legal_representative", "near_relative", "custody"]
 # Art 22: the forms legal aid takes.
@@ -185,12 +187,7 @@ class ApplicationIn(BaseModel):
     @field_validator("special_groups")
     @classmethod
     def _groups(cls, v: list[str]) -> list[str]:
-        unknown = [g for g in v if g not in domain.SPECIAL_GROUPS]
-        if unknown:
-            raise Text(
-                f"特殊群体 {'、'.join(unknown)} 无效，可选：{'、'.join(domain.SPECIAL_GROUPS)}",
-                f"unknown special group(s) {', '.join(unknown)}; expected: {', '.join(domain.SPECIAL_GROUPS)}",
-            ).error()
+        check_special_groups(v)
         return v
 
     @field_validator("exemption")
@@ -406,6 +403,8 @@ class CaseOut(BaseModel):
     archived_at: datetime | None = None
     allowed_actions: list[Action] = []
     clocks: list[ClockOut] = []
+    # The 一次性告知 list ticked off by what is on file (services/aid/uploads); detail only.
+    checklist: list[ChecklistItemOut] = []
 
 
 class LogOut(BaseModel):

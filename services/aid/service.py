@@ -33,6 +33,7 @@ from services.aid.workflow import (
     guard,
     local_day,
     open_clock,
+    publish_breach,
     publish_case,
     settle_clocks,
     staff_uuid,
@@ -226,7 +227,10 @@ def _store_application(case: Case, body: ApplicationIn, rules: AidRules) -> None
     case.means = body.means.model_dump(mode="json") if body.means else None
     case.exemption = body.exemption
     case.special_groups = body.special_groups
-    case.attachments = [x.model_dump() for x in body.attachments]
+    # Documents uploaded to the case stay on file whatever the form lists (services/aid/uploads).
+    uploaded = [x for x in case.attachments if x.get("upload_id")]
+    listed = [x.model_dump() for x in body.attachments]
+    case.attachments = listed + [x for x in uploaded if x["kind"] not in {a["kind"] for a in listed}]
 
 
 async def submit_application(
@@ -268,23 +272,8 @@ async def submit_application(
         return await _provide_first(session, case, why=urgent, missing=missing, now=now, cal=cal, actor=actor)
     blocking = domain.blocking_items(missing, rules, body.accept_with_missing)
     if blocking and case.status == "received":
-        # Art 43 一次性告知: the whole list at once, with a deadline; the 7-day review clock waits for it.
-        due = cal.add_days(today, rules.supplement_days)
-        case.missing_items = missing
-        case.supplement_due = due.due
-        await settle_clocks(session, case.id, "decision", now=now, cancel=True)
-        await start_clock(
-            session, case, "supplement", today, due, domain.SUPPLEMENT_ARTICLE, days=rules.supplement_days
-        )
-        names = [domain.ATTACHMENT_NAMES[m] for m in missing]
-        await step(
-            session,
-            case,
-            "request_materials",
-            now=now,
-            actor=actor,
-            reason="；".join(names),
-            details={"missing": missing, "due": due.due.isoformat()},
+        await _request_materials(
+            session, case, missing, today=today, now=now, cal=cal, rules=rules, actor=actor
         )
         return case
     if blocking:  # already notified once: the list is not reissued, the deadline stands
@@ -293,6 +282,37 @@ async def submit_application(
         return case
     await _accept(session, case, deferred=missing, now=now, cal=cal, actor=actor)
     return case
+
+
+async def _request_materials(
+    session: AsyncSession,
+    case: Case,
+    missing: list[str],
+    *,
+    today: date,
+    now: datetime,
+    cal: WorkCalendar,
+    rules: AidRules,
+    actor: Actor,
+) -> None:
+    """Art 43 一次性告知: the whole list at once, with a deadline; the 7-day review clock waits for it."""
+    due = cal.add_days(today, rules.supplement_days)
+    case.missing_items = missing
+    case.supplement_due = due.due
+    await settle_clocks(session, case.id, "decision", now=now, cancel=True)
+    await start_clock(
+        session, case, "supplement", today, due, domain.SUPPLEMENT_ARTICLE, days=rules.supplement_days
+    )
+    names = [domain.ATTACHMENT_NAMES[m] for m in missing]
+    await step(
+        session,
+        case,
+        "request_materials",
+        now=now,
+        actor=actor,
+        reason="；".join(names),
+        details={"missing": missing, "due": due.due.isoformat()},
+    )
 
 
 async def _accept(
@@ -342,19 +362,13 @@ async def _custody_forwarding(session: AsyncSession, case: Case, *, now: datetim
     late = domain.custody_forwarding_late(got, case.received_at or now)  # the agency's receipt
     case.proxy = {**proxy, "forwarded_within_24h": not late}
     if late:
-        await publish_case(
+        await publish_breach(
             session,
             case,
-            ev.AidDeadlineBreachedV1(
-                case_id=str(case.id),
-                case_number=case.number,
-                work_order_id=str(case.work_order_id) if case.work_order_id else None,
-                county_code=case.county_code,
-                clock="custody_forwarding",
-                article="法律援助法第三十九条",
-                due=local_day(got),
-                breached_at=now,
-            ),
+            clock="custody_forwarding",
+            article="法律援助法第三十九条",
+            due=local_day(got),
+            now=now,
         )
 
 
@@ -376,6 +390,14 @@ async def supplement(
     case.attachments = case.attachments + [x.model_dump() for x in body.attachments if x.kind not in kinds]
     if body.means:
         case.means = body.means.model_dump(mode="json")
+    return await recheck_supplement(session, case=case, who=who, now=now, cal=cal, rules=rules)
+
+
+async def recheck_supplement(
+    session: AsyncSession, *, case: Case, who: Principal, now: datetime, cal: WorkCalendar, rules: AidRules
+) -> Case:
+    """An incomplete file received something (a supplement, an uploaded document): still missing
+    items are the new 一次性告知 list; the last one supplied accepts the application (Art 43)."""
     facts = facts_of(case, rules, local_day(now))
     case.eligibility = domain.evaluate(facts, rules).as_dict()
     still = domain.missing_items(facts, rules)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,7 @@ from libs.common.receipt import Receipt, local_day, resolve
 from services.aid import domain
 from services.aid.models import Case, case_number_seq
 from services.aid.schemas import (
+    ApplicantIn,
     NotificationIn,
 )
 from services.aid.service_receipt import audit_entered, receipt_values
@@ -90,61 +92,7 @@ async def receive_notification(
     ensure_visible(who, body.region_code)
     received = _notice_receipt(body, who, now)
     seq = await session.scalar(case_number_seq.next_value())
-    d = body.defendant
-    cipher = get_cipher()
-    case = Case(
-        id=uuid.uuid4(),
-        number=domain.format_case_number(now, county, int(seq)),
-        work_order_id=None,
-        county_code=county,
-        region_code=body.region_code,
-        status="granted",
-        kind="notification",
-        source="notice",
-        applicant_name=d.name,
-        applicant={
-            "name": d.name,
-            "gender": d.gender,
-            "birth_date": d.birth_date.isoformat() if d.birth_date else None,
-        },
-        id_number_enc=cipher.encrypt(d.id_number),
-        id_number_index=cipher.blind_index(d.id_number),
-        id_number_masked=mask_id_number(d.id_number),
-        matter={
-            "category": "notified_defence",
-            "cause": body.cause,
-            "stage": body.stage,
-            "opposing_parties": [],
-        },
-        requested_form="criminal_defence" if body.ground != "compulsory_treatment" else "criminal_agency",
-        grave_penalty=body.ground in domain.GRAVE_GROUNDS,
-        summary=body.cause,
-        eligibility={
-            "eligible": True,
-            "in_scope": True,
-            "means_test": "notification",
-            "basis": [domain.NOTIFICATION_GROUNDS[body.ground], "通知辩护/代理不审查经济困难状况"],
-            "problems": [],
-        },
-        decision={
-            "outcome": "grant",
-            "basis": ["法律援助法第三十六条：收到通知后指派律师"],
-            "decided_at": now.isoformat(),
-        },
-        notification={
-            **body.model_dump(mode="json", exclude={"defendant", "received_at", "receipt_reason"}),
-            "received_at": received.at.isoformat(),
-        },
-        opened_at=now,
-        updated_at=now,
-        **receipt_values(received, by=actor_of(who), now=now, source="notice"),
-        attachments=[],
-        special_groups=[],
-        missing_items=[],
-        deferred_items=[],
-        declined_by=[],
-        provide_first=False,
-    )
+    case = _notified_case(body, county=county, seq=int(seq), received=received, who=who, now=now)
     session.add(case)
     await session.flush()
     await audit_entered(session, case, received)
@@ -162,3 +110,77 @@ async def receive_notification(
         details={"body_kind": body.body_kind, "ground": body.ground},
     )
     return case
+
+
+def _notified_case(
+    body: NotificationIn, *, county: str, seq: int, received: Receipt, who: Principal, now: datetime
+) -> Case:
+    """The case as granted on the notice: nothing is missing, nothing is declined."""
+    return Case(
+        id=uuid.uuid4(),
+        number=domain.format_case_number(now, county, seq),
+        work_order_id=None,
+        county_code=county,
+        region_code=body.region_code,
+        status="granted",
+        kind="notification",
+        source="notice",
+        **_defendant(body.defendant),
+        matter={
+            "category": "notified_defence",
+            "cause": body.cause,
+            "stage": body.stage,
+            "opposing_parties": [],
+        },
+        summary=body.cause,
+        **_granted(body, now),
+        notification={
+            **body.model_dump(mode="json", exclude={"defendant", "received_at", "receipt_reason"}),
+            "received_at": received.at.isoformat(),
+        },
+        opened_at=now,
+        updated_at=now,
+        **receipt_values(received, by=actor_of(who), now=now, source="notice"),
+        attachments=[],
+        special_groups=[],
+        missing_items=[],
+        deferred_items=[],
+        declined_by=[],
+        provide_first=False,
+    )
+
+
+def _defendant(d: ApplicantIn) -> dict[str, Any]:
+    """The defendant stands as the applicant; the ID number encrypted, indexed and masked."""
+    cipher = get_cipher()
+    return {
+        "applicant_name": d.name,
+        "applicant": {
+            "name": d.name,
+            "gender": d.gender,
+            "birth_date": d.birth_date.isoformat() if d.birth_date else None,
+        },
+        "id_number_enc": cipher.encrypt(d.id_number),
+        "id_number_index": cipher.blind_index(d.id_number),
+        "id_number_masked": mask_id_number(d.id_number),
+    }
+
+
+def _granted(body: NotificationIn, now: datetime) -> dict[str, Any]:
+    """Art 36: granted on the notice — eligible without a means test, decided when received."""
+    return {
+        "requested_form": "criminal_defence" if body.ground != "compulsory_treatment" else "criminal_agency",
+        "grave_penalty": body.ground in domain.GRAVE_GROUNDS,
+        "eligibility": {
+            "eligible": True,
+            "in_scope": True,
+            "means_test": "notification",
+            "basis": [domain.NOTIFICATION_GROUNDS[body.ground], "通知辩护/代理不审查经济困难状况"],
+            "problems": [],
+        },
+        "decision": {
+            "outcome": "grant",
+            "basis": ["法律援助法第三十六条：收到通知后指派律师"],
+            "decided_at": now.isoformat(),
+        },
+    }

@@ -12,12 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import Clock
-from libs.common.events import aid as ev
 from libs.common.orm import present
 from libs.common.periodic import every
 from services.aid import domain, service_decision
 from services.aid.models import Case, CaseClock
-from services.aid.workflow import local_day, publish_case
+from services.aid.workflow import local_day, publish_breach
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +61,7 @@ async def sweep(session: AsyncSession, *, now: datetime, limit: int = 500) -> Sw
                 )
                 result.withdrawn.append(str(case.id))
             continue
-        await publish_case(
-            session,
-            case,
-            ev.AidDeadlineBreachedV1(
-                case_id=str(case.id),
-                case_number=case.number,
-                work_order_id=str(case.work_order_id) if case.work_order_id else None,
-                county_code=case.county_code,
-                clock=clock.name,
-                article=clock.article,
-                due=clock.due,
-                breached_at=now,
-            ),
-        )
+        await publish_breach(session, case, clock=clock.name, article=clock.article, due=clock.due, now=now)
         result.breached.append((str(case.id), clock.name))
     return result
 

@@ -102,6 +102,26 @@ async def publish_case(
     await PUBLISHER.publish(session, payload, subject=str(case.id), key=str(case.id), type=type)
 
 
+async def publish_breach(
+    session: AsyncSession, case: Case, *, clock: str, article: str, due: date, now: datetime
+) -> None:
+    """A statutory clock of the case ran out (the sweeper's, or custody forwarding's 24 h)."""
+    await publish_case(
+        session,
+        case,
+        ev.AidDeadlineBreachedV1(
+            case_id=str(case.id),
+            case_number=case.number,
+            work_order_id=str(case.work_order_id) if case.work_order_id else None,
+            county_code=case.county_code,
+            clock=clock,
+            article=article,
+            due=due,
+            breached_at=now,
+        ),
+    )
+
+
 async def step(
     session: AsyncSession,
     case: Case,

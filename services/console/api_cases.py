@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.console import cases_view, domain, i18n
+from services.console import api_uploads, cases_view, domain, i18n
 from services.console import session as sess
 from services.console.service import BackendError, Unavailable
 from services.console.web import backends, check_csrf, problem_ctx, render, require, token
@@ -176,6 +176,8 @@ async def _extras(request: Request, tok: str, service: str, case: dict) -> dict[
             **(rules.get("notification_grounds") or {}),
             **{k: e.get("label", k) for k, e in (rules.get("exemptions") or {}).items()},
         }
+        # The case's documents (metadata) and the upload control (services/console/api_uploads.py).
+        out["uploads"] = await _best_effort(b.json("aid", "GET", f"/v1/cases/{case['id']}/uploads", tok), [])
     elif case.get("committee_id"):
         rows = await _best_effort(b.committees(tok, str(case.get("county_code") or "")[:6]), [])
         out["committee"] = next((c for c in rows if str(c.get("id")) == str(case["committee_id"])), None)
@@ -203,6 +205,10 @@ async def case_detail(request: Request, service: str, case_id: uuid.UUID) -> Res
         **await _extras(request, tok, service, case),
     )
     ctx["choice_allowed"] = cases_view.lawyer_choice(case, ctx["rules"]) if service == "aid" else None
+    if service == "aid":
+        names = ctx["rules"].get("attachments") or {}
+        hint = api_uploads.limits_hint(ctx["rules"], s.lang)
+        ctx["upload_form"] = api_uploads.form_ctx(case, names, s.roles, hint=hint)
     if cases_view.offers_order_closure(service, case, ctx["order"]):
         ctx["order_summary"] = cases_view.order_summary(service, case, s.lang)
     return render(request, "case.html", ctx)

@@ -231,6 +231,7 @@ async def order_detail(request: Request, order_id: uuid.UUID) -> Response:
     parts = [
         part("order", b.order(tok, str(order_id))),
         part("assignments", b.assignments(tok, str(order_id))),
+        part("sms", b.order_sms(tok, str(order_id))),
     ]
     if s.has_role("operator", "supervisor", "admin"):  # dispatch shows routing reasons to these roles only
         parts.append(part("decision", b.decision(tok, str(order_id))))

@@ -68,15 +68,7 @@ async def dashboard(request: Request) -> Response:
         fig = figures.dashboard(
             stats, today_stats, period=period, monthly_target_per_county=settings.monthly_target_per_county
         )
-    charts = {}
-    if fig:
-        charts = {
-            "channel": [[i18n.label("channel", k, s.lang), n] for k, n in fig.today_by_channel.items()],
-            "type": [[i18n.label("type", k, s.lang), n] for k, n in fig.today_by_type.items()],
-            "ranking": [[r["county"], r["orders"], r["closed"]] for r in fig.ranking],
-            "labels": [i18n.t("sv.orders", s.lang), i18n.t("sv.closed", s.lang)],
-            "days": [[d["day"][5:], d["orders"]] for d in fig.by_day],
-        }
+    charts = _charts(fig, s.lang) if fig else {}
     return render(
         request,
         "supervisor.html",
@@ -103,6 +95,17 @@ async def dashboard(request: Request) -> Response:
             "as_of": request.app.state.clock.now().astimezone(domain.CHINA_TZ),
         },
     )
+
+
+def _charts(fig: figures.Dashboard, lang: str) -> dict[str, list]:
+    """The dashboard's chart series, labelled in the viewer's language."""
+    return {
+        "channel": [[i18n.label("channel", k, lang), n] for k, n in fig.today_by_channel.items()],
+        "type": [[i18n.label("type", k, lang), n] for k, n in fig.today_by_type.items()],
+        "ranking": [[r["county"], r["orders"], r["closed"]] for r in fig.ranking],
+        "labels": [i18n.t("sv.orders", lang), i18n.t("sv.closed", lang)],
+        "days": [[d["day"][5:], d["orders"]] for d in fig.by_day],
+    }
 
 
 def _quick_periods(today):  # type: ignore[no-untyped-def]

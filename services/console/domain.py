@@ -97,6 +97,8 @@ SCREENS = {  # screen → roles that may open it (UX only: every service still c
     # 人民调解法 Art 25: risk reports for the police, worked by the county supervisor (or the mediator).
     "liaison": ("supervisor", "mediator", "admin"),
     "extensions": ("supervisor", "admin"),  # reply extensions awaiting approval
+    # 法律知识库: which articles answer calls, which questions find none
+    "knowledge": ("supervisor", "admin"),
     "accounts": ("admin",),
 }
 RISK_KINDS = ("violence", "criminal", "self_harm", "mass_incident")
@@ -247,6 +249,8 @@ def payload_from_form(
         if form.get("answered_on_call"):
             hotline["answered_on_call"] = True
             hotline["answer_summary"] = (form.get("answer_summary") or "").strip()
+            if form.get("knowledge_article_id"):  # the knowledge-base article read out (用此条当场解答)
+                hotline["knowledge_article_id"] = form["knowledge_article_id"]
         body["hotline"] = hotline
     if channel == "counter" and counter:
         body["counter"] = counter

@@ -13,6 +13,8 @@ from services.console.i18n_citizen import CITIZEN
 from services.console.i18n_clocks import CLOCKS
 from services.console.i18n_figures import FIGURES
 from services.console.i18n_operator import OPERATOR
+from services.console.i18n_sms import SMS
+from services.console.i18n_uploads import UPLOADS
 
 LANGS = ("zh", "en")
 
@@ -71,6 +73,9 @@ M: dict[str, tuple[str, str]] = {
     "role.aid_officer": ("法律援助工作人员", "Legal-aid officer"),
     "role.supervisor": ("督办人员", "Supervisor"),
     "role.admin": ("管理员", "Administrator"),
+    "role.system_admin": ("系统管理员", "System administrator"),
+    "role.security_admin": ("安全管理员", "Security administrator"),
+    "role.audit_admin": ("审计管理员", "Audit administrator"),
     # operator
     "op.title": ("12348 热线受理", "12348 hotline intake"),
     "op.caller": ("来电人", "Caller"),
@@ -355,6 +360,8 @@ M.update(CLOCKS)
 M.update(ACCOUNTS)
 M.update(FIGURES)
 M.update(OPERATOR)
+M.update(UPLOADS)
+M.update(SMS)
 
 
 def t(key: str, lang: str = "zh") -> str:

@@ -15,7 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from libs.common import tracing
 from libs.common.clock import Clock
+from libs.common.http_metrics import install_http_metrics, plain_metrics_router
 from libs.common.logging import configure_logging
 from services.console import (
     api,
@@ -25,10 +27,12 @@ from services.console import (
     api_clocks,
     api_counter,
     api_documents,
+    api_knowledge,
     api_operator,
     api_order_edit,
     api_orders,
     api_supervisor,
+    api_uploads,
 )
 from services.console.service import Backends
 from services.console.session import SessionCodec
@@ -39,6 +43,24 @@ from services.console.web import HERE, CsrfFailed, Forbidden, LoginRequired, red
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+ROUTERS = (
+    api.router,
+    api_operator.router,
+    api_knowledge.router,
+    api_order_edit.router,
+    api_documents.router,
+    api_counter.router,
+    api_orders.router,
+    # Before api_cases: its POST /cases/{service}/{case_id}/{action} would take /uploads.
+    api_uploads.router,
+    api_cases.router,
+    api_supervisor.router,
+    api_accounts.router,
+    api_clocks.router,
+    api_citizen.router,
 )
 
 
@@ -64,38 +86,19 @@ def create_app(settings: ConsoleSettings | None = None, clock: Any = None, **url
 
     configure_logging("console")
     app = FastAPI(title="lawline console", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    if tracing.install("console"):  # server spans here, client spans on the calls to the services
+        tracing.instrument_app(app, "console")
     app.state.settings = settings
     app.state.codec = SessionCodec(settings.secret, settings.session_hours * 3600)
     app.state.clock = clock or Clock()
-    for r in (
-        api.router,
-        api_operator.router,
-        api_order_edit.router,
-        api_documents.router,
-        api_counter.router,
-        api_orders.router,
-        api_cases.router,
-        api_supervisor.router,
-        api_accounts.router,
-        api_clocks.router,
-        api_citizen.router,
-    ):
+    for r in ROUTERS:
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.exception_handler(LoginRequired)
-    async def _login(request: Request, _: Exception) -> Response:
-        return redirect(request, "/login")
-
-    @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, _: Exception) -> Response:
-        return render(request, "unavailable.html", {"message_key": "common.forbidden"}, 403)
-
-    @app.exception_handler(CsrfFailed)
-    async def _csrf(request: Request, _: Exception) -> Response:
-        return render(request, "unavailable.html", {"message_key": "common.csrf"}, 403)
-
+    _error_pages(app)
     app.add_middleware(SecurityHeaders)
+    # HTTP rate / errors / latency per route on GET /metrics, as on every service (outermost).
+    app.include_router(plain_metrics_router(install_http_metrics(app, "console")))
     return app
 
 
@@ -127,3 +130,20 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _error_pages(app: FastAPI) -> None:
+    """Pages, not problem+json, for a session that ran out (to the login), a forbidden step and a
+    failed CSRF check: the console is read by people."""
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _: Exception) -> Response:
+        return redirect(request, "/login")
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, _: Exception) -> Response:
+        return render(request, "unavailable.html", {"message_key": "common.forbidden"}, 403)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, _: Exception) -> Response:
+        return render(request, "unavailable.html", {"message_key": "common.csrf"}, 403)

@@ -226,6 +226,10 @@ class Backends:
     async def order(self, token: str, order_id: str) -> dict:
         return await self.json("intake", "GET", f"/v1/work-orders/{order_id}", token)
 
+    async def order_sms(self, token: str, order_id: str) -> list[dict]:
+        """The SMS the order sent the citizen (number masked, template, status)."""
+        return await self.json("intake", "GET", f"/v1/work-orders/{order_id}/sms", token)
+
     async def reconciliation(self, token: str) -> dict:
         """Orders dispatch has not acknowledged yet, and intake's automatic re-announcements."""
         return await self.json("intake", "GET", "/v1/pipeline/reconciliation", token)

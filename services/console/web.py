@@ -38,12 +38,10 @@ def backends(request: Request) -> Backends:
     return request.app.state.backends
 
 
-def render(
-    request: Request, template: str, ctx: dict[str, Any] | None = None, status: int = 200
-) -> HTMLResponse:
-    s = sess.load(request)
+def _globals(request: Request, s: sess.Session) -> dict[str, Any]:
+    """What every template may use: the session, its language and the label helpers in it."""
     lang = s.lang
-    base = {
+    return {
         "request": request,
         "s": s,
         "lang": lang,
@@ -51,9 +49,15 @@ def render(
         "lb": lambda kind, code: i18n.label(kind, code, lang),
         "pick": lambda text: i18n.pick(text, lang),
         "rule_label": lambda rule: i18n.rule_label(rule, lang),
-        "screens": domain.screens_for(s.roles),
         "csrf": s.csrf,
     }
+
+
+def render(
+    request: Request, template: str, ctx: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    s = sess.load(request)
+    base = {**_globals(request, s), "screens": domain.screens_for(s.roles)}
     resp = templates.TemplateResponse(request, template, {**base, **(ctx or {})}, status_code=status)
     if s.flash:
         s.flash = None
@@ -167,15 +171,4 @@ def problem_ctx(exc: Exception, lang: str) -> dict[str, Any]:
 def render_str(request: Request, template: str, ctx: dict[str, Any]) -> str:
     """A partial as a string (for server-sent events), with the same globals as `render`."""
     s = sess.load(request)
-    lang = s.lang
-    base = {
-        "request": request,
-        "s": s,
-        "lang": lang,
-        "t": lambda key: i18n.t(key, lang),
-        "lb": lambda kind, code: i18n.label(kind, code, lang),
-        "pick": lambda text: i18n.pick(text, lang),
-        "rule_label": lambda rule: i18n.rule_label(rule, lang),
-        "csrf": s.csrf,
-    }
-    return templates.get_template(template).render({**base, **ctx})
+    return templates.get_template(template).render({**_globals(request, s), **ctx})

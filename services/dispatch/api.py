@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from libs.common.aio import within
@@ -61,6 +64,20 @@ async def _one(session, assignment_id: uuid.UUID) -> AssignmentOut:  # type: ign
     p = await session.get(ServicePoint, a.service_point_id)
     o = await session.get(OrderSnapshot, a.work_order_id)
     return _out(a, s, p, o)
+
+
+async def _acted(
+    request: Request, act: Callable[[AsyncSession, datetime], Awaitable[Assignment]]
+) -> AssignmentOut:
+    """One offer action in its own transaction (retried whole on a serialization failure, with
+    the clock read again), answered with the assignment as it now stands."""
+    rt = request.app.state.rt
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        a = await act(session, rt.clock.now())
+        return await _one(session, a.id)
+
+    return await run_transaction(rt.sessionmaker, work)
 
 
 @router.get("/assignments", response_model=list[AssignmentOut], summary="Offers and assignments of an order")
@@ -142,13 +159,9 @@ async def inbox_stream(request: Request, who: Who) -> EventSourceResponse:
     "/assignments/{assignment_id}/accept", response_model=AssignmentOut, summary="Accept an offer (接单)"
 )
 async def accept(assignment_id: uuid.UUID, request: Request, who: Who) -> AssignmentOut:
-    rt = request.app.state.rt
-
-    async def work(session):  # type: ignore[no-untyped-def]
-        a = await service.accept(session, assignment_id=assignment_id, now=rt.clock.now(), who=who)
-        return await _one(session, a.id)
-
-    return await run_transaction(rt.sessionmaker, work)
+    return await _acted(
+        request, lambda s, now: service.accept(s, assignment_id=assignment_id, now=now, who=who)
+    )
 
 
 @router.post(
@@ -157,20 +170,12 @@ async def accept(assignment_id: uuid.UUID, request: Request, who: Who) -> Assign
     summary="Reject an offer with a reason (conflict / overload / out_of_scope); the next candidate gets it",
 )
 async def reject(assignment_id: uuid.UUID, body: RejectIn, request: Request, who: Who) -> AssignmentOut:
-    rt = request.app.state.rt
-
-    async def work(session):  # type: ignore[no-untyped-def]
-        a = await offers.reject(
-            session,
-            assignment_id=assignment_id,
-            reason_code=body.reason_code,
-            note=body.note,
-            now=rt.clock.now(),
-            who=who,
-        )
-        return await _one(session, a.id)
-
-    return await run_transaction(rt.sessionmaker, work)
+    return await _acted(
+        request,
+        lambda s, now: offers.reject(
+            s, assignment_id=assignment_id, reason_code=body.reason_code, note=body.note, now=now, who=who
+        ),
+    )
 
 
 @router.post(
@@ -179,15 +184,12 @@ async def reject(assignment_id: uuid.UUID, body: RejectIn, request: Request, who
     summary="Return an accepted order (退单)",
 )
 async def return_order(assignment_id: uuid.UUID, body: ReturnIn, request: Request, who: Who) -> AssignmentOut:
-    rt = request.app.state.rt
-
-    async def work(session):  # type: ignore[no-untyped-def]
-        a = await offers.return_order(
-            session, assignment_id=assignment_id, reason=body.reason, now=rt.clock.now(), who=who
-        )
-        return await _one(session, a.id)
-
-    return await run_transaction(rt.sessionmaker, work)
+    return await _acted(
+        request,
+        lambda s, now: offers.return_order(
+            s, assignment_id=assignment_id, reason=body.reason, now=now, who=who
+        ),
+    )
 
 
 @router.post(
@@ -196,20 +198,12 @@ async def return_order(assignment_id: uuid.UUID, body: ReturnIn, request: Reques
     summary="Transfer (转办) to a named person; also how a supervisor assigns from the queue",
 )
 async def transfer(work_order_id: uuid.UUID, body: TransferIn, request: Request, who: Who) -> AssignmentOut:
-    rt = request.app.state.rt
-
-    async def work(session):  # type: ignore[no-untyped-def]
-        a = await offers.transfer(
-            session,
-            work_order_id=work_order_id,
-            to_staff_id=body.to_staff_id,
-            reason=body.reason,
-            now=rt.clock.now(),
-            who=who,
-        )
-        return await _one(session, a.id)
-
-    return await run_transaction(rt.sessionmaker, work)
+    return await _acted(
+        request,
+        lambda s, now: offers.transfer(
+            s, work_order_id=work_order_id, to_staff_id=body.to_staff_id, reason=body.reason, now=now, who=who
+        ),
+    )
 
 
 @router.post(

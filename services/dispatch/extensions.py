@@ -56,29 +56,8 @@ async def request(
     policy: Policy,
 ) -> ReplyExtension:
     order = await _order(session, work_order_id, who)
-    handler = order.handler_staff_id is not None and who.staff_id == str(order.handler_staff_id)
-    if not handler and not who.has_role("supervisor", "admin"):
-        raise Problem(
-            403, "只有本工单的承办人可以申请延期", "only the order's handler may ask for an extension"
-        )
-    assigned = order.status not in OPEN and order.closed_at is None
-    problem = clocks.extension_problem(
-        policy.clock(order.service_type), assigned=assigned, now=now, due=order.reply_due
-    )
-    if problem is None and order.reply_extended_at is not None:
-        problem = ("答复期限已经延长至上限，不能再延长", "the reply period is already at its maximum")
-    if problem:
-        raise Problem(409, *problem, allowed_actions=[])
-    live = await session.scalar(
-        select(ReplyExtension).where(
-            ReplyExtension.work_order_id == order.work_order_id,
-            ReplyExtension.status.in_(("requested", "approved")),
-        )
-    )
-    if live is not None:
-        raise Problem(
-            409, "该工单已有待审批的延期申请", "an extension request is already pending", allowed_actions=[]
-        )
+    _may_request(order, who, now=now, policy=policy)
+    await _none_pending(session, order)
     proposed = _extended_due(order, policy, await load_calendar(session))
     x = ReplyExtension(
         id=uuid.uuid4(),
@@ -111,6 +90,36 @@ async def request(
         ),
     )
     return x
+
+
+def _may_request(order: OrderSnapshot, who: Principal, *, now: datetime, policy: Policy) -> None:
+    """Pure: the order's handler (or a supervisor) may ask, once, within the reply clock."""
+    handler = order.handler_staff_id is not None and who.staff_id == str(order.handler_staff_id)
+    if not handler and not who.has_role("supervisor", "admin"):
+        raise Problem(
+            403, "只有本工单的承办人可以申请延期", "only the order's handler may ask for an extension"
+        )
+    assigned = order.status not in OPEN and order.closed_at is None
+    problem = clocks.extension_problem(
+        policy.clock(order.service_type), assigned=assigned, now=now, due=order.reply_due
+    )
+    if problem is None and order.reply_extended_at is not None:
+        problem = ("答复期限已经延长至上限，不能再延长", "the reply period is already at its maximum")
+    if problem:
+        raise Problem(409, *problem, allowed_actions=[])
+
+
+async def _none_pending(session: AsyncSession, order: OrderSnapshot) -> None:
+    live = await session.scalar(
+        select(ReplyExtension).where(
+            ReplyExtension.work_order_id == order.work_order_id,
+            ReplyExtension.status.in_(("requested", "approved")),
+        )
+    )
+    if live is not None:
+        raise Problem(
+            409, "该工单已有待审批的延期申请", "an extension request is already pending", allowed_actions=[]
+        )
 
 
 def _extended_due(order: OrderSnapshot, policy: Policy, calendar) -> datetime:  # type: ignore[no-untyped-def]

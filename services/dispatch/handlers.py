@@ -49,7 +49,9 @@ def build_handlers(rt: Runtime) -> Handlers:
         .on(intake.WorkOrderCreatedV1, on_created)
         .on(intake.WorkOrderRoutingRequestedV1, on_routing_requested)
         .on(intake.WorkOrderClosedV1, on_closed)
-        .on(intake.WorkOrderClassifiedV2, follow(lifecycle.on_classified))
+        # The classifier's verdict at filing comes just before the `created` that carries the
+        # same facts (one transaction, one partition, in that order): nothing to route yet.
+        .on(intake.WorkOrderClassifiedV2, follow(lifecycle.on_classified), unless=lifecycle.made_at_filing)
         .on(intake.WorkOrderClassifiedV1, follow(lifecycle.on_classified))  # deprecated, still accepted
         .on(intake.WorkOrderUpdatedV1, follow(lifecycle.on_updated))
         .on(intake.WorkOrderTransferredV1, follow(lifecycle.on_transferred))

@@ -26,7 +26,7 @@ from libs.common.orm import present
 from services.dispatch import domain
 from services.dispatch import order_changes as oc
 from services.dispatch.models import Assignment, OrderSnapshot
-from services.dispatch.network_cache import routing_network
+from services.dispatch.network_cache import RoutingNetwork, routing_network
 from services.dispatch.offers import _give_back
 from services.dispatch.policy import Policy, default_policy
 from services.dispatch.recompute import recompute_order
@@ -45,6 +45,13 @@ WITHDRAWN_CODE = {
 
 
 # ---- the events ---------------------------------------------------------------------------
+def made_at_filing(data: intake.WorkOrderClassifiedV2) -> bool:
+    """The classifier's verdict when the order was filed (`auto`: intake's create path is its
+    only sender). It precedes the order's `created`, which routes with the same facts — so, not
+    yet routed, on_classified would find nothing to change."""
+    return data.method == "auto"
+
+
 async def on_classified(
     session: AsyncSession,
     *,
@@ -209,17 +216,45 @@ async def apply_facts(
         region_code=after.region_code,
     )
     current = await _current(session, order.work_order_id)
-    fit = None
-    if current is not None:
-        staff = await network.staff(session, now=now, also=[str(current.staff_id)])
-        person = next((s for s in staff if s.id == str(current.staff_id)), None)
-        taken = current.status == "accepted" or current.kind == "transfer"
-        fit = "已停用 | inactive" if person is None else oc.still_fits(person, view, policy, taken=taken)
+    fit = None if current is None else await _holder_fit(session, network, current, view, policy, now)
     rule_changed = oc.rule_for(before_view, policy).id != oc.rule_for(view, policy).id
     action = oc.redecide(
         status=order.status, holder_fit=fit, has_holder=current is not None, rule_changed=rule_changed
     )
     what = f"{oc.CAUSE_ZH[cause]}（{change.describe(before, after)}）"
+    await _carry_out(
+        session, order, action, what=what, cause=cause, current=current, fit=fit, now=now, policy=policy
+    )
+
+
+async def _holder_fit(
+    session: AsyncSession,
+    network: RoutingNetwork,
+    current: Assignment,
+    view: domain.OrderView,
+    policy: Policy,
+    now: datetime,
+) -> str | None:
+    """None when the current holder still fits the new facts, else why not."""
+    staff = await network.staff(session, now=now, also=[str(current.staff_id)])
+    person = next((s for s in staff if s.id == str(current.staff_id)), None)
+    taken = current.status == "accepted" or current.kind == "transfer"
+    return "已停用 | inactive" if person is None else oc.still_fits(person, view, policy, taken=taken)
+
+
+async def _carry_out(
+    session: AsyncSession,
+    order: OrderSnapshot,
+    action: str,
+    *,
+    what: str,
+    cause: str,
+    current: Assignment | None,
+    fit: str | None,
+    now: datetime,
+    policy: Policy,
+) -> None:
+    """The re-decision (oc.redecide) done and noted with its reason."""
     # KEEP and WITHDRAW come only with a holder (oc.redecide): `current` is not None there.
     if action == oc.KEEP and current is not None:
         reason = f"{what}：当前承办人仍适用，保留 | still fits the new facts: kept"

@@ -11,8 +11,9 @@ from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.auth import Principal, decode_token
 from libs.common.clock import Clock
 from libs.common.db import asyncpg_dsn
+from libs.common.db_figures import DatabaseFigures
 from libs.common.events.topics import AID, MEDIATION, WORKORDER
-from services.dispatch import api, api_admin, api_extensions, api_points
+from services.dispatch import api, api_admin, api_extensions, api_points, metrics
 from services.dispatch.access import POLICY
 from services.dispatch.handlers import build_handlers
 from services.dispatch.models import inbox, outbox
@@ -57,6 +58,8 @@ def create_app(
         if SWEEP_SECONDS > 0:
             rt.spawn(run_sweeper(rt.sessionmaker, rt.clock.now, SWEEP_SECONDS), "sweeper")
         rt.spawn(_announce_calendar(rt), "calendar-announce")
+        # Offers, waiting orders, 督办, overdue clocks from the database (services/dispatch/metrics.py).
+        rt.metric_sources.append(DatabaseFigures(rt, metrics.figures))
 
     spec = ServiceSpec(
         service="dispatch",

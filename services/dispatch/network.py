@@ -187,6 +187,7 @@ async def announce_calendar_once(session: AsyncSession) -> int:
 # ---- demo seed ---------------------------------------------------------------------
 
 
+# Long on purpose: a seed — points, staff, duty slots, then one availability event each, in order.
 async def seed_demo_network(session: AsyncSession, *, now: datetime | None = None) -> bool:
     """Load the 长治 demo network once, and announce every person's availability once.
     No staff_changed here: identity seeds the same people's logins from the same generator

@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.engine import Engine
@@ -191,7 +192,22 @@ async def _current(session: AsyncSession, version: int, today: date) -> NetworkS
 async def load_snapshot(session: AsyncSession, today: date) -> NetworkSnapshot:
     """The whole city's network as of now (the version first: see the module docstring)."""
     version = await session.scalar(select(NetworkVersion.version).where(NetworkVersion.id == 1))
-    staff = (
+    staff = await _active_staff(session)
+    slots = await _duty_slots(session)
+    exceptions = await _roster_exceptions(session, today)
+    leave = await _leave(session, today)
+    # The shared loader, its version checked now: the snapshot is reloaded only when something
+    # changed, and then its calendar must be current (libs.common.calendar_store).
+    calendar = await load_calendar(session, fresh=True)
+    people = {}
+    for s in staff:
+        person = _person(s, slots.get(s.id, []), exceptions.get(s.id, ()), leave.get(s.id, ()))
+        people[person.template.id] = person
+    return NetworkSnapshot(version=int(version or 0), day=today, calendar=calendar, people=people)
+
+
+async def _active_staff(session: AsyncSession) -> Sequence[Any]:
+    return (
         await session.execute(
             select(
                 STAFF.c.id,
@@ -215,11 +231,18 @@ async def load_snapshot(session: AsyncSession, today: date) -> NetworkSnapshot:
             .where(STAFF.c.active)
         )
     ).all()
+
+
+async def _duty_slots(session: AsyncSession) -> dict[uuid.UUID, list[domain.Slot]]:
     slots: dict[uuid.UUID, list[domain.Slot]] = {}
     for r in await session.execute(
         select(DutySlot.staff_id, DutySlot.weekday, DutySlot.start, DutySlot.end, DutySlot.kind)
     ):
         slots.setdefault(r.staff_id, []).append(domain.Slot(r.weekday, r.start, r.end, r.kind))
+    return slots
+
+
+async def _roster_exceptions(session: AsyncSession, today: date) -> dict[uuid.UUID, list[domain.DatedSlot]]:
     exceptions: dict[uuid.UUID, list[domain.DatedSlot]] = {}
     for x in await session.execute(
         select(
@@ -231,6 +254,10 @@ async def load_snapshot(session: AsyncSession, today: date) -> NetworkSnapshot:
         ).where(RosterException.day >= today)
     ):
         exceptions.setdefault(x.staff_id, []).append(domain.DatedSlot(x.day, x.kind, x.start, x.end))
+    return exceptions
+
+
+async def _leave(session: AsyncSession, today: date) -> dict[uuid.UUID, list[tuple[date, date]]]:
     leave: dict[uuid.UUID, list[tuple[date, date]]] = {}
     for lv in await session.execute(
         select(Leave.staff_id, Leave.start_date, Leave.end_date).where(
@@ -238,35 +265,39 @@ async def load_snapshot(session: AsyncSession, today: date) -> NetworkSnapshot:
         )
     ):
         leave.setdefault(lv.staff_id, []).append((lv.start_date, lv.end_date))
-    # The shared loader, its version checked now: the snapshot is reloaded only when something
-    # changed, and then its calendar must be current (libs.common.calendar_store).
-    calendar = await load_calendar(session, fresh=True)
-    people = {}
-    for s in staff:
-        template = domain.StaffView(
-            id=str(s.id),
-            name=s.name,
-            role=s.role,
-            skills=frozenset(s.skills),
-            service_point_id=str(s.point_id),
-            service_point_name=s.point_name,
-            tier=s.tier,
-            county_code=s.county_code,
-            capacity=s.capacity,
-            load=0,
-            slots=slots.get(s.id, []),
-            levels=dict(s.levels or {}),
-            region_code=s.region_code,
-            parent_point_id=str(s.parent_id) if s.parent_id else None,
-            languages=tuple(s.languages or ()),
-            active=True,
-        )
-        people[template.id] = Person(
-            code=s.code,
-            template=template,
-            signed_in_at=s.signed_in_at,
-            signed_out_at=s.signed_out_at,
-            exceptions=tuple(exceptions.get(s.id, ())),
-            leave=tuple(leave.get(s.id, ())),
-        )
-    return NetworkSnapshot(version=int(version or 0), day=today, calendar=calendar, people=people)
+    return leave
+
+
+def _person(
+    s: Any,
+    slots: list[domain.Slot],
+    exceptions: Iterable[domain.DatedSlot],
+    leave: Iterable[tuple[date, date]],
+) -> Person:
+    """One active staff member's row as the snapshot holds it (load worked out per call)."""
+    template = domain.StaffView(
+        id=str(s.id),
+        name=s.name,
+        role=s.role,
+        skills=frozenset(s.skills),
+        service_point_id=str(s.point_id),
+        service_point_name=s.point_name,
+        tier=s.tier,
+        county_code=s.county_code,
+        capacity=s.capacity,
+        load=0,
+        slots=slots,
+        levels=dict(s.levels or {}),
+        region_code=s.region_code,
+        parent_point_id=str(s.parent_id) if s.parent_id else None,
+        languages=tuple(s.languages or ()),
+        active=True,
+    )
+    return Person(
+        code=s.code,
+        template=template,
+        signed_in_at=s.signed_in_at,
+        signed_out_at=s.signed_out_at,
+        exceptions=tuple(exceptions),
+        leave=tuple(leave),
+    )

@@ -34,7 +34,6 @@ from services.dispatch.store import (
     insert_decision,
     insert_new_order,
     insert_offer,
-    notify,
     take_capacity,
     update_order,
 )
@@ -113,50 +112,57 @@ async def insert_order(
         policy=policy,
         calendar=network.calendar,
     )
-    groups = list(data.special_groups)
-    follow_up = data.follow_up_of
-    urgency = data.urgency or "normal"
     requester = {"side": "requester", "name_index": _index(data.requester_name), "id_index": None}
     order = await insert_new_order(
         session,
-        values=dict(
-            work_order_id=order_id,
-            number=data.number,
-            county_code=data.county_code,
-            region_code=data.region_code,
-            service_type=data.service_type,
-            requester_name=data.requester_name,
-            description=data.description,
-            status="new",
-            received_at=received,
-            channel=data.channel or "web",
-            domain=data.domain,
-            special_groups=groups,
-            urgency=urgency,
-            follow_up_of=uuid.UUID(follow_up) if follow_up else None,
-            complexity=0,
-            complexity_reasons=[],
-            weight=1,
-            priority=domain.priority_key(groups, urgency, None)[0],
-            offers_made=0,
-            handler_staff_id=None,
-            service_point_id=None,
-            assigned_at=None,
-            closed_at=None,
-            transfer_due=clk.transfer_due,
-            reply_due=clk.reply_due,
-            max_due=clk.max_due,
-            clock_warnings=clk.warnings,
-            supervision_level=0,
-            at_risk_raised=False,
-            escalated_at=None,
-            intake_seq=event.sequence or 0,
-            event_seq=0,
-            reply_extended_at=None,
-        ),
+        values=_new_order_values(data, clk, order_id=order_id, intake_seq=event.sequence or 0),
         parties=party_rows([requester] + [p.model_dump() for p in data.parties]),
     )
     return order, network
+
+
+def _new_order_values(
+    data: intake.WorkOrderCreatedV1, clk: clocks.Clocks, *, order_id: uuid.UUID, intake_seq: int
+) -> dict:
+    """Pure: the new snapshot row — as announced, not yet routed, its clocks running."""
+    groups = list(data.special_groups)
+    follow_up = data.follow_up_of
+    urgency = data.urgency or "normal"
+    return dict(
+        work_order_id=order_id,
+        number=data.number,
+        county_code=data.county_code,
+        region_code=data.region_code,
+        service_type=data.service_type,
+        requester_name=data.requester_name,
+        description=data.description,
+        status="new",
+        received_at=data.created_at,
+        channel=data.channel or "web",
+        domain=data.domain,
+        special_groups=groups,
+        urgency=urgency,
+        follow_up_of=uuid.UUID(follow_up) if follow_up else None,
+        complexity=0,
+        complexity_reasons=[],
+        weight=1,
+        priority=domain.priority_key(groups, urgency, None)[0],
+        offers_made=0,
+        handler_staff_id=None,
+        service_point_id=None,
+        assigned_at=None,
+        closed_at=None,
+        transfer_due=clk.transfer_due,
+        reply_due=clk.reply_due,
+        max_due=clk.max_due,
+        clock_warnings=clk.warnings,
+        supervision_level=0,
+        at_risk_raised=False,
+        escalated_at=None,
+        intake_seq=intake_seq,
+        event_seq=0,
+        reply_extended_at=None,
+    )
 
 
 async def offer_next(
@@ -387,9 +393,7 @@ async def make_offer(
     does — else read. `routed`: the order's new complexity and weight, written with its
     new status (store.update_order)."""
     if names is None or staff_code is None:
-        staff = await get_present(session, Staff, staff_id)
-        point = await get_present(session, ServicePoint, point_id)
-        names, staff_code = names or (staff.name, point.name), staff.code
+        names, staff_code = await _offer_names(session, staff_id, point_id, names)
     staff_name, point_name = names
     routed = routed or {}
     weight = routed.get("weight", order.weight) or 1
@@ -406,35 +410,44 @@ async def make_offer(
         weight=weight,
         kind=kind,
     )
-    await insert_offer(session, assignment)
+    # The NOTIFY with the offer, delivered at commit to every instance's listener: the SSE inbox
+    # of this person (the note reads none of what update_order changes).
+    note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name, staff_code=staff_code)
+    await insert_offer(session, assignment, channel=OFFER_CHANNEL, note=note)
     sequence = (order.event_seq or 0) + 1  # one UPDATE carries the revision with the rest
     await update_order(
         session, order, status="offered", offers_made=order.offers_made + 1, event_seq=sequence, **routed
     )
-    # Delivered at commit, to every instance's listener: the SSE inbox of this person.
-    # Before the event: emitting takes the audit chain's lock, held until our commit, so
-    # nothing else should happen after it.
-    note = offer_note(assignment, order, staff_name=staff_name, point_name=point_name, staff_code=staff_code)
-    await notify(session, channel=OFFER_CHANNEL, payload=note)
-    await publish(
-        session,
-        order=order,
-        sequence=sequence,
-        payload=ev.OfferedV1(
-            assignment_id=str(assignment.id),
-            work_order_id=str(order.work_order_id),
-            county_code=order.county_code,
-            service_type=order.service_type,
-            staff_id=str(staff_id),
-            staff_name=staff_name,
-            service_point_id=str(point_id),
-            service_point_name=point_name,
-            reason=reason,
-            offered_at=now,
-            expires_at=assignment.expires_at,
-        ),
-    )
+    payload = _offered(assignment, order, staff_name=staff_name, point_name=point_name)
+    await publish(session, order=order, sequence=sequence, payload=payload)
     return assignment
+
+
+async def _offer_names(
+    session: AsyncSession, staff_id: uuid.UUID, point_id: uuid.UUID, names: tuple[str, str] | None
+) -> tuple[tuple[str, str], str]:
+    """(person, service point) names — the caller's if given — and the person's staff code."""
+    staff = await get_present(session, Staff, staff_id)
+    point = await get_present(session, ServicePoint, point_id)
+    return names or (staff.name, point.name), staff.code
+
+
+def _offered(
+    assignment: Assignment, order: OrderSnapshot, *, staff_name: str, point_name: str
+) -> ev.OfferedV1:
+    return ev.OfferedV1(
+        assignment_id=str(assignment.id),
+        work_order_id=str(order.work_order_id),
+        county_code=order.county_code,
+        service_type=order.service_type,
+        staff_id=str(assignment.staff_id),
+        staff_name=staff_name,
+        service_point_id=str(assignment.service_point_id),
+        service_point_name=point_name,
+        reason=assignment.reason,
+        offered_at=assignment.offered_at,
+        expires_at=assignment.expires_at,
+    )
 
 
 def offer_note(

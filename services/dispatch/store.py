@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, String, bindparam, func, select, text, true, update
+from sqlalchemy import ARRAY, String, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -104,13 +104,23 @@ async def insert_decision(session: AsyncSession, values: dict[str, Any]) -> None
 
 @cache
 def _offer_statement() -> FastStatement:
-    return FastStatement(ASSIGNMENTS.insert().values(_bound(ASSIGNMENTS)))
+    """The offer and the NOTIFY that pushes it to the person's inbox: one statement (#21)."""
+    offer = ASSIGNMENTS.insert().values(_bound(ASSIGNMENTS)).cte("new_offer")
+    return FastStatement(
+        select(
+            func.pg_notify(
+                bindparam("notify_channel", type_=String()), bindparam("notify_payload", type_=String())
+            )
+        ).add_cte(offer)
+    )
 
 
-async def insert_offer(session: AsyncSession, offer: Assignment) -> Assignment:
-    """`offer`: a new Assignment; columns it leaves unset are inserted as NULL."""
+async def insert_offer(session: AsyncSession, offer: Assignment, *, channel: str, note: str) -> Assignment:
+    """`offer`: a new Assignment; columns it leaves unset are inserted as NULL. With it, NOTIFY
+    `channel` with `note` in the caller's transaction: delivered at its commit, never for a
+    rollback."""
     values = {c.name: getattr(offer, c.key) for c in ASSIGNMENTS.columns}
-    await _offer_statement().execute(session, values)
+    await _offer_statement().execute(session, values | {"notify_channel": channel, "notify_payload": note})
     return _as_loaded(session, offer, values)
 
 
@@ -156,7 +166,6 @@ def _take_capacity(*, skip_locked: bool) -> FastStatement:
 
 
 _TAKE = {True: _take_capacity(skip_locked=False), False: _take_capacity(skip_locked=True)}
-_NOTIFY = FastStatement(text("SELECT pg_notify(:channel, :payload)"))
 
 
 async def take_capacity(
@@ -165,11 +174,6 @@ async def take_capacity(
     """Add `weight` to the person's load if it still fits: their (id, code) row, or None.
     `wait`: wait for a row another routing holds instead of passing it over."""
     return await _TAKE[wait].fetchrow(session, {"staff": staff_id, "weight": weight, "now": now})
-
-
-async def notify(session: AsyncSession, *, channel: str, payload: str) -> None:
-    """NOTIFY in the caller's transaction: delivered at its commit, never for a rollback."""
-    await _NOTIFY.execute(session, {"channel": channel, "payload": payload})
 
 
 def _as_loaded(session: AsyncSession, obj: T, values: dict[str, Any]) -> T:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,9 +29,35 @@ from services.dispatch.schemas import OrderClockOut, QueueItemOut, SupervisionGr
 log = logging.getLogger(__name__)
 
 
+class _Rung(NamedTuple):
+    """One rung to raise on an order's running clock."""
+
+    clock: str
+    due: datetime
+    level: int
+    notified: str  # who is notified
+    at_risk: bool  # the at-risk warning (level 0), not an overdue rung
+
+
 async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, limit: int = 200) -> int:
     """Raise the next rung for every open order whose running clock is at risk or breached."""
     raised = 0
+    for o in await _late_orders(session, now=now, policy=policy, limit=limit):
+        rung = _next_rung(o, now=now, policy=policy)
+        if rung is None:
+            continue
+        if rung.at_risk:
+            o.at_risk_raised = True
+        else:
+            o.supervision_level = rung.level
+        await _raise(session, o, rung, now=now)
+        raised += 1
+    return raised
+
+
+async def _late_orders(
+    session: AsyncSession, *, now: datetime, policy: Policy, limit: int
+) -> Sequence[OrderSnapshot]:
     top = policy.top_level
     f = policy.at_risk_fraction
     o_ = OrderSnapshot
@@ -41,7 +68,7 @@ async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, 
     reply_late = o_.status.not_in(service.OPEN) & (
         o_.received_at + (o_.reply_due - o_.received_at) * f <= now
     )
-    orders = (
+    return (
         await session.scalars(
             select(OrderSnapshot)
             .where(OrderSnapshot.closed_at.is_(None), OrderSnapshot.supervision_level < top)
@@ -51,58 +78,57 @@ async def raise_clocks(session: AsyncSession, *, now: datetime, policy: Policy, 
             .with_for_update(skip_locked=True)
         )
     ).all()
-    for o in orders:
-        name, due = clocks.running_clock(
-            status_=o.status,
-            transfer_due=o.transfer_due,
-            reply_due=o.reply_due,
-            extended=o.reply_extended_at is not None,
+
+
+def _next_rung(o: OrderSnapshot, *, now: datetime, policy: Policy) -> _Rung | None:
+    """Pure: the rung this order's running clock has reached and not yet raised, if any."""
+    name, due = clocks.running_clock(
+        status_=o.status,
+        transfer_due=o.transfer_due,
+        reply_due=o.reply_due,
+        extended=o.reply_extended_at is not None,
+    )
+    if due is None:
+        return None
+    state = clocks.status(now, o.received_at, due, policy.at_risk_fraction)
+    if state == "at_risk" and not o.at_risk_raised:
+        return _Rung(name, due, 0, "service_point", at_risk=True)
+    if state == "overdue":
+        # Urgent and critical orders climb their own (faster) ladder.
+        r = clocks.rung(now, due, policy.ladder_for(o.urgency))
+        # Each rung once; accepting the order resets the ladder for the reply clock.
+        if r is not None and r.level > o.supervision_level:
+            return _Rung(name, due, r.level, r.to, at_risk=False)
+    return None
+
+
+async def _raise(session: AsyncSession, o: OrderSnapshot, rung: _Rung, *, now: datetime) -> None:
+    session.add(
+        Supervision(
+            id=uuid.uuid4(),
+            work_order_id=o.work_order_id,
+            clock=rung.clock,
+            level=rung.level,
+            notified=rung.notified,
+            due=rung.due,
+            raised_at=now,
         )
-        if due is None:
-            continue
-        state = clocks.status(now, o.received_at, due, policy.at_risk_fraction)
-        step: tuple[int, str] | None = None  # (level, who is notified)
-        if state == "at_risk" and not o.at_risk_raised:
-            step = 0, "service_point"
-            o.at_risk_raised = True
-        elif state == "overdue":
-            # Urgent and critical orders climb their own (faster) ladder.
-            r = clocks.rung(now, due, policy.ladder_for(o.urgency))
-            # Each rung once; accepting the order resets the ladder for the reply clock.
-            if r is not None and r.level > o.supervision_level:
-                step = r.level, r.to
-                o.supervision_level = r.level
-        if step is None:
-            continue
-        level, notified = step
-        session.add(
-            Supervision(
-                id=uuid.uuid4(),
-                work_order_id=o.work_order_id,
-                clock=name,
-                level=level,
-                notified=notified,
-                due=due,
-                raised_at=now,
-            )
-        )
-        await service.publish(
-            session,
-            order=o,
-            payload=ev.OverdueV1(
-                work_order_id=str(o.work_order_id),
-                county_code=o.county_code,
-                clock=name,
-                level=level,
-                notified=notified,
-                due=due,
-                raised_at=now,
-                handler_staff_id=str(o.handler_staff_id) if o.handler_staff_id else None,
-                service_point_id=str(o.service_point_id) if o.service_point_id else None,
-            ),
-        )
-        raised += 1
-    return raised
+    )
+    await service.publish(
+        session,
+        order=o,
+        payload=ev.OverdueV1(
+            work_order_id=str(o.work_order_id),
+            county_code=o.county_code,
+            clock=rung.clock,
+            level=rung.level,
+            notified=rung.notified,
+            due=rung.due,
+            raised_at=now,
+            handler_staff_id=str(o.handler_staff_id) if o.handler_staff_id else None,
+            service_point_id=str(o.service_point_id) if o.service_point_id else None,
+        ),
+    )
 
 
 async def sweep_once(

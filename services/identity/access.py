@@ -3,6 +3,7 @@
 from libs.common.auth import PUBLIC, STAFF_ROLES, allow
 
 STAFF = tuple(sorted(STAFF_ROLES))
+ACCOUNT_ADMINS = ("admin", "system_admin", "security_admin")
 
 POLICY = {
     # The credentials are in the body; brute force is limited per IP + username.
@@ -17,14 +18,15 @@ POLICY = {
     "POST /v1/api-keys": allow("admin"),
     "GET /v1/api-keys": allow("admin"),
     "DELETE /v1/api-keys/{key_id}": allow("admin"),
-    # Account administration: admins, inside their own jurisdiction (accounts.py).
-    "GET /v1/accounts": allow("admin"),
-    "POST /v1/accounts": allow("admin"),
-    "GET /v1/accounts/{account_id}": allow("admin"),
-    "PATCH /v1/accounts/{account_id}": allow("admin"),
-    "POST /v1/accounts/{account_id}/disable": allow("admin"),
-    "POST /v1/accounts/{account_id}/enable": allow("admin"),
-    "POST /v1/accounts/{account_id}/reset-password": allow("admin"),
-    "PUT /v1/accounts/{account_id}/staff": allow("admin"),
-    "DELETE /v1/accounts/{account_id}/staff": allow("admin"),
+    # Account administration: admins, inside their own jurisdiction (accounts.py); the system and
+    # security administrators too, within 三员分立 (duties.py: no self-grant, no other duty).
+    "GET /v1/accounts": allow(*ACCOUNT_ADMINS),
+    "POST /v1/accounts": allow(*ACCOUNT_ADMINS),
+    "GET /v1/accounts/{account_id}": allow(*ACCOUNT_ADMINS),
+    "PATCH /v1/accounts/{account_id}": allow(*ACCOUNT_ADMINS),
+    "POST /v1/accounts/{account_id}/disable": allow(*ACCOUNT_ADMINS),
+    "POST /v1/accounts/{account_id}/enable": allow(*ACCOUNT_ADMINS),
+    "POST /v1/accounts/{account_id}/reset-password": allow(*ACCOUNT_ADMINS),
+    "PUT /v1/accounts/{account_id}/staff": allow(*ACCOUNT_ADMINS),
+    "DELETE /v1/accounts/{account_id}/staff": allow(*ACCOUNT_ADMINS),
 }

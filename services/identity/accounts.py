@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import audit
 from libs.common.auth import Principal
 from libs.common.problems import FieldProblem, Problem
-from services.identity import domain
+from services.identity import domain, duties
 from services.identity import schemas_accounts as sa
 from services.identity.models import Account, StaffMember
 from services.identity.service import (
@@ -37,6 +37,15 @@ def _check_region(region: str, who: Principal, field: str = "region") -> None:
     if who.region and not region.startswith(who.region):
         raise FieldProblem(
             field, "只能在本人管辖范围内设置辖区", "outside your own jurisdiction", status=403, code="region"
+        )
+
+
+def _check_duties(who: Principal, *, own_account: bool, before: list[str], after: list[str]) -> None:
+    """三员分立 and no self-grant (services/identity/duties.py)."""
+    why = duties.refusal(granter_roles=who.roles, own_account=own_account, before=before, after=after)
+    if why is not None:
+        raise FieldProblem(
+            "roles", why.message, why.message_en, status=why.status, code="separation_of_duties"
         )
 
 
@@ -155,6 +164,7 @@ async def create_account(
         _check_region(data.region, who)
     if await session.scalar(select(Account.id).where(Account.username == data.username)):
         raise FieldProblem("username", "该用户名已被使用", "username already taken", status=409)
+    _check_duties(who, own_account=data.username == who.sub, before=[], after=data.roles)
     account = Account(
         id=uuid.uuid4(),
         username=data.username,
@@ -183,10 +193,13 @@ async def update_account(
     changes = data.model_dump(exclude_unset=True)
     if "region" in changes:
         _check_region(changes["region"], who)
-    if "roles" in changes and account.username == who.sub and "admin" not in changes["roles"]:
+    own = account.username == who.sub
+    if "roles" in changes and own and "admin" in account.roles and "admin" not in changes["roles"]:
         raise FieldProblem(
             "roles", "不能移除自己的管理员角色", "you cannot remove your own admin role", status=409
         )
+    if "roles" in changes:
+        _check_duties(who, own_account=own, before=account.roles, after=changes["roles"])
     before = {k: getattr(account, k) for k in changes}
     for k, v in changes.items():
         setattr(account, k, list(v) if k == "roles" else v)

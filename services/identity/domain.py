@@ -269,6 +269,10 @@ def _demo_accounts() -> tuple[DemoAccount, ...]:
     city_op = by_point_role.get(("SP140400", "operator"))
     accounts = [
         DemoAccount("admin", "系统管理员", ("admin",), "1404", None),
+        # 三员分立 (services/identity/duties.py): one account per duty.
+        DemoAccount("sysadmin", "市系统管理员", ("system_admin",), "1404", None),
+        DemoAccount("secadmin", "市安全管理员", ("security_admin",), "1404", None),
+        DemoAccount("auditadmin", "市审计管理员", ("audit_admin",), "1404", None),
         DemoAccount("supervisor_1404", "市督办员", ("supervisor",), "1404", None),
         _linked("op_1404", city_op)
         if city_op

@@ -16,6 +16,7 @@ CASE_WORKERS = ("lawyer", "mediator", "aid_officer")
 FRONT_DESK = ("operator", "counter_staff", "supervisor", "admin")
 READERS = (*FRONT_DESK, *CASE_WORKERS)
 CALLERS_BACK = ("operator", "counter_staff", "supervisor")  # who calls citizens in their jurisdiction
+KB_EDITORS = ("supervisor", "admin")  # who writes the knowledge base's standard answers
 
 # ---- object level: which order a role sees ------------------------------------------------
 READ_ORDER = object_access(jurisdiction=(*FRONT_DESK, "external_system"), holder=READERS)
@@ -81,6 +82,17 @@ POLICY = {
         for path in ("services", "services/{code}", "requests", "requests/{request_id}")
         for fmt in ("json", "xml")
     },
+    # 法律知识库 (issue #19): the front desk searches and reads; supervisors and admins write, and see
+    # the figures of use (services/intake/knowledge/api.py).
+    "GET /v1/knowledge/search": allow(*FRONT_DESK),
+    "GET /v1/knowledge/articles": allow(*FRONT_DESK),
+    "GET /v1/knowledge/articles/{article_id}": allow(*FRONT_DESK),
+    "POST /v1/knowledge/articles": allow(*KB_EDITORS),
+    "PUT /v1/knowledge/articles/{article_id}": allow(*KB_EDITORS),
+    "POST /v1/knowledge/articles/{article_id}/publish": allow(*KB_EDITORS),
+    "POST /v1/knowledge/articles/{article_id}/unpublish": allow(*KB_EDITORS),
+    "GET /v1/knowledge/articles/{article_id}/versions": allow(*KB_EDITORS),
+    "GET /v1/knowledge/usage": allow(*KB_EDITORS),
     "POST /open311/v2/requests.json": OPEN311_WRITE,
     "GET /open311/v2/tokens/{token}.json": OPEN311,
 }

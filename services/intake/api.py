@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import WithJsonSchema
+from pydantic import BaseModel, WithJsonSchema
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, ensure_visible, principal
 from libs.common.db import run_transaction
@@ -16,7 +17,7 @@ from libs.common.pii import mask_id_number, mask_phone
 from libs.common.problems import FieldProblem
 from services.intake import create, loop, queries, service, transfer, update, validation
 from services.intake import examples as ex
-from services.intake.models import WorkOrder
+from services.intake.models import Task, WorkOrder
 from services.intake.schemas import (
     EXAMPLE_ORDER,
     ClassificationIn,
@@ -37,7 +38,7 @@ from services.intake.schemas import (
     WorkOrderPage,
     WorkOrderPatch,
 )
-from services.intake.settings import get_intake_settings
+from services.intake.settings import IntakeSettings, get_intake_settings
 
 router = APIRouter(prefix="/v1", tags=["work orders"])
 Who = Annotated[Principal, Depends(principal)]
@@ -135,18 +136,8 @@ async def create_work_order(
     ensure_visible(who, body.region_code)  # nobody files orders outside their own jurisdiction
     async with rt.sessionmaker() as session, session.begin():
         key = service.scoped_key(who, idempotency_key) if idempotency_key else None
-        if key:
-            replay = await service.claim_idempotency_key(
-                session,
-                key=key,
-                body_hash=service.request_hash(body),
-                now=now,
-                ttl=timedelta(hours=s.idempotency_ttl_hours),
-            )
-            if replay is not None:
-                return JSONResponse(
-                    replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
-                )
+        if key and (replay := await idempotent_replay(session, key, body, now=now, s=s)) is not None:
+            return replay
         out = await create.create_work_order(session, data=body, now=now, who=who)
         body_out = created_body(out)
         status = 200 if out.replayed else 201
@@ -231,16 +222,6 @@ async def order_out(session, order: WorkOrder, now: datetime) -> WorkOrderOut:  
     _, entries = await service.get_work_order(session, order_id=order.id)
     tasks = await loop.tasks_of(session, order.id)
     children = await service.children_of(session, order.id)
-    rating = (
-        RatingOut(
-            score=order.rating_score,
-            comment=order.rating_comment,
-            rated_at=order.rated_at,
-            via=order.rated_via or "",
-        )
-        if order.rating_score is not None and order.rated_at
-        else None
-    )
     return WorkOrderOut(
         id=order.id,
         number=order.number,
@@ -268,26 +249,54 @@ async def order_out(session, order: WorkOrder, now: datetime) -> WorkOrderOut:  
         due_at=order.due_at,
         closed_at=order.closed_at,
         answer_summary=order.answer_summary,
-        rating=rating,
+        rating=_rating_out(order),
         created_at=order.created_at,
-        tasks=[
-            TaskOut(
-                id=t.id,
-                work_order_id=t.work_order_id,
-                kind=t.kind,
-                status=t.status,
-                due_at=t.due_at,
-                overdue=t.status == "open" and t.due_at < now,
-                attempts=t.attempts,
-                outcome=t.outcome,
-                completed_at=t.completed_at,
-            )
-            for t in tasks
-        ],
+        tasks=[task_out(t, now) for t in tasks],
         timeline=[
             TimelineEntryOut(at=e.at, kind=e.kind, text=e.text, text_en=(e.data or {}).get("text_en") or None)
             for e in entries
         ],
+    )
+
+
+async def idempotent_replay(
+    session: AsyncSession, key: str, body: BaseModel, *, now: datetime, s: IntakeSettings
+) -> JSONResponse | None:
+    """The stored response when this key was used before (a retry), else None: the key is claimed."""
+    replay = await service.claim_idempotency_key(
+        session,
+        key=key,
+        body_hash=service.request_hash(body),
+        now=now,
+        ttl=timedelta(hours=s.idempotency_ttl_hours),
+    )
+    if replay is None:
+        return None
+    return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def _rating_out(order: WorkOrder) -> RatingOut | None:
+    if order.rating_score is None or not order.rated_at:
+        return None
+    return RatingOut(
+        score=order.rating_score,
+        comment=order.rating_comment,
+        rated_at=order.rated_at,
+        via=order.rated_via or "",
+    )
+
+
+def task_out(t: Task, now: datetime) -> TaskOut:
+    return TaskOut(
+        id=t.id,
+        work_order_id=t.work_order_id,
+        kind=t.kind,
+        status=t.status,
+        due_at=t.due_at,
+        overdue=t.status == "open" and t.due_at < now,
+        attempts=t.attempts,
+        outcome=t.outcome,
+        completed_at=t.completed_at,
     )
 
 

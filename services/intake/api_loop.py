@@ -16,7 +16,7 @@ from services.intake import classify as classifier
 from services.intake import examples as ex
 from services.intake import loop, queries, service, visibility
 from services.intake.access import ACT_ON_ORDER, TASKS
-from services.intake.api import _mutate, order_out
+from services.intake.api import _mutate, order_out, task_out
 from services.intake.models import Task
 from services.intake.schemas import (
     AttemptIn,
@@ -57,20 +57,6 @@ CLOSE_409 = {
         }
     },
 }
-
-
-def task_out(t: Task, now) -> TaskOut:  # type: ignore[no-untyped-def]
-    return TaskOut(
-        id=t.id,
-        work_order_id=t.work_order_id,
-        kind=t.kind,
-        status=t.status,
-        due_at=t.due_at,
-        overdue=t.status == "open" and t.due_at < now,
-        attempts=t.attempts,
-        outcome=t.outcome,
-        completed_at=t.completed_at,
-    )
 
 
 @router.post(

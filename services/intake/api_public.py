@@ -18,7 +18,6 @@ the console, and no second set of counters there to keep in step with intake's.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -31,7 +30,7 @@ from libs.common.openapi_examples import examples
 from services.intake import create, service
 from services.intake import examples as ex
 from services.intake import validation as v
-from services.intake.api import PROBLEM_422
+from services.intake.api import PROBLEM_422, idempotent_replay
 from services.intake.schemas import OrderStatus, Requester, SpecialGroup, Urgency, WorkOrderCreate, _Strict
 from services.intake.settings import get_intake_settings
 
@@ -151,18 +150,8 @@ async def file_request(
         # Every portal caller is the same principal: the key is scoped by phone as well, so a
         # replay only ever answers someone who sent this very phone number (and body).
         key = service.scoped_key(CITIZEN_WEB, f"{phone}\0{idempotency_key}") if idempotency_key else None
-        if key:
-            replay = await service.claim_idempotency_key(
-                session,
-                key=key,
-                body_hash=service.request_hash(body),
-                now=now,
-                ttl=timedelta(hours=s.idempotency_ttl_hours),
-            )
-            if replay is not None:
-                return JSONResponse(
-                    replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
-                )
+        if key and (replay := await idempotent_replay(session, key, body, now=now, s=s)) is not None:
+            return replay
         # Counted only for a request that will make an order (not a replay): a 429 here rolls
         # the claimed key back with the transaction, so the same retry works once allowed.
         await ratelimit.hit(limits.public_request_per_phone, "public-request", "phone", phone)

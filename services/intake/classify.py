@@ -6,7 +6,13 @@ jieba's dictionary so legal phrases stay whole). A term that is a whole token co
 fully; one found only inside a longer token counts 0.8 — "公司" inside "物业公司" is
 weaker evidence than "公司" alone. Patterns prefixed `re:` are regular expressions for
 phrasings with gaps ("没钱请律师", "请一位…律师"). Rules are data: operators' overrides
-(table `classification_overrides`) show which terms are missing. No model download.
+(table `classification_overrides`) show which terms are missing.
+
+Service type and domain are then decided with the statistical model shipped in
+`services/intake/classifier/` (#19): the rules are trusted alone where they are sure — a
+term that names the label outright and a clear margin (`combine.decide`) — and the model,
+which also sees the rules' verdict as features, decides the rest. No model download: the
+model is a file in the package, loaded at start-up by warm_up.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass, field
 
 import jieba
 
+from services.intake.classifier import combine, features, model
 from services.intake.rules import (
     CONSULTATION_BASE,
     DOMAIN_RULES,
@@ -42,6 +49,8 @@ class Classification:
     special_groups: list[str] = field(default_factory=list)
     urgency: str = "normal"
     urgency_signals: list[str] = field(default_factory=list)
+    # Which half decided each label: "rules" (sure by the rule book) or "model".
+    method: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -53,6 +62,7 @@ class Classification:
             "special_groups": self.special_groups,
             "urgency": self.urgency,
             "urgency_signals": self.urgency_signals,
+            "method": self.method,
         }
 
 
@@ -65,21 +75,23 @@ def _terms() -> set[str]:
     return out
 
 
-def warm_up() -> None:
-    """Load jieba's dictionary once (≈1 s) and teach it our legal terms."""
+def warm_up(*, with_model: bool = True) -> None:
+    """Load jieba's dictionary once (≈1 s) and teach it our legal terms; then the shipped model
+    (≈0.1 s), so the first order filed after start-up does not pay for either."""
     global _ready
     with _lock:
-        if _ready:
-            return
-        jieba.initialize()
-        for term in _terms():
-            if len(term) > 1:
-                jieba.add_word(term, freq=20000)
-        _ready = True
+        if not _ready:
+            jieba.initialize()
+            for term in _terms():
+                if len(term) > 1:
+                    jieba.add_word(term, freq=20000)
+            _ready = True
+    if with_model:
+        model.shipped()
 
 
 def tokens(text: str) -> list[str]:
-    warm_up()
+    warm_up(with_model=False)  # train.py tokenises before any model exists
     return [t for t in jieba.lcut(text) if t.strip()]
 
 
@@ -167,11 +179,19 @@ def detect_urgency(text: str, toks: set[str]) -> tuple[str, list[str]]:
     return "normal", []
 
 
-def classify(text: str) -> Classification:
+def rank_rules(text: str, toks: set[str]) -> tuple[features.Ranked, features.Ranked]:
+    """The rule book's ranking of service types and domains (best first)."""
+    return (
+        _rank(text, toks, SERVICE_RULES, {"consultation": CONSULTATION_BASE}),
+        _rank(text, toks, DOMAIN_RULES, {}),
+    )
+
+
+def classify_rules(text: str) -> Classification:
+    """The rule book alone (the classifier before #19): kept to measure what the model adds."""
     text = re.sub(r"\s+", "", text or "")
     toks = set(tokens(text))
-    services = _rank(text, toks, SERVICE_RULES, {"consultation": CONSULTATION_BASE})
-    domains = _rank(text, toks, DOMAIN_RULES, {})
+    services, domains = rank_rules(text, toks)
     s_top, d_top = services[0], domains[0]
     if d_top[0] < MIN_DOMAIN_SCORE:
         domain, d_conf, d_hits = "other", 0.3, []
@@ -188,6 +208,56 @@ def classify(text: str) -> Classification:
         special_groups=groups,
         urgency=urgency,
         urgency_signals=u_hits,
+        method={"service_type": "rules", "domain": "rules"},
+    )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    text: str
+    toks: list[str]
+    services: features.Ranked
+    domains: features.Ranked
+    feats: list[str]
+
+
+def _prepare(text: str) -> _Prepared:
+    text = re.sub(r"\s+", "", text or "")
+    toks = tokens(text)
+    services, domains = rank_rules(text, set(toks))
+    return _Prepared(
+        text,
+        toks,
+        services,
+        domains,
+        features.features(text, toks) + features.rule_features(services, domains),
+    )
+
+
+def model_features(text: str) -> list[str]:
+    """What the model sees of a text; train.py and evaluate.py use this very function."""
+    return _prepare(text).feats
+
+
+def classify(text: str) -> Classification:
+    p = _prepare(text)
+    text, toks, services, domains = p.text, set(p.toks), p.services, p.domains
+    m = model.shipped()
+    vec = m.vector(p.feats)
+    s = combine.decide(services, m.predict("service_type", vec), min_score=0.0, feedback_aware=True)
+    d = combine.decide(domains, m.predict("domain", vec), min_score=MIN_DOMAIN_SCORE)
+    groups, g_hits = detect_groups(text, toks)
+    urgency, u_hits = detect_urgency(text, toks)
+    return Classification(
+        service_type=s.label,
+        domain=d.label,
+        service_confidence=s.confidence,
+        domain_confidence=d.confidence,
+        evidence={"service_type": s.evidence, "domain": d.evidence, "special_groups": g_hits},
+        special_groups=groups,
+        urgency=urgency,
+        urgency_signals=u_hits,
+        method={"service_type": s.method, "domain": d.method},
     )
 
 
@@ -204,7 +274,7 @@ def similarity(a: str, b: str) -> float:
     """How alike two descriptions are (duplicate detection, 并单): the mean of the Jaccard index of
     their content words (jieba search mode, so 拖欠工资 also yields 拖欠 and 工资) and the Dice
     coefficient of their character bigrams (robust to different word splits)."""
-    warm_up()
+    warm_up(with_model=False)
     ta = {t for t in jieba.lcut_for_search(a) if len(t) > 1 and not _PUNCT.fullmatch(t)}
     tb = {t for t in jieba.lcut_for_search(b) if len(t) > 1 and not _PUNCT.fullmatch(t)}
     words = len(ta & tb) / len(ta | tb) if ta and tb else 0.0

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common import regions
 from libs.common.auth import Principal, ensure_visible
 from libs.common.bilingual import Text
 from libs.common.crypto import get_cipher
@@ -21,6 +22,7 @@ from libs.common.problems import FieldProblem
 from services.intake import classify, domain, merging, store, validation
 from services.intake.calendar_store import load_calendar
 from services.intake.deadlines import callback_due
+from services.intake.knowledge import store as knowledge_store
 from services.intake.models import OrderLink, WorkOrder
 from services.intake.reconcile import announce
 from services.intake.schemas import WorkOrderCreate
@@ -136,6 +138,10 @@ async def create_work_order(
     who: Principal,
     settings: IntakeSettings | None = None,
 ) -> Created:
+    """A request becomes an order with one of three outcomes (domain.outcome): answered on the
+    call (closed at once), an urge merged into the citizen's open order on the same matter (并单),
+    or a new order that is dispatched. Checks and lookups first, then one INSERT of the complete
+    row, then what the outcome adds."""
     s = settings or get_intake_settings()
     check_channel_fields(data)
     region = validation.resolve_region(data.region_code)
@@ -146,106 +152,185 @@ async def create_work_order(
             return Created(existing, replayed=True)
     parent = await _parent(session, data.parent_id, who)
     urged = await _urged(session, data.urge_of, who)
-    cipher = get_cipher()
-    id_number = data.requester.id_number
-    bidx = cipher.blind_index(id_number) if id_number else None
+    answered = bool(data.hotline and data.hotline.answered_on_call)
+    _check_article(data, answered)
+    bidx = get_cipher().blind_index(data.requester.id_number) if data.requester.id_number else None
+    kind = _resolve(data, answered=answered, now=now)
+    decision = await _same_matter(
+        session, data, kind, urged, parent, answered=answered, bidx=bidx, now=now, s=s
+    )
+    outcome = domain.outcome(decision, answered_on_call=answered)
+    order = await _new_order(session, data, kind, region, parent, decision, bidx=bidx, who=who, now=now)
+    out = Created(order)
+    if outcome == "new":  # known before the INSERT, so the row is written once, complete
+        await _set_due(session, order, out, now=now, s=s)
+    if kind.uncertain:
+        out.warnings.append(dict(domain.UNCERTAIN_WARNING))
+    # Numbered before the INSERT, so the row is written with its revision counter at once.
+    prepared = prepare_events(_events(order, kind, outcome, now))
+    task = _callback_task(order, now) if outcome == "new" else None
+    await store.insert_new_order(session, order, _received(order, now), task)
+    if outcome == "urge":
+        await enqueue_prepared(session, prepared, filer=who)
+        await _urge(
+            session,
+            order=order,
+            target_id=uuid.UUID(str(decision.target_id)),
+            sim=decision.similarity,
+            now=now,
+            out=out,
+            by=who.sub if urged is not None else "auto",
+        )
+    elif outcome == "answered":
+        await enqueue_prepared(session, prepared, filer=who)
+        operator = data.hotline.operator_id if data.hotline else None
+        await _answered_on_call(session, order=order, now=now, operator=operator)
+    else:  # the common path in two statements: the order with its entry and task (above), events
+        await enqueue_prepared(session, prepared, filer=who)
+        if decision.kind == "follow_up":
+            out.warnings.append(domain.follow_up_warning(decision.target_id))
+    return out
 
-    result = classify.classify(data.description)
-    service_type = data.service_type or result.service_type
-    legal_domain = data.domain or result.domain
-    groups = sorted(set(data.special_groups) | set(result.special_groups) | id_groups(id_number, now))
-    urgency = data.urgency or result.urgency
-    auto = data.service_type is None or data.domain is None
-    classification = result.as_dict() | {
-        "by": "auto"
-        if data.service_type is None and data.domain is None
-        else "client"
-        if not auto
-        else "mixed",
-        "detected_special_groups": result.special_groups,
-    }
 
-    hotline = data.hotline
-    answered = bool(hotline and hotline.answered_on_call)
-    if answered:
-        service_type = "consultation"
-    decision = domain.DuplicateDecision("new")
+async def _same_matter(
+    session: AsyncSession,
+    data: WorkOrderCreate,
+    kind: domain.Resolved,
+    urged: WorkOrder | None,
+    parent: WorkOrder | None,
+    *,
+    answered: bool,
+    bidx: str | None,
+    now: datetime,
+    s: IntakeSettings,
+) -> domain.DuplicateDecision:
+    """Whether the request repeats an open order: by the operator's word, else by the search."""
     if urged is not None and not answered:
         # The operator heard it is the same matter (of whatever type): an urge, by their word.
-        decision = domain.DuplicateDecision("urge", target_id=str(urged.id), similarity=1.0)
-    elif parent is None and not answered:
-        # Two calls from the same person at once must not both become new orders.
-        await _REQUESTER_LOCK.execute(session, {"k": f"requester:{data.requester.phone}"})
-        cands = await _candidates(session, phone=data.requester.phone, bidx=bidx, now=now, s=s)
-        scored = [(c, classify.similarity(data.description, c.description)) for c in cands]
-        decision = domain.duplicate_decision(
-            now=now,
-            service_type=service_type,
-            domain=legal_domain,
-            candidates=scored,
-            window=timedelta(hours=s.duplicate_window_hours),
-            follow_up_window=timedelta(days=s.follow_up_window_days),
-            threshold=s.duplicate_similarity,
+        return domain.DuplicateDecision("urge", target_id=str(urged.id), similarity=1.0)
+    if parent is None and not answered:  # a sub-order is never a duplicate of its siblings
+        return await _duplicate_decision(session, data, kind, bidx=bidx, now=now, s=s)
+    return domain.DuplicateDecision("new")
+
+
+def _resolve(data: WorkOrderCreate, *, answered: bool, now: datetime) -> domain.Resolved:
+    return domain.resolve_classification(
+        service_type=data.service_type,
+        domain=data.domain,
+        special_groups=list(data.special_groups),
+        urgency=data.urgency,
+        result=classify.classify(data.description),
+        groups_from_id=id_groups(data.requester.id_number, now),
+        answered_on_call=answered,
+    )
+
+
+def _events(
+    order: WorkOrder, kind: domain.Resolved, outcome: str, now: datetime
+) -> list[tuple[WorkOrder, str, EventPayload]]:
+    """workorder.classified when the classifier chose; workorder.created when it is dispatched."""
+    events: list[tuple[WorkOrder, str, EventPayload]] = []
+    if kind.auto:
+        events.append((order, ev.WORKORDER_CLASSIFIED, classified_payload(order, by="auto", at=now)))
+    if outcome == "new":
+        events.append((order, ev.WORKORDER_CREATED, created_payload(order)))
+    return events
+
+
+def _check_article(data: WorkOrderCreate, answered: bool) -> None:
+    if data.hotline and data.hotline.knowledge_article_id and not answered:
+        raise FieldProblem(
+            "hotline.knowledge_article_id",
+            "只有当场解答的来电才记录所依据的知识库条目",
+            "a knowledge-base article is recorded only for a call answered on the spot",
         )
 
+
+async def _duplicate_decision(
+    session: AsyncSession,
+    data: WorkOrderCreate,
+    kind: domain.Resolved,
+    *,
+    bidx: str | None,
+    now: datetime,
+    s: IntakeSettings,
+) -> domain.DuplicateDecision:
+    # Two calls from the same person at once must not both become new orders.
+    await _REQUESTER_LOCK.execute(session, {"k": f"requester:{data.requester.phone}"})
+    cands = await _candidates(session, phone=data.requester.phone, bidx=bidx, now=now, s=s)
+    return domain.duplicate_decision(
+        now=now,
+        service_type=kind.service_type,
+        domain=kind.domain,
+        candidates=[(c, classify.similarity(data.description, c.description)) for c in cands],
+        window=timedelta(hours=s.duplicate_window_hours),
+        follow_up_window=timedelta(days=s.follow_up_window_days),
+        threshold=s.duplicate_similarity,
+    )
+
+
+async def _new_order(
+    session: AsyncSession,
+    data: WorkOrderCreate,
+    kind: domain.Resolved,
+    region: regions.Region,
+    parent: WorkOrder | None,
+    decision: domain.DuplicateDecision,
+    *,
+    bidx: str | None,
+    who: Principal,
+    now: datetime,
+) -> WorkOrder:
+    """The complete row (not yet written): every column set, so it is INSERTed once."""
+    id_number = data.requester.id_number
     details = {
         k: getattr(data, k).model_dump(mode="json")
         for k in ("hotline", "counter", "web", "external")
         if getattr(data, k)
     }
-    order = WorkOrder(**EMPTY_ROW | dict(
+    return WorkOrder(**EMPTY_ROW | dict(
         id=uuid.uuid4(),
         number=await next_number(session, now),
         channel=data.channel,
         status="received",
-        service_type=service_type,
-        domain=legal_domain,
+        service_type=kind.service_type,
+        domain=kind.domain,
         region_code=region.code,
         county_code=region.county_code,
         requester_name=data.requester.name,
         requester_phone=data.requester.phone,
-        requester_id_enc=cipher.encrypt(id_number) if id_number else None,
+        requester_id_enc=get_cipher().encrypt(id_number) if id_number else None,
         requester_id_bidx=bidx,
         party_indexes=party_indexes(bidx, data.parties, requester_phone=data.requester.phone),
         description=data.description,
-        special_groups=groups,
-        urgency=urgency,
+        special_groups=kind.special_groups,
+        urgency=kind.urgency,
         channel_details=details | {"region_path": validation.region_path(region.code)},
-        classification=classification,
+        classification=kind.classification,
         parent_id=parent.id if parent else None,
-        follow_up_of=uuid.UUID(decision.target_id) if decision.kind == "follow_up" else None,
+        follow_up_of=uuid.UUID(decision.target_id) if decision.kind == "follow_up" and decision.target_id else None,
         external_source=data.external.source if data.external else None,
         external_ref=data.external.reference if data.external else None,
         created_by=who.sub,
         created_at=now,
         updated_at=now,
     ))  # fmt: skip
-    out = Created(order)
-    dispatching = decision.kind != "urge" and not answered
-    if dispatching:  # known before the INSERT, so the row is written once, complete
-        due, warnings = callback_due(now, order.urgency, s, await load_calendar(session))
-        order.due_at, order.dispatched = due, True
-        announce(order, now, s)
-        for w in warnings:
-            zh, en = Text.parse(w)
-            out.warnings.append({"code": "calendar_fallback", "message": zh, "message_en": en})
-    events: list[tuple[WorkOrder, str, EventPayload]] = []
-    if auto:
-        events.append((order, ev.WORKORDER_CLASSIFIED, classified_payload(order, by="auto", at=now)))
-        if min(result.service_confidence, result.domain_confidence) < 0.5:
-            out.warnings.append(
-                {
-                    "code": "classification_uncertain",
-                    "message": "自动分类把握不大，请核对服务类型和法律领域",
-                    "message_en": "automatic classification is uncertain: please check service type and domain",
-                }
-            )
-    if dispatching:
-        events.append((order, ev.WORKORDER_CREATED, created_payload(order)))
-    # Numbered before the INSERT, so the row is written with its revision counter at once.
-    prepared = prepare_events(events)
-    await store.insert_order(session, order)
-    received = timeline_row(
+
+
+async def _set_due(
+    session: AsyncSession, order: WorkOrder, out: Created, *, now: datetime, s: IntakeSettings
+) -> None:
+    """A dispatched order's callback deadline (回拨, working days by the admin-entered calendar)."""
+    due, warnings = callback_due(now, order.urgency, s, await load_calendar(session))
+    order.due_at, order.dispatched = due, True
+    announce(order, now, s)
+    for w in warnings:
+        zh, en = Text.parse(w)
+        out.warnings.append({"code": "calendar_fallback", "message": zh, "message_en": en})
+
+
+def _received(order: WorkOrder, now: datetime) -> dict:
+    return timeline_row(
         order,
         at=now,
         kind="received",
@@ -253,54 +338,20 @@ async def create_work_order(
         text_en=f"Received ({CHANNEL_EN[order.channel]}), order number {order.number}",
     )
 
-    if decision.kind == "urge":
-        await store.insert_timeline(session, received)
-        await enqueue_prepared(session, prepared)
-        await _urge(
-            session,
-            order=order,
-            target_id=uuid.UUID(decision.target_id),
-            sim=decision.similarity,
-            now=now,
-            out=out,
-            by=who.sub if urged is not None else "auto",
-        )
-        return out
-    if answered:
-        await store.insert_timeline(session, received)
-        await enqueue_prepared(session, prepared)
-        await _answered_on_call(
-            session, order=order, now=now, operator=hotline.operator_id if hotline else None
-        )
-        return out
-    # The common path in three statements: timeline, callback task, events (+ audit, NOTIFY).
-    await store.insert_timeline(session, received)
-    await store.insert_task(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "work_order_id": order.id,
-            "kind": "callback",
-            "status": "open",
-            "region_code": order.region_code,
-            "due_at": order.due_at,
-            "attempts": [],
-            "outcome": None,
-            "completed_at": None,
-            "created_at": now,
-        },
-    )
-    await enqueue_prepared(session, prepared)
-    if decision.kind == "follow_up":
-        out.warnings.append(
-            {
-                "code": "follow_up",
-                "message": "该求助人近期有同一事项的已办结工单，本单作为后续工单交原承办人",
-                "message_en": "a closed order on the same matter exists: this is a follow-up to it",
-                "work_order_id": decision.target_id,
-            }
-        )
-    return out
+
+def _callback_task(order: WorkOrder, now: datetime) -> dict:
+    return {
+        "id": uuid.uuid4(),
+        "work_order_id": order.id,
+        "kind": "callback",
+        "status": "open",
+        "region_code": order.region_code,
+        "due_at": order.due_at,
+        "attempts": [],
+        "outcome": None,
+        "completed_at": None,
+        "created_at": now,
+    }
 
 
 # Every column of a new order, so the object handed back is complete without a reload.
@@ -331,6 +382,15 @@ async def _answered_on_call(
 ) -> None:
     """Answered on the call: recorded with its answer, counted, closed at once — never dispatched."""
     details = order.channel_details.get("hotline", {})
+    if details.get("knowledge_article_id"):  # which standard answer the operator read out
+        await knowledge_store.record_use(
+            session,
+            article_id=uuid.UUID(details["knowledge_article_id"]),
+            work_order_id=order.id,
+            region_code=order.region_code,
+            operator=operator,
+            now=now,
+        )
     order.answer_summary = details.get("answer_summary")
     order.status, order.closed_at, order.callback_required = domain.CLOSED, now, False
     order.close_reason = "answered_on_call"
@@ -383,12 +443,7 @@ async def _urge(
     by: str = "auto",
 ) -> None:
     """并单: the request is kept (full trace) but merged into the open order as an urge (催办)."""
-    target = await session.get(WorkOrder, target_id, with_for_update=True)
-    # The candidate was read before its lock: if staff merged it meanwhile, the urge goes to the
-    # order it was merged into (the matter's surviving order).
-    while target is not None and target.status == domain.MERGED and target.merged_into is not None:
-        target = await session.get(WorkOrder, target.merged_into, with_for_update=True)
-    target = present(target, WorkOrder, target_id)  # orders are never deleted
+    target = await _surviving_order(session, target_id)
     order.status, order.merged_into, order.callback_required = domain.MERGED, target.id, False
     target.urge_count += 1
     target.updated_at = now
@@ -405,14 +460,7 @@ async def _urge(
         text_=f"群众再次来电催办（第 {target.urge_count} 次），已督促承办人员",
         text_en=f"The citizen called again to chase this order (reminder {target.urge_count}); the handler has been urged to act",
     )
-    add_timeline(
-        session,
-        order,
-        at=now,
-        kind="merged",
-        text_=f"与工单 {target.number} 为同一事项，已并单处理",
-        text_en=f"The same matter as order {target.number}: merged into it",
-    )
+    merging.note_merged(session, order=order, target=target, now=now)
     await emit(
         session,
         order=target,
@@ -427,27 +475,26 @@ async def _urge(
             urged_at=now,
         ),
     )
-    await emit(
-        session,
-        order=order,
-        event_type=ev.WORKORDER_MERGED,
-        payload=ev.WorkOrderMergedV1(
-            work_order_id=str(order.id),
-            into_work_order_id=str(target.id),
-            county_code=order.county_code,
-            by="auto",
-            reason="duplicate",
-            merged_at=now,
-        ),
-    )
+    await merging.emit_merged(session, order=order, target=target, by="auto", reason="duplicate", now=now)
     await merging.raise_survivor(session, survivor=target, merged=order, now=now, by="auto")
     out.duplicate_of = target
-    out.warnings.append(
-        {
-            "code": "duplicate",
-            "message": f"该求助人已有同一事项的在办工单 {target.number}，本次已作为催办并入该工单，不重复派单",
-            "message_en": f"an open order on the same matter exists ({target.number}); this request was merged into it as an urge",
-            "work_order_id": str(target.id),
-            "number": target.number,
-        }
-    )
+    out.warnings.append(_duplicate_warning(target))
+
+
+async def _surviving_order(session: AsyncSession, target_id: uuid.UUID) -> WorkOrder:
+    """The open order, locked. It was read before its lock: if staff merged it meanwhile, the
+    urge goes to the order it was merged into (the matter's surviving order)."""
+    target = await session.get(WorkOrder, target_id, with_for_update=True)
+    while target is not None and target.status == domain.MERGED and target.merged_into is not None:
+        target = await session.get(WorkOrder, target.merged_into, with_for_update=True)
+    return present(target, WorkOrder, target_id)  # orders are never deleted
+
+
+def _duplicate_warning(target: WorkOrder) -> dict[str, str]:
+    return {
+        "code": "duplicate",
+        "message": f"该求助人已有同一事项的在办工单 {target.number}，本次已作为催办并入该工单，不重复派单",
+        "message_en": f"an open order on the same matter exists ({target.number}); this request was merged into it as an urge",
+        "work_order_id": str(target.id),
+        "number": target.number,
+    }

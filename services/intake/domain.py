@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from libs.common.clock import CHINA_TZ
 from libs.common.events import dispatch as dispatch_events
@@ -303,6 +304,77 @@ def duplicate_decision(
         if cand.status == CLOSED and cand.closed_at and now - cand.closed_at <= follow_up_window:
             best = best or DuplicateDecision("follow_up", cand.id, sim)
     return best or DuplicateDecision("new")
+
+
+# ---- a new request: what it is, and which of three outcomes it has -------------------------
+class Resolved(NamedTuple):
+    """What the new order records of its kind: the client's word where it gave one, the
+    classifier's otherwise (with how it was decided, for the explanation and the audit)."""
+
+    service_type: str
+    domain: str
+    special_groups: list[str]
+    urgency: str
+    auto: bool  # the classifier chose the service type or the domain: workorder.classified is told
+    classification: dict[str, Any]
+    uncertain: bool  # the classifier chose with confidence < 0.5: the operator is asked to check
+
+
+# Below this the classifier's choice is flagged for the operator to check. On the held-out
+# requests (services/intake/classifier) domains chosen below 0.5 were right 69 % of the time
+# (54/78), at or above it 94 % (109/116).
+UNCERTAIN_BELOW = 0.5
+
+
+def resolve_classification(
+    *,
+    service_type: str | None,
+    domain: str | None,
+    special_groups: list[str],
+    urgency: str | None,
+    result: Any,  # services.intake.classify.Classification
+    groups_from_id: set[str],
+    answered_on_call: bool,
+) -> Resolved:
+    auto = service_type is None or domain is None
+    # Only what the classifier chose can be uncertain: a type the client gave is the client's word.
+    chosen = ((service_type, result.service_confidence), (domain, result.domain_confidence))
+    by = "auto" if service_type is None and domain is None else "client" if not auto else "mixed"
+    classification = result.as_dict() | {"by": by, "detected_special_groups": result.special_groups}
+    return Resolved(
+        # An answer given on the call is a consultation, whatever the call was about.
+        service_type="consultation" if answered_on_call else service_type or result.service_type,
+        domain=domain or result.domain,
+        special_groups=sorted(set(special_groups) | set(result.special_groups) | groups_from_id),
+        urgency=urgency or result.urgency,
+        auto=auto,
+        classification=classification,
+        uncertain=any(conf < UNCERTAIN_BELOW for given, conf in chosen if given is None),
+    )
+
+
+def outcome(decision: DuplicateDecision, *, answered_on_call: bool) -> str:
+    """ "answered" (closed on the call, never dispatched), "urge" (并单 into an open order, no new
+    dispatch) or "new" (dispatched; a follow-up of a closed order is a new one that names it)."""
+    if answered_on_call:
+        return "answered"
+    return "urge" if decision.kind == "urge" else "new"
+
+
+UNCERTAIN_WARNING = {
+    "code": "classification_uncertain",
+    "message": "自动分类把握不大，请核对服务类型和法律领域",
+    "message_en": "automatic classification is uncertain: please check service type and domain",
+}
+
+
+def follow_up_warning(target_id: str | None) -> dict[str, Any]:
+    return {
+        "code": "follow_up",
+        "message": "该求助人近期有同一事项的已办结工单，本单作为后续工单交原承办人",
+        "message_en": "a closed order on the same matter exists: this is a follow-up to it",
+        "work_order_id": target_id,
+    }
 
 
 # ---- citizen tracking -------------------------------------------------------------------

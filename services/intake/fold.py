@@ -60,22 +60,19 @@ async def apply_downstream_event(
     if order_id is None:
         return
     # The store's statements, built once: this runs for every downstream event of every order.
-    row = await store.lock_for_fold(session, order_id)
+    step = timeline.step_for(event.type, event.data)
+    entry = {
+        "work_order_id": order_id,
+        "at": event.time,
+        "kind": step.kind,
+        "text": step.text,
+        "public": step.public,
+        "source_event_id": event.id,
+        "data": {"event_type": event.type, "text_en": step.text_en},
+    }
+    row = await store.lock_for_fold(session, order_id, entry)
     if row is None:
         return
-    step = timeline.step_for(event.type, event.data)
-    await store.insert_timeline(
-        session,
-        {
-            "work_order_id": order_id,
-            "at": event.time,
-            "kind": step.kind,
-            "text": step.text,
-            "public": step.public,
-            "source_event_id": event.id,
-            "data": {"event_type": event.type, "text_en": step.text_en},
-        },
-    )
     await record_handler(session, order_id=order_id, event=event, payload=payload)
     from_dispatch = domain.acknowledges(event.type)
     seq = event.sequence if from_dispatch else None

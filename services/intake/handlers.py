@@ -15,6 +15,7 @@ from libs.common.events.payload import EventPayload
 from libs.common.handlers import Handlers
 from services.intake import fold as folding
 from services.intake.calendar_store import store_year
+from services.intake.webhooks import record as webhooks
 
 # Reference data on the same topics that is not about one order.
 IGNORED = frozenset({dispatch.STAFF_AVAILABILITY, dispatch.STAFF_CHANGED})
@@ -29,6 +30,7 @@ def build_handlers(rt: Runtime) -> Handlers:
     async def fold(session: AsyncSession, event: Envelope, payload: EventPayload | None) -> None:
         # `payload` is the type's model, parsed (None for a type this build does not know yet).
         await folding.apply_downstream_event(session, event=event, payload=payload)
+        await webhooks.on_event(session, event)  # push-back to the system that sent it (assigned)
 
     async def on_calendar(
         session: AsyncSession, event: Envelope, year: dispatch.CalendarYearUpdatedV1

@@ -335,14 +335,7 @@ async def merge(
             work_order_id=target.id, linked_order_id=order.id, kind="merge", by=who.sub, reason=reason, at=now
         )
     )
-    add_timeline(
-        session,
-        order,
-        at=now,
-        kind="merged",
-        text_=f"与工单 {target.number} 为同一事项，已并单处理",
-        text_en=f"The same matter as order {target.number}: merged into it",
-    )
+    merging.note_merged(session, order=order, target=target, now=now)
     add_timeline(
         session,
         target,
@@ -352,19 +345,7 @@ async def merge(
         text_en=f"Order {order.number} was merged into this one",
         public=False,
     )
-    await emit(
-        session,
-        order=order,
-        event_type=ev.WORKORDER_MERGED,
-        payload=ev.WorkOrderMergedV1(
-            work_order_id=str(order.id),
-            into_work_order_id=str(target.id),
-            county_code=order.county_code,
-            by=who.sub,
-            reason=reason,
-            merged_at=now,
-        ),
-    )
+    await merging.emit_merged(session, order=order, target=target, by=who.sub, reason=reason, now=now)
     await merging.raise_survivor(session, survivor=target, merged=order, now=now, by=who.sub)
     return order
 
@@ -373,23 +354,9 @@ async def unmerge(
     session: AsyncSession, *, order_id: uuid.UUID, who: Principal, reason: str, now: datetime
 ) -> WorkOrder:
     order = await load_order(session, order_id=order_id, who=who, access=ACT_ON_ORDER)
-    if order.status != domain.MERGED or order.merged_into is None:
-        raise Problem(409, "该工单未被并单", "this order is not merged")
-    for oid in sorted({order.id, order.merged_into}):  # in id order, as merge locks them
-        # populate_existing: the order is loaded already — read it again under the lock.
-        await session.get(WorkOrder, oid, with_for_update=True, populate_existing=True)
-    if order.status != domain.MERGED or order.merged_into is None:  # changed while we waited
-        raise Problem(409, "该工单未被并单", "this order is not merged")
-    target = await load_order(session, order_id=order.merged_into)
-    link = await session.scalar(
-        select(OrderLink)
-        .where(OrderLink.linked_order_id == order.id, OrderLink.undone_at.is_(None))
-        .order_by(OrderLink.id.desc())
-    )
-    if link is not None:
-        link.undone_at = now
-        if link.kind == "urge":
-            target.urge_count = max(0, target.urge_count - 1)
+    merged_into = await _lock_merged(session, order)
+    target = await load_order(session, order_id=merged_into)
+    await _undo_link(session, order=order, target=target, now=now)
     # An order dispatch had goes back to it to be offered again (dispatch re-opens it on the
     # unmerged event): 重新分派中 until dispatch's offer arrives, never "received" with an offer open.
     status = domain.status_after_unmerge(dispatched=order.dispatched)
@@ -415,27 +382,56 @@ async def unmerge(
             unmerged_at=now,
         ),
     )
+    await _back_to_dispatch(session, order, now)
+    return order
+
+
+async def _lock_merged(session: AsyncSession, order: WorkOrder) -> uuid.UUID:
+    """Both rows locked, in id order as merge locks them; the order it was merged into."""
+    if order.status != domain.MERGED or order.merged_into is None:
+        raise Problem(409, "该工单未被并单", "this order is not merged")
+    for oid in sorted({order.id, order.merged_into}):
+        # populate_existing: the order is loaded already — read it again under the lock.
+        await session.get(WorkOrder, oid, with_for_update=True, populate_existing=True)
+    if order.status != domain.MERGED or order.merged_into is None:  # changed while we waited
+        raise Problem(409, "该工单未被并单", "this order is not merged")
+    return order.merged_into
+
+
+async def _undo_link(session: AsyncSession, *, order: WorkOrder, target: WorkOrder, now: datetime) -> None:
+    """The latest link is marked undone (kept for the trace); an urge no longer counts."""
+    link = await session.scalar(
+        select(OrderLink)
+        .where(OrderLink.linked_order_id == order.id, OrderLink.undone_at.is_(None))
+        .order_by(OrderLink.id.desc())
+    )
+    if link is not None:
+        link.undone_at = now
+        if link.kind == "urge":
+            target.urge_count = max(0, target.urge_count - 1)
+
+
+async def _back_to_dispatch(session: AsyncSession, order: WorkOrder, now: datetime) -> None:
     s = get_intake_settings()
     if order.dispatched:
         announce(order, now, s)  # dispatch owes its word on the order again (reconcile.py)
-    else:
-        # It was merged at intake and never announced: it goes to dispatch now, with its own callback.
-        order.dispatched = True
-        order.due_at = order.due_at or callback_due(now, order.urgency, s, await load_calendar(session))[0]
-        announce(order, now, s)
-        existing = [t for t in await tasks_of(session, order.id) if t.kind == "callback"]
-        if not existing:
-            session.add(
-                Task(
-                    id=uuid.uuid4(),
-                    work_order_id=order.id,
-                    kind="callback",
-                    status="open",
-                    region_code=order.region_code,
-                    due_at=order.due_at,
-                    attempts=[],
-                    created_at=now,
-                )
+        return
+    # It was merged at intake and never announced: it goes to dispatch now, with its own callback.
+    order.dispatched = True
+    order.due_at = order.due_at or callback_due(now, order.urgency, s, await load_calendar(session))[0]
+    announce(order, now, s)
+    existing = [t for t in await tasks_of(session, order.id) if t.kind == "callback"]
+    if not existing:
+        session.add(
+            Task(
+                id=uuid.uuid4(),
+                work_order_id=order.id,
+                kind="callback",
+                status="open",
+                region_code=order.region_code,
+                due_at=order.due_at,
+                attempts=[],
+                created_at=now,
             )
-        await emit(session, order=order, event_type=ev.WORKORDER_CREATED, payload=created_payload(order))
-    return order
+        )
+    await emit(session, order=order, event_type=ev.WORKORDER_CREATED, payload=created_payload(order))

@@ -18,6 +18,36 @@ from services.intake.service import add_timeline, classified_payload, emit
 from services.intake.settings import get_intake_settings
 
 
+def note_merged(session: AsyncSession, *, order: WorkOrder, target: WorkOrder, now: datetime) -> None:
+    """The merged order's public line, whether staff merged it or intake found it a repeat (催办)."""
+    add_timeline(
+        session,
+        order,
+        at=now,
+        kind="merged",
+        text_=f"与工单 {target.number} 为同一事项，已并单处理",
+        text_en=f"The same matter as order {target.number}: merged into it",
+    )
+
+
+async def emit_merged(
+    session: AsyncSession, *, order: WorkOrder, target: WorkOrder, by: str, reason: str, now: datetime
+) -> None:
+    await emit(
+        session,
+        order=order,
+        event_type=ev.WORKORDER_MERGED,
+        payload=ev.WorkOrderMergedV1(
+            work_order_id=str(order.id),
+            into_work_order_id=str(target.id),
+            county_code=order.county_code,
+            by=by,
+            reason=reason,
+            merged_at=now,
+        ),
+    )
+
+
 async def raise_survivor(
     session: AsyncSession, *, survivor: WorkOrder, merged: WorkOrder, now: datetime, by: str
 ) -> bool:

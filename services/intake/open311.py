@@ -37,6 +37,7 @@ from libs.common.problems import FieldProblem, Problem, translate_validation_err
 from services.intake import create, domain, queries, validation
 from services.intake.models import WorkOrder
 from services.intake.schemas import WorkOrderCreate
+from services.intake.webhooks.record import handler_unit
 
 OPEN311_FIELD = {
     "requester.phone": "phone",
@@ -410,7 +411,7 @@ async def post_request(request: Request, who: Who) -> Response:
     return _out(request, body, "service_requests", "request", 200 if out.replayed else 201)
 
 
-def request_out(o: WorkOrder) -> dict[str, Any]:
+def request_out(o: WorkOrder, agency: str | None = None) -> dict[str, Any]:
     return {
         "service_request_id": o.number,
         "status": "closed" if o.status in domain.TERMINAL else "open",
@@ -418,7 +419,7 @@ def request_out(o: WorkOrder) -> dict[str, Any]:
         "service_name": validation.SERVICE_TYPES.get(o.service_type, o.service_type),
         "service_code": o.service_type,
         "description": None,  # free text may hold personal data: not published
-        "agency_responsible": "12348 公共法律服务",
+        "agency_responsible": agency or "12348 公共法律服务",
         "service_notice": None,
         "requested_datetime": o.created_at.isoformat(),
         "updated_datetime": o.updated_at.isoformat(),
@@ -503,7 +504,9 @@ async def _one(request: Request, who: Principal, **where: Any) -> WorkOrder:
 @router.get("/requests/{request_id}.json", summary="Open311 one request", responses=LIST_OK)
 @router.get("/requests/{request_id}.xml", summary="Open311 one request (XML)", responses=LIST_OK)
 async def get_request(request_id: str, request: Request, who: Who) -> Response:
-    one = [request_out(await _one(request, who, number=request_id.upper()))]
+    order = await _one(request, who, number=request_id.upper())
+    # The handler unit once dispatch assigned it (kept for externally filed orders: webhooks).
+    one = [request_out(order, await handler_unit(request.app.state.rt.sessionmaker, order.id))]
     return _out(request, one, "service_requests", "request")
 
 

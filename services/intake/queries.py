@@ -212,19 +212,25 @@ def list_item(order: WorkOrder, now: datetime) -> dict:
     }
 
 
-async def caller_orders(
-    session: AsyncSession, *, phone: str | None, id_number: str | None, who: Principal, history: bool = False
-) -> list[WorkOrder]:
-    """首问负责: on a call, the operator sees the caller's open orders before taking a new one —
-    and with `history`, the closed and merged ones too (what was done for them before)."""
+def requester_is(phone: str | None, id_number: str | None) -> ColumnElement[bool]:
+    """Orders of this requester: by phone, or by ID number through the blind index — either
+    mode's index, as rows indexed before a LAWLINE_CRYPTO switch keep theirs."""
     if not phone and not id_number:
         raise FieldProblem("phone", "请提供电话或身份证号", "give a phone number or an ID number")
     conds = []
     if phone:
         conds.append(WorkOrder.requester_phone == phone)
     if id_number:
-        conds.append(WorkOrder.requester_id_bidx == get_cipher().blind_index(id_number))
-    q = select(WorkOrder).where(or_(*conds))
+        conds.append(WorkOrder.requester_id_bidx.in_(get_cipher().lookup_indexes(id_number)))
+    return or_(*conds)
+
+
+async def caller_orders(
+    session: AsyncSession, *, phone: str | None, id_number: str | None, who: Principal, history: bool = False
+) -> list[WorkOrder]:
+    """首问负责: on a call, the operator sees the caller's open orders before taking a new one —
+    and with `history`, the closed and merged ones too (what was done for them before)."""
+    q = select(WorkOrder).where(requester_is(phone, id_number))
     if not history:
         q = q.where(WorkOrder.status.notin_(domain.TERMINAL))
     region = effective_region(who, None)

@@ -105,6 +105,9 @@ class HotlineDetails(_Strict):
     call_ended_at: datetime | None = None
     answered_on_call: bool = Field(False, description="当场解答的咨询：记录答复并立即办结，不派单")
     answer_summary: str | None = Field(None, max_length=2000, description="当场解答的要点")
+    knowledge_article_id: uuid.UUID | None = Field(
+        None, description="当场解答所依据的知识库条目（法律知识库，GET /v1/knowledge/search）"
+    )
 
     @field_validator("caller_number")
     @classmethod

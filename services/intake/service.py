@@ -25,9 +25,10 @@ from libs.common.orm import rowcount
 from libs.common.pii import mask_phone, mask_text, phone_key
 from libs.common.problems import FieldProblem, Problem
 from libs.common.publisher import Prepared, Publisher, prepare
-from services.intake import domain, fold, validation, visibility
+from services.intake import domain, fold, sms, validation, visibility
 from services.intake.access import CONTACT, READ_ORDER
 from services.intake.models import IdempotencyKey, TimelineEntry, WorkOrder, order_number_seq, outbox
+from services.intake.webhooks import record as webhooks
 
 SERVICE = "intake"
 CHANNEL_ZH = {"web": "网络平台", "hotline": "12348 热线", "counter": "窗口", "external": "外部系统转办"}
@@ -144,8 +145,14 @@ async def emit_many(session: AsyncSession, events: list[tuple[WorkOrder, str, Ev
     await enqueue_prepared(session, prepare_events(events))
 
 
-async def enqueue_prepared(session: AsyncSession, prepared: list[Prepared]) -> None:
+async def enqueue_prepared(
+    session: AsyncSession, prepared: list[Prepared], *, filer: Principal | None = None
+) -> None:
+    """`filer`: on the create path, who files the request the events are about (see
+    webhooks.on_prepared: only its own subscriptions can hear them)."""
     await PUBLISHER.publish_prepared(session, prepared)
+    await webhooks.on_prepared(session, prepared, filer=filer)  # push-back deliveries, in its transaction
+    await sms.on_events(session, prepared)  # the SMS an event calls for, in its transaction
 
 
 def add_timeline(

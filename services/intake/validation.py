@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 from libs.common import regions
+from libs.common import special_groups as groups
 from libs.common.bilingual import Text
 
 CHANNELS = ("web", "hotline", "counter", "external", "open311")
@@ -45,17 +46,8 @@ DOMAINS = {
     "company": "公司商事",
     "other": "其他",
 }
-# 四优先 green channel (DOMAIN.md "Special groups").
-SPECIAL_GROUPS = {
-    "elderly": "老年人",
-    "disabled": "残疾人",
-    "minor": "未成年人",
-    "women": "妇女",
-    "migrant_worker": "农民工",
-    "veteran": "退役军人",
-    "low_income": "低收入",
-    "military_family": "军属",
-}
+# 四优先 green channel (DOMAIN.md "Special groups"), shared with legal aid.
+SPECIAL_GROUPS = groups.SPECIAL_GROUPS
 URGENCIES = {"normal": "一般", "urgent": "紧急", "critical": "特急"}
 URGENCY_RANK = {"normal": 0, "urgent": 1, "critical": 2}
 EXTERNAL_SOURCES = ("12345", "court", "police", "procuratorate", "petition", "government", "other")
@@ -170,10 +162,5 @@ def domain(value: str) -> str:
 
 
 def special_groups(values: list[str]) -> list[str]:
-    unknown = [v for v in values if v not in SPECIAL_GROUPS]
-    if unknown:
-        raise Text(
-            f"特殊群体 {'、'.join(unknown)} 无效，可选：{'、'.join(SPECIAL_GROUPS)}",
-            f"unknown special group(s) {', '.join(unknown)}; expected: {', '.join(SPECIAL_GROUPS)}",
-        ).error()
+    groups.check_known(values)
     return sorted(set(values))

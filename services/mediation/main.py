@@ -8,9 +8,10 @@ from fastapi import FastAPI
 
 from libs.common.app import Runtime, ServiceSpec, create_service_app
 from libs.common.clock import Clock
+from libs.common.db_figures import DatabaseFigures
 from libs.common.events.topics import DISPATCH
 from libs.common.periodic import every
-from services.mediation import api, api_liaison, api_workflow, outcome, webhook
+from services.mediation import api, api_liaison, api_workflow, metrics, outcome, webhook
 from services.mediation.access import POLICY
 from services.mediation.handlers import build_handlers
 from services.mediation.models import inbox, outbox
@@ -46,6 +47,8 @@ def create_app(
     async def startup(rt: MediationRuntime) -> None:
         s = settings or get_mediation_settings()
         rt.ext = MediationExtras(settings=s)
+        # Cases by state and overdue clocks from the database (services/mediation/metrics.py).
+        rt.metric_sources.append(DatabaseFigures(rt, metrics.figures))
         if s.sweep_seconds > 0:
             rt.spawn(sweep_loop(rt, s.sweep_seconds), "deadline-sweeper")
         if s.webhook_every_seconds > 0:

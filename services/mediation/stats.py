@@ -53,13 +53,7 @@ async def statistics(
     date_to: date | None = None,
     top_committees: int = 50,
 ) -> dict[str, Any]:
-    where = [region_filter(Case.region_code, who)]
-    if county_code:
-        where.append(Case.county_code == county_code)
-    if date_from:
-        where.append(Case.opened_at >= datetime.combine(date_from, time(0), CHINA_TZ))
-    if date_to:
-        where.append(Case.opened_at < datetime.combine(date_to, time(23, 59, 59, 999999), CHINA_TZ))
+    where = _where(who, county_code, date_from, date_to)
 
     # One scan for every breakdown: GROUPING SETS, with grouping() telling the sets apart.
     dims = {
@@ -85,17 +79,7 @@ async def statistics(
         key = m[dims[name]]
         if key is not None:
             out[name].append((key, _figures(r)))
-    labels = {
-        "by_source": domain.SOURCES,
-        "by_dispute_type": domain.DISPUTE_TYPES,
-        "by_court_procedure": domain.COURT_PROCEDURES,
-    }
-    for name, names in labels.items():
-        out[name] = [{"code": k, "name": names.get(k, k), **f} for k, f in sorted(out[name])]
-    out["by_county"] = [
-        {"county_code": k, "name": getattr(regions.lookup(k), "name", k), **f}
-        for k, f in sorted(out["by_county"])
-    ]
+    _name_codes(out)
     top = sorted(out["by_committee"], key=lambda kf: -kf[1]["total"])[:top_committees]
     found = {
         c.id: c
@@ -107,3 +91,32 @@ async def statistics(
         if k in found
     ]
     return out
+
+
+def _where(
+    who: Principal, county_code: str | None, date_from: date | None, date_to: date | None
+) -> list[Any]:
+    """The viewer's jurisdiction, the county asked for, and the opening days (China time)."""
+    where = [region_filter(Case.region_code, who)]
+    if county_code:
+        where.append(Case.county_code == county_code)
+    if date_from:
+        where.append(Case.opened_at >= datetime.combine(date_from, time(0), CHINA_TZ))
+    if date_to:
+        where.append(Case.opened_at < datetime.combine(date_to, time(23, 59, 59, 999999), CHINA_TZ))
+    return where
+
+
+def _name_codes(out: dict[str, Any]) -> None:
+    """Each coded breakdown sorted by code and given its Chinese name (a county its region name)."""
+    labels = {
+        "by_source": domain.SOURCES,
+        "by_dispute_type": domain.DISPUTE_TYPES,
+        "by_court_procedure": domain.COURT_PROCEDURES,
+    }
+    for name, names in labels.items():
+        out[name] = [{"code": k, "name": names.get(k, k), **f} for k, f in sorted(out[name])]
+    out["by_county"] = [
+        {"county_code": k, "name": getattr(regions.lookup(k), "name", k), **f}
+        for k, f in sorted(out["by_county"])
+    ]

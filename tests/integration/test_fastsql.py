@@ -1,6 +1,7 @@
 """libs/common/fastsql: a statement sent past the session still belongs to the session's
 transaction, binds values as SQLAlchemy would and fails as SQLAlchemy would."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from libs.common.db import make_engine, make_sessionmaker
 from libs.common.fastsql import FastStatement
+from libs.common.transient import is_transient
 from services.intake.create import EMPTY_ROW
 from services.intake.models import WorkOrder
 
@@ -82,6 +84,35 @@ async def test_a_lost_connection_is_invalidated_and_the_next_session_gets_a_fres
                 await NOW_FAST.fetchval(session)
         assert lost.value.connection_invalidated
         async with sessions() as session, session.begin():  # the pool did not hand out the dead one
+            assert await FastStatement(text("SELECT pg_backend_pid()")).fetchval(session) != pid
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_closed_while_pooled_fails_as_a_lost_one_and_is_not_handed_out_again(infra):
+    """Seen under PostgreSQL `kill -9`: the pooled connection is already closed when a
+    FastStatement opens the transaction on it. The adapter's own BEGIN fails with its DB-API
+    InterfaceError; it must come back as SQLAlchemy's, invalidated (so transient, retried), and
+    never reach the next session."""
+    url = await infra.fresh_database("intake", seed=False)
+    engine = make_engine(url, pool_size=1)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as session, session.begin():
+            pid = await FastStatement(text("SELECT pg_backend_pid()")).fetchval(session)
+        killer = make_engine(url, pool_size=1)  # (the pooled one is idle: another engine kills it)
+        try:
+            async with killer.begin() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        finally:
+            await killer.dispose()
+        await asyncio.sleep(0.2)  # the driver has seen the socket close
+        with pytest.raises(DBAPIError) as lost:
+            async with sessions() as session, session.begin():
+                await NOW_FAST.fetchval(session)
+        assert lost.value.connection_invalidated, lost.value
+        assert is_transient(lost.value)
+        async with sessions() as session, session.begin():
             assert await FastStatement(text("SELECT pg_backend_pid()")).fetchval(session) != pid
     finally:
         await engine.dispose()

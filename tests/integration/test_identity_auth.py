@@ -103,6 +103,10 @@ async def _admin(c) -> dict[str, str]:
     return {"Authorization": f"Bearer {(await login(c, 'admin')).json()['access_token']}"}
 
 
+async def _auditor(c) -> dict[str, str]:  # 三员分立: only the audit administrator reads the trail
+    return {"Authorization": f"Bearer {(await login(c, 'auditadmin')).json()['access_token']}"}
+
+
 async def _create_key(c, headers, **body):
     r = await c.post("/v1/api-keys", headers=headers, json={"name": "省12345热线", **body})
     assert r.status_code == 201, r.text
@@ -195,7 +199,7 @@ async def test_login_brute_force_is_rate_limited(svc):
 async def test_identity_actions_are_audited_with_actor_and_ip(svc):
     async with svc["identity"].client() as c:
         await login(c, "counter_140430")
-        r = await c.get("/v1/audit/entries", headers=await _admin(c), params={"limit": 500})
+        r = await c.get("/v1/audit/entries", headers=await _auditor(c), params={"limit": 500})
         assert r.status_code == 200
         entries = r.json()
         logins = [
@@ -204,7 +208,7 @@ async def test_identity_actions_are_audited_with_actor_and_ip(svc):
             if e["action"].endswith("session_started.v1") and e["actor"] == "counter_140430"
         ]
         assert logins and logins[0]["ip"] == "127.0.0.1" and logins[0]["correlation_id"]
-        v = (await c.get("/v1/audit/verify", headers=await _admin(c))).json()
+        v = (await c.get("/v1/audit/verify", headers=await _auditor(c))).json()
         assert v["ok"] and v["entries"] >= len(entries)
 
 

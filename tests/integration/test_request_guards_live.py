@@ -51,7 +51,7 @@ async def test_nul_in_query_and_body_is_422_naming_the_field(intake):
 
 
 async def test_before_seq_beyond_bigint_is_422(intake):
-    async with intake.client(headers=auth("admin")) as c:
+    async with intake.client(headers=auth("audit_admin")) as c:
         r = await c.get("/v1/audit/entries", params={"before_seq": 2**63})
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["errors"]] == ["before_seq"]

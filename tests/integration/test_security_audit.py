@@ -192,8 +192,8 @@ async def test_state_changes_and_unmasked_reads_are_audited_automatically(infra)
         finally:
             request_context.reset(token)
             correlation_id.reset(cid)
-        admin = auth("admin")
-        async with svc["intake"].client(headers=admin) as c:
+        auditor = auth("audit_admin")  # 三员分立: the audit administrator reads the trail
+        async with svc["intake"].client(headers=auditor) as c:
             entries = (await c.get("/v1/audit/entries", params={"subject": order["id"]})).json()
             assert entries[0]["action"] == "pii.unmasked_read" and entries[0]["ip"] == "10.1.1.1"
             assert entries[0]["detail"] == {"fields": ["requester_phone"], "reason": "回拨"}

@@ -244,7 +244,7 @@ async def test_object_level_jurisdiction_and_assignee_checks(stack):
             assert len(listed) == (1 if want == 200 else 0)
     # Both kinds of state change are in dispatch's audit trail: event-driven (the offer, made by
     # the service itself) and human (the acceptance, by the person, from their address).
-    async with stack["dispatch"].client(headers=auth("admin")) as c:
+    async with stack["dispatch"].client(headers=auth("audit_admin")) as c:
         entries = (await c.get("/v1/audit/entries", params={"limit": 500})).json()
         assert (await c.get("/v1/audit/verify")).json()["ok"]
     by_action = {e["action"]: e for e in entries}
@@ -299,7 +299,7 @@ async def test_resource_limits_headers_and_cors(stack):
             and "default-src 'none'" in r.headers["content-security-policy"]
         )
         assert "traceback" not in r.text.lower()
-    async with stack["intake"].client(headers=auth("admin")) as c:
+    async with stack["intake"].client(headers=auth("audit_admin")) as c:
         assert (await c.get("/v1/audit/entries", params={"limit": 100_000})).status_code == 422
     async with stack["intake"].client() as c:
         pre = {"access-control-request-method": "POST", "access-control-request-headers": "authorization"}

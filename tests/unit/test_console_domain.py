@@ -115,7 +115,7 @@ def test_home_screen_and_visible_screens_by_role():
     assert domain.home_for(["operator", "supervisor"]) == "/supervisor"
     assert domain.home_for([]) == "/login"
     assert domain.screens_for(["mediator"]) == ["counter", "cases", "orders", "liaison"]
-    assert domain.screens_for(["supervisor"])[-2:] == ["liaison", "extensions"]
+    assert domain.screens_for(["supervisor"])[-3:] == ["liaison", "extensions", "knowledge"]
     assert domain.screens_for(["operator"]) == ["operator", "orders"]
     assert domain.case_services_for(["lawyer"]) == ["aid"] and domain.case_services_for(["mediator"]) == [
         "mediation"

@@ -120,3 +120,21 @@ def test_a_fallback_follows_every_type_but_the_ignored_and_gets_the_registry_mod
         )
     )
     assert got == [(dispatch.ASSIGNED, "AssignedV1"), ("cn.lawline.aid.newer_step.v9", None)]
+
+
+def test_unless_rules_a_record_out_before_the_inbox_and_a_broken_payload_stays_wanted():
+    seen = []
+
+    async def on_classified(session, event, data: intake.WorkOrderClassifiedV2) -> None:
+        seen.append(data.method)
+
+    handlers = Handlers().on(intake.WorkOrderClassifiedV2, on_classified, unless=lambda d: d.method == "auto")
+    handler = handlers.get(intake.WORKORDER_CLASSIFIED)
+    example = intake.WorkOrderClassifiedV2.model_json_schema()["examples"][0]
+    by_operator = _event(intake.WorkOrderClassifiedV2, example)
+    at_filing = _event(intake.WorkOrderClassifiedV2, {**example, "method": "auto"})
+    broken = _event(intake.WorkOrderClassifiedV2, {k: v for k, v in example.items() if k != "method"})
+    assert handler.wants(by_operator) and not handler.wants(at_filing)
+    assert handler.wants(broken)  # the handler's own parse dead-letters it, naming the field
+    asyncio.run(handler(None, by_operator))
+    assert seen == ["operator"]

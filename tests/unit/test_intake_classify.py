@@ -74,6 +74,22 @@ def test_general_phrasings(text, service_type, domain):
         ("丈夫经常殴打我，我不敢回家。", "urgent"),
         ("他一直对我家暴。", "urgent"),
         ("你们能打我电话吗？想问离婚的事。", "normal"),  # 打我电话 is a phone call, not a blow
+        # #19: dialect, protection orders, threats, stand-offs and deadlines in spoken form.
+        ("俺男人喝了酒就打俺，昨天又把俺打得鼻子出血。", "urgent"),
+        ("我想申请人身安全保护令，该准备啥？", "urgent"),
+        ("他说我要是报警就弄死我。", "critical"),
+        ("他说要杀了我。", "critical"),
+        ("工友说不给钱就从楼上跳下去。", "critical"),
+        ("包工头说谁再闹就找人收拾谁。", "urgent"),
+        ("前男友一直威胁我。", "urgent"),
+        ("两个村为了山林对峙好几天了。", "urgent"),
+        ("村民堵着大门不让车进出。", "urgent"),
+        ("一群工人跟项目部的人吵起来了。", "urgent"),
+        ("明天就劳动仲裁开庭了，我一个人去。", "urgent"),
+        ("仲裁时效快到了，还能申请吗？", "urgent"),
+        ("复议期限下周就到了，还来得及吗？", "urgent"),
+        ("处罚决定下周就过期了。", "urgent"),
+        ("想问问劳动仲裁要准备什么材料。", "normal"),
     ],
 )
 def test_urgency_signals(text, level):
@@ -83,10 +99,23 @@ def test_urgency_signals(text, level):
 
 @pytest.mark.parametrize(
     ("text", "women"),
-    [("丈夫经常殴打我，我想离婚。", True), ("老公喝醉了就打我。", True), ("儿子喝了酒就打我。", False)],
+    [
+        ("丈夫经常殴打我，我想离婚。", True),
+        ("老公喝醉了就打我。", True),
+        ("俺老汉喝了酒就打人，把俺打得爬不起来。", True),  # 老汉: the husband in Shanxi speech
+        ("儿子喝了酒就打我。", False),
+    ],
 )
 def test_a_husband_s_violence_puts_the_caller_in_the_women_group(text, women):
     assert ("women" in classify(text).special_groups) is women
+
+
+@pytest.mark.parametrize(
+    "text", ["俺男人天天打俺", "我想申请保护令", "老公家暴我好几年了", "他又对我家庭暴力了"]
+)
+def test_domestic_violence_is_urgent_and_a_family_matter(text):
+    c = classify(text)
+    assert c.urgency == "urgent" and c.domain == "marriage_family", c.as_dict()
 
 
 def test_groups_from_age_and_words():
@@ -106,3 +135,19 @@ def test_similarity_orders_related_texts_above_unrelated():
     other = "邻居家装修把我家墙震裂了，想请调解员来调解。"
     assert similarity(a, same) > 0.3 > similarity(a, other)
     assert similarity(a, a) == 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["调解员老是向着对方说话，俺要投诉这个调解员", "法律援助中心的人态度差，打了三回电话都没人管"],
+)
+def test_a_complaint_about_a_named_service_is_not_taken_for_that_service(text: str) -> None:
+    """The rule book's outright terms (调解, 法律援助) made these mediation / legal aid, decided by
+    the rules alone; with a complaint heard, the model decides (combine.about_a_service)."""
+    r = classify(text)
+    assert (r.service_type, r.method["service_type"]) == ("complaint", "model")
+
+
+def test_a_plain_request_naming_a_service_is_still_decided_by_the_rules() -> None:
+    r = classify("想做个公证，房子过户给儿子")
+    assert (r.service_type, r.method["service_type"]) == ("notarization", "rules")

@@ -154,3 +154,33 @@ async def test_after_failure_sets_the_wait_after_a_failed_run(monkeypatch: pytes
     with pytest.raises(asyncio.CancelledError):
         await Periodic(2.0, job, name="check", after_failure=0.5).run()
     assert waits == [0.5, 2.0, 0.5]
+
+
+async def test_coalesce_makes_the_wakes_of_one_moment_one_run():
+    runs: list[int] = []
+    wake = asyncio.Event()
+
+    async def job() -> None:
+        runs.append(1)
+
+    task = asyncio.create_task(every(60, job, name="chainer", wake=wake, run_first=False, coalesce=0.5))
+    await asyncio.sleep(0.02)
+    for _ in range(20):  # twenty commits in a moment, each waking the job
+        wake.set()
+        await asyncio.sleep(0)  # the job's task gets its turn between them
+    assert runs == []  # still coalescing (0.5 s: a loaded machine cannot make this flaky)
+    for _ in range(300):
+        if runs:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.6)  # no second run follows: every wake was before the run
+    assert runs == [1]
+    wake.set()  # a later wake is a later run
+    for _ in range(100):
+        if len(runs) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert runs == [1, 1]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

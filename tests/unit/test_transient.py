@@ -28,6 +28,7 @@ def _wrapped(orig: BaseException, *, invalidated: bool = False) -> sa_exc.DBAPIE
         asyncpg.TooManyConnectionsError("sorry, too many clients already"),
         asyncpg.AdminShutdownError("terminating connection due to administrator command"),
         asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.InterfaceError("connection is closed"),  # a pooled connection the server closed
         asyncpg.SerializationError("could not serialize access"),
         asyncpg.DeadlockDetectedError("deadlock detected"),
         _wrapped(asyncpg.CannotConnectNowError("starting up")),

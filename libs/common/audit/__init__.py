@@ -7,7 +7,7 @@ roles, jurisdiction), what (action, subject, detail), when, from where (client I
 correlation id.
 
 Entries are chained: `hash = SHA-256(canonical JSON of the entry, including seq and
-prev_hash)`; `verify` recomputes the chain and reports the first edited, deleted (gap or
+prev_hash)` (SM3 under LAWLINE_CRYPTO=sm, each hash naming its algorithm: see `chain`); `verify` recomputes the chain and reports the first edited, deleted (gap or
 broken link) or reordered entry. Truncating the newest entries cannot be seen from inside
 the table: anchor `head_hash` elsewhere (the verify endpoint returns it; a supervisor's
 weekly print-out or an external notary service will do).

@@ -1,4 +1,4 @@
-"""`GET /v1/audit/verify` and `GET /v1/audit/entries` on every service (admins only)."""
+"""`GET /v1/audit/verify` and `GET /v1/audit/entries` on every service (the audit administrator only)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from libs.common.audit.chain import chain_now, verify
 from libs.common.audit.store import AUDIT
 from libs.common.auth import allow
 
+# 三员分立 (等保 2.0 level 3, services/identity/duties.py): only the audit administrator reads
+# and verifies the trail — not the administrators whose actions it records.
 AUDIT_POLICY = {
-    "GET /v1/audit/verify": allow("admin"),
-    "GET /v1/audit/entries": allow("admin"),
+    "GET /v1/audit/verify": allow("audit_admin"),
+    "GET /v1/audit/entries": allow("audit_admin"),
 }
 
 _VERIFY_EXAMPLE = {"ok": True, "entries": 1824, "head_hash": "9f2c…e1", "problems": []}

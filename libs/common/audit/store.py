@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.audit_context import current_context
+from libs.common.crypto import crypto_mode
 from libs.common.logging import correlation_id
 
 
@@ -89,12 +90,18 @@ def new_entry(
 def event_entry(*, service: str, topic: str, key: str | None, event: Any) -> dict[str, Any]:
     """The audit entry of a state change is the event announcing it. The payload's hash binds
     the entry to what was announced (the outbox row can be checked against it)."""
-    payload_hash = hashlib.sha256(orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    body = orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS)
+    # The field names its algorithm: SM3 under LAWLINE_CRYPTO=sm (GB/T 39786-2021), SHA-256 otherwise.
+    digest = (
+        {"payload_sm3": hashlib.new("sm3", body).hexdigest()}
+        if crypto_mode() == "sm"
+        else {"payload_sha256": hashlib.sha256(body).hexdigest()}
+    )
     return new_entry(
         service=service,
         action=event.type,
         subject=event.subject or key,
-        detail={"event_id": event.id, "topic": topic, "payload_sha256": payload_hash},
+        detail={"event_id": event.id, "topic": topic} | digest,
     )
 
 

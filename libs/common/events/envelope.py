@@ -9,7 +9,6 @@ round-trips with the official `cloudevents` SDK in both directions.
 from __future__ import annotations
 
 import builtins
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,8 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel
+
+from libs.common import tracing
 
 SPECVERSION = "1.0"
 _CORE = ("id", "source", "type", "specversion", "time", "subject")
@@ -141,10 +142,6 @@ def _fmt_time(t: datetime) -> str:
     return s[:-6] + "Z" if s.endswith("+00:00") else s
 
 
-def new_traceparent() -> str:
-    return f"00-{os.urandom(16).hex()}-{os.urandom(8).hex()}-01"
-
-
 def make_event(
     event_type: str,
     *,
@@ -164,5 +161,7 @@ def make_event(
         subject=subject,
         data=payload.model_dump(mode="json"),
         extensions=ext,
-        traceparent=traceparent or new_traceparent(),
+        # The W3C context of the span this event is made in (libs.common.tracing); none while
+        # tracing is off: a made-up traceparent would name a trace no one recorded.
+        traceparent=traceparent or tracing.created_traceparent(event_type, source.rsplit("/", 1)[-1]),
     )

@@ -9,6 +9,8 @@
     var live = document.getElementById("live");
     var es = new EventSource(box.getAttribute("data-stream"));
     var known = null;  // the offers already on screen: anything else that arrives is new
+    // Every renewal (a reconnect) and every change re-renders the whole list: an offer stays
+    // marked new across those renders until the officer has looked (seen() empties this).
     es.addEventListener("inbox", function (ev) {
       box.innerHTML = ev.data;
       if (window.htmx) window.htmx.process(box);
@@ -16,9 +18,10 @@
       box.querySelectorAll("[data-testid=offer].offered").forEach(function (li) { now[li.dataset.order] = li; });
       if (known !== null) {
         var fresh = Object.keys(now).filter(function (id) { return !known[id]; });
-        fresh.forEach(function (id) { now[id].classList.add("new"); });
+        fresh.forEach(function (id) { unseen[id] = true; });
         if (fresh.length) announce(fresh.length);
       }
+      Object.keys(now).forEach(function (id) { if (unseen[id]) now[id].classList.add("new"); });
       known = now;
       tickCountdowns();
     });
@@ -39,6 +42,7 @@
   // A new offer is seen and heard: a badge and the tab's title until the officer looks, and a
   // short tone (browsers allow sound only after the page was clicked once — the sign-in does).
   var baseTitle = document.title;
+  var unseen = {};  // order ids announced and not yet looked at
   function announce(n) {
     var badge = document.getElementById("new-offers");
     if (badge) {
@@ -61,6 +65,8 @@
   function seen() {
     var badge = document.getElementById("new-offers");
     if (!badge || badge.hidden) return;
+    unseen = {};
+    document.querySelectorAll("[data-testid=offer].new").forEach(function (li) { li.classList.remove("new"); });
     badge.hidden = true; badge.dataset.count = "0"; document.title = baseTitle;
   }
   document.addEventListener("visibilitychange", function () { if (!document.hidden) setTimeout(seen, 4000); });
@@ -132,6 +138,35 @@
     }
   });
 
+  // 法律知识库: "用此条当场解答" marks the call answered with that article — its id goes with the
+  // order (intake records which article answered), its standard answer fills the summary, which the
+  // operator may still shorten or adapt. "不用此条" forgets the article, not what was typed.
+  function kbChoose(btn) {
+    var id = document.getElementById("knowledge_article_id");
+    var note = document.getElementById("kb-chosen");
+    if (!id || !note) return;
+    id.value = btn ? btn.dataset.id : "";
+    id.defaultValue = id.value;  // a hidden field's reset() keeps its value: say what it is now
+    note.hidden = !btn;
+    if (!btn) return;
+    note.querySelector("span").textContent = note.dataset.text.replace("{q}", btn.dataset.question);
+    var answered = document.getElementById("answered");
+    if (answered && !answered.checked) {
+      answered.checked = true;
+      answered.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    var summary = document.getElementById("answer_summary");
+    if (summary) {
+      summary.value = (btn.dataset.answer || "").slice(0, 2000);
+      summary.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  }
+  document.addEventListener("click", function (ev) {
+    var use = ev.target.closest && ev.target.closest("[data-kb-use]");
+    if (use) kbChoose(use);
+    if (ev.target.closest && ev.target.closest("[data-kb-unchoose]")) kbChoose(null);
+  });
+
   // A new order resets the call: clear the form so the next caller starts clean (the result stays).
   document.addEventListener("htmx:afterSwap", function (ev) {
     var form = document.getElementById("order-form");
@@ -145,8 +180,9 @@
       form.querySelector("[name=call_started_at]").value = "";
       var box = document.getElementById("answer-box");
       if (box) box.hidden = true;  // none at the counter
+      kbChoose(null);  // the knowledge-base article belonged to that call too
       // The previous caller's lookup and suggestion belong to that call.
-      ["lookup", "suggest"].forEach(function (id) {
+      ["lookup", "suggest", "kb"].forEach(function (id) {
         var panel = document.getElementById(id);
         if (panel && panel.dataset.initial !== undefined) panel.innerHTML = panel.dataset.initial;
       });
@@ -340,7 +376,7 @@
   });
 
   // Remember each panel's first content, to put back for the next call.
-  ["lookup", "suggest"].forEach(function (id) {
+  ["lookup", "suggest", "kb"].forEach(function (id) {
     var panel = document.getElementById(id);
     if (panel) panel.dataset.initial = panel.innerHTML;
   });

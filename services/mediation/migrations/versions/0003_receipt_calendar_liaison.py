@@ -24,7 +24,7 @@ JSONB = postgresql.JSONB(astext_type=sa.Text())
 TZ = sa.DateTime(timezone=True)
 
 
-def upgrade() -> None:
+def upgrade() -> None:  # Long on purpose: one migration's DDL, read top to bottom; frozen once applied.
     op.add_column("cases", sa.Column("received_at", TZ, nullable=True))
     op.add_column("cases", sa.Column("receipt", JSONB, nullable=True))
     op.execute("UPDATE cases SET received_at = opened_at WHERE received_at IS NULL")
