@@ -5,9 +5,11 @@ their own cases); the 司法行政部门 (supervisor) decides objections (Art 49
 procuratorates and police notify through external_system credentials (Art 36)."""
 
 from libs.common.auth import allow
+from libs.common.case_roles import CASE_WORK_ROLES
 
-READ = ("aid_officer", "counter_staff", "lawyer", "supervisor", "admin")
-OFFICER = ("aid_officer", "admin")
+OFFICERS = CASE_WORK_ROLES["legal_aid"]  # the roles dispatch may hand a legal-aid order to
+READ = (*OFFICERS, "counter_staff", "lawyer", "supervisor", "admin")
+OFFICER = (*OFFICERS, "admin")
 DESK = ("aid_officer", "counter_staff", "admin")
 
 POLICY = {

@@ -27,6 +27,7 @@ from typing import NamedTuple, Protocol
 
 from libs.common.bilingual import Text
 from libs.common.calendar import DEFAULT_CALENDAR
+from libs.common.case_roles import can_work, cannot_work_reason
 from libs.common.clock import CHINA_TZ
 from libs.common.urgency import at_least
 from services.dispatch import complexity as cx
@@ -340,6 +341,8 @@ def _blocker(s: StaffView, order: OrderView, target: Target | None, strict: bool
             lvl = s.levels.get(order.domain, 0)
             if lvl < target.domain_level:
                 return f"{order.domain} 领域熟练度 {lvl} < {target.domain_level} | domain proficiency too low"
+    if not can_work(order.service_type, s.role):  # the on-call tier's lawyer and a mediation order
+        return str(cannot_work_reason(order.service_type, s.role))
     if s.load + weight > s.capacity:
         return f"负荷已满（{s.load}+{weight} > {s.capacity}） | no capacity for weight {weight}"
     return None

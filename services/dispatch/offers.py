@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal, in_jurisdiction, object_visible
 from libs.common.bilingual import Text
+from libs.common.case_roles import can_work, cannot_work_reason
 from libs.common.events import dispatch as ev
 from libs.common.events import intake
 from libs.common.orm import get_present
@@ -135,6 +136,8 @@ async def transfer(
     if not can_act_on_offer(target.role, "transfer"):  # the same rule routing follows
         zh, en = Text.parse(cannot_act_reason(target.role))
         raise FieldProblem("to_staff_id", zh, en, status=409)
+    if not can_work(order.service_type, target.role):  # a mediation order to a lawyer stops there
+        raise FieldProblem("to_staff_id", *cannot_work_reason(order.service_type, target.role), status=409)
     if current is not None:
         await _give_back(session, a=current, now=now, status="transferred", code="transferred", note=reason)
     took = await session.execute(

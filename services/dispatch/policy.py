@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from libs.common import urgency as urg
+from libs.common.case_roles import can_work, work_roles
 from services.dispatch.acting import OFFER_ROLES, can_act_on_offer
 
 POLICY_PATH = Path(__file__).with_name("policy.yaml")
@@ -172,6 +173,7 @@ def parse_policy(doc: dict[str, Any]) -> Policy:
         match = {k: _tuple(v) for k, v in (r.get("match") or {}).items()}
         if "urgency" in match:
             match["urgency"] = _at_or_above(match["urgency"], where)
+        _check_workable(where, match.get("service_type", ()), targets)
         rules.append(Rule(str(r.get("id", f"rule-{i}")), match, tuple(targets)))
     if not rules or rules[-1].match:
         raise ValueError("policy: the last rule must match everything (`match: {}`)")
@@ -232,6 +234,19 @@ def _target(t: dict[str, Any], defaults: dict[str, Any], timeout: int, where: st
         domain_level=t.get("domain_level"),
         timeout_minutes=int(t.get("timeout_minutes", timeout)),
     )
+
+
+def _check_workable(where: str, service_types: tuple[str, ...], targets: list[Target]) -> None:
+    """A rule's every target must name a role that can work each service type it matches (a
+    mediation rule sending orders to lawyers would park them where nobody can act). The on-call
+    target serves every type, so routing passes over, per order, whoever on it cannot work it."""
+    for n, target in enumerate(targets, 1):
+        for service_type in service_types:
+            if not any(can_work(service_type, role) for role in target.roles):
+                raise ValueError(
+                    f"{where} target {n}: roles {list(target.roles)} cannot work {service_type} "
+                    f"(needs {', '.join(work_roles(service_type) or ())})"
+                )
 
 
 def _at_or_above(levels: tuple[str, ...], where: str) -> tuple[str, ...]:

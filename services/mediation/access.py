@@ -6,9 +6,11 @@ everything is jurisdiction-filtered.
 """
 
 from libs.common.auth import allow
+from libs.common.case_roles import CASE_WORK_ROLES
 
-_READ = allow("mediator", "supervisor", "admin")
-_WORK = allow("mediator", "admin")
+MEDIATORS = CASE_WORK_ROLES["mediation"]  # the roles dispatch may hand a mediation order to
+_READ = allow(*MEDIATORS, "supervisor", "admin")
+_WORK = allow(*MEDIATORS, "admin")
 _REGISTER = allow("mediator", "counter_staff", "admin", note="walk-in registration at the counter")
 
 POLICY = {

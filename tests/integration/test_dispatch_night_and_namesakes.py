@@ -196,3 +196,70 @@ async def test_two_wang_weis_warn_the_same_id_number_blocks_an_unaccepted_offer_
             await _offer_of(dispatch, e)
             rows = _candidates((await dispatch.get(f"/v1/work-orders/{e}/decision")).json())
             assert t in rows and "利益冲突" not in (rows[t]["passed_over"] or "")
+
+
+async def test_an_urgent_mediation_order_at_night_waits_for_a_mediator_not_the_on_call_aid_officer(
+    own_broker,
+):
+    """Demo D0200: "两户人家…已经动了手" (mediation, urgent) at night went to the 7×24 on-call tier,
+    an aid officer accepted it, and every mediation step then answered 403. Now it is offered to the
+    first mediator on duty (the offer clock starts when they are), who accepts it and can work the
+    case it opens; nobody can hand it to the on-call officer instead."""
+    clock = FrozenClock(SUNDAY_2AM)
+    async with services(own_broker, "intake", "dispatch", "mediation", clock=clock) as svc:
+        await consumers_ready(*svc.values())
+        async with (
+            svc["intake"].client(headers=auth("operator", region=QINYUAN)) as intake,
+            svc["dispatch"].client(headers=auth("supervisor", region="1404")) as dispatch,
+        ):
+            r = await intake.post(
+                "/v1/work-orders",
+                json={
+                    "channel": "hotline",
+                    "requester": {"name": "牛小平", "phone": "13834569902"},
+                    "region_code": TOWN,
+                    "description": "两户人家因为屋后排水沟的走向吵架，已经动了手，请派调解员。",
+                },
+            )
+            assert r.status_code == 201, r.text
+            order = r.json()
+            assert (order["service_type"], order["urgency"]) == ("mediation", "urgent")
+            offer = await _offer_of(dispatch, order["id"])
+            person = (await dispatch.get(f"/v1/staff/{offer['staff_id']}")).json()
+            assert person["role"] == "mediator", person
+            # Offered now, timed from when that mediator's duty begins (Monday morning).
+            assert datetime.fromisoformat(offer["offered_at"]) == SUNDAY_2AM
+            assert datetime.fromisoformat(offer["expires_at"]) - SUNDAY_2AM > timedelta(hours=6)
+
+            on_call = [
+                s for s in (await dispatch.get("/v1/staff", params={"role": "aid_officer"})).json()
+                if "on_call" in s["skills"]
+            ] + [
+                s for s in (await dispatch.get("/v1/staff", params={"role": "lawyer"})).json()
+                if "on_call" in s["skills"]
+            ]  # fmt: skip
+            rows = _candidates((await dispatch.get(f"/v1/work-orders/{order['id']}/decision")).json())
+            assert on_call and all(rows[s["id"]]["passed_over"] for s in on_call if s["id"] in rows)
+            # A supervisor cannot hand it to the on-call aid officer either: the same rule guards 转办.
+            officer = next(s for s in on_call if s["role"] == "aid_officer")
+            r = await dispatch.post(
+                f"/v1/work-orders/{order['id']}/transfer",
+                json={"to_staff_id": officer["id"], "reason": "夜间值班"},
+            )
+            assert r.status_code == 409, r.text
+            error = r.json()["errors"][0]
+            assert error["field"] == "to_staff_id" and "不能办理人民调解案件" in error["message"]
+            assert (await _offer_of(dispatch, order["id"]))["id"] == offer["id"]  # still the mediator's
+
+            me = auth("mediator", region=person["county_code"] or "1404", staff_id=offer["staff_id"])
+            r = await dispatch.post(f"/v1/assignments/{offer['id']}/accept", headers=me)
+            assert r.status_code == 200, r.text
+
+        async with svc["mediation"].client(headers=me) as mediation:
+
+            async def case():  # type: ignore[no-untyped-def]
+                found = (await mediation.get("/v1/cases", params={"work_order_id": order["id"]})).json()
+                return found["items"] if isinstance(found, dict) else found
+
+            cases = await wait_for(case, timeout=30, what="the mediation case")
+            assert len(cases) == 1 and cases[0]["mediator_staff_id"] == offer["staff_id"]

@@ -138,16 +138,13 @@ def _person(
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("service_type", ["consultation", "mediation", "legal_aid"])
+@pytest.mark.parametrize("service_type", ["consultation", "legal_aid"])
 def test_the_knife_at_night_goes_to_the_on_call_tier_not_to_a_county_lawyer_at_0830(service_type):
+    role = {"legal_aid": "aid_officer"}.get(service_type, "lawyer")
     county = _person(
-        "county",
-        "county",
-        ("consultation", "mediation", "legal_aid"),
-        [Slot(d, time(8, 30), time(17, 30)) for d in range(5)],
-        role={"mediation": "mediator", "legal_aid": "aid_officer"}.get(service_type, "lawyer"),
+        "county", "county", (service_type,), [Slot(d, time(8, 30), time(17, 30)) for d in range(5)], role=role
     )
-    duty = _person("duty", "city", ("on_call",), [Slot(6, time(0), time(8), "on_call")])
+    duty = _person("duty", "city", ("on_call",), [Slot(6, time(0), time(8), "on_call")], role=role)
     o = OrderView(
         id="o", service_type=service_type, county_code="140430", region_code="140430003", description=KNIFE
     )
@@ -160,6 +157,57 @@ def test_the_knife_at_night_goes_to_the_on_call_tier_not_to_a_county_lawyer_at_0
             assert d.offer_timeout_minutes <= 10
     o.urgency = "critical"
     assert decide(o, [county, duty], SUNDAY_2AM, policy=POLICY, calendar=CAL).offer_timeout_minutes == 5
+
+
+# The on-call tier is lawyers and aid officers (policy.yaml): an order whose case only another
+# role can work must never be held by them — it goes to the first person of that role on duty,
+# and the decision says why the on-call officer was passed over (demo D0200: a mediation order
+# accepted by the on-call aid officer, then 403 on every mediation step).
+@pytest.mark.parametrize(
+    "service_type, worker, on_call_roles",
+    [("mediation", "mediator", ("lawyer", "aid_officer")), ("legal_aid", "aid_officer", ("lawyer",))],
+)
+def test_an_urgent_case_order_at_night_never_goes_to_an_on_call_role_that_cannot_work_it(
+    service_type, worker, on_call_roles
+):
+    county = _person(
+        "county",
+        "county",
+        (service_type,),
+        [Slot(d, time(8, 30), time(17, 30)) for d in range(5)],
+        role=worker,
+    )
+    duty = [
+        _person(f"duty-{r}", "city", ("on_call",), [Slot(6, time(0), time(8), "on_call")], role=r)
+        for r in on_call_roles
+    ]
+    o = OrderView(
+        id="o", service_type=service_type, county_code="140430", region_code="140430003", urgency="critical",
+        description=KNIFE,
+    )  # fmt: skip
+    d = decide(o, [county, *duty], SUNDAY_2AM, policy=POLICY, calendar=CAL)
+    assert d.chosen is not None and d.chosen.id == "county", d.reason
+    assert d.available_at is not None and d.available_at > SUNDAY_2AM  # Monday 08:30, offered now
+    passed = {c.staff_id: c.passed_over for c in d.candidates}
+    assert all(passed[p.id] for p in duty)  # the row keeps the first target's reason (role mismatch)
+    # Against the on-call target alone, the reason is the case role.
+    alone = decide(o, duty, SUNDAY_2AM, policy=POLICY, calendar=CAL)
+    assert alone.chosen is None  # nobody: the supervisor queue, never a holder who cannot act
+    label = "人民调解" if service_type == "mediation" else "法律援助"
+    verdicts = [domain._blocker(p, o, POLICY.on_call.target, True, 1) for p in duty]
+    assert all(f"不能办理{label}案件" in v and f"cannot work a {service_type} case" in v for v in verdicts)
+
+
+def test_a_policy_that_sends_a_case_order_to_roles_that_cannot_work_it_is_refused():
+    doc = _policy_doc()
+    rule = next(r for r in doc["rules"] if r["id"] == "mediation-local")
+    rule["targets"][0]["roles"] = ["lawyer"]
+    with pytest.raises(
+        ValueError, match=r"mediation-local target 1: roles \['lawyer'\] cannot work mediation"
+    ):
+        parse_policy(doc)
+    rule["targets"][0]["roles"] = ["lawyer", "mediator"]  # one role that can is enough
+    parse_policy(doc)
 
 
 def _policy_doc() -> dict:
