@@ -11,7 +11,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from services.console import domain, order_edit
+from services.console import cases_view, domain, order_edit
 from services.console.service import BackendError, Unavailable
 from services.console.web import (
     LoginRequired,
@@ -64,8 +64,25 @@ async def _inbox_ctx(request: Request, tok: str, staff_id: str | None) -> dict:
 @router.get("/counter", response_class=HTMLResponse)
 async def counter_screen(request: Request) -> Response:
     s = require(request, "counter")
-    ctx = await _inbox_ctx(request, await token(request), s.user.get("staff_id"))
-    return render(request, "counter.html", ctx)
+    tok, staff_id = await token(request), s.user.get("staff_id")
+    ctx, duty = await asyncio.gather(_inbox_ctx(request, tok, staff_id), _duty_ctx(request, tok, staff_id))
+    return render(request, "counter.html", {**ctx, **duty})
+
+
+async def _duty_ctx(request: Request, tok: str, staff_id: str | None, me: dict | None = None) -> dict:
+    """签到 or 签退, whichever the officer's state allows (never both), and since when."""
+    if not staff_id:
+        return {"duty_unknown": True}
+    if me is None:
+        try:
+            me = await backends(request).staff_member(tok, staff_id)
+        except (Unavailable, BackendError):
+            return {"duty_unknown": True}
+    return {
+        "signed_in": cases_view.on_duty(me),
+        "signed_in_at": me.get("signed_in_at"),
+        "signed_out_at": me.get("signed_out_at"),
+    }
 
 
 @router.get("/counter/point-queue", response_class=HTMLResponse)
@@ -193,7 +210,9 @@ async def respond(request: Request, assignment_id: uuid.UUID, action: str) -> Re
     except (Unavailable, BackendError) as exc:
         ctx = await _inbox_ctx(request, tok, s.user.get("staff_id"))
         return render(request, "_inbox.html", {**ctx, "action_problem": problem_ctx(exc, s.lang)})
-    return render(request, "_inbox.html", await _inbox_ctx(request, tok, s.user.get("staff_id")))
+    resp = render(request, "_inbox.html", await _inbox_ctx(request, tok, s.user.get("staff_id")))
+    resp.headers["HX-Trigger"] = "inbox-changed"  # the point's queue shows who holds it now
+    return resp
 
 
 @router.post("/counter/duty/{action}", response_class=HTMLResponse)
@@ -202,14 +221,15 @@ async def duty(request: Request, action: str) -> Response:
     await check_csrf(request)
     if action not in ("sign-in", "sign-out") or not s.user.get("staff_id"):
         return Response(status_code=404)
+    tok, staff_id = await token(request), s.user["staff_id"]
     try:
-        await backends(request).duty(await token(request), s.user["staff_id"], action)
+        me = await backends(request).duty(tok, staff_id, action)
     except (Unavailable, BackendError) as exc:
-        return render(request, "_result.html", problem_ctx(exc, s.lang))
+        duty = await _duty_ctx(request, tok, staff_id)
+        return render(request, "_duty.html", {**duty, **problem_ctx(exc, s.lang), "duty_result": True})
+    done = {"ok": True, "message_key": "ct.sign_in_done" if action == "sign-in" else "ct.sign_out_done"}
     resp = render(
-        request,
-        "_result.html",
-        {"ok": True, "message_key": "ct.signed_in" if action == "sign-in" else "ct.signed_out"},
+        request, "_duty.html", {**await _duty_ctx(request, tok, staff_id, me), **done, "duty_result": True}
     )
     resp.headers["HX-Trigger"] = "duty-changed"  # the point's queue shows the officer on duty at once
     return resp

@@ -382,6 +382,10 @@ class Backends:
         """A service point's members on duty (load, next duty) and its open offers and matters."""
         return await self.json("dispatch", "GET", f"/v1/service-points/{point_id}/queue", token)
 
+    async def staff_member(self, token: str, staff_id: str) -> dict:
+        """One person's dispatch record (roster, 签到/签退 times)."""
+        return await self.json("dispatch", "GET", f"/v1/staff/{staff_id}", token)
+
     async def duty(self, token: str, staff_id: str, action: str) -> dict:
         if action not in ("sign-in", "sign-out"):
             raise ValueError(f"unknown duty action {action!r}")

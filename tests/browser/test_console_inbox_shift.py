@@ -71,8 +71,15 @@ async def test_an_officer_keeps_the_inbox_open_across_many_tokens_and_accepts(
             await page.wait_for_url(re.compile(r"/(counter|cases)$"))
             await page.goto(f"{console.url}/counter")
             await page.get_by_test_id("inbox-empty").wait_for()
+            assert await page.get_by_test_id("sign-out").count() == 0  # not signed in yet: one action
             await page.get_by_test_id("sign-in").click()
             await page.get_by_test_id("duty").locator(".ok").wait_for()
+            # Signed in: only 签退 is offered now, beside since when (seen: both buttons, always).
+            assert await page.get_by_test_id("sign-in").count() == 0
+            assert await page.get_by_test_id("sign-out").is_visible()
+            assert re.fullmatch(
+                r"已签到（\d\d:\d\d 起）", await page.get_by_test_id("duty-state").inner_text()
+            )
             before = (await rotations(svc["identity"])).get("refresh_token.rotated", 0)
 
             started = time.monotonic()
@@ -109,6 +116,8 @@ async def test_an_officer_keeps_the_inbox_open_across_many_tokens_and_accepts(
                 number, order_id = r.json()["number"], r.json()["id"]
             offer = page.get_by_test_id("offer").filter(has_text=number)
             await offer.wait_for(timeout=30_000)
+            # The point's queue follows at once (seen: 本服务点暂无待办 until its 30 s poll).
+            await page.get_by_test_id("point-open").filter(has_text=number).wait_for(timeout=5_000)
             # Seen and counted: a badge, the tab's title, the new offer marked, the time left ticking.
             assert "1 条新待办" in await page.get_by_test_id("new-offers").inner_text()
             assert (await page.title()).startswith("(1) ")

@@ -22,6 +22,11 @@
         if (fresh.length) announce(fresh.length);
       }
       Object.keys(now).forEach(function (id) { if (unseen[id]) now[id].classList.add("new"); });
+      // The point's queue below lists this officer's offers too: refresh it when they change
+      // (not on every renewal's re-render of the same list).
+      if (known !== null && Object.keys(now).sort().join() !== Object.keys(known).sort().join()) {
+        document.body.dispatchEvent(new CustomEvent("inbox-changed"));
+      }
       known = now;
       tickCountdowns();
     });
