@@ -325,8 +325,9 @@ class KilledOnTheSecond:
 
 async def test_a_batch_killed_midway_is_marked_once_each_and_nothing_goes_twice(env):
     """The marks of a batch are written together (#21): a crash after the first message went
-    leaves both `sending`; after the lease the first is found sent (no second send) and the
-    second is sent, each once in the provider's file."""
+    leaves both `sending`; after the lease the one that went is found sent (no second send) and
+    the other is sent, each once in the provider's file. Which of the two the batch takes first is
+    not the point (both are due at the same frozen instant): CI once saw the second go first."""
     svc, clk, path = env
     clk.advance(hours=2)  # the earlier tests' messages are out of the numbers' hourly limit
     async with svc.client(headers=OP) as c:
@@ -336,10 +337,11 @@ async def test_a_batch_killed_midway_is_marked_once_each_and_nothing_goes_twice(
         await sender(svc, clk, KilledOnTheSecond(FileGateway(path))).run_once()
     [a], [b] = await messages(svc, first["id"]), await messages(svc, second["id"])
     assert (a.status, b.status) == ("sending", "sending")  # neither marked: the batch died
-    assert sum(x["id"] == str(a.id) for x in read_outbox(path)) == 1
+    went = [x["id"] for x in read_outbox(path) if x["id"] in (str(a.id), str(b.id))]
+    assert len(went) == 1  # the first call reached the provider, the second never did
     clk.advance(seconds=61)
     restarted = sender(svc, clk, FileGateway(path))
-    assert await restarted.run_once() >= 2
+    assert await restarted.run_once() == 2  # the one that went found sent, the other sent now
     [a], [b] = await messages(svc, first["id"]), await messages(svc, second["id"])
     assert (a.status, b.status) == ("sent", "sent")
     assert a.provider_id and b.provider_id and a.sent_at and b.sent_at

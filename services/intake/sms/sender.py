@@ -127,7 +127,9 @@ class SmsSender:
                 await session.scalars(
                     select(SmsMessage)
                     .where(SmsMessage.status.in_(DUE), SmsMessage.next_attempt_at <= now)
-                    .order_by(SmsMessage.next_attempt_at)
+                    # Oldest due first; messages due at the same instant in the order they were
+                    # written (then by id), so a batch's order never depends on where rows lie.
+                    .order_by(SmsMessage.next_attempt_at, SmsMessage.created_at, SmsMessage.id)
                     .limit(self.s.batch)
                     .with_for_update(skip_locked=True)
                 )
