@@ -176,12 +176,26 @@ class Stack:
 
     async def request(self, service: str, method: str, path: str, **kw: Any) -> httpx.Response:
         """One HTTP request; once more if a kept-alive connection was closed under it (uvicorn
-        drops idle ones after 5 s) — the server never saw the first, and creates carry an
-        Idempotency-Key besides."""
+        drops idle ones after 5 s). Before the request was written (RemoteProtocolError,
+        ConnectError) the server never saw it; during the read (ReadError, seen once in `make run`)
+        it may have, so only a read or a create with an Idempotency-Key goes again. Anything else
+        is a failed step, never the end of the load."""
         try:
             return await self.http[service].request(method, path, **kw)
-        except (httpx.RemoteProtocolError, httpx.ConnectError):
+        except (httpx.RemoteProtocolError, httpx.ConnectError) as first:
+            return await self._again(service, method, path, first, **kw)
+        except httpx.ReadError as first:
+            if method.upper() in ("GET", "HEAD") or "Idempotency-Key" in (kw.get("headers") or {}):
+                return await self._again(service, method, path, first, **kw)
+            raise Failed(f"{method} {service}{path}: connection dropped mid-answer ({first!r})") from first
+
+    async def _again(
+        self, service: str, method: str, path: str, first: Exception, **kw: Any
+    ) -> httpx.Response:
+        try:
             return await self.http[service].request(method, path, **kw)
+        except httpx.TransportError as e:
+            raise Failed(f"{method} {service}{path}: {first!r}, then {e!r}") from e
 
     async def poll(self, fetch: Any, *, timeout: float = 15.0, interval: float = 0.05) -> Any:
         """Wait for an event to have crossed the broker: `fetch()` until it returns something."""
