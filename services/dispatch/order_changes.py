@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from libs.common.case_roles import can_work, cannot_work_reason
 from services.dispatch import domain
 from services.dispatch.policy import Policy, Rule
 
@@ -118,10 +119,15 @@ def still_fits(s: domain.StaffView, order: domain.OrderView, policy: Policy, *, 
     the decision). `taken`: accepted, or named by a person (转办) — then only their role and skill
     must serve the rule now matching; an open routed offer must also sit where the rule looks
     (its tiers and the order's locality, relaxation included)."""
+    if not can_work(order.service_type, s.role):  # a lawyer holding what became a mediation order
+        return str(cannot_work_reason(order.service_type, s.role))
     rule = rule_for(order, policy)
-    serving = [t for t in rule.targets if s.role in t.roles and t.skill in s.skills]
+    # The targets routing would use, the 7×24 on-call tier included for an urgent order: the
+    # on-call lawyer working an urgent consultation keeps it when a fact of it changes.
+    targets = policy.targets(rule, order.urgency)
+    serving = [t for t in targets if s.role in t.roles and t.skill in s.skills]
     if not serving:
-        needed = "；".join(f"{'/'.join(t.roles)}·{t.skill}" for t in rule.targets)
+        needed = "；".join(f"{'/'.join(t.roles)}·{t.skill}" for t in targets)
         return (
             f"岗位/技能不适用于规则 {rule.id}（需要 {needed}） | role or skill does not serve rule {rule.id}"
         )

@@ -70,6 +70,20 @@ def test_an_aid_officer_cannot_handle_mediation_but_keeps_a_legal_aid_change_of_
     assert why is not None and "mediation" in why and "mediator" in why
 
 
+def test_the_on_call_lawyer_keeps_an_urgent_order_they_hold_until_it_becomes_a_case_they_cannot_work():
+    """The 7×24 tier is one of an urgent order's targets: a change of domain leaves it with the
+    on-call lawyer working it (it was withdrawn before: the rule's own targets lack the tier); a
+    reclassification to mediation takes it from them (nobody then holds it who cannot act)."""
+    duty = person("lawyer", ("on_call",), tier="city", region="140400")
+    urgent = order(service_type="consultation", domain="neighbor", urgency="urgent", description="问问")
+    assert oc.still_fits(duty, urgent, POLICY, taken=True) is None
+    assert oc.still_fits(duty, dataclasses.replace(urgent, domain="labor"), POLICY, taken=True) is None
+    why = oc.still_fits(duty, dataclasses.replace(urgent, service_type="mediation"), POLICY, taken=True)
+    assert why is not None and "不能办理人民调解案件" in why
+    # No longer urgent: the on-call tier is not its target any more (as before), a county lawyer is.
+    assert oc.still_fits(duty, dataclasses.replace(urgent, urgency="normal"), POLICY, taken=True) is not None
+
+
 def test_an_open_offer_must_also_sit_where_the_new_rule_looks():
     """A village adviser offered a plain consultation no longer fits once it is urgent (the
     urgent rule goes to the county centre and the 12348 seats), though role and skill match."""
