@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import regions
 from libs.common.auth import Principal, ensure_visible
 from libs.common.problems import FieldProblem, Problem
+from services.dispatch import lifecycle
 from services.dispatch import schemas as s
 from services.dispatch.models import CalendarYear, DutySlot, Leave, RosterException, ServicePoint, Staff
 from services.dispatch.network import (
@@ -128,6 +129,13 @@ async def patch_staff(
     for k, v in data.items():
         setattr(st, k, v)
     await session.flush()
+    if (before["active"] and not st.active) or st.role != before["role"]:
+        # What they hold goes back to routing if they can no longer act on it (lifecycle).
+        released = await lifecycle.release_holdings(
+            session, staff_id=st.id, active=st.active, role=st.role, now=now
+        )
+        if released:
+            await session.refresh(st)  # their load was given back by statement: the row moved on
     await availability_event(session, staff=st, now=now)
     if any(getattr(st, f) != v for f, v in before.items()):
         await staff_changed_event(session, staff=st, now=now)

@@ -42,6 +42,9 @@ WITHDRAWN_CODE = {
     "county_transfer": "county_transfer",
     "merged": "merged",
 }
+# An offer or assignment ended because its HOLDER changed (deactivated, or a role that cannot act
+# on it): not a lifecycle code — they are no candidate for the order any more.
+HOLDER_CHANGED = "holder_changed"
 
 
 # ---- the events ---------------------------------------------------------------------------
@@ -281,6 +284,47 @@ async def _carry_out(
         reason = f"{what}：按新情况重新分派 | routed again under the new facts"
         await _note(session, order, rule=f"{cause}/reroute", reason=reason, now=now, policy=policy)
         await _route_again(session, order=order, now=now, policy=policy)
+
+
+async def release_holdings(
+    session: AsyncSession,
+    *,
+    staff_id: uuid.UUID,
+    active: bool,
+    role: str,
+    now: datetime,
+    policy: Policy | None = None,
+) -> int:
+    """A staff member changed so that they can no longer act on what they hold (deactivated, or a
+    role that cannot answer offers or work those cases): every open offer and accepted order of
+    theirs it concerns goes back to routing now, each with the reason in its decision trail.
+    Before, an offer waited for its timeout and an accepted order for its reply clock, held by
+    someone with no login or no right to the case. The caller holds the staff row's lock."""
+    policy = policy or default_policy()
+    held = (
+        await session.scalars(
+            select(Assignment.work_order_id).where(
+                Assignment.staff_id == staff_id, Assignment.status.in_(("offered", "accepted"))
+            )
+        )
+    ).all()
+    released = 0
+    for order_id in sorted(set(held)):  # a stable order of locks across concurrent changes
+        order = await session.get(OrderSnapshot, order_id, with_for_update=True)
+        current = await _current(session, order_id)
+        if order is None or current is None or current.staff_id != staff_id:
+            continue
+        why = oc.holder_unable(active=active, role=role, service_type=order.service_type)
+        if why is None:
+            continue
+        reason = f"承办人变动：{why}；撤回并重新分派 | the holder changed: withdrawn and routed again"
+        await _note(session, order, rule="holder_changed/withdraw", reason=reason, now=now, policy=policy)
+        order = await _give_back(
+            session, a=current, now=now, status="withdrawn", code=HOLDER_CHANGED, note=reason
+        )
+        await _route_again(session, order=order, now=now, policy=policy)
+        released += 1
+    return released
 
 
 async def move_county(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from libs.common.case_roles import can_work, cannot_work_reason
 from services.dispatch import domain
+from services.dispatch.acting import can_act_on_offer, cannot_act_reason
 from services.dispatch.policy import Policy, Rule
 
 KEEP = "keep"  # the current holder stays (the order's facts are updated)
@@ -138,6 +139,19 @@ def still_fits(s: domain.StaffView, order: domain.OrderView, policy: Policy, *, 
             if domain._in_scope(s, order, tier, step):
                 return None
     return f"所在服务点不在规则 {rule.id} 的目标范围 | not at a point rule {rule.id} looks at"
+
+
+def holder_unable(*, active: bool, role: str, service_type: str) -> str | None:
+    """None when a staff member (after a change to them) can still act on an order of this type
+    they hold, else why not: deactivated (their login is disabled with them), or given a role
+    that cannot answer offers or cannot work the case the order opens."""
+    if not active:
+        return "承办人已停用（登录已随之停用） | the holder was deactivated (their login with them)"
+    if not can_act_on_offer(role):
+        return cannot_act_reason(role)
+    if not can_work(service_type, role):
+        return str(cannot_work_reason(service_type, role))
+    return None
 
 
 def redecide(*, status: str, holder_fit: str | None, has_holder: bool, rule_changed: bool) -> str:

@@ -44,6 +44,7 @@ _REJECTED_ZH = {
     # Intake already told the citizen (已并单 / 已转至某县办理): dispatch's withdrawal is staff-only.
     "merged": ("withdrawn_merged", "已并单：撤回原派单，释放承办人负荷", False),
     "county_transfer": ("withdrawn_county", "跨县转办：撤回原县（区）的派单", False),
+    "holder_changed": ("holder_changed", "原承办人岗位变动，工单正在重新分派", True),
 }
 _REJECTED_EN = {
     "returned": "The order was returned and is being reassigned",
@@ -52,6 +53,7 @@ _REJECTED_EN = {
     "reclassified": "The order's service type was changed; it is being reassigned",
     "merged": "Merged: the original assignment was withdrawn and the handler's workload released",
     "county_transfer": "County transfer: the assignment in the original county was withdrawn",
+    "holder_changed": "The staff member handling it changed post; the order is being reassigned",
 }
 _CLOCK_ZH = {"transfer": "转办", "reply": "答复", "max": "办结", "decision": "审查决定", "assignment": "指派"}
 _CLOCK_EN = {

@@ -113,3 +113,13 @@ def test_an_open_offer_must_also_sit_where_the_new_rule_looks():
 )
 def test_redecide(status, fit, holder, rule_changed, want):
     assert oc.redecide(status=status, holder_fit=fit, has_holder=holder, rule_changed=rule_changed) == want
+
+
+def test_a_holder_who_can_no_longer_act_is_named_with_the_reason():
+    assert oc.holder_unable(active=True, role="mediator", service_type="mediation") is None
+    assert oc.holder_unable(active=True, role="lawyer", service_type="consultation") is None
+    assert "已停用" in (oc.holder_unable(active=False, role="mediator", service_type="mediation") or "")
+    assert "无权接单" in (oc.holder_unable(active=True, role="volunteer", service_type="consultation") or "")
+    assert "不能办理人民调解案件" in (
+        oc.holder_unable(active=True, role="lawyer", service_type="mediation") or ""
+    )
