@@ -258,13 +258,43 @@ async def open_case_from_assignment(
         .on_conflict_do_nothing(index_elements=["work_order_id"])
         .returning(Case.id)
     )
-    if inserted.first() is None:
-        return None  # a redelivered assignment: the case exists already
+    if inserted.first() is None:  # the case exists: a redelivery, or the order changed hands
+        await follow_reassignment(session, assigned=assigned, now=now)
+        return None
     case = await get_present(session, Case, values["id"])  # inserted just above
     applicant = PartyIn.model_construct(side="applicant", kind="person", name=assigned.requester_name)
     session.add(_party_row(case.id, 1, applicant, "application"))
     await _opened(session, case, now)
     return case
+
+
+async def follow_reassignment(session: AsyncSession, *, assigned: dispatch.AssignedV1, now: datetime) -> bool:
+    """The order went to another mediator after the first one took it (退单, 转办, a holder
+    deactivated: dispatch lifecycle.release_holdings): the open case follows the order, its
+    mediator is whoever holds the order now (dispatch routes on the committee's behalf, Art 19).
+    A redelivered assignment to the same mediator, or a case past mediating, changes nothing."""
+    staff_id = uuid.UUID(assigned.staff_id)
+    case = await session.scalar(
+        select(Case).where(Case.work_order_id == uuid.UUID(assigned.work_order_id)).with_for_update()
+    )
+    if case is None or case.mediator_staff_id == staff_id:
+        return False
+    if case.status not in domain.MACHINE.edges["assign_mediator"]:  # concluded: the record stays
+        return False
+    case.mediator_staff_id, case.staff_name, case.mediator_chosen_by = (
+        staff_id,
+        assigned.staff_name,
+        "committee",
+    )
+    await step(
+        session,
+        case,
+        "assign_mediator",
+        now=now,
+        citizen_text="已由调解委员会指派人民调解员",
+        data={"staff_id": str(staff_id), "chosen_by": "committee", "via": "dispatch"},
+    )
+    return True
 
 
 async def _opened(session: AsyncSession, case: Case, now: datetime) -> None:

@@ -93,3 +93,54 @@ async def test_a_deactivated_holder_and_a_holder_who_can_no_longer_accept_give_t
 
             [entry] = await wait_for(told, timeout=30, what="the timeline entry")
             assert entry["text"] == "原承办人岗位变动，工单正在重新分派"
+
+
+async def test_a_mediation_case_follows_its_order_to_the_next_mediator(infra):
+    """The mediator who took a mediation order is deactivated: the order goes to another mediator
+    (above), and when they accept, the case the first acceptance opened names them as its mediator
+    (a step in the case's record), instead of keeping the one who left."""
+    clock = FrozenClock(TUESDAY_10)
+    async with services(infra, "intake", "dispatch", "mediation", clock=clock) as svc:
+        await consumers_ready(*svc.values())
+        async with (
+            svc["intake"].client(headers=auth("operator", region="1404")) as intake,
+            svc["dispatch"].client(headers=ADMIN) as dispatch,
+            svc["mediation"].client(headers=auth("supervisor", region="1404")) as mediation,
+        ):
+            r = await intake.post(
+                "/v1/work-orders",
+                json={
+                    "channel": "hotline",
+                    "requester": {"name": "牛小平", "phone": "13600000193"},
+                    "region_code": LUZHOU,
+                    "service_type": "mediation",
+                    "description": "邻居家装修把我家墙震裂了，想请调解员来调解赔偿。",
+                },
+            )
+            assert r.status_code == 201, r.text
+            order_id = str(r.json()["id"])
+
+            async def accept_live(not_by: str | None = None) -> str:
+                offer = await _live(dispatch, order_id, not_by=not_by)
+                me = auth("mediator", region=LUZHOU, staff_id=offer["staff_id"])
+                r = await dispatch.post(f"/v1/assignments/{offer['id']}/accept", headers=me)
+                assert r.status_code == 200, r.text
+                return str(offer["staff_id"])
+
+            async def case_mediator(want: str) -> dict:
+                async def found():  # type: ignore[no-untyped-def]
+                    rows = (await mediation.get("/v1/cases", params={"work_order_id": order_id})).json()
+                    rows = rows["items"] if isinstance(rows, dict) else rows
+                    return rows[0] if rows and rows[0]["mediator_staff_id"] == want else None
+
+                return await wait_for(found, timeout=30, what=f"the case with mediator {want}")
+
+            first = await accept_live()
+            case = await case_mediator(first)
+            assert (await dispatch.patch(f"/v1/staff/{first}", json={"active": False})).status_code == 200
+            second = await accept_live(not_by=first)
+            assert second != first
+            followed = await case_mediator(second)
+            assert followed["id"] == case["id"]  # the same case, not a second one
+            detail = (await mediation.get(f"/v1/cases/{case['id']}")).json()
+            assert detail["mediator_chosen_by"] == "committee"
