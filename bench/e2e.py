@@ -27,7 +27,8 @@ from libs.common.events.topics import DISPATCH, WORKORDER, topic
 
 
 class OfferWatcher:
-    """Collects the arrival time of every dispatch event, keyed by work order id."""
+    """When each work order's first dispatch event (and its workorder.created) was produced,
+    keyed by work order id: the records' own timestamps, on the senders' perf_counter scale."""
 
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
@@ -38,12 +39,15 @@ class OfferWatcher:
         self.consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
-        # 10 ms: Tansu holds an empty fetch for the whole wait even when a record arrives
-        # meanwhile (tried 200 ms: events were seen up to 200 ms late — 201 → created p50 went
-        # 7 → 58 ms), so the wait is this watcher's time resolution. It costs CPU on the same
-        # two cores (~100 fetches/s of 24 partitions): the price of measuring to 10 ms.
+        # When an event happened is the record's own timestamp (the producer's clock at the
+        # relay's send — this machine's clock, to the millisecond), not when this watcher fetched
+        # it: Tansu holds an empty fetch for its whole wait and answers a record that arrived
+        # meanwhile only at its next look, so arrival time was only as exact as the fetch wait.
+        # It was 10 ms — ~100 fetches/s of 24 partitions, 15-17 % of a core of broker work that
+        # the per-order figures counted as the stack's (bench/floor.py measured it). Now the
+        # watcher may fetch slowly: 500 ms.
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=500
         )
         await self.consumer.start()
         tps = []
@@ -63,10 +67,12 @@ class OfferWatcher:
     async def _run(self) -> None:
         assert self.consumer is not None
         while True:
-            batches = await self.consumer.getmany(timeout_ms=50, max_records=500)
-            now = time.perf_counter()
+            batches = await self.consumer.getmany(timeout_ms=500, max_records=500)
+            # The record's wall-clock timestamp on the perf_counter scale the senders use.
+            offset = time.perf_counter() - time.time()
             for records in batches.values():
                 for r in records:
+                    now = r.timestamp / 1000 + offset
                     etype = dict(r.headers or ()).get("ce_type", b"").decode()
                     try:
                         wid = orjson.loads(r.value).get("work_order_id")

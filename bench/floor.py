@@ -316,7 +316,7 @@ async def measure(rates: list[float], seconds: float = 8.0) -> dict:
                 for n, pid in pids.items()
             }
 
-        # As in bench/e2e: the stack's cost with no order but the watcher's 10 ms fetches.
+        # As in bench/e2e: the stack's cost with no order but the watcher's fetches.
         idle0, t_idle = cpu_now(), time.monotonic()
         await asyncio.sleep(5.0)
         idle1, idle_s = cpu_now(), time.monotonic() - t_idle

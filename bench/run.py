@@ -157,7 +157,7 @@ async def e2e_phase(stack: stk.Stack, cfg: dict, out: dict) -> None:
                 for n, pid in pids.items()
             }
 
-        # The stack's cost while nothing is sent but the watchers watch (their fetches every 10 ms
+        # The stack's cost while nothing is sent but the watchers watch (the Kafka watcher's fetches
         # are the broker's work too): reported beside each rate, so the per-order figure can be
         # read gross (the target's) and net of what measuring and waiting cost anyway.
         idle0, t_idle = cpu_now(), time.monotonic()
