@@ -25,7 +25,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from libs.common import dead_letter_retention, tracing
+from libs.common import dead_letter_retention, heap, tracing
 from libs.common.apikeys import CredentialCache, IdentityFeed, make_resolver
 from libs.common.audit import AUDIT_POLICY, audit_router, chain_forever
 from libs.common.auth import PUBLIC, Rule, authorize
@@ -204,6 +204,13 @@ def create_service_app(
         rt.spawn(rt.watch.run(), "broker-watch")
         if spec.on_startup:
             await spec.on_startup(rt)
+        # Everything loaded at startup (the services' dictionaries, models, policies) stays out
+        # of every later full collection: no ~0.1 s stop of the event loop under load.
+        log.info(
+            "%s: %d startup objects frozen out of the cycle collector",
+            spec.service,
+            heap.freeze_startup_heap(),
+        )
         rt.spawn(_start_kafka(rt, spec), "kafka")
         rt.spawn(
             chain_forever(rt.sessionmaker, interval=settings.audit_chain_seconds, wake=rt.audit_wake),
@@ -219,6 +226,7 @@ def create_service_app(
         try:
             yield
         finally:
+            heap.thaw()
             if spec.on_shutdown:
                 with contextlib.suppress(Exception):
                     await spec.on_shutdown(rt)
