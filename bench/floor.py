@@ -13,7 +13,8 @@ same embedded PostgreSQL and Tansu, measured by the same open loop and process a
   row (the request as JSONB), its outbox row and the NOTIFY; 201. Its relay: woken by the
   NOTIFY, claims unpublished rows (`SKIP LOCKED`), produces them, marks them published, one
   transaction. Its consumer of the dispatch topic: per fetched batch one transaction of an inbox
-  row and a status update per event; offsets committed at most every 50 ms.
+  row and a status update per event; offsets committed at most every 50 ms. Both consumers
+  pace their fetch wait as lawline's do (`libs/common/fetch_pace.py`).
 - "dispatch": its consumer of the work-order topic: per batch one transaction of an inbox row
   and ONE statement for the offer row, its outbox row and the NOTIFY per event; its relay.
 
@@ -44,6 +45,7 @@ from libs.common.embedded import create_database, free_port
 from libs.common.events import dispatch as dev
 from libs.common.events.intake import WORKORDER_CREATED
 from libs.common.events.topics import DISPATCH, PARTITIONS, WORKORDER, topic
+from libs.common.fetch_pace import FetchPace
 
 RESULTS = Path(__file__).resolve().parent / "results" / "floor.json"
 SCHEMA = """
@@ -119,10 +121,14 @@ async def _consume(dsn: str, bootstrap: str, source: str, group: str, handle) ->
         max_poll_records=200,
     )
     await consumer.start()
+    # The design's fetch wait (libs/common/fetch_pace.py: 50 ms while records flow, 1 s when
+    # quiet) — a mechanism of the pipeline, not lawline's business, so the idle floor is fair.
+    pace = FetchPace(consumer)
     last_commit = 0.0
     try:
         while True:
-            batches = await consumer.getmany(timeout_ms=1000)
+            batches = await consumer.getmany(timeout_ms=pace.poll_ms)
+            pace.saw(sum(len(r) for r in batches.values()))
             for records in batches.values():
                 async with pool.acquire() as c, c.transaction():
                     for r in records:
@@ -279,7 +285,7 @@ async def _listening(url: str, procs: dict[str, subprocess.Popen], timeout: floa
     raise TimeoutError(f"the intake stand-in is not listening after {timeout} s")
 
 
-async def measure(rates: list[float], seconds: float = 8.0) -> dict:
+async def measure(rates: list[float], seconds: float = 8.0, idle_seconds: float = 20.0) -> dict:
     from libs.common.kafka import ensure_topics
 
     stack = stk.start()
@@ -298,12 +304,6 @@ async def measure(rates: list[float], seconds: float = 8.0) -> dict:
             procs[role] = _spawn(role, port, dsns[role], stack)
         url = f"http://127.0.0.1:{port}"
         await _listening(url, procs)
-        watcher = e2e.OfferWatcher(stack.bootstrap)
-        await watcher.start()
-        print(
-            f"[floor] warm-up: first order offered after {await e2e.warm_up(url, {}, watcher)} s", flush=True
-        )
-        await _drained(dsns)
         pids = {role: p.pid for role, p in procs.items()} | {
             "postgres": throughput.postmaster_pid(stack.pg.data_dir),
             "broker": stack.broker.process.pid if stack.broker.process else None,
@@ -316,6 +316,24 @@ async def measure(rates: list[float], seconds: float = 8.0) -> dict:
                 for n, pid in pids.items()
             }
 
+        # Idle with nothing watching either (#21 item 3's measure, bench/idle.py): the price of
+        # two processes waiting on the design's parts — consumer fetches and heartbeats, the
+        # relays' LISTEN. After 5 s for the consumer groups to settle.
+        await asyncio.sleep(5.0)
+        bare0, t_bare = cpu_now(), time.monotonic()
+        await asyncio.sleep(idle_seconds)
+        bare1, bare_s = cpu_now(), time.monotonic() - t_bare
+        bare = {n: round((bare1[n] - bare0[n]) / bare_s * 100, 2) for n in pids if n != "load generator"}
+        print(
+            f"[floor] idle, nothing watching, % of one core: {bare} = {round(sum(bare.values()), 2)}",
+            flush=True,
+        )
+        watcher = e2e.OfferWatcher(stack.bootstrap)
+        await watcher.start()
+        print(
+            f"[floor] warm-up: first order offered after {await e2e.warm_up(url, {}, watcher)} s", flush=True
+        )
+        await _drained(dsns)
         # As in bench/e2e: the stack's cost with no order but the watcher's fetches.
         idle0, t_idle = cpu_now(), time.monotonic()
         await asyncio.sleep(5.0)
@@ -354,6 +372,7 @@ async def measure(rates: list[float], seconds: float = 8.0) -> dict:
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": seconds,
             "idle_percent_of_one_core": idle,
+            "idle_nothing_watching_percent_of_one_core": bare,
             "rates": rows,
         }
     finally:

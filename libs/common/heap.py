@@ -27,4 +27,3 @@ def thaw() -> None:
     """At shutdown: the frozen objects are ordinary again (tests run several apps in one process,
     one after another, and each app's objects must be collectable once it stopped)."""
     gc.unfreeze()
-
