@@ -226,7 +226,6 @@ def create_service_app(
         try:
             yield
         finally:
-            heap.thaw()
             if spec.on_shutdown:
                 with contextlib.suppress(Exception):
                     await spec.on_shutdown(rt)
