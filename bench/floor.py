@@ -46,6 +46,7 @@ from libs.common.events import dispatch as dev
 from libs.common.events.intake import WORKORDER_CREATED
 from libs.common.events.topics import DISPATCH, PARTITIONS, WORKORDER, topic
 from libs.common.fetch_pace import FetchPace
+from libs.common.kafka import make_consumer, make_producer
 
 RESULTS = Path(__file__).resolve().parent / "results" / "floor.json"
 SCHEMA = """
@@ -108,18 +109,8 @@ async def _relay(dsn: str, producer) -> None:
 
 
 async def _consume(dsn: str, bootstrap: str, source: str, group: str, handle) -> None:
-    from aiokafka import AIOKafkaConsumer
-
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
-    consumer = AIOKafkaConsumer(
-        source,
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
-        max_poll_records=200,
-    )
+    consumer = make_consumer(bootstrap, [source], group)  # lawline's own settings, heartbeats included
     await consumer.start()
     # The design's fetch wait (libs/common/fetch_pace.py: 50 ms while records flow, 1 s when
     # quiet) — a mechanism of the pipeline, not lawline's business, so the idle floor is fair.
@@ -150,11 +141,7 @@ def _event(etype: str, data: dict) -> tuple[str, str, str]:
 
 
 async def _run_dispatch(dsn: str, bootstrap: str) -> None:
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=1, enable_idempotence=False
-    )
+    producer = make_producer(bootstrap)
     await producer.start()
 
     async def offer(c: asyncpg.Connection, data: dict) -> None:
@@ -192,12 +179,8 @@ def _intake_app(dsn: str, bootstrap: str):
             while True:
                 msg = await receive()
                 if msg["type"] == "lifespan.startup":
-                    from aiokafka import AIOKafkaProducer
-
                     state["pool"] = await asyncpg.create_pool(dsn, min_size=4, max_size=16)
-                    producer = AIOKafkaProducer(
-                        bootstrap_servers=bootstrap, acks="all", linger_ms=1, enable_idempotence=False
-                    )
+                    producer = make_producer(bootstrap)
                     await producer.start()
                     state["tasks"] = [
                         asyncio.create_task(_relay(dsn, producer)),
